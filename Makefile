@@ -1,0 +1,214 @@
+# pivstation: plain Makefile with pkg-config.
+#
+#   make              build/pivstation and build/pivstation-vcard (hardened, -O2)
+#   make deps         install the Debian 12 packages the project needs
+#   make demo         the main job, against virtual cards in a pcsc sandbox
+#   make check        ASan/UBSan build; unit tests, fuzz-corpus replay,
+#                     integration tests, layer check
+#   make fuzz         libFuzzer targets (clang); FUZZ_SECONDS=N runs each N s
+#   make check-layers make check-headers make lint make clean
+#
+# Every folder's sources are found by wildcard: add a file, it is built.
+
+SHELL	:= /bin/bash
+.DEFAULT_GOAL := all
+
+BUILD	?= build
+MODE	?= release		# release | asan | fuzz
+CC	?= cc
+ifeq ($(origin CC),default)
+CC	:= cc
+endif
+
+PKGS	:= libpcsclite openssl ncursesw sqlite3 zlib libqrencode inih json-c
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
+CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
+
+CSTD	:= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+WARN	:= -Wall -Wextra -Wshadow -Wcast-qual -Wwrite-strings -Wpointer-arith \
+	   -Wundef -Wvla -Wmissing-prototypes -Wstrict-prototypes \
+	   -Wold-style-definition -Wformat=2 -Wimplicit-fallthrough
+STRICT	:= -Wconversion -Wsign-conversion
+HARDEN	:= -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+LDHARD	:= -pie -Wl,-z,relro,-z,now,-z,noexecstack
+ASAN	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	   -fno-sanitize-recover=all
+FUZZ	:= -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	   -DPV_FUZZING=1
+
+# CI builds with -Werror (CI=true is set by the CI runner); so can anyone.
+ifeq ($(CI),true)
+WERROR	?= 1
+endif
+ifeq ($(WERROR),1)
+WARN	+= -Werror
+endif
+
+ifeq ($(strip $(MODE)),asan)
+OPT	:= $(ASAN)
+LDOPT	:= -fsanitize=address,undefined
+else ifeq ($(strip $(MODE)),fuzz)
+OPT	:= $(FUZZ)
+LDOPT	:= -fsanitize=address,undefined
+WARN	:= -Wall -Wextra -Wno-unused-parameter
+STRICT	:=
+else
+OPT	:= $(HARDEN) $(shell $(CC) -ftrivial-auto-var-init=zero -fzero-call-used-regs=used \
+	     -E -x c /dev/null >/dev/null 2>&1 && echo -ftrivial-auto-var-init=zero -fzero-call-used-regs=used)
+LDOPT	:= $(LDHARD)
+endif
+
+VERSION	:= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+CPPFLAGS += -I. -DPV_VERSION=\"$(VERSION)\"
+CFLAGS	+= $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS	+= $(LDOPT)
+LDLIBS	+= $(PKG_LIBS) -lm -lpthread
+
+# ---- sources, one library per layer ----------------------------------------
+LAYERS	:= apdu pcsc issuance tui vcard cli
+APDU_SRC	:= $(wildcard apdu/*.c)
+PCSC_SRC	:= $(wildcard pcsc/*.c)
+ISSUANCE_SRC	:= $(wildcard issuance/*.c)
+TUI_SRC		:= $(wildcard tui/*.c)
+VCARD_SRC	:= $(filter-out vcard/main.c,$(wildcard vcard/*.c))
+CLI_SRC		:= $(filter-out cli/main.c,$(wildcard cli/*.c))
+SUPPORT_SRC	:= $(wildcard tests/support/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIB_apdu	:= $(BUILD)/lib/libpv_apdu.a
+LIB_pcsc	:= $(BUILD)/lib/libpv_pcsc.a
+LIB_issuance	:= $(BUILD)/lib/libpv_issuance.a
+LIB_tui		:= $(BUILD)/lib/libpv_tui.a
+LIB_vcard	:= $(BUILD)/lib/libpv_vcard.a
+LIB_cli		:= $(BUILD)/lib/libpv_cli.a
+LIB_support	:= $(BUILD)/lib/libpv_support.a
+
+# Link order: upper layers first.
+CLIENT_LIBS	:= $(LIB_cli) $(LIB_tui) $(LIB_issuance) $(LIB_pcsc) $(LIB_apdu)
+VCARD_LIBS	:= $(LIB_vcard) $(LIB_apdu)
+ALL_LIBS	:= $(LIB_support) $(LIB_cli) $(LIB_tui) $(LIB_issuance) $(LIB_pcsc) \
+		   $(LIB_vcard) $(LIB_apdu)
+
+# Layers whose code must pass the -Wconversion set (STYLE.md §9).
+$(BUILD)/obj/apdu/%.o $(BUILD)/obj/pcsc/%.o $(BUILD)/obj/vcard/%.o: EXTRA := $(STRICT)
+
+# V=1 shows full command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA) -c $< -o $@
+
+define lib_rule
+$$(LIB_$(1)): $$(call obj,$(2))
+	@mkdir -p $$(@D)
+	@rm -f $$@
+	$$(if $$^,ar rcs $$@ $$^,ar rcs $$@)
+endef
+$(eval $(call lib_rule,apdu,$(APDU_SRC)))
+$(eval $(call lib_rule,pcsc,$(PCSC_SRC)))
+$(eval $(call lib_rule,issuance,$(ISSUANCE_SRC)))
+$(eval $(call lib_rule,tui,$(TUI_SRC)))
+$(eval $(call lib_rule,vcard,$(VCARD_SRC)))
+$(eval $(call lib_rule,cli,$(CLI_SRC)))
+$(eval $(call lib_rule,support,$(SUPPORT_SRC)))
+
+# ---- programs ------------------------------------------------------------------
+BINS	:= $(BUILD)/pivstation
+ifneq ($(wildcard vcard/main.c),)
+BINS	+= $(BUILD)/pivstation-vcard
+endif
+
+.PHONY: all bins
+all: bins
+bins: $(BINS)
+
+$(BUILD)/pivstation: $(call obj,cli/main.c) $(CLIENT_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,cli/main.c) $(CLIENT_LIBS) $(LDLIBS)
+
+$(BUILD)/pivstation-vcard: $(call obj,vcard/main.c) $(VCARD_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,vcard/main.c) $(VCARD_LIBS) $(LDLIBS)
+
+# ---- unit tests: one Criterion binary per layer folder under tests/unit ----------
+UNIT_DIRS	:= $(sort $(patsubst tests/unit/%/,%,$(dir $(wildcard tests/unit/*/*.c))))
+UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/unit_%,$(UNIT_DIRS))
+
+$(BUILD)/obj/tests/%.o: CFLAGS += $(CRIT_CFLAGS)
+
+define unit_rule
+$(BUILD)/tests/unit_$(1): $$(call obj,$$(wildcard tests/unit/$(1)/*.c)) $$(ALL_LIBS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$(call obj,$$(wildcard tests/unit/$(1)/*.c)) \
+	    $$(ALL_LIBS) $$(CRIT_LIBS) $$(LDLIBS)
+endef
+$(foreach d,$(UNIT_DIRS),$(eval $(call unit_rule,$(d))))
+
+# ---- fuzz targets: libFuzzer with clang, corpus replay with the same build -------
+FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES	:= $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+REPLAY_BINS	:= $(patsubst %,$(BUILD)/fuzz/replay_%,$(FUZZ_NAMES))
+FUZZ_BINS	:= $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
+
+$(BUILD)/fuzz/replay_%: $(call obj,tests/fuzz/fuzz_%.c) $(call obj,tests/fuzz/replay_main.c) $(ALL_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_%: $(call obj,tests/fuzz/fuzz_%.c) $(ALL_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $(filter %.o,$^) \
+	    $(ALL_LIBS) $(LDLIBS)
+
+# ---- top-level targets ---------------------------------------------------------
+ASAN_BUILD	:= build/asan
+FUZZ_BUILD	:= build/fuzz
+FUZZ_SECONDS	?= 0
+
+.PHONY: deps demo check check-build check-unit check-fuzz-replay check-integ \
+	check-layers check-headers fuzz fuzz-build lint clean bench
+
+deps:
+	@bash mk/deps.sh
+
+demo: deps all
+	@bash mk/demo.sh $(BUILD)
+
+check: deps
+	@$(MAKE) --no-print-directory MODE=asan BUILD=$(ASAN_BUILD) check-build
+	@$(MAKE) --no-print-directory check-layers check-headers
+	@bash mk/check.sh $(ASAN_BUILD)
+
+check-build: $(BINS) $(UNIT_BINS) $(REPLAY_BINS)
+
+check-layers:
+	@bash mk/check-layers.sh
+
+check-headers:
+	@bash mk/check-headers.sh "$(CC)" "$(CSTD) $(WARN) $(PKG_CFLAGS) $(CRIT_CFLAGS) -I."
+
+fuzz: deps
+	@$(MAKE) --no-print-directory MODE=fuzz CC=clang BUILD=$(FUZZ_BUILD) fuzz-build
+	@bash mk/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-build: $(FUZZ_BINS)
+
+bench: deps all
+	@bash tests/bench/run $(BUILD)
+
+lint:
+	clang-tidy $(APDU_SRC) $(PCSC_SRC) -- $(CPPFLAGS) $(CSTD) $(PKG_CFLAGS)
+	cppcheck --quiet --std=c11 --enable=warning,portability -I. apdu pcsc issuance vcard cli tui
+
+clean:
+	rm -rf build
+
+ALL_OBJ := $(call obj,$(APDU_SRC) $(PCSC_SRC) $(ISSUANCE_SRC) $(TUI_SRC) $(VCARD_SRC) \
+	   $(CLI_SRC) $(SUPPORT_SRC) cli/main.c vcard/main.c $(wildcard tests/unit/*/*.c) \
+	   $(FUZZ_SRC) tests/fuzz/replay_main.c)
+-include $(ALL_OBJ:.o=.d)

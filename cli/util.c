@@ -1,0 +1,129 @@
+/*
+ * util.c: exit codes, error printing and JSON string output for cli/.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int
+cli_exit_for(enum pv_err e)
+{
+	switch (e) {
+	case PV_OK:
+		return CLI_EXIT_OK;
+	case PV_E_NO_CARD:
+	case PV_E_NO_SERVICE:
+	case PV_E_NO_READER:
+	case PV_E_SHARING:
+	case PV_E_TIMEOUT:
+	case PV_E_TRANSPORT:
+	case PV_E_RESET:
+	case PV_E_DIFFERENT_CARD:
+		return CLI_EXIT_NO_CARD;
+	case PV_E_MALFORMED:
+	case PV_E_SW:
+	case PV_E_NOT_FOUND:
+	case PV_E_SECURITY:
+	case PV_E_NOT_SUPPORTED:
+	case PV_E_BAD_P1P2:
+	case PV_E_BAD_DATA:
+	case PV_E_NO_SPACE:
+	case PV_E_WRONG_LENGTH:
+	case PV_E_CONDITIONS:
+	case PV_E_PROTO:
+	case PV_E_CHAIN:
+		return CLI_EXIT_CARD;
+	case PV_E_PIN_WRONG:
+	case PV_E_BLOCKED:
+	case PV_E_AUTH_FAILED:
+		return CLI_EXIT_AUTH;
+	case PV_E_INPUT:
+	case PV_E_CONFIG:
+		return CLI_EXIT_INPUT;
+	case PV_E_VERIFY:
+		return CLI_EXIT_VERIFY;
+	case PV_E_CANCELLED:
+		return CLI_EXIT_INTERRUPTED;
+	default:
+		return CLI_EXIT_FAIL;
+	}
+}
+
+void
+cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pivstation: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "pivstation %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'pivstation %s --help'.\n", cmd);
+	return CLI_EXIT_USAGE;
+}
+
+void
+cli_json_string(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)(s ? s : ""); *p != '\0'; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (*p < 0x20)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+bool
+cli_global_opt(struct cli_global *g, int c, const char *arg)
+{
+	switch (c) {
+	case CLI_OPT_TRACE:
+		g->trace_path = arg;
+		return true;
+	case CLI_OPT_TRACE_JSON:
+		g->trace_json = true;
+		return true;
+	case CLI_OPT_STATS:
+		g->stats = true;
+		return true;
+	case CLI_OPT_JSON:
+		g->json = true;
+		return true;
+	case CLI_OPT_HOME:
+		g->home = arg;
+		return true;
+	case 'r':
+		g->reader = arg;
+		return true;
+	case 'v':
+		g->verbose++;
+		return true;
+	default:
+		return false;
+	}
+}
