@@ -110,7 +110,7 @@ define lib_rule
 $$(LIB_$(1)): $$(call obj,$(2))
 	@mkdir -p $$(@D)
 	@rm -f $$@
-	$$(if $$^,ar rcs $$@ $$^,ar rcs $$@)
+	$$(Q)$$(if $$^,ar rcs $$@ $$^,ar rcs $$@)
 endef
 $(eval $(call lib_rule,apdu,$(APDU_SRC)))
 $(eval $(call lib_rule,pcsc,$(PCSC_SRC)))
@@ -131,10 +131,12 @@ all: bins
 bins: $(BINS)
 
 $(BUILD)/pivstation: $(call obj,cli/main.c) $(CLIENT_LIBS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,cli/main.c) $(CLIENT_LIBS) $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,cli/main.c) $(CLIENT_LIBS) $(LDLIBS)
 
 $(BUILD)/pivstation-vcard: $(call obj,vcard/main.c) $(VCARD_LIBS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,vcard/main.c) $(VCARD_LIBS) $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,vcard/main.c) $(VCARD_LIBS) $(LDLIBS)
 
 # ---- unit tests: one Criterion binary per layer folder under tests/unit ----------
 UNIT_DIRS	:= $(sort $(patsubst tests/unit/%/,%,$(dir $(wildcard tests/unit/*/*.c))))
@@ -145,7 +147,8 @@ $(BUILD)/obj/tests/%.o: CFLAGS += $(CRIT_CFLAGS)
 define unit_rule
 $(BUILD)/tests/unit_$(1): $$(call obj,$$(wildcard tests/unit/$(1)/*.c)) $$(ALL_LIBS)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$(call obj,$$(wildcard tests/unit/$(1)/*.c)) \
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$(call obj,$$(wildcard tests/unit/$(1)/*.c)) \
 	    $$(ALL_LIBS) $$(CRIT_LIBS) $$(LDLIBS)
 endef
 $(foreach d,$(UNIT_DIRS),$(eval $(call unit_rule,$(d))))
@@ -158,11 +161,13 @@ FUZZ_BINS	:= $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
 $(BUILD)/fuzz/replay_%: $(call obj,tests/fuzz/fuzz_%.c) $(call obj,tests/fuzz/replay_main.c) $(ALL_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS)
 
 $(BUILD)/fuzz/fuzz_%: $(call obj,tests/fuzz/fuzz_%.c) $(ALL_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $(filter %.o,$^) \
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $(filter %.o,$^) \
 	    $(ALL_LIBS) $(LDLIBS)
 
 # ---- top-level targets ---------------------------------------------------------

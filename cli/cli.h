@@ -92,5 +92,25 @@ void cli_json_string(FILE *f, const char *s);
 
 /* Subcommands (one file each). */
 cli_cmd_fn cli_cmd_version;
+cli_cmd_fn cli_cmd_readers, cli_cmd_atr, cli_cmd_diag;
+cli_cmd_fn cli_cmd_decode;
+cli_cmd_fn cli_cmd_init, cli_cmd_audit;	/* cmd_station.c, cmd_audit.c */
+cli_cmd_fn cli_cmd_ca, cli_cmd_escrow;	/* cmd_ca.c, cmd_escrow.c */
+struct pkix_pass; struct pv_config;	/* issuance/pkix_util.h, config.h */
+/* cli_passphrase (cmd_ca.c) reads |what| from |file|, else fd |fd| (>= 0),
+ * else $|env1| or $|env2|, else |cfg|'s [ca] passphrase source, else a
+ * no-echo prompt on the terminal (twice if |confirm|); prints the error.
+ * Returns an exit code, CLI_EXIT_OK on success. */
+int cli_passphrase(const char *what, const char *file, int fd,
+    const char *env1, const char *env2, const struct pv_config *cfg,
+    bool confirm, struct pkix_pass *out);
+struct home;	/* issuance/home.h */
+/* cli_home resolves the station home (--home, $PIVSTATION_HOME, default)
+ * into |out|; prints the error.  Returns an exit code, CLI_EXIT_OK on
+ * success. */
+int cli_home(const struct cli_global *g, struct home *out);
+/* cli_actor: who acts, for the audit log: $PIVSTATION_OPERATOR, else the
+ * login name.  A static string. */
+const char *cli_actor(void);
 
 #endif /* PV_CLI_CLI_H */

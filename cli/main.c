@@ -11,6 +11,14 @@
 /* The subcommand table: one line per subcommand, kept in help order. */
 static const struct cli_cmd cli_cmds[] = {
 	{ "version", cli_cmd_version, "print the version and build facts" },
+	{ "readers", cli_cmd_readers, "list readers and cards; --watch follows events" },
+	{ "atr", cli_cmd_atr, "decode an ATR (ISO 7816-3) and identify the card" },
+	{ "diag", cli_cmd_diag, "everything about a reader and the PIV card in it" },
+	{ "decode", cli_cmd_decode, "explain a recorded APDU conversation (no card needed)" },
+	{ "init", cli_cmd_init, "set up the station home: config, master secret, store" },
+	{ "audit", cli_cmd_audit, "verify or show the store's hash-chained audit log" },
+	{ "ca", cli_cmd_ca, "the station CA: init, import, show, crl, signing tools" },
+	{ "escrow", cli_cmd_escrow, "escrowed keys: keygen to the KRA, recover as PKCS#12" },
 };
 
 static void

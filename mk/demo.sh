@@ -8,3 +8,27 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "pivstation --version"
 "$B/pivstation" --version
+
+step "pivstation decode examples/conversation-yubikey-status.txt (a recorded card conversation, PIN redacted)"
+"$B/pivstation" decode examples/conversation-yubikey-status.txt
+
+step "pivstation readers, atr and diag on virtual cards (usb-key and piv-card, in a private pcscd)"
+PV_BIN="$B" tests/sandbox/run --card 0:usb-key --card 1:piv-card -- bash -c '
+	set -e
+	P=$PV_BIN/pivstation
+	# Give the key something to show: CHUID, CCC, a key and a certificate.
+	R=$(vcardctl reader 0); t=$(mktemp -d)
+	yubico-piv-tool -r "$R" -a set-chuid -a set-ccc >/dev/null 2>&1
+	yubico-piv-tool -r "$R" -a generate -s 9a -A ECCP256 -o "$t/pub.pem" >/dev/null 2>&1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$t/ca.key" -out "$t/ca.pem" -subj "/CN=Demo CA" -days 30 2>/dev/null
+	openssl x509 -new -subj "/CN=Demo Cardholder" -CA "$t/ca.pem" -CAkey "$t/ca.key" \
+	    -force_pubkey "$t/pub.pem" -days 30 -out "$t/c.pem" 2>/dev/null
+	yubico-piv-tool -r "$R" -a import-certificate -s 9a -i "$t/c.pem" >/dev/null 2>&1
+	echo "\$ pivstation readers"; "$P" readers
+	echo; echo "\$ pivstation atr $(vcardctl list | sed -n 2p | cut -f3)"
+	"$P" atr "$(vcardctl list | sed -n 2p | cut -f3)"
+	echo; echo "\$ pivstation diag -r 0 --stats --latency 20"
+	"$P" diag -r 0 --stats --latency 20
+	echo; echo "\$ pivstation diag -r 1 --json --stats | jq .piv"
+	"$P" diag -r 1 --json --stats | jq .piv'

@@ -1,0 +1,391 @@
+/*
+ * cmd_escrow.c: `pivstation escrow`: make a key management key on the host
+ * and escrow it to the KRA (a tool for scripts and tests), and recover an
+ * escrowed key as a PKCS#12 (lost card, derived credentials).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "cli/cli.h"
+#include "issuance/ca.h"
+#include "issuance/config.h"
+#include "issuance/escrow.h"
+#include "issuance/home.h"
+#include "issuance/pkix_util.h"
+#include "issuance/secret.h"
+#include "issuance/store.h"
+
+#define ESC_IN_MAX (1024 * 1024)
+
+enum {
+	ESC_OPT_ALG = CLI_OPT__NEXT,
+	ESC_OPT_ENVELOPE,
+	ESC_OPT_PUBKEY,
+	ESC_OPT_CERT,
+	ESC_OPT_PERSON,
+	ESC_OPT_OUT,
+	ESC_OPT_NAME,
+	ESC_OPT_PASS_FILE,
+	ESC_OPT_PASS_FD,
+	ESC_OPT_P12_PASS_FILE,
+	ESC_OPT_P12_PASS_FD
+};
+
+static int
+esc_fail(const char *what, enum pv_err r, const struct pv_why *why)
+{
+	cli_error("%s: %s", what, why->msg[0] ? why->msg : pv_strerror(r));
+	/* a missing file or row is no card error (cli_exit_for's reading) */
+	return r == PV_E_NOT_FOUND ? CLI_EXIT_FAIL : cli_exit_for(r);
+}
+
+static int
+esc_fd_arg(const char *cmd, const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end != '\0' || v < 0 || v > 65535)
+		return cli_usage_error(cmd, "'%s' is not a file descriptor", s);
+	*out = (int)v;
+	return CLI_EXIT_OK;
+}
+
+/* esc_ca_dir resolves <home>/ca and loads the configuration (or defaults). */
+static int
+esc_env(struct cli_global *g, struct home *h, char *dir, size_t cap,
+    struct pv_config *cfg)
+{
+	struct pv_why why = { "" };
+	enum pv_err r;
+	int rc;
+
+	if ((rc = cli_home(g, h)) != CLI_EXIT_OK)
+		return rc;
+	if ((r = home_path(h, HOME_CA_DIR, dir, cap)) != PV_OK)
+		return esc_fail("escrow", r, &why);
+	r = config_load_home(h, cfg, &why);
+	if (r == PV_E_NOT_FOUND)
+		config_defaults(cfg);
+	else if (r != PV_OK)
+		return esc_fail("pivstation.conf", r, &why);
+	return CLI_EXIT_OK;
+}
+
+static int
+esc_write(const char *path, const void *p, size_t n)
+{
+	struct pv_why why = { "" };
+	enum pv_err r = pkix_write_file(path, p, n, false, &why);
+
+	return r == PV_OK ? CLI_EXIT_OK : esc_fail("write", r, &why);
+}
+
+/* ---- escrow keygen ------------------------------------------------------------- */
+
+static int
+esc_cmd_keygen(struct cli_global *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ "alg", required_argument, NULL, ESC_OPT_ALG },
+		{ "envelope", required_argument, NULL, ESC_OPT_ENVELOPE },
+		{ "pubkey", required_argument, NULL, ESC_OPT_PUBKEY },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct pv_why why = { "" };
+	struct pv_config cfg;
+	struct home h;
+	char dir[HOME_PATH_MAX];
+	const char *alg_s = NULL, *env_path = NULL, *pub_path = NULL;
+	enum pkix_alg alg;
+	struct ca *ca = NULL;
+	EVP_PKEY *k = NULL;
+	BIO *b = NULL;
+	uint8_t *env = NULL;
+	size_t env_len = 0;
+	char *pem = NULL;
+	long pem_len;
+	enum pv_err r;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
+	    NULL)) != -1) {
+		if (cli_global_opt(g, c, optarg))
+			continue;
+		switch (c) {
+		case ESC_OPT_ALG: alg_s = optarg; break;
+		case ESC_OPT_ENVELOPE: env_path = optarg; break;
+		case ESC_OPT_PUBKEY: pub_path = optarg; break;
+		case 'h':
+			printf("usage: pivstation escrow keygen --envelope FILE "
+			    "--pubkey FILE [--alg ALG]\n\n"
+			    "Make a key management (9d) key pair on the host, "
+			    "seal its private key to\nthe KRA (CMS "
+			    "EnvelopedData, DER, into --envelope) and write "
+			    "the public key\n(PEM, --pubkey).  The private key "
+			    "exists nowhere else.  ALG: p256, p384,\nrsa2048, "
+			    "rsa3072 (default: the [keys] 9d setting).  A tool "
+			    "for scripts and\ntests; 'pivstation issue' does "
+			    "this for cards.\n");
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error("escrow keygen", "unknown option");
+		}
+	}
+	if (optind < argc || env_path == NULL || pub_path == NULL)
+		return cli_usage_error("escrow keygen", "--envelope and --pubkey "
+		    "are required");
+	(void)secret_harden_process();
+	if ((rc = esc_env(g, &h, dir, sizeof(dir), &cfg)) != CLI_EXIT_OK)
+		return rc;
+	if (alg_s != NULL) {
+		if (pkix_alg_parse(alg_s, &alg, &why) != PV_OK)
+			return cli_usage_error("escrow keygen", "--alg: %s",
+			    why.msg);
+	} else {
+		alg = pkix_alg_from_piv((unsigned)cfg.slot_alg[CONFIG_SLOT_9D]);
+	}
+	if (alg == PKIX_ALG_NONE || alg == PKIX_ALG_RSA4096)
+		return cli_usage_error("escrow keygen", "--alg: p256, p384, "
+		    "rsa2048 or rsa3072");
+	if ((r = ca_open(dir, NULL, &ca, &why)) != PV_OK ||
+	    (r = escrow_keygen(alg, &k, &why)) != PV_OK ||
+	    (r = escrow_seal_key(k, ca_get0_kra(ca), &env, &env_len, &why)) !=
+	    PV_OK) {
+		rc = esc_fail("escrow keygen", r, &why);
+		goto out;
+	}
+	if ((b = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_PUBKEY(b, k) ||
+	    (pem_len = BIO_get_mem_data(b, &pem)) <= 0) {
+		cli_error("escrow keygen: encoding the public key failed");
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	/* the envelope first: a public key without its escrow is useless */
+	if ((rc = esc_write(env_path, env, env_len)) != CLI_EXIT_OK ||
+	    (rc = esc_write(pub_path, pem, (size_t)pem_len)) != CLI_EXIT_OK)
+		goto out;
+	if (g->json)
+		printf("{\"alg\":\"%s\",\"envelope_bytes\":%zu}\n",
+		    pkix_alg_name(alg), env_len);
+	else
+		printf("%s key escrowed to the KRA: %s (%zu bytes), public key "
+		    "%s\n", pkix_alg_name(alg), env_path, env_len, pub_path);
+	rc = CLI_EXIT_OK;
+out:
+	BIO_free(b);
+	OPENSSL_free(env);
+	EVP_PKEY_free(k);
+	ca_free(ca);
+	return rc;
+}
+
+/* ---- escrow recover -------------------------------------------------------------- */
+
+static void
+esc_recover_help(FILE *f)
+{
+	fprintf(f,
+	    "usage: pivstation escrow recover --person ID|EMAIL --out FILE.p12\n"
+	    "       pivstation escrow recover --envelope FILE --cert FILE "
+	    "--out FILE.p12\n"
+	    "\n"
+	    "Decrypt an escrowed key management key with the KRA key and write "
+	    "it with\nits certificate as a PKCS#12 (AES-256, HMAC-SHA-256 MAC), "
+	    "mode 0600.  With\n--person the store gives the person's current "
+	    "envelope and 9d certificate,\nand the recovery is written to the "
+	    "audit log.\n"
+	    "\n"
+	    "  --passphrase-file FILE / --passphrase-fd N   KRA passphrase\n"
+	    "      (else $PIVSTATION_KRA_PASSPHRASE, $PIVSTATION_CA_PASSPHRASE,\n"
+	    "      [ca] passphrase, a prompt)\n"
+	    "  --p12-passphrase-file FILE / --p12-passphrase-fd N\n"
+	    "      the PKCS#12's passphrase (else $PIVSTATION_P12_PASSPHRASE, a "
+	    "prompt)\n"
+	    "  --name NAME   friendly name inside the PKCS#12\n");
+}
+
+static int
+esc_cmd_recover(struct cli_global *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ "envelope", required_argument, NULL, ESC_OPT_ENVELOPE },
+		{ "cert", required_argument, NULL, ESC_OPT_CERT },
+		{ "person", required_argument, NULL, ESC_OPT_PERSON },
+		{ "out", required_argument, NULL, ESC_OPT_OUT },
+		{ "name", required_argument, NULL, ESC_OPT_NAME },
+		{ "passphrase-file", required_argument, NULL, ESC_OPT_PASS_FILE },
+		{ "passphrase-fd", required_argument, NULL, ESC_OPT_PASS_FD },
+		{ "p12-passphrase-file", required_argument, NULL,
+		  ESC_OPT_P12_PASS_FILE },
+		{ "p12-passphrase-fd", required_argument, NULL,
+		  ESC_OPT_P12_PASS_FD },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct pv_why why = { "" };
+	struct pv_config cfg;
+	struct home h;
+	char dir[HOME_PATH_MAX];
+	const char *env_path = NULL, *cert_path = NULL, *person = NULL;
+	const char *out_path = NULL, *name = NULL;
+	const char *pass_file = NULL, *p12_file = NULL;
+	int pass_fd = -1, p12_fd = -1;
+	struct pkix_pass kra_pass, p12_pass;
+	struct store *st = NULL;
+	struct ca *ca = NULL;
+	EVP_PKEY *kra_key = NULL;
+	STACK_OF(X509) *certs = NULL;
+	X509 *cert = NULL;
+	uint8_t *env = NULL, *buf = NULL, *p12 = NULL;
+	size_t env_len = 0, n = 0, p12_len = 0;
+	enum pv_err r;
+	int c, rc;
+
+	memset(&kra_pass, 0, sizeof(kra_pass));
+	memset(&p12_pass, 0, sizeof(p12_pass));
+	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
+	    NULL)) != -1) {
+		if (cli_global_opt(g, c, optarg))
+			continue;
+		switch (c) {
+		case ESC_OPT_ENVELOPE: env_path = optarg; break;
+		case ESC_OPT_CERT: cert_path = optarg; break;
+		case ESC_OPT_PERSON: person = optarg; break;
+		case ESC_OPT_OUT: out_path = optarg; break;
+		case ESC_OPT_NAME: name = optarg; break;
+		case ESC_OPT_PASS_FILE: pass_file = optarg; break;
+		case ESC_OPT_PASS_FD:
+			if ((rc = esc_fd_arg("escrow recover", optarg,
+			    &pass_fd)) != CLI_EXIT_OK)
+				return rc;
+			break;
+		case ESC_OPT_P12_PASS_FILE: p12_file = optarg; break;
+		case ESC_OPT_P12_PASS_FD:
+			if ((rc = esc_fd_arg("escrow recover", optarg,
+			    &p12_fd)) != CLI_EXIT_OK)
+				return rc;
+			break;
+		case 'h':
+			esc_recover_help(stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error("escrow recover",
+			    "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("escrow recover",
+		    "unexpected argument '%s'", argv[optind]);
+	if (out_path == NULL || (person == NULL) ==
+	    (env_path == NULL || cert_path == NULL) ||
+	    (person != NULL && (env_path != NULL || cert_path != NULL)))
+		return cli_usage_error("escrow recover", "give --out and either "
+		    "--person, or --envelope and --cert");
+	(void)secret_harden_process();
+	if ((rc = esc_env(g, &h, dir, sizeof(dir), &cfg)) != CLI_EXIT_OK)
+		return rc;
+
+	if (person != NULL) {
+		if ((r = store_open_home(&h, cli_actor(), cfg.busy_timeout_ms,
+		    &st, &why)) != PV_OK) {
+			rc = esc_fail("store", r, &why);
+			goto out;
+		}
+	} else {
+		if ((r = pkix_read_file(env_path, ESC_IN_MAX, &env, &env_len,
+		    &why)) != PV_OK ||
+		    (r = pkix_read_file(cert_path, ESC_IN_MAX, &buf, &n,
+		    &why)) != PV_OK ||
+		    (r = pkix_certs_from_bytes(buf, n, &certs, &why)) != PV_OK) {
+			rc = esc_fail("escrow recover", r, &why);
+			goto out;
+		}
+		cert = sk_X509_shift(certs);
+	}
+	if ((r = ca_open(dir, NULL, &ca, &why)) != PV_OK) {
+		rc = esc_fail("escrow recover", r, &why);
+		goto out;
+	}
+	if ((rc = cli_passphrase("KRA passphrase", pass_file, pass_fd,
+	    "PIVSTATION_KRA_PASSPHRASE", "PIVSTATION_CA_PASSPHRASE", &cfg, false,
+	    &kra_pass)) != CLI_EXIT_OK)
+		goto out;
+	if ((r = ca_kra_key_load(dir, &kra_pass, &kra_key, &why)) != PV_OK) {
+		rc = esc_fail("escrow recover", r, &why);
+		goto out;
+	}
+	if ((rc = cli_passphrase("PKCS#12 passphrase", p12_file, p12_fd,
+	    "PIVSTATION_P12_PASSPHRASE", NULL, NULL, true, &p12_pass)) !=
+	    CLI_EXIT_OK)
+		goto out;
+	if (st != NULL)
+		r = escrow_recover_person(st, person, ca_get0_kra(ca), kra_key,
+		    &p12_pass, name, &p12, &p12_len, NULL, &why);
+	else
+		r = escrow_recover_p12(env, env_len, ca_get0_kra(ca), kra_key,
+		    cert, &p12_pass, name, &p12, &p12_len, &why);
+	if (r != PV_OK) {
+		rc = esc_fail("escrow recover", r, &why);
+		goto out;
+	}
+	if ((rc = esc_write(out_path, p12, p12_len)) != CLI_EXIT_OK)
+		goto out;
+	if (g->json) {
+		printf("{\"out\":");
+		cli_json_string(stdout, out_path);
+		printf(",\"bytes\":%zu}\n", p12_len);
+	} else {
+		printf("key management key recovered to %s\n", out_path);
+	}
+	rc = CLI_EXIT_OK;
+out:
+	pkix_pass_clear(&kra_pass);
+	pkix_pass_clear(&p12_pass);
+	store_close(st);
+	ca_free(ca);
+	EVP_PKEY_free(kra_key);
+	X509_free(cert);
+	sk_X509_pop_free(certs, X509_free);
+	OPENSSL_free(buf);
+	OPENSSL_free(env);
+	OPENSSL_free(p12);
+	return rc;
+}
+
+/* ---- dispatch ---------------------------------------------------------------- */
+
+int
+cli_cmd_escrow(struct cli_global *g, int argc, char **argv)
+{
+	const char *sub;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		fprintf(argc < 2 ? stderr : stdout,
+		    "usage: pivstation escrow SUBCOMMAND [options]\n\n"
+		    "  keygen    make a 9d key on the host, sealed to the KRA\n"
+		    "  recover   decrypt an escrowed key into a PKCS#12\n\n"
+		    "'pivstation escrow SUBCOMMAND --help' for each.\n");
+		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	}
+	sub = argv[1];
+	argc--;
+	argv++;
+	optind = 0;
+	if (strcmp(sub, "keygen") == 0)
+		return esc_cmd_keygen(g, argc, argv);
+	if (strcmp(sub, "recover") == 0)
+		return esc_cmd_recover(g, argc, argv);
+	return cli_usage_error("escrow", "unknown subcommand '%s'", sub);
+}

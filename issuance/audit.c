@@ -1,0 +1,529 @@
+/*
+ * audit.c: appending to the hash-chained audit log, the authenticated
+ * head (in the store and in the head file), and verification.  audit.h
+ * explains the design.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "apdu/buf.h"
+#include "issuance/secret.h"
+#include "issuance/store_int.h"
+
+#define AUDIT_ROW_TAG	"pivstation-audit-v1"
+#define AUDIT_HEAD_TAG	"pivstation-audit-head-v1"
+#define AUDIT_FILE_MAX	512
+
+static void
+audit_put_u64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static bool
+audit_hash_str(EVP_MD_CTX *md, const char *s)
+{
+	size_t n = strlen(s);
+	uint8_t len[4];
+
+	len[0] = (uint8_t)(n >> 24);
+	len[1] = (uint8_t)(n >> 16);
+	len[2] = (uint8_t)(n >> 8);
+	len[3] = (uint8_t)n;
+	return EVP_DigestUpdate(md, len, 4) == 1 &&
+	    EVP_DigestUpdate(md, s, n) == 1;
+}
+
+/* hash = SHA-256(prev_hash || canonical(row)); see audit.h. */
+static enum pv_err
+audit_row_hash(const uint8_t prev[32], int64_t seq, int64_t time,
+    const char *actor, const char *action, const char *object,
+    const char *detail, uint8_t out[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t ints[16];
+	unsigned len = 0;
+	enum pv_err r = PV_E_CRYPTO;
+
+	if (md == NULL)
+		return PV_E_NOMEM;
+	audit_put_u64(ints, (uint64_t)seq);
+	audit_put_u64(ints + 8, (uint64_t)time);
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, prev, 32) == 1 &&
+	    EVP_DigestUpdate(md, AUDIT_ROW_TAG, sizeof(AUDIT_ROW_TAG)) == 1 &&
+	    EVP_DigestUpdate(md, ints, sizeof(ints)) == 1 &&
+	    audit_hash_str(md, actor) && audit_hash_str(md, action) &&
+	    audit_hash_str(md, object) && audit_hash_str(md, detail) &&
+	    EVP_DigestFinal_ex(md, out, &len) == 1 && len == 32)
+		r = PV_OK;
+	EVP_MD_CTX_free(md);
+	return r;
+}
+
+/* MAC over the head: HMAC-SHA256(key, tag || u64 count || hash). */
+static enum pv_err
+audit_head_mac(const struct store *st, int64_t count, const uint8_t hash[32],
+    uint8_t out[32])
+{
+	uint8_t msg[sizeof(AUDIT_HEAD_TAG) + 8 + 32];
+	unsigned len = 0;
+
+	memcpy(msg, AUDIT_HEAD_TAG, sizeof(AUDIT_HEAD_TAG));
+	audit_put_u64(msg + sizeof(AUDIT_HEAD_TAG), (uint64_t)count);
+	memcpy(msg + sizeof(AUDIT_HEAD_TAG) + 8, hash, 32);
+	if (HMAC(EVP_sha256(), st->audit_key, sizeof(st->audit_key), msg,
+	    sizeof(msg), out, &len) == NULL || len != 32)
+		return PV_E_CRYPTO;
+	return PV_OK;
+}
+
+static enum pv_err
+audit_read_head(struct store *st, int64_t *count, uint8_t hash[32],
+    uint8_t mac[32], bool *has_mac, struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	enum pv_err r;
+
+	if ((r = store_prepare(st, "SELECT count, hash, mac FROM audit_head "
+	    "WHERE id = 1", &s, "read the audit head", why)) != PV_OK)
+		return r;
+	if ((r = store_step_row(st, s, "read the audit head", "head row",
+	    why)) != PV_OK)
+		goto out;
+	*count = sqlite3_column_int64(s, 0);
+	if (!store_col_blob(s, 1, hash, 32)) {
+		r = pv_why_set(why, PV_E_VERIFY, "audit head: bad hash");
+		goto out;
+	}
+	*has_mac = store_col_blob(s, 2, mac, 32);
+	r = PV_OK;
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+enum pv_err
+audit_append_locked(struct store *st, const char *action, const char *object,
+    const char *detail, struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	uint8_t prev[32], hash[32], mac[32];
+	int64_t count, seq, now = store_now(st);
+	bool has_mac;
+	enum pv_err r;
+
+	if (strlen(action) >= AUDIT_ACTION_MAX ||
+	    strlen(object) >= AUDIT_OBJECT_MAX ||
+	    strlen(detail) >= AUDIT_DETAIL_MAX)
+		return pv_why_set(why, PV_E_INVAL,
+		    "audit %s: action, object or detail too long", action);
+	if ((r = audit_read_head(st, &count, prev, mac, &has_mac, why)) != PV_OK)
+		return r;
+	seq = count + 1;
+	if ((r = audit_row_hash(prev, seq, now, st->actor, action, object,
+	    detail, hash)) != PV_OK)
+		return pv_why_set(why, r, "audit: hashing failed");
+	if ((r = store_prepare(st, "INSERT INTO audit (seq, time, actor, "
+	    "action, object, detail, prev_hash, hash) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &s, "append to the audit log",
+	    why)) != PV_OK)
+		return r;
+	if (!store_bind_i64(s, 1, seq) || !store_bind_i64(s, 2, now) ||
+	    !store_bind_text(s, 3, st->actor) ||
+	    !store_bind_text(s, 4, action) || !store_bind_text(s, 5, object) ||
+	    !store_bind_text(s, 6, detail) || !store_bind_blob(s, 7, prev, 32) ||
+	    !store_bind_blob(s, 8, hash, 32)) {
+		r = store_db_err(st, SQLITE_ERROR, "append to the audit log",
+		    why);
+		goto out;
+	}
+	if ((r = store_step_done(st, s, "append to the audit log", why)) !=
+	    PV_OK)
+		goto out;
+	sqlite3_finalize(s);
+	s = NULL;
+	if (st->has_key &&
+	    (r = audit_head_mac(st, seq, hash, mac)) != PV_OK) {
+		r = pv_why_set(why, r, "audit: MAC failed");
+		goto out;
+	}
+	if ((r = store_prepare(st, "UPDATE audit_head SET count = ?1, "
+	    "hash = ?2, mac = ?3 WHERE id = 1", &s, "update the audit head",
+	    why)) != PV_OK)
+		goto out;
+	if (!store_bind_i64(s, 1, seq) || !store_bind_blob(s, 2, hash, 32) ||
+	    (st->has_key ? !store_bind_blob(s, 3, mac, 32) :
+	    sqlite3_bind_null(s, 3) != SQLITE_OK)) {
+		r = store_db_err(st, SQLITE_ERROR, "update the audit head", why);
+		goto out;
+	}
+	if ((r = store_step_done(st, s, "update the audit head", why)) != PV_OK)
+		goto out;
+	st->head_dirty = true;
+	r = PV_OK;
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+enum pv_err
+audit_append(struct store *st, const char *action, const char *object,
+    const char *detail_json, struct pv_why *why)
+{
+	enum pv_err r;
+
+	if ((r = store_begin(st, why)) != PV_OK)
+		return r;
+	r = audit_append_locked(st, action, object,
+	    detail_json ? detail_json : "{}", why);
+	if (r != PV_OK) {
+		store_rollback(st);
+		return r;
+	}
+	return store_commit(st, why);
+}
+
+enum pv_err
+audit_note(struct store *st, const char *text, struct pv_why *why)
+{
+	json_object *d;
+	size_t i, n = strlen(text);
+	enum pv_err r;
+
+	if (n == 0 || n > AUDIT_NOTE_MAX)
+		return pv_why_set(why, PV_E_INPUT, "audit note: 1-%d bytes",
+		    AUDIT_NOTE_MAX);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+			return pv_why_set(why, PV_E_INPUT, "audit note: control "
+			    "character at byte %zu", i + 1);
+	if ((d = json_object_new_object()) == NULL)
+		return PV_E_NOMEM;
+	store_jstr(d, "text", text);
+	r = audit_append(st, "note", "note", json_object_to_json_string_ext(d,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), why);
+	json_object_put(d);
+	return r;
+}
+
+/* ---- the head file ----------------------------------------------------------------- */
+
+/*
+ * Format: one line, "pivstation-audit-head-v1 COUNT HASHHEX MACHEX\n".
+ * Written only with a key (without one it could not be checked).
+ */
+void
+audit_write_head_file(struct store *st)
+{
+	char line[AUDIT_FILE_MAX], hh[65], mh[65];
+	uint8_t hash[32], mac[32];
+	int64_t count;
+	bool has_mac;
+	int w;
+
+	if (st->head_path[0] == '\0' || !st->has_key)
+		return;
+	if (audit_read_head(st, &count, hash, mac, &has_mac, NULL) != PV_OK ||
+	    !has_mac)
+		return;
+	store_hex(hash, 32, hh);
+	store_hex(mac, 32, mh);
+	w = snprintf(line, sizeof(line), "%s %lld %s %s\n", AUDIT_HEAD_TAG,
+	    (long long)count, hh, mh);
+	if (w <= 0 || (size_t)w >= sizeof(line))
+		return;
+	/* A failure leaves the file behind; audit_verify reports the lag. */
+	(void)secret_write_file(st->head_path, line, (size_t)w,
+	    HOME_WRITE_REPLACE, NULL);
+}
+
+static bool
+audit_unhex(const char *s, size_t len, uint8_t *out, size_t n)
+{
+	size_t i;
+
+	if (len != 2 * n)
+		return false;
+	for (i = 0; i < 2 * n; i++) {
+		char c = s[i];
+		int v = (c >= '0' && c <= '9') ? c - '0' :
+		    (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+
+		if (v < 0)
+			return false;
+		if (i % 2 == 0)
+			out[i / 2] = (uint8_t)(v << 4);
+		else
+			out[i / 2] |= (uint8_t)v;
+	}
+	return true;
+}
+
+/* Reads the head file: PV_E_NOT_FOUND when absent, PV_E_VERIFY if bad. */
+static enum pv_err
+audit_read_head_file(struct store *st, int64_t *count, uint8_t hash[32],
+    struct pv_why *why)
+{
+	uint8_t *buf = NULL, mac[32], want[32];
+	size_t len = 0;
+	char *f[4], *save = NULL, *tok;
+	long long c;
+	char *end;
+	int n = 0;
+	enum pv_err r;
+
+	r = secret_read_file(st->head_path, AUDIT_FILE_MAX, &buf, &len, why);
+	if (r != PV_OK)
+		return r;
+	for (tok = strtok_r((char *)buf, " \n", &save); tok != NULL && n < 4;
+	    tok = strtok_r(NULL, " \n", &save))
+		f[n++] = tok;
+	r = PV_E_VERIFY;
+	if (n != 4 || strcmp(f[0], AUDIT_HEAD_TAG) != 0 ||
+	    !audit_unhex(f[2], strlen(f[2]), hash, 32) ||
+	    !audit_unhex(f[3], strlen(f[3]), mac, 32)) {
+		r = pv_why_set(why, PV_E_VERIFY, "audit head file %s is "
+		    "malformed", st->head_path);
+		goto out;
+	}
+	c = strtoll(f[1], &end, 10);
+	if (*end != '\0' || c < 0) {
+		r = pv_why_set(why, PV_E_VERIFY, "audit head file %s is "
+		    "malformed", st->head_path);
+		goto out;
+	}
+	*count = c;
+	if (audit_head_mac(st, c, hash, want) != PV_OK ||
+	    CRYPTO_memcmp(want, mac, 32) != 0) {
+		r = pv_why_set(why, PV_E_VERIFY, "audit head file %s: its MAC "
+		    "is wrong (altered, or written with another master "
+		    "secret)", st->head_path);
+		goto out;
+	}
+	r = PV_OK;
+out:
+	buf_free_secret(buf, len);
+	return r;
+}
+
+/* ---- verify and show ------------------------------------------------------------------ */
+
+enum pv_err
+audit_verify(struct store *st, struct audit_report *out, struct pv_why *why)
+{
+	struct audit_report rep;
+	sqlite3_stmt *s = NULL;
+	uint8_t prev[32], hash[32], want[32], head_hash[32], head_mac[32];
+	uint8_t file_hash[32], file_row_hash[32];
+	int64_t expect = 1, head_count = 0, file_count = -1;
+	bool has_mac = false, file_row_seen = false, began = false;
+	enum pv_err r;
+	int rc;
+
+	memset(&rep, 0, sizeof(rep));
+	memset(prev, 0, sizeof(prev));
+	/* One read transaction: rows and head from the same snapshot. */
+	if (st->depth == 0) {
+		if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+			r = store_db_err(st, sqlite3_extended_errcode(st->db),
+			    "audit verify", why);
+			goto out;
+		}
+		began = true;
+	}
+	if (st->head_path[0] != '\0' && st->has_key) {
+		r = audit_read_head_file(st, &file_count, file_hash, why);
+		if (r == PV_E_NOT_FOUND) {
+			pv_why_clear(why);
+			file_count = -1;
+		} else if (r != PV_OK) {
+			goto out;
+		} else {
+			rep.file_checked = true;
+		}
+	}
+	r = audit_read_head(st, &head_count, head_hash, head_mac, &has_mac,
+	    NULL);
+	if (r == PV_E_NOT_FOUND || r == PV_E_VERIFY) {
+		r = pv_why_set(why, PV_E_VERIFY, "audit head: missing or "
+		    "malformed (the audit_head row was deleted or altered)");
+		goto out;
+	}
+	if (r != PV_OK) {
+		r = pv_why_set(why, r, "audit verify: cannot read the head");
+		goto out;
+	}
+	if ((r = store_prepare(st, "SELECT seq, time, actor, action, object, "
+	    "detail, prev_hash, hash FROM audit ORDER BY seq", &s,
+	    "audit verify", why)) != PV_OK)
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(s, 0);
+		const char *txt[4];
+		uint8_t row_prev[32], row_hash[32];
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			txt[i] = (const char *)sqlite3_column_text(s, 2 + i);
+			if (txt[i] == NULL)
+				txt[i] = "";
+		}
+		if (seq != expect) {
+			rep.first_bad = expect;
+			r = pv_why_set(why, PV_E_VERIFY, seq > expect ?
+			    "audit row %lld is missing (the log jumps from "
+			    "row %lld to row %lld)" :
+			    "audit row %lld is out of order (the log goes from "
+			    "row %lld to row %lld)", (long long)expect,
+			    (long long)(expect - 1), (long long)seq);
+			goto out;
+		}
+		if (!store_col_blob(s, 6, row_prev, 32) ||
+		    CRYPTO_memcmp(row_prev, prev, 32) != 0) {
+			rep.first_bad = seq;
+			r = pv_why_set(why, PV_E_VERIFY, "audit row %lld: does "
+			    "not follow row %lld (prev_hash differs from that "
+			    "row's hash)", (long long)seq, (long long)(seq - 1));
+			goto out;
+		}
+		if ((r = audit_row_hash(prev, seq, sqlite3_column_int64(s, 1),
+		    txt[0], txt[1], txt[2], txt[3], want)) != PV_OK)
+			goto out;
+		if (!store_col_blob(s, 7, row_hash, 32) ||
+		    CRYPTO_memcmp(row_hash, want, 32) != 0) {
+			rep.first_bad = seq;
+			r = pv_why_set(why, PV_E_VERIFY, "audit row %lld: "
+			    "altered (its hash does not match its contents)",
+			    (long long)seq);
+			goto out;
+		}
+		memcpy(prev, want, 32);
+		if (seq == file_count) {
+			memcpy(file_row_hash, want, 32);
+			file_row_seen = true;
+		}
+		rep.rows = seq;
+		expect++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(st, sqlite3_extended_errcode(st->db),
+		    "audit verify", why);
+		goto out;
+	}
+	memcpy(hash, prev, 32);
+	/* The head in the store: the log's exact end. */
+	if (head_count != rep.rows || CRYPTO_memcmp(head_hash, hash, 32) != 0) {
+		rep.first_bad = head_count > rep.rows ? rep.rows + 1 :
+		    head_count + 1;
+		if (head_count > rep.rows)
+			r = pv_why_set(why, PV_E_VERIFY, "audit row %lld is "
+			    "missing: the log ends at row %lld but its head "
+			    "records %lld rows (rows deleted from the end)",
+			    (long long)(rep.rows + 1), (long long)rep.rows,
+			    (long long)head_count);
+		else if (head_count < rep.rows)
+			r = pv_why_set(why, PV_E_VERIFY, "audit row %lld: added "
+			    "after the head (the head records %lld rows, the "
+			    "log has %lld)", (long long)(head_count + 1),
+			    (long long)head_count, (long long)rep.rows);
+		else
+			r = pv_why_set(why, PV_E_VERIFY, "audit head: its hash "
+			    "is not the hash of row %lld", (long long)rep.rows);
+		goto out;
+	}
+	if (st->has_key) {
+		if (!has_mac || audit_head_mac(st, head_count, head_hash,
+		    want) != PV_OK || CRYPTO_memcmp(want, head_mac, 32) != 0) {
+			rep.first_bad = rep.rows;
+			r = pv_why_set(why, PV_E_VERIFY, "audit head: its MAC is "
+			    "wrong: the head (row %lld) was altered or written "
+			    "without this station's master secret",
+			    (long long)head_count);
+			goto out;
+		}
+		rep.head_authenticated = true;
+	}
+	/* The head file: the database may not be behind it. */
+	if (rep.file_checked) {
+		if (file_count > rep.rows) {
+			rep.first_bad = rep.rows + 1;
+			r = pv_why_set(why, PV_E_VERIFY, "audit row %lld is "
+			    "missing: the store was rolled back (the log ends "
+			    "at row %lld, the head file records %lld rows)",
+			    (long long)(rep.rows + 1), (long long)rep.rows,
+			    (long long)file_count);
+			goto out;
+		}
+		if (file_count > 0 && (!file_row_seen ||
+		    CRYPTO_memcmp(file_row_hash, file_hash, 32) != 0)) {
+			rep.first_bad = file_count;
+			r = pv_why_set(why, PV_E_VERIFY, "audit row %lld: differs "
+			    "from the head file (the log was rewritten)",
+			    (long long)file_count);
+			goto out;
+		}
+		rep.file_lag = rep.rows - file_count;
+	}
+	r = PV_OK;
+out:
+	sqlite3_finalize(s);
+	if (began)
+		(void)sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	if (out != NULL)
+		*out = rep;
+	return r;
+}
+
+enum pv_err
+audit_foreach(struct store *st, int64_t since, audit_row_fn *fn, void *ctx,
+    struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	struct audit_row row;
+	enum pv_err r;
+	int rc;
+
+	if ((r = store_prepare(st, "SELECT seq, time, actor, action, object, "
+	    "detail, prev_hash, hash FROM audit WHERE seq > ?1 ORDER BY seq",
+	    &s, "read the audit log", why)) != PV_OK)
+		return r;
+	if (!store_bind_i64(s, 1, since)) {
+		r = store_db_err(st, SQLITE_ERROR, "read the audit log", why);
+		goto out;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		row.seq = sqlite3_column_int64(s, 0);
+		row.time = sqlite3_column_int64(s, 1);
+		store_col_text(s, 2, row.actor, sizeof(row.actor));
+		store_col_text(s, 3, row.action, sizeof(row.action));
+		store_col_text(s, 4, row.object, sizeof(row.object));
+		row.detail = (const char *)sqlite3_column_text(s, 5);
+		if (row.detail == NULL)
+			row.detail = "";
+		(void)store_col_blob(s, 6, row.prev_hash, 32);
+		(void)store_col_blob(s, 7, row.hash, 32);
+		if ((r = fn(ctx, &row)) != PV_OK)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(st, sqlite3_extended_errcode(st->db),
+		    "read the audit log", why);
+		goto out;
+	}
+	r = PV_OK;
+out:
+	sqlite3_finalize(s);
+	return r;
+}

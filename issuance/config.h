@@ -1,0 +1,241 @@
+/*
+ * config.h: the station configuration, <home>/pivstation.conf.
+ *
+ * An INI file read with libinih.  Every key is documented in the default
+ * file, whose text lives in one place (config_default_text(), the same
+ * bytes as examples/pivstation.conf; `pivstation init` writes it and
+ * `pivstation init --print-config` prints it).  A key left out keeps its
+ * default.  Unknown sections and keys, duplicate keys, values out of range
+ * and lines that are not `key = value` are errors naming file, line,
+ * section, key and the problem:
+ *
+ *   pivstation.conf:12: [escrow] policy: expected 'required' or 'optional',
+ *   got 'maybe'
+ *
+ * struct pv_config is plain data (no pointers, nothing to free), so it can
+ * be copied and compared.
+ */
+#ifndef PV_ISSUANCE_CONFIG_H
+#define PV_ISSUANCE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apdu/err.h"
+#include "issuance/home.h"
+
+/*
+ * Key algorithms.  The values are the PIV algorithm identifiers
+ * (PIV-REFERENCE §3.3), so a slot's value can go to GENERATE as it is.
+ * RSA 4096 is accepted for the CA only.
+ */
+enum config_alg {
+	CONFIG_ALG_RSA2048 = 0x07,
+	CONFIG_ALG_RSA3072 = 0x05,
+	CONFIG_ALG_RSA4096 = 0x16,
+	CONFIG_ALG_ECCP256 = 0x11,
+	CONFIG_ALG_ECCP384 = 0x14
+};
+
+/* The four PIV key slots, in the order of the arrays below. */
+enum config_slot {
+	CONFIG_SLOT_9A,		/* PIV Authentication */
+	CONFIG_SLOT_9C,		/* Digital Signature */
+	CONFIG_SLOT_9D,		/* Key Management */
+	CONFIG_SLOT_9E,		/* Card Authentication */
+	CONFIG_N_SLOTS
+};
+#define CONFIG_SLOT_BIT(s)	(1u << (s))
+
+enum config_policy_set {
+	CONFIG_POLICY_TEST,		/* FPKI CITE test OIDs (…3.2.1.48.x) */
+	CONFIG_POLICY_PRODUCTION	/* id-fpki-common-* (…3.2.1.3.x) */
+};
+
+enum config_escrow {
+	CONFIG_ESCROW_REQUIRED,	/* refuse a token that cannot import the 9D key */
+	CONFIG_ESCROW_OPTIONAL	/* such a token gets an on-card, unescrowed key */
+};
+
+/* 9A extended key usages (bits of pv_config.eku_9a). */
+#define CONFIG_EKU_CLIENT_AUTH		0x1	/* 1.3.6.1.5.5.7.3.2 */
+#define CONFIG_EKU_SMARTCARD_LOGON	0x2	/* 1.3.6.1.4.1.311.20.2.2 */
+#define CONFIG_EKU_PKINIT		0x4	/* 1.3.6.1.5.2.3.4 */
+
+enum config_pass_source {
+	CONFIG_PASS_PROMPT,	/* ask on the terminal */
+	CONFIG_PASS_ENV,	/* env:NAME */
+	CONFIG_PASS_FILE,	/* file:PATH (first line) */
+	CONFIG_PASS_FD		/* fd:N (first line) */
+};
+
+#define CONFIG_URL_MAX		192
+#define CONFIG_OID_MAX		64
+#define CONFIG_OIDS_MAX		4	/* policy OIDs per certificate */
+#define CONFIG_DN_MAX_RDN	8
+#define CONFIG_DN_TYPE_MAX	16
+#define CONFIG_DN_VALUE_MAX	128
+#define CONFIG_PASS_ARG_MAX	192
+#define CONFIG_ISSUER_ID_MAX	15	/* Printed Information tag 06 */
+
+struct config_oids {
+	unsigned n;
+	char oid[CONFIG_OIDS_MAX][CONFIG_OID_MAX];	/* dotted decimal */
+};
+
+/*
+ * A subject name template, root first (C, O, OU, ..., CN), as written in
+ * the file: "C=US, O=Example Agency, OU=People, CN={full_name}".  Values
+ * may hold placeholders that identity_expand() fills (see identity.h).
+ * n == 0 means an empty subject.
+ */
+struct config_dn {
+	unsigned n;
+	struct {
+		char type[CONFIG_DN_TYPE_MAX];	/* C ST L O OU CN DC UID */
+		char value[CONFIG_DN_VALUE_MAX];
+	} rdn[CONFIG_DN_MAX_RDN];
+};
+
+struct pv_config {
+	/* [keys] */
+	enum config_alg slot_alg[CONFIG_N_SLOTS];
+
+	/* [validity] */
+	unsigned cert_days;		/* end-entity certificates */
+	unsigned card_years;		/* card expiry: years ... */
+	unsigned card_days;		/* ... or days (exactly one is non-zero) */
+
+	/* [urls]; empty string = leave the extension out */
+	char crl_url[CONFIG_URL_MAX];		/* CRL distribution point */
+	char ocsp_url[CONFIG_URL_MAX];		/* AIA id-ad-ocsp */
+	char ca_issuers_url[CONFIG_URL_MAX];	/* AIA id-ad-caIssuers */
+
+	/* [policy]: resolved (set defaults with any overrides applied) */
+	enum config_policy_set policy_set;
+	struct config_oids policy[CONFIG_N_SLOTS];
+	struct config_oids policy_content_signer;
+
+	/* [certificates] */
+	unsigned eku_9a;		/* CONFIG_EKU_* bits; 0 = no EKU */
+	unsigned rfc822_slots;		/* CONFIG_SLOT_BIT()s: email in SAN */
+	unsigned upn_slots;		/* CONFIG_SLOT_BIT()s: UPN in SAN */
+	struct config_dn subject;	/* 9A, 9C, 9D */
+	struct config_dn card_auth_subject;	/* 9E; may be empty */
+
+	/* [escrow] */
+	enum config_escrow escrow_policy;
+	bool escrow_puk;
+
+	/* [pin] */
+	unsigned pin_min;
+	unsigned pin_max;
+	bool pin_digits_only;
+
+	/* [fascn] (PIV-REFERENCE §5); strings of exactly that many digits */
+	char agency_code[5];
+	char system_code[5];
+	unsigned credential_series;		/* 0-9 */
+	unsigned individual_credential_issue;	/* 0-9 */
+	unsigned organizational_category;	/* 0-9 */
+	char organization_identifier[5];
+	unsigned person_association;		/* 0-9 */
+
+	/* [card] */
+	char issuer_id[CONFIG_ISSUER_ID_MAX + 1];	/* Printed Information */
+
+	/* [ca] */
+	enum config_alg ca_alg;
+	unsigned ca_root_days;
+	unsigned ca_issuing_days;
+	unsigned ca_signer_days;		/* content signer */
+	unsigned ca_kra_days;			/* key recovery agent */
+	struct config_dn ca_name;		/* prefix of CA subject names */
+	enum config_pass_source pass_source;
+	char pass_arg[CONFIG_PASS_ARG_MAX];	/* NAME, PATH or N */
+
+	/* [store] */
+	unsigned busy_timeout_ms;
+};
+
+/*
+ * config_defaults fills |out| with the built-in defaults: exactly what the
+ * default file (config_default_text()) says.
+ */
+void config_defaults(struct pv_config *out);
+
+/*
+ * config_default_text returns the documented default pivstation.conf, a
+ * static NUL-terminated string (never NULL).
+ */
+const char *config_default_text(void);
+
+/*
+ * config_parse reads INI text |text| (|len| bytes; NUL bytes are an error)
+ * over the defaults into |out|.  |name| names the source in messages
+ * ("pivstation.conf").  Returns PV_OK, or PV_E_CONFIG with |why| naming
+ * "name:line: [section] key: problem" for the first error.  |out| is
+ * unspecified on failure.
+ */
+enum pv_err config_parse(const char *text, size_t len, const char *name,
+    struct pv_config *out, struct pv_why *why);
+
+/*
+ * config_load reads the file |path| (at most 64 KiB) with config_parse.
+ * Returns PV_OK, PV_E_NOT_FOUND, PV_E_IO, PV_E_TOO_LONG or PV_E_CONFIG.
+ */
+enum pv_err config_load(const char *path, struct pv_config *out,
+    struct pv_why *why);
+
+/*
+ * config_load_home loads <home>/pivstation.conf; a home without one gets
+ * PV_E_NOT_FOUND with "run 'pivstation init'".
+ */
+enum pv_err config_load_home(const struct home *h, struct pv_config *out,
+    struct pv_why *why);
+
+/*
+ * config_check_pin checks a PIN the person chose against [pin]: length
+ * from pin_min to pin_max, digits only when pin_digits_only (SP 800-73-4
+ * PINs are digits), otherwise printable ASCII without spaces.  The
+ * message never shows the PIN ("PIN: 5 characters, expected 6 to 8").
+ * Returns PV_OK or PV_E_INPUT.
+ */
+enum pv_err config_check_pin(const struct pv_config *c, const uint8_t *pin,
+    size_t len, struct pv_why *why);
+
+/*
+ * config_card_expiry returns when a card issued at |from| (Unix seconds)
+ * expires: |from| plus card_years calendar years (UTC; 29 February
+ * becomes 1 March) or plus card_days days.  0 on a clock overflow.
+ */
+int64_t config_card_expiry(const struct pv_config *c, int64_t from);
+
+/*
+ * config_cert_not_after returns the notAfter of a certificate issued at
+ * |from| onto a card expiring at |card_expiry|: |from| + cert_days days,
+ * never after the card (PIV-REFERENCE §7.3).
+ */
+int64_t config_cert_not_after(const struct pv_config *c, int64_t from,
+    int64_t card_expiry);
+
+/* config_alg_name: "rsa2048", "eccp256", ...; "unknown" otherwise. */
+const char *config_alg_name(enum config_alg a);
+
+/* config_alg_is_rsa is true for the RSA algorithms. */
+bool config_alg_is_rsa(enum config_alg a);
+
+/* config_slot_ref: the PIV key reference of |s| (0x9a, 0x9c, 0x9d, 0x9e). */
+uint8_t config_slot_ref(enum config_slot s);
+
+/* config_slot_name: "9a", "9c", "9d", "9e". */
+const char *config_slot_name(enum config_slot s);
+
+/*
+ * config_slot_from_ref maps a key reference (0x9a ...) to its slot.
+ * Returns false for any other reference.
+ */
+bool config_slot_from_ref(uint8_t ref, enum config_slot *out);
+
+#endif /* PV_ISSUANCE_CONFIG_H */

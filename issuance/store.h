@@ -1,0 +1,490 @@
+/*
+ * store.h: the station's SQLite store.
+ *
+ * One file (<home>/store.db) in WAL mode with foreign keys on and a busy
+ * timeout, so several pivstation processes (batch on several readers, the
+ * console) can share it.  The schema is created and migrated in code
+ * (store.c, table schema_version).  Every statement is a fixed string with
+ * bound parameters.
+ *
+ * Tables: people, devices, certificates, escrow, jobs, job_steps,
+ * credential_numbers, counters (CRL number), operators, audit, audit_head.
+ *
+ * Every call that changes state appends an audit row (audit.h) in the same
+ * transaction, naming the actor given at open.  Calls are atomic on their
+ * own; to make several calls one unit (record a certificate and mark the
+ * job step that made it done), wrap them in store_begin()/store_commit():
+ * transactions nest (inner ones are savepoints), and a failure anywhere
+ * is undone by store_rollback() back to the matching store_begin().
+ *
+ * Errors: PV_E_DB for SQLite failures (|why| names the operation and
+ * SQLite's message), PV_E_EXISTS for a uniqueness violation (the row, or
+ * an active certificate for the slot, or a live device with the serial,
+ * already exists), PV_E_NOT_FOUND for a missing row or a reference to one,
+ * PV_E_INVAL for a value the schema refuses, PV_E_STATE for a change the
+ * row's state does not allow.
+ *
+ * Rows are returned as plain structs in the caller's storage.  A few
+ * carry heap fields (certificate PEM, escrow CMS): free them with the
+ * matching *_cleanup / *_free_list call.  A struct store is used by one
+ * thread at a time.
+ *
+ * How the issuance workflow is meant to use it (DESIGN.md "Primary
+ * issuance", issue 5 §7), see also job.h:
+ *   - find or add the person (store_person_put), start or resume the job;
+ *   - add the device row (status ISSUING) once the card is known;
+ *   - allocate the credential number once and keep it in the step detail;
+ *   - escrow the 9D key with store_escrow_add() BEFORE the import: adding
+ *     the same key again (same fingerprint) is a no-op, so a resumed job
+ *     never duplicates an envelope, and an older envelope is kept (not
+ *     current) rather than deleted, so no escrowed key is ever lost;
+ *   - record each certificate (store_cert_add) before writing it to the
+ *     card; on resume compare store_cert_active()'s spki_sha256 with the
+ *     card's key: equal = reuse, different = store_cert_revoke() it
+ *     (superseded) and add the new one in the same transaction.  The
+ *     partial UNIQUE index makes a second live certificate per device and
+ *     slot impossible (PV_E_EXISTS);
+ *   - finally set the device ACTIVE with its issue date and expiry.
+ */
+#ifndef PV_ISSUANCE_STORE_H
+#define PV_ISSUANCE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apdu/err.h"
+#include "issuance/home.h"
+#include "issuance/identity.h"
+
+#define STORE_SCHEMA_VERSION	1
+
+struct store;	/* opaque */
+
+struct store_opts {
+	/*
+	 * HMAC-SHA256 key (32 bytes) authenticating the audit log head
+	 * (audit.h).  NULL leaves the head unauthenticated: tests only.
+	 */
+	const uint8_t *audit_key;
+	/* File that mirrors the authenticated head (audit.h); NULL: none. */
+	const char *head_path;
+	/* Who acts (operator name); recorded in each audit row.  NULL:
+	 * "station". At most 63 bytes. */
+	const char *actor;
+	/* SQLite busy timeout; 0 = 5000 ms. */
+	unsigned busy_timeout_ms;
+};
+
+/*
+ * store_open opens (creating if needed) the database |path| and brings its
+ * schema to STORE_SCHEMA_VERSION.  A database from a newer version is
+ * refused (PV_E_STATE).  On success *out is a new handle for
+ * store_close().  Copies what it needs from |opts| (NULL = all defaults).
+ * Returns PV_OK, PV_E_DB, PV_E_STATE, PV_E_NOMEM.
+ */
+enum pv_err store_open(const char *path, const struct store_opts *opts,
+    struct store **out, struct pv_why *why);
+
+/*
+ * store_open_home opens <home>/store.db with the audit key derived from
+ * the station master secret and the head file <home>/audit.head.  The
+ * home must exist and hold a master secret ("run 'pivstation init'").
+ * |actor| and |busy_timeout_ms| as in struct store_opts.
+ */
+enum pv_err store_open_home(const struct home *h, const char *actor,
+    unsigned busy_timeout_ms, struct store **out, struct pv_why *why);
+
+/* store_close rolls back an open transaction, closes, wipes the audit key.
+ * NULL allowed. */
+void store_close(struct store *st);
+
+/* store_schema_version returns the schema version of the open store. */
+int store_schema_version(const struct store *st);
+
+/*
+ * store_begin starts a transaction (BEGIN IMMEDIATE: the write lock is
+ * taken now, so a concurrent writer waits for the busy timeout instead of
+ * failing later) or, inside one, a savepoint.  store_commit ends the
+ * innermost; store_rollback undoes it.  Each store_begin() that returned
+ * PV_OK must be matched by exactly one store_commit() or store_rollback().
+ * If store_commit() fails, the innermost level is rolled back.
+ */
+enum pv_err store_begin(struct store *st, struct pv_why *why);
+enum pv_err store_commit(struct store *st, struct pv_why *why);
+void store_rollback(struct store *st);
+
+/* store_now returns the clock the store stamps rows with (Unix seconds). */
+int64_t store_now(const struct store *st);
+
+/* store_set_clock fixes the clock to |t| (tests); 0 returns to time(). */
+void store_set_clock(struct store *st, int64_t t);
+
+/* ---- people ------------------------------------------------------------- */
+
+struct store_person {
+	int64_t id;
+	struct identity ident;		/* ident.person_id is unique */
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+/*
+ * store_person_put records |ident|: a new row when no person has
+ * ident->person_id, else updates that row's fields if they differ.  Sets
+ * *out_id.  Audited as person.add or person.update (nothing when equal).
+ * PV_E_EXISTS when another person already has the same email.
+ */
+enum pv_err store_person_put(struct store *st, const struct identity *ident,
+    int64_t *out_id, struct pv_why *why);
+
+/* store_person_get / _find_*: PV_E_NOT_FOUND when there is no such row. */
+enum pv_err store_person_get(struct store *st, int64_t id,
+    struct store_person *out, struct pv_why *why);
+enum pv_err store_person_find_external(struct store *st,
+    const char *person_id, struct store_person *out, struct pv_why *why);
+enum pv_err store_person_find_email(struct store *st, const char *email,
+    struct store_person *out, struct pv_why *why);	/* case-insensitive */
+
+/* ---- devices ------------------------------------------------------------ */
+
+enum store_device_type {
+	STORE_DEV_CARD,		/* "card" */
+	STORE_DEV_USB_KEY,	/* "usb-key" */
+	STORE_DEV_MOBILE	/* "mobile" */
+};
+
+enum store_device_status {
+	STORE_DEV_ISSUING,	/* "issuing": a job is personalising it */
+	STORE_DEV_ACTIVE,	/* "active" */
+	STORE_DEV_SUSPENDED,	/* "suspended" */
+	STORE_DEV_TERMINATED	/* "terminated": never live again */
+};
+
+#define STORE_ATR_MAX		33
+#define STORE_SERIAL_TEXT_MAX	64
+
+struct store_device {
+	int64_t id;
+	int64_t person_id;
+	enum store_device_type type;
+	uint8_t atr[STORE_ATR_MAX];
+	size_t atr_len;
+	char serial[STORE_SERIAL_TEXT_MAX];	/* token serial; "" if none */
+	uint8_t guid[16];			/* card UUID */
+	bool has_guid;
+	uint8_t fascn[25];
+	bool has_fascn;
+	enum store_device_status status;
+	bool key_9d_escrowed;	/* false: 9D generated on the card (policy
+				   optional) or not yet escrowed */
+	int64_t expires_at;	/* 0 = not set */
+	int64_t issued_at;	/* 0 = not issued yet */
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+/*
+ * store_device_add inserts |d| (its id and timestamps are ignored) and
+ * sets *out_id.  The GUID and FASC-N are unique over all devices; the
+ * serial is unique among devices that are not terminated (PV_E_EXISTS).
+ */
+enum pv_err store_device_add(struct store *st, const struct store_device *d,
+    int64_t *out_id, struct pv_why *why);
+
+/*
+ * store_device_update writes the mutable fields of |d| (ATR, serial, GUID,
+ * FASC-N, status, escrow flag, expiry, issue date) to row d->id.  A
+ * terminated device cannot change (PV_E_STATE).
+ */
+enum pv_err store_device_update(struct store *st, const struct store_device *d,
+    struct pv_why *why);
+
+/* store_device_set_status changes only the status (same rules). */
+enum pv_err store_device_set_status(struct store *st, int64_t id,
+    enum store_device_status status, struct pv_why *why);
+
+/*
+ * store_device_terminate revokes every live certificate of the device with
+ * |reason| (STORE_REASON_*) and sets it TERMINATED, in one transaction:
+ * a card that is re-issued, lost or returned.  *out_revoked (may be NULL)
+ * counts the certificates revoked.  PV_E_STATE if already terminated.
+ */
+enum pv_err store_device_terminate(struct store *st, int64_t id, int reason,
+    size_t *out_revoked, struct pv_why *why);
+
+enum pv_err store_device_get(struct store *st, int64_t id,
+    struct store_device *out, struct pv_why *why);
+/* The device with this serial that is not terminated. */
+enum pv_err store_device_find_serial(struct store *st, const char *serial,
+    struct store_device *out, struct pv_why *why);
+enum pv_err store_device_find_guid(struct store *st, const uint8_t guid[16],
+    struct store_device *out, struct pv_why *why);
+
+/* store_device_list_person: all of a person's devices, oldest first; free
+ * *out with free(). */
+enum pv_err store_device_list_person(struct store *st, int64_t person_id,
+    struct store_device **out, size_t *n_out, struct pv_why *why);
+
+const char *store_device_type_name(enum store_device_type t);
+const char *store_device_status_name(enum store_device_status s);
+bool store_device_type_parse(const char *s, enum store_device_type *out);
+
+/* ---- certificates --------------------------------------------------------- */
+
+enum store_cert_status {
+	STORE_CERT_ACTIVE,	/* "active" */
+	STORE_CERT_ON_HOLD,	/* "on-hold" (CRL reason certificateHold) */
+	STORE_CERT_REVOKED	/* "revoked": final */
+};
+
+/* RFC 5280 CRLReason values used here. */
+#define STORE_REASON_UNSPECIFIED	0
+#define STORE_REASON_KEY_COMPROMISE	1
+#define STORE_REASON_AFFILIATION_CHANGED 3
+#define STORE_REASON_SUPERSEDED		4
+#define STORE_REASON_CESSATION		5
+#define STORE_REASON_HOLD		6
+
+#define STORE_CERT_SERIAL_MAX	41	/* 20 bytes as hex + NUL */
+
+struct store_cert {
+	int64_t id;
+	int64_t device_id;
+	uint8_t slot;			/* key reference: 0x9a 0x9c 0x9d 0x9e ... */
+	char serial[STORE_CERT_SERIAL_MAX];	/* lowercase hex, unique */
+	char *pem;			/* owned; NULL in CRL listings */
+	uint8_t spki_sha256[32];	/* SHA-256 of the SubjectPublicKeyInfo */
+	int64_t not_before;
+	int64_t not_after;
+	enum store_cert_status status;
+	int64_t revoked_at;		/* 0 unless revoked / on hold */
+	int reason;			/* STORE_REASON_*, -1 when none */
+	int64_t created_at;
+};
+
+/*
+ * store_cert_add records certificate |c| (id, created_at, revocation
+ * fields ignored; status must be ACTIVE or ON_HOLD) and sets *out_id
+ * (may be NULL).  The serial must be 1-40 hex digits and is stored in
+ * lowercase.  PV_E_EXISTS for a known serial or when the device already
+ * has a live (active or on-hold) certificate in that slot: the partial
+ * UNIQUE index enforces "never two live certificates per slot".
+ */
+enum pv_err store_cert_add(struct store *st, const struct store_cert *c,
+    int64_t *out_id, struct pv_why *why);
+
+/*
+ * store_cert_revoke marks the certificate with |serial| revoked at
+ * |when| (0 = now) for |reason|.  PV_E_STATE if it is already revoked.
+ */
+enum pv_err store_cert_revoke(struct store *st, const char *serial,
+    int reason, int64_t when, struct pv_why *why);
+
+/* store_cert_set_hold puts an active certificate on hold (|hold|) or
+ * releases one from hold.  PV_E_STATE when the status does not allow it. */
+enum pv_err store_cert_set_hold(struct store *st, const char *serial,
+    bool hold, struct pv_why *why);
+
+/* store_cert_get_serial: PV_E_NOT_FOUND when unknown.  Cleanup |out|. */
+enum pv_err store_cert_get_serial(struct store *st, const char *serial,
+    struct store_cert *out, struct pv_why *why);
+
+/*
+ * store_cert_live returns the device's live (active or on-hold)
+ * certificate in |slot|: at most one exists.  PV_E_NOT_FOUND when none.
+ */
+enum pv_err store_cert_live(struct store *st, int64_t device_id,
+    uint8_t slot, struct store_cert *out, struct pv_why *why);
+
+/* store_cert_list_device: all certificates of a device, oldest first. */
+enum pv_err store_cert_list_device(struct store *st, int64_t device_id,
+    struct store_cert **out, size_t *n_out, struct pv_why *why);
+
+/*
+ * store_cert_list_crl: every revoked or on-hold certificate (for the CRL),
+ * by serial, without PEM.  Free with store_cert_free_list().
+ */
+enum pv_err store_cert_list_crl(struct store *st, struct store_cert **out,
+    size_t *n_out, struct pv_why *why);
+
+/* store_cert_cleanup frees c->pem (safe on a zeroed struct, twice). */
+void store_cert_cleanup(struct store_cert *c);
+void store_cert_free_list(struct store_cert *list, size_t n);
+
+const char *store_cert_status_name(enum store_cert_status s);
+
+/* ---- escrow --------------------------------------------------------------- */
+
+enum store_escrow_kind {
+	STORE_ESCROW_KEY_9D,	/* "9d-key": the Key Management private key */
+	STORE_ESCROW_PUK	/* "puk" */
+};
+
+#define STORE_ESCROW_CMS_MAX	(64 * 1024)
+
+struct store_escrow {
+	int64_t id;
+	int64_t person_id;
+	int64_t device_id;
+	enum store_escrow_kind kind;
+	uint8_t *cms;			/* owned: CMS EnvelopedData DER */
+	size_t cms_len;
+	/*
+	 * Identifies what is escrowed without revealing it: for 9d-key the
+	 * SHA-256 of the public key's SubjectPublicKeyInfo, for puk a value
+	 * the caller derives (an HMAC of the PUK under a station key).
+	 */
+	uint8_t fingerprint[32];
+	bool current;
+	int64_t created_at;
+};
+
+/*
+ * store_escrow_add records envelope |e| as the current one for (device,
+ * kind).  If the current envelope already has the same fingerprint,
+ * nothing changes, *out_existed (may be NULL) is set and *out_id is the
+ * existing row: a resumed job calls it again without duplicating.
+ * Otherwise the previous current envelope is kept as history (current =
+ * 0) and the new one becomes current.  Envelopes are never deleted.
+ */
+enum pv_err store_escrow_add(struct store *st, const struct store_escrow *e,
+    int64_t *out_id, bool *out_existed, struct pv_why *why);
+
+/* The current envelope for (device, kind); PV_E_NOT_FOUND if none. */
+enum pv_err store_escrow_current(struct store *st, int64_t device_id,
+    enum store_escrow_kind kind, struct store_escrow *out,
+    struct pv_why *why);
+
+/* The person's newest current envelope of |kind| over devices that are
+ * not terminated (recovery, derived credentials). */
+enum pv_err store_escrow_current_person(struct store *st, int64_t person_id,
+    enum store_escrow_kind kind, struct store_escrow *out,
+    struct pv_why *why);
+
+/* All of a person's envelopes of |kind|, newest first (key history). */
+enum pv_err store_escrow_list_person(struct store *st, int64_t person_id,
+    enum store_escrow_kind kind, struct store_escrow **out, size_t *n_out,
+    struct pv_why *why);
+
+void store_escrow_cleanup(struct store_escrow *e);
+void store_escrow_free_list(struct store_escrow *list, size_t n);
+const char *store_escrow_kind_name(enum store_escrow_kind k);
+
+/* ---- jobs and steps (job.h builds the resumable model on these) --------- */
+
+enum store_job_state {
+	STORE_JOB_RUNNING,	/* "running": in progress or interrupted */
+	STORE_JOB_DONE,		/* "done" */
+	STORE_JOB_FAILED,	/* "failed": stopped for good (policy, input) */
+	STORE_JOB_CANCELLED	/* "cancelled" by an operator */
+};
+
+enum store_step_state {
+	STORE_STEP_PENDING,	/* "pending" */
+	STORE_STEP_DONE,	/* "done" */
+	STORE_STEP_FAILED	/* "failed": the last attempt failed */
+};
+
+#define STORE_JOB_KIND_MAX	32
+#define STORE_READER_MAX	128
+#define STORE_STEP_NAME_MAX	48
+#define STORE_DETAIL_MAX	1024	/* step/job detail text (JSON) */
+
+struct store_job {
+	int64_t id;
+	char kind[STORE_JOB_KIND_MAX];	/* "issue", ... */
+	int64_t person_id;		/* 0 = none */
+	char reader[STORE_READER_MAX];
+	int64_t device_id;		/* 0 = not known yet */
+	enum store_job_state state;
+	char detail[STORE_DETAIL_MAX];	/* last error or outcome */
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+struct store_job_step {
+	int64_t job_id;
+	unsigned seq;			/* order, from 0 */
+	char name[STORE_STEP_NAME_MAX];
+	enum store_step_state state;
+	char detail[STORE_DETAIL_MAX];	/* JSON the workflow keeps */
+	int64_t updated_at;
+};
+
+/*
+ * store_job_create inserts a RUNNING job from |j| (kind, person, reader,
+ * device) with |n_steps| pending steps named |steps| (distinct, in order),
+ * in one transaction.  Sets *out_id.
+ */
+enum pv_err store_job_create(struct store *st, const struct store_job *j,
+    const char *const *steps, size_t n_steps, int64_t *out_id,
+    struct pv_why *why);
+
+enum pv_err store_job_get(struct store *st, int64_t id, struct store_job *out,
+    struct pv_why *why);
+
+/*
+ * store_job_find_running: the newest RUNNING job of |kind| for
+ * |person_id|.  PV_E_NOT_FOUND when none.
+ */
+enum pv_err store_job_find_running(struct store *st, const char *kind,
+    int64_t person_id, struct store_job *out, struct pv_why *why);
+
+/* All RUNNING jobs, oldest first; free *out with free(). */
+enum pv_err store_job_list_running(struct store *st, struct store_job **out,
+    size_t *n_out, struct pv_why *why);
+
+/*
+ * store_job_set_state moves a RUNNING job to |state| with |detail| (NULL =
+ * ""); a finished job cannot change (PV_E_STATE).
+ */
+enum pv_err store_job_set_state(struct store *st, int64_t id,
+    enum store_job_state state, const char *detail, struct pv_why *why);
+
+/* store_job_set_device records the device a RUNNING job works on. */
+enum pv_err store_job_set_device(struct store *st, int64_t id,
+    int64_t device_id, struct pv_why *why);
+
+/* store_job_steps: the job's steps in order; free *out with free(). */
+enum pv_err store_job_steps(struct store *st, int64_t job_id,
+    struct store_job_step **out, size_t *n_out, struct pv_why *why);
+
+/*
+ * store_job_step_set sets step |name| of a RUNNING job to |state| with
+ * |detail| (NULL = keep the old detail).  PV_E_NOT_FOUND for an unknown
+ * step, PV_E_STATE when the job is finished, PV_E_TOO_LONG for a detail
+ * of STORE_DETAIL_MAX bytes or more.
+ */
+enum pv_err store_job_step_set(struct store *st, int64_t job_id,
+    const char *name, enum store_step_state state, const char *detail,
+    struct pv_why *why);
+
+const char *store_job_state_name(enum store_job_state s);
+const char *store_step_state_name(enum store_step_state s);
+
+/* ---- counters ------------------------------------------------------------- */
+
+/*
+ * store_credential_number_next allocates the next FASC-N credential
+ * number (1..999999) for |agency_code| + |system_code| (4 digits each),
+ * unique for that pair, in a transaction; |job_id| (0 = none) is recorded
+ * with it.  PV_E_STATE when all numbers are used, PV_E_INVAL for codes
+ * that are not 4 digits.
+ */
+enum pv_err store_credential_number_next(struct store *st,
+    const char *agency_code, const char *system_code, int64_t job_id,
+    uint32_t *out, struct pv_why *why);
+
+/* store_crl_number_next returns the next CRL number (1, 2, ...). */
+enum pv_err store_crl_number_next(struct store *st, uint64_t *out,
+    struct pv_why *why);
+
+/* ---- operators (for the console, later) ------------------------------------ */
+
+enum pv_err store_operator_add(struct store *st, const char *name,
+    int64_t *out_id, struct pv_why *why);
+enum pv_err store_operator_exists(struct store *st, const char *name,
+    bool *out, struct pv_why *why);
+
+#endif /* PV_ISSUANCE_STORE_H */

@@ -1,0 +1,201 @@
+/*
+ * store_counters.c: FASC-N credential numbers, the CRL number, operators.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "issuance/store_int.h"
+
+#define CREDENTIAL_NUMBER_MAX	999999	/* 6 digits (PIV-REFERENCE §5) */
+
+static bool
+four_digits(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return s[4] == '\0';
+}
+
+enum pv_err
+store_credential_number_next(struct store *st, const char *agency_code,
+    const char *system_code, int64_t job_id, uint32_t *out,
+    struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	json_object *d;
+	char obj[32];
+	int64_t next = 0;
+	enum pv_err r;
+
+	*out = 0;
+	if (!four_digits(agency_code) || !four_digits(system_code))
+		return pv_why_set(why, PV_E_INVAL, "credential number: agency "
+		    "and system codes are 4 digits each");
+	/* BEGIN IMMEDIATE holds the write lock: max + 1 cannot race. */
+	if ((r = store_begin(st, why)) != PV_OK)
+		return r;
+	if ((r = store_prepare(st, "SELECT coalesce(max(number), 0) + 1 FROM "
+	    "credential_numbers WHERE agency_code = ?1 AND system_code = ?2",
+	    &s, "allocate credential number", why)) != PV_OK)
+		goto out;
+	if (!store_bind_text(s, 1, agency_code) ||
+	    !store_bind_text(s, 2, system_code)) {
+		r = store_db_err(st, SQLITE_ERROR, "allocate credential number",
+		    why);
+		goto out;
+	}
+	if ((r = store_step_row(st, s, "allocate credential number", "row",
+	    why)) != PV_OK)
+		goto out;
+	next = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (next > CREDENTIAL_NUMBER_MAX) {
+		r = pv_why_set(why, PV_E_STATE, "all %d credential numbers of "
+		    "agency %s system %s are used: configure another "
+		    "system_code", CREDENTIAL_NUMBER_MAX, agency_code,
+		    system_code);
+		goto out;
+	}
+	if ((r = store_prepare(st, "INSERT INTO credential_numbers "
+	    "(agency_code, system_code, number, job_id, allocated_at) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5)", &s, "allocate credential number", why)) !=
+	    PV_OK)
+		goto out;
+	if (!store_bind_text(s, 1, agency_code) ||
+	    !store_bind_text(s, 2, system_code) || !store_bind_i64(s, 3, next) ||
+	    !(job_id != 0 ? store_bind_i64(s, 4, job_id) :
+	    sqlite3_bind_null(s, 4) == SQLITE_OK) ||
+	    !store_bind_i64(s, 5, store_now(st))) {
+		r = store_db_err(st, SQLITE_ERROR, "allocate credential number",
+		    why);
+		goto out;
+	}
+	if ((r = store_step_done(st, s, "allocate credential number", why)) !=
+	    PV_OK)
+		goto out;
+	d = json_object_new_object();
+	store_jstr(d, "agency_code", agency_code);
+	store_jstr(d, "system_code", system_code);
+	store_jint(d, "number", next);
+	if (job_id != 0)
+		store_jint(d, "job", job_id);
+	(void)snprintf(obj, sizeof(obj), "credno:%s-%s-%06lld", agency_code,
+	    system_code, (long long)next);
+	r = store_audit(st, "credno.allocate", obj, d, why);
+out:
+	sqlite3_finalize(s);
+	if (r != PV_OK) {
+		store_rollback(st);
+		return r;
+	}
+	if ((r = store_commit(st, why)) == PV_OK)
+		*out = (uint32_t)next;
+	return r;
+}
+
+enum pv_err
+store_crl_number_next(struct store *st, uint64_t *out, struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	json_object *d;
+	int64_t v = 0;
+	enum pv_err r;
+
+	*out = 0;
+	if ((r = store_begin(st, why)) != PV_OK)
+		return r;
+	if ((r = store_prepare(st, "INSERT INTO counters (name, value) VALUES "
+	    "('crl_number', 1) ON CONFLICT (name) DO UPDATE SET value = "
+	    "value + 1 RETURNING value", &s, "next CRL number", why)) != PV_OK)
+		goto out;
+	if ((r = store_step_row(st, s, "next CRL number", "counter", why)) !=
+	    PV_OK)
+		goto out;
+	v = sqlite3_column_int64(s, 0);
+	/* Finish the statement before anything else writes. */
+	if ((r = store_step_done(st, s, "next CRL number", why)) != PV_OK)
+		goto out;
+	d = json_object_new_object();
+	store_jint(d, "number", v);
+	r = store_audit(st, "crl.number", "counter:crl_number", d, why);
+out:
+	sqlite3_finalize(s);
+	if (r != PV_OK) {
+		store_rollback(st);
+		return r;
+	}
+	if ((r = store_commit(st, why)) == PV_OK)
+		*out = (uint64_t)v;
+	return r;
+}
+
+enum pv_err
+store_operator_add(struct store *st, const char *name, int64_t *out_id,
+    struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	char obj[AUDIT_OBJECT_MAX];
+	int64_t id = 0;
+	enum pv_err r;
+
+	if (out_id != NULL)
+		*out_id = 0;
+	if (name[0] == '\0' || strlen(name) >= AUDIT_ACTOR_MAX)
+		return pv_why_set(why, PV_E_INVAL, "operator names are 1-%d "
+		    "bytes", AUDIT_ACTOR_MAX - 1);
+	if ((r = store_begin(st, why)) != PV_OK)
+		return r;
+	if ((r = store_prepare(st, "INSERT INTO operators (name, created_at) "
+	    "VALUES (?1, ?2)", &s, "add operator", why)) != PV_OK)
+		goto out;
+	if (!store_bind_text(s, 1, name) ||
+	    !store_bind_i64(s, 2, store_now(st))) {
+		r = store_db_err(st, SQLITE_ERROR, "add operator", why);
+		goto out;
+	}
+	if ((r = store_step_done(st, s, "add operator", why)) != PV_OK)
+		goto out;
+	id = sqlite3_last_insert_rowid(st->db);
+	(void)snprintf(obj, sizeof(obj), "operator:%s", name);
+	r = store_audit(st, "operator.add", obj, NULL, why);
+out:
+	sqlite3_finalize(s);
+	if (r != PV_OK) {
+		store_rollback(st);
+		return r;
+	}
+	if ((r = store_commit(st, why)) == PV_OK && out_id != NULL)
+		*out_id = id;
+	return r;
+}
+
+enum pv_err
+store_operator_exists(struct store *st, const char *name, bool *out,
+    struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	enum pv_err r;
+
+	*out = false;
+	if ((r = store_prepare(st, "SELECT 1 FROM operators WHERE name = ?1 "
+	    "AND disabled = 0", &s, "find operator", why)) != PV_OK)
+		return r;
+	if (!store_bind_text(s, 1, name)) {
+		r = store_db_err(st, SQLITE_ERROR, "find operator", why);
+		goto out;
+	}
+	r = store_step_row(st, s, "find operator", "operator", why);
+	if (r == PV_E_NOT_FOUND) {
+		pv_why_clear(why);
+		r = PV_OK;
+	} else if (r == PV_OK) {
+		*out = true;
+	}
+out:
+	sqlite3_finalize(s);
+	return r;
+}

@@ -1,0 +1,92 @@
+/*
+ * store_int.h: what store*.c and audit.c share inside issuance/.  Not for
+ * use outside the store: the public interface is store.h / audit.h.
+ */
+#ifndef PV_ISSUANCE_STORE_INT_H
+#define PV_ISSUANCE_STORE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+
+#include "apdu/err.h"
+#include "issuance/audit.h"
+#include "issuance/home.h"
+#include "issuance/store.h"
+
+struct store {
+	sqlite3 *db;
+	int depth;			/* open store_begin() levels */
+	bool head_dirty;		/* audit rows added since the file */
+	bool has_key;
+	uint8_t audit_key[32];
+	char head_path[HOME_PATH_MAX];	/* "" = no head file */
+	char actor[AUDIT_ACTOR_MAX];
+	int64_t clock;			/* 0 = time() */
+	int version;
+};
+
+/*
+ * store_db_err turns SQLite result |rc| of operation |op| into an error:
+ * uniqueness -> PV_E_EXISTS, foreign key -> PV_E_NOT_FOUND, other
+ * constraints -> PV_E_INVAL, anything else -> PV_E_DB.  |why| gets
+ * "<op>: <sqlite message>".
+ */
+enum pv_err store_db_err(struct store *st, int rc, const char *op,
+    struct pv_why *why);
+
+/* store_prepare: sqlite3_prepare_v3 of a fixed |sql|; errors as above. */
+enum pv_err store_prepare(struct store *st, const char *sql,
+    sqlite3_stmt **out, const char *op, struct pv_why *why);
+
+/* store_step_done steps |stmt| expecting SQLITE_DONE. */
+enum pv_err store_step_done(struct store *st, sqlite3_stmt *stmt,
+    const char *op, struct pv_why *why);
+
+/*
+ * store_step_row steps |stmt| expecting a row: PV_OK with a row,
+ * PV_E_NOT_FOUND ("<op>: <what> not found") when there is none.
+ */
+enum pv_err store_step_row(struct store *st, sqlite3_stmt *stmt,
+    const char *op, const char *what, struct pv_why *why);
+
+/* store_col_text copies text column |i| into |out| (cut to |cap| - 1). */
+void store_col_text(sqlite3_stmt *stmt, int i, char *out, size_t cap);
+
+/* store_col_blob copies blob column |i| if it is exactly |n| bytes. */
+bool store_col_blob(sqlite3_stmt *stmt, int i, uint8_t *out, size_t n);
+
+/* Binding helpers: true on success. */
+bool store_bind_text(sqlite3_stmt *stmt, int i, const char *s);
+bool store_bind_i64(sqlite3_stmt *stmt, int i, int64_t v);
+bool store_bind_blob(sqlite3_stmt *stmt, int i, const void *p, size_t n);
+
+/*
+ * store_audit records an audit row inside the current transaction:
+ * |detail| (may be NULL = {}) is serialised and released here, whatever
+ * happens.
+ */
+enum pv_err store_audit(struct store *st, const char *action,
+    const char *object, json_object *detail, struct pv_why *why);
+
+/* JSON detail builders; a NULL |o| or failure is ignored (the detail
+ * is informative; the audit row itself is what must not be lost). */
+void store_jstr(json_object *o, const char *key, const char *v);
+void store_jint(json_object *o, const char *key, int64_t v);
+void store_jhex(json_object *o, const char *key, const uint8_t *p,
+    size_t n);
+
+/* store_hex writes lowercase hex of |p| into |out| (2n + 1 bytes). */
+void store_hex(const uint8_t *p, size_t n, char *out);
+
+/* audit.c: append with the store's actor and clock (no transaction of
+ * its own: the caller holds one). */
+enum pv_err audit_append_locked(struct store *st, const char *action,
+    const char *object, const char *detail, struct pv_why *why);
+
+/* audit.c: rewrite the head file from the committed head. */
+void audit_write_head_file(struct store *st);
+
+#endif /* PV_ISSUANCE_STORE_INT_H */

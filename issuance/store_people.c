@@ -1,0 +1,181 @@
+/*
+ * store_people.c: the people table.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "issuance/store_int.h"
+
+#define PERSON_COLS "id, person_id, given_name, middle_name, family_name, " \
+	"affiliation, email, upn, organization, org_affiliation_1, " \
+	"org_affiliation_2, agency_card_serial, created_at, updated_at"
+
+static void
+person_from_row(sqlite3_stmt *s, struct store_person *out)
+{
+	struct identity *id = &out->ident;
+
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	store_col_text(s, 1, id->person_id, sizeof(id->person_id));
+	store_col_text(s, 2, id->given_name, sizeof(id->given_name));
+	store_col_text(s, 3, id->middle_name, sizeof(id->middle_name));
+	store_col_text(s, 4, id->family_name, sizeof(id->family_name));
+	store_col_text(s, 5, id->affiliation, sizeof(id->affiliation));
+	store_col_text(s, 6, id->email, sizeof(id->email));
+	store_col_text(s, 7, id->upn, sizeof(id->upn));
+	store_col_text(s, 8, id->organization, sizeof(id->organization));
+	store_col_text(s, 9, id->org_affiliation_1,
+	    sizeof(id->org_affiliation_1));
+	store_col_text(s, 10, id->org_affiliation_2,
+	    sizeof(id->org_affiliation_2));
+	store_col_text(s, 11, id->agency_card_serial,
+	    sizeof(id->agency_card_serial));
+	out->created_at = sqlite3_column_int64(s, 12);
+	out->updated_at = sqlite3_column_int64(s, 13);
+}
+
+static enum pv_err
+person_query(struct store *st, const char *sql, const char *key, int64_t id,
+    struct store_person *out, const char *op, const char *what,
+    struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	enum pv_err r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = store_prepare(st, sql, &s, op, why)) != PV_OK)
+		return r;
+	if (!(key != NULL ? store_bind_text(s, 1, key) :
+	    store_bind_i64(s, 1, id))) {
+		r = store_db_err(st, SQLITE_ERROR, op, why);
+		goto out;
+	}
+	if ((r = store_step_row(st, s, op, what, why)) != PV_OK)
+		goto out;
+	person_from_row(s, out);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+enum pv_err
+store_person_get(struct store *st, int64_t id, struct store_person *out,
+    struct pv_why *why)
+{
+	return person_query(st, "SELECT " PERSON_COLS " FROM people WHERE "
+	    "id = ?1", NULL, id, out, "find person", "person", why);
+}
+
+enum pv_err
+store_person_find_external(struct store *st, const char *person_id,
+    struct store_person *out, struct pv_why *why)
+{
+	return person_query(st, "SELECT " PERSON_COLS " FROM people WHERE "
+	    "person_id = ?1", person_id, 0, out, "find person",
+	    "person with this person_id", why);
+}
+
+enum pv_err
+store_person_find_email(struct store *st, const char *email,
+    struct store_person *out, struct pv_why *why)
+{
+	return person_query(st, "SELECT " PERSON_COLS " FROM people WHERE "
+	    "email = ?1 AND email <> ''", email, 0, out, "find person",
+	    "person with this email", why);
+}
+
+/* Binds the identity fields to parameters 1-11 in PERSON_COLS order. */
+static bool
+person_bind(sqlite3_stmt *s, const struct identity *id)
+{
+	return store_bind_text(s, 1, id->person_id) &&
+	    store_bind_text(s, 2, id->given_name) &&
+	    store_bind_text(s, 3, id->middle_name) &&
+	    store_bind_text(s, 4, id->family_name) &&
+	    store_bind_text(s, 5, id->affiliation) &&
+	    store_bind_text(s, 6, id->email) &&
+	    store_bind_text(s, 7, id->upn) &&
+	    store_bind_text(s, 8, id->organization) &&
+	    store_bind_text(s, 9, id->org_affiliation_1) &&
+	    store_bind_text(s, 10, id->org_affiliation_2) &&
+	    store_bind_text(s, 11, id->agency_card_serial);
+}
+
+enum pv_err
+store_person_put(struct store *st, const struct identity *ident,
+    int64_t *out_id, struct pv_why *why)
+{
+	struct store_person old;
+	sqlite3_stmt *s = NULL;
+	json_object *d = NULL;
+	char obj[32];
+	int64_t id = 0, now = store_now(st);
+	bool update;
+	enum pv_err r;
+
+	if (out_id != NULL)
+		*out_id = 0;
+	if ((r = store_begin(st, why)) != PV_OK)
+		return r;
+	r = store_person_find_external(st, ident->person_id, &old, why);
+	if (r != PV_OK && r != PV_E_NOT_FOUND)
+		goto out;
+	update = r == PV_OK;
+	pv_why_clear(why);
+	if (update && memcmp(&old.ident, ident, sizeof(*ident)) == 0) {
+		id = old.id;	/* nothing changed: no row, no audit */
+		r = PV_OK;
+		goto out;
+	}
+	if (update)
+		r = store_prepare(st, "UPDATE people SET person_id = ?1, "
+		    "given_name = ?2, middle_name = ?3, family_name = ?4, "
+		    "affiliation = ?5, email = ?6, upn = ?7, organization = ?8, "
+		    "org_affiliation_1 = ?9, org_affiliation_2 = ?10, "
+		    "agency_card_serial = ?11, updated_at = ?12 WHERE id = ?13",
+		    &s, "update person", why);
+	else
+		r = store_prepare(st, "INSERT INTO people (person_id, "
+		    "given_name, middle_name, family_name, affiliation, email, "
+		    "upn, organization, org_affiliation_1, org_affiliation_2, "
+		    "agency_card_serial, updated_at, created_at) VALUES (?1, ?2, "
+		    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)", &s,
+		    "add person", why);
+	if (r != PV_OK)
+		goto out;
+	if (!person_bind(s, ident) || !store_bind_i64(s, 12, now) ||
+	    (update && !store_bind_i64(s, 13, old.id))) {
+		r = store_db_err(st, SQLITE_ERROR, "add person", why);
+		goto out;
+	}
+	if ((r = store_step_done(st, s, update ? "update person" :
+	    "add person", why)) != PV_OK)
+		goto out;
+	id = update ? old.id : sqlite3_last_insert_rowid(st->db);
+	/* The audit row names the person but holds no more personal data
+	 * than the people table itself. */
+	d = json_object_new_object();
+	store_jstr(d, "person_id", ident->person_id);
+	store_jstr(d, "name", ident->family_name);
+	if (update) {
+		if (strcmp(old.ident.email, ident->email) != 0)
+			store_jstr(d, "email", ident->email);
+		if (strcmp(old.ident.given_name, ident->given_name) != 0 ||
+		    strcmp(old.ident.middle_name, ident->middle_name) != 0 ||
+		    strcmp(old.ident.family_name, ident->family_name) != 0)
+			store_jstr(d, "renamed", "yes");
+	}
+	(void)snprintf(obj, sizeof(obj), "person:%lld", (long long)id);
+	r = store_audit(st, update ? "person.update" : "person.add", obj, d,
+	    why);
+out:
+	sqlite3_finalize(s);
+	if (r != PV_OK) {
+		store_rollback(st);
+		return r;
+	}
+	if ((r = store_commit(st, why)) == PV_OK && out_id != NULL)
+		*out_id = id;
+	return r;
+}

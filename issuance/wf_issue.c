@@ -1,0 +1,669 @@
+/*
+ * wf_issue.c: primary issuance (wf_issue.h): the checks made before
+ * anything is written, the register step that creates the job, and the
+ * runner that takes the job's steps in order until it is done.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "issuance/ca.h"
+#include "issuance/wf_issue_int.h"
+
+const char *const wf_step_names[WF_S__COUNT] = {
+	"register", "mgmt-key", "chuid", "escrow-puk", "set-puk", "set-pin",
+	"key-9a", "key-9c", "escrow-9d", "key-9d", "key-9e", "certs",
+	"objects", "secobj", "finish"
+};
+
+const char *
+wf_step_state_name(enum wf_step_state s)
+{
+	switch (s) {
+	case WF_STEP_DONE: return "done";
+	case WF_STEP_DONE_BEFORE: return "done-before";
+	case WF_STEP_SKIPPED: return "skipped";
+	case WF_STEP_FAILED: return "failed";
+	case WF_STEP_REDO: return "redo";
+	}
+	return "unknown";
+}
+
+/* ---- progress ------------------------------------------------------------------- */
+
+static void
+wf_emit(struct wf *w, int step, enum wf_step_state state, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+wf_emit(struct wf *w, int step, enum wf_step_state state, const char *fmt,
+    ...)
+{
+	struct wf_issue_event ev;
+	char text[320];
+	va_list ap;
+
+	if (w->p->progress == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	memset(&ev, 0, sizeof(ev));
+	ev.job_id = w->job.row.id;
+	ev.step = step < 0 ? "inspect" : wf_step_names[step];
+	ev.index = step < 0 ? 0 : (unsigned)step + 1;
+	ev.count = WF_S__COUNT;
+	ev.state = state;
+	ev.text = text;
+	w->p->progress(w->p->progress_ctx, &ev);
+}
+
+/* ---- checks without a card -------------------------------------------------------- */
+
+enum pv_err
+wf_issue_check(const struct wf_issue_params *p, struct pv_why *why)
+{
+	static const char dummy_uuid[] = "00000000-0000-4000-8000-000000000000";
+	const struct config_dn *dn[2] = { &p->cfg->subject,
+		&p->cfg->card_auth_subject };
+	static const char *const dn_name[2] = { "subject",
+		"card_auth_subject" };
+	struct profile_cfg pc;
+	struct pkix_dn tmp;
+	char val[CONFIG_DN_VALUE_MAX * 4];
+	unsigned i, k, s;
+	enum pv_err r;
+
+	if ((r = profile_cfg_from_config(p->cfg, &pc, why)) != PV_OK ||
+	    (r = profile_cfg_check(&pc, why)) != PV_OK)
+		return r;
+	for (k = 0; k < 2; k++) {
+		memset(&tmp, 0, sizeof(tmp));
+		for (i = 0; i < dn[k]->n; i++) {
+			r = identity_expand(dn[k]->rdn[i].value, p->ident,
+			    dummy_uuid, val, sizeof(val), why);
+			if (r == PV_OK)
+				r = pkix_dn_add(&tmp, dn[k]->rdn[i].type, val,
+				    why);
+			if (r != PV_OK) {
+				pv_why_prefix(why, "[certificates] %s: %s for "
+				    "this person", dn_name[k],
+				    dn[k]->rdn[i].type);
+				return PV_E_INPUT;
+			}
+		}
+	}
+	for (s = 0; s < CONFIG_N_SLOTS; s++) {
+		enum pkix_alg a = pkix_alg_from_piv(
+		    (unsigned)p->cfg->slot_alg[s]);
+
+		if (a == PKIX_ALG_NONE || a == PKIX_ALG_RSA4096)
+			return pv_why_set(why, PV_E_CONFIG, "[keys] slot_%s: "
+			    "%s cannot go on a card", config_slot_name(
+			    (enum config_slot)s),
+			    config_alg_name(p->cfg->slot_alg[s]));
+	}
+	if ((r = config_check_pin(p->cfg, p->pin, p->pin_len, why)) != PV_OK)
+		return r;
+	if (ca_get0_issuing_key(p->ca) == NULL ||
+	    ca_get0_signer_key(p->ca) == NULL)
+		return pv_why_set(why, PV_E_STATE, "the CA was opened without "
+		    "its passphrase: it cannot sign");
+	if (ca_get0_kra(p->ca) == NULL || ca_get0_signer(p->ca) == NULL)
+		return pv_why_set(why, PV_E_STATE, "the CA has no key recovery "
+		    "agent or content signer certificate");
+	return PV_OK;
+}
+
+/* ---- decisions on the inspected card ---------------------------------------------- */
+
+static void
+wf_add_reason(char *buf, size_t cap, const char *s)
+{
+	size_t n = strlen(buf);
+
+	(void)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", s);
+}
+
+/* A non-terminated device of the store with this card's serial or GUID. */
+static enum pv_err
+wf_store_knows(struct wf *w, struct store_device *d, bool *found,
+    struct pv_why *why)
+{
+	char serial[16];
+	enum pv_err r = PV_E_NOT_FOUND;
+
+	*found = false;
+	if (w->in.has_serial) {
+		(void)snprintf(serial, sizeof(serial), "%u", w->in.serial);
+		r = store_device_find_serial(w->st, serial, d, why);
+	}
+	if (r == PV_E_NOT_FOUND && w->in.chuid_ok) {
+		pv_why_clear(why);
+		r = store_device_find_guid(w->st, w->in.chuid_guid, d, why);
+		if (r == PV_OK && d->status == STORE_DEV_TERMINATED)
+			r = PV_E_NOT_FOUND;
+	}
+	if (r == PV_E_NOT_FOUND) {
+		pv_why_clear(why);
+		return PV_OK;
+	}
+	if (r == PV_OK)
+		*found = true;
+	return r;
+}
+
+/*
+ * A new job needs a blank card: no CHUID, no certificate, factory PIN,
+ * PUK and management key where the token can tell, and not a device the
+ * store already knows.  With --reissue the objects may be overwritten and
+ * the store's device is terminated (its certificates revoked), but the
+ * PIN and PUK must still be the factory ones: this station cannot set
+ * them without the old values.
+ */
+static enum pv_err
+wf_check_blank(struct wf *w, struct pv_why *why)
+{
+	static const char *const sl[4] = { "9A", "9C", "9D", "9E" };
+	const struct wf_insp *in = &w->in;
+	struct store_device d;
+	char reasons[200] = "", certs[32] = "", tmp[96];
+	bool found;
+	enum pv_err r;
+	int i;
+
+	if (in->has_chuid)
+		wf_add_reason(reasons, sizeof(reasons), "a CHUID");
+	for (i = 0; i < 4; i++)
+		if (in->certs & (1u << i))
+			wf_add_reason(certs, sizeof(certs), sl[i]);
+	if (certs[0] != '\0') {
+		(void)snprintf(tmp, sizeof(tmp), "certificates in %s", certs);
+		wf_add_reason(reasons, sizeof(reasons), tmp);
+	}
+	if (in->has_mgm_meta && !in->mgm_default)
+		wf_add_reason(reasons, sizeof(reasons), "a management key that "
+		    "is not the factory default");
+	if (in->has_pin_meta && !in->pin_default)
+		wf_add_reason(reasons, sizeof(reasons), "a PIN that is not the "
+		    "factory default");
+	if (in->has_puk_meta && !in->puk_default)
+		wf_add_reason(reasons, sizeof(reasons), "a PUK that is not the "
+		    "factory default");
+	if ((r = wf_store_knows(w, &d, &found, why)) != PV_OK)
+		return r;
+	if (found) {
+		(void)snprintf(tmp, sizeof(tmp), "a record in the store as "
+		    "device %lld (%s)", (long long)d.id,
+		    store_device_status_name(d.status));
+		wf_add_reason(reasons, sizeof(reasons), tmp);
+		w->old_dev[w->n_old_dev++] = d.id;
+	}
+	if (reasons[0] == '\0')
+		return PV_OK;
+	if (!w->p->reissue)
+		return pv_why_set(why, PV_E_EXISTS, "the card in %s is not "
+		    "blank: it has %s; nothing was written (--reissue issues "
+		    "it again, revoking what the store has for it)",
+		    w->card->reader ? w->card->reader : "the reader", reasons);
+	if ((in->has_pin_meta && !in->pin_default) ||
+	    (in->has_puk_meta && !in->puk_default))
+		return pv_why_set(why, PV_E_STATE, "--reissue: the card's %s "
+		    "not the factory default, and this station cannot set a "
+		    "new one without the old; reset the token's PIV "
+		    "application first", in->has_pin_meta && !in->pin_default ?
+		    "PIN is" : "PUK is");
+	return PV_OK;
+}
+
+/* The resumed job's card must be the one in the reader. */
+static enum pv_err
+wf_check_same_card(struct wf *w, struct pv_why *why)
+{
+	const struct wf_insp *in = &w->in;
+	char serial[16];
+
+	if (w->dev.serial[0] != '\0') {
+		(void)snprintf(serial, sizeof(serial), "%u", in->serial);
+		if (in->has_serial && strcmp(serial, w->dev.serial) == 0)
+			return PV_OK;
+		return pv_why_set(why, PV_E_DIFFERENT_CARD, "job %lld for this "
+		    "person is issuing the token with serial %s, but the card "
+		    "in %s %s%s: put that token back to finish the job",
+		    (long long)w->job.row.id, w->dev.serial,
+		    w->card->reader ? w->card->reader : "the reader",
+		    in->has_serial ? "has serial " : "has no serial",
+		    in->has_serial ? serial : "");
+	}
+	if (in->has_chuid) {
+		if (in->chuid_ok && memcmp(in->chuid_guid, w->guid, 16) == 0)
+			return PV_OK;
+	} else if (!job_step_is_done(&w->job, wf_step_names[WF_S_CHUID])) {
+		return PV_OK;	/* nothing card-specific written yet */
+	}
+	return pv_why_set(why, PV_E_DIFFERENT_CARD, "job %lld for this person "
+	    "is issuing another card (its CHUID GUID differs): put that card "
+	    "back to finish the job", (long long)w->job.row.id);
+}
+
+/* Escrow policy, algorithms, blocked PIN or PUK. */
+static enum pv_err
+wf_check_token(struct wf *w, struct pv_why *why)
+{
+	const struct pv_config *cfg = w->p->cfg;
+	const struct wf_insp *in = &w->in;
+	const char *reader = w->card->reader ? w->card->reader : "the reader";
+	bool yk57;
+	unsigned s;
+
+	/* IMPORT KEY is a YubiKey extension (PIV-REFERENCE §9); a token that
+	 * answers GET VERSION has it. */
+	w->can_import = in->yk;
+	if (job_step_is_done(&w->job, wf_step_names[WF_S_ESCROW_9D]))
+		(void)wf_json_bool(job_step_detail(&w->job,
+		    wf_step_names[WF_S_ESCROW_9D]), "escrowed", &w->escrow_9d);
+	else
+		w->escrow_9d = w->can_import;
+	if (!w->can_import &&
+	    !job_step_is_done(&w->job, wf_step_names[WF_S_ESCROW_9D]) &&
+	    cfg->escrow_policy == CONFIG_ESCROW_REQUIRED)
+		return pv_why_set(why, PV_E_POLICY, "escrow policy 'required' "
+		    "([escrow] policy): the token in %s is a plain PIV card "
+		    "without IMPORT KEY, so the 9D key made on the station "
+		    "cannot be put on it; nothing was written (use a token "
+		    "that can import keys, or [escrow] policy = optional to "
+		    "make 9D on the card, not escrowed)", reader);
+	yk57 = piv_yk_version_ge(&in->ver, 5, 7, 0);
+	for (s = 0; s < CONFIG_N_SLOTS; s++) {
+		enum config_alg a = cfg->slot_alg[s];
+
+		if (in->yk && !yk57 && (a == CONFIG_ALG_RSA3072 ||
+		    a == CONFIG_ALG_RSA4096))
+			return pv_why_set(why, PV_E_NOT_SUPPORTED, "[keys] "
+			    "slot_%s = %s: the token in %s (firmware %u.%u.%u) "
+			    "has RSA 3072 only from firmware 5.7; nothing was "
+			    "written", config_slot_name((enum config_slot)s),
+			    config_alg_name(a), reader, in->ver.major,
+			    in->ver.minor, in->ver.patch);
+	}
+	if ((in->has_pin_meta && in->pin_left == 0) ||
+	    (in->has_pin_status && in->pin_status.blocked))
+		return pv_why_set(why, PV_E_BLOCKED, "the card's PIN is blocked; "
+		    "nothing was written");
+	if (in->has_puk_meta && in->puk_left == 0)
+		return pv_why_set(why, PV_E_BLOCKED, "the card's PUK is blocked; "
+		    "nothing was written");
+	return PV_OK;
+}
+
+/* ---- the register step -------------------------------------------------------------- */
+
+/* --reissue: a device of the store that this card was; its running job
+ * (another person's) is cancelled, its certificates revoked. */
+static enum pv_err
+wf_retire_device(struct wf *w, int64_t dev_id, struct pv_why *why)
+{
+	struct store_job *jobs = NULL;
+	struct store_device d;
+	struct job j;
+	size_t n = 0, i;
+	enum pv_err r;
+
+	memset(&j, 0, sizeof(j));
+	if ((r = store_device_get(w->st, dev_id, &d, why)) != PV_OK)
+		return r;
+	if (d.status == STORE_DEV_TERMINATED)
+		return PV_OK;
+	if ((r = store_job_list_running(w->st, &jobs, &n, why)) != PV_OK)
+		return r;
+	for (i = 0; i < n && r == PV_OK; i++) {
+		if (jobs[i].device_id != dev_id)
+			continue;
+		if ((r = job_load(w->st, jobs[i].id, &j, why)) == PV_OK)
+			r = job_finish(w->st, &j, STORE_JOB_CANCELLED,
+			    "{\"reason\":\"card re-issued\"}", why);
+		job_cleanup(&j);
+	}
+	free(jobs);
+	if (r == PV_OK)
+		r = store_device_terminate(w->st, dev_id,
+		    STORE_REASON_SUPERSEDED, NULL, why);
+	return r;
+}
+
+static enum pv_err
+wf_register(struct wf *w, struct pv_why *why)
+{
+	const struct pv_config *cfg = w->p->cfg;
+	struct store_device *d = &w->dev;
+	char gh[33], sh[33], detail[256];
+	int64_t person_id = 0;
+	size_t i;
+	enum pv_err r;
+
+	if ((r = store_begin(w->st, why)) != PV_OK)
+		return r;
+	r = store_person_put(w->st, w->p->ident, &person_id, why);
+	for (i = 0; i < w->n_old_dev && r == PV_OK; i++)
+		r = wf_retire_device(w, w->old_dev[i], why);
+	if (r == PV_OK)
+		r = job_begin(w->st, WF_ISSUE_JOB_KIND, person_id,
+		    w->card->reader, wf_step_names, WF_S__COUNT, &w->job, NULL,
+		    why);
+	if (r == PV_OK)
+		r = store_credential_number_next(w->st, cfg->agency_code,
+		    cfg->system_code, w->job.row.id, &w->cred, why);
+	if (r == PV_OK && (RAND_bytes(w->guid, 16) != 1 ||
+	    RAND_bytes(w->salt, 16) != 1))
+		r = pv_why_set(why, PV_E_CRYPTO, "no random bytes for the card "
+		    "UUID");
+	if (r == PV_OK) {
+		/* RFC 4122 version 4 (random) */
+		w->guid[6] = (uint8_t)((w->guid[6] & 0x0f) | 0x40);
+		w->guid[8] = (uint8_t)((w->guid[8] & 0x3f) | 0x80);
+		w->expires = config_card_expiry(cfg, w->now);
+		if (w->expires <= w->now)
+			r = pv_why_set(why, PV_E_CONFIG, "[validity] card: the "
+			    "expiry overflows the clock");
+	}
+	if (r == PV_OK)
+		r = wf_fascn_make(cfg, w->p->ident, w->cred, w->fascn,
+		    w->fascn_str, why);
+	if (r == PV_OK) {
+		memset(d, 0, sizeof(*d));
+		d->person_id = person_id;
+		d->type = w->in.yk ? STORE_DEV_USB_KEY : STORE_DEV_CARD;
+		if (w->card->atr != NULL && w->card->atr_len <= STORE_ATR_MAX) {
+			memcpy(d->atr, w->card->atr, w->card->atr_len);
+			d->atr_len = w->card->atr_len;
+		}
+		if (w->in.has_serial)
+			(void)snprintf(d->serial, sizeof(d->serial), "%u",
+			    w->in.serial);
+		memcpy(d->guid, w->guid, 16);
+		d->has_guid = true;
+		memcpy(d->fascn, w->fascn, FASCN_LEN);
+		d->has_fascn = true;
+		d->status = STORE_DEV_ISSUING;
+		d->expires_at = w->expires;
+		r = store_device_add(w->st, d, &d->id, why);
+	}
+	if (r == PV_OK)
+		r = job_set_device(w->st, &w->job, d->id, why);
+	if (r == PV_OK) {
+		wf_hex(w->guid, 16, gh);
+		wf_hex(w->salt, 16, sh);
+		(void)snprintf(detail, sizeof(detail), "{\"guid\":\"%s\","
+		    "\"salt\":\"%s\",\"cred\":%u,\"expires\":%lld,"
+		    "\"device\":%lld}", gh, sh, w->cred, (long long)w->expires,
+		    (long long)d->id);
+		r = job_step_done(w->st, &w->job,
+		    wf_step_names[WF_S_REGISTER], detail, why);
+	}
+	if (r == PV_OK)
+		r = store_commit(w->st, why);
+	else
+		store_rollback(w->st);
+	if (r != PV_OK) {
+		job_cleanup(&w->job);
+		memset(d, 0, sizeof(*d));
+	}
+	return r;
+}
+
+/* ---- the run ----------------------------------------------------------------------- */
+
+static bool
+wf_job_shape_ok(const struct job *j)
+{
+	size_t i;
+
+	if (j->n_steps != WF_S__COUNT)
+		return false;
+	for (i = 0; i < WF_S__COUNT; i++)
+		if (strcmp(j->steps[i].name, wf_step_names[i]) != 0)
+			return false;
+	return true;
+}
+
+/* The person's RUNNING issue job, if any: reads only. */
+static enum pv_err
+wf_find_job(struct wf *w, struct pv_why *why)
+{
+	struct store_person person;
+	struct store_job row;
+	enum pv_err r;
+
+	r = store_person_find_external(w->st, w->p->ident->person_id, &person,
+	    why);
+	if (r == PV_OK)
+		r = store_job_find_running(w->st, WF_ISSUE_JOB_KIND, person.id,
+		    &row, why);
+	if (r == PV_E_NOT_FOUND) {
+		pv_why_clear(why);
+		return PV_OK;
+	}
+	if (r != PV_OK)
+		return r;
+	if ((r = job_load(w->st, row.id, &w->job, why)) != PV_OK)
+		return r;
+	if (!wf_job_shape_ok(&w->job))
+		return pv_why_set(why, PV_E_STATE, "job %lld for this person "
+		    "was started by another version of pivstation with other "
+		    "steps", (long long)row.id);
+	w->resumed = true;
+	return wf_load_job_facts(w, why);
+}
+
+static void
+wf_describe_card(const struct wf *w, char *out, size_t cap)
+{
+	const struct wf_insp *in = &w->in;
+	size_t n;
+
+	if (in->yk)
+		(void)snprintf(out, cap, "YubiKey-compatible token, firmware "
+		    "%u.%u.%u%s", in->ver.major, in->ver.minor, in->ver.patch,
+		    in->has_serial ? ", serial " : "");
+	else
+		(void)snprintf(out, cap, "PIV card without YubiKey "
+		    "extensions");
+	n = strlen(out);
+	if (in->has_serial)
+		(void)snprintf(out + n, cap - n, "%u", in->serial);
+	n = strlen(out);
+	if (in->has_pin_meta)
+		(void)snprintf(out + n, cap - n, "; PIN %s, %u tries left",
+		    in->pin_default ? "default" : "set", in->pin_left);
+	else if (in->has_pin_status && in->pin_status.retries >= 0)
+		(void)snprintf(out + n, cap - n, "; PIN %d tries left",
+		    in->pin_status.retries);
+	n = strlen(out);
+	(void)snprintf(out + n, cap - n, "; %s", in->has_chuid ? "has a CHUID" :
+	    "no CHUID");
+}
+
+static void
+wf_fill_result(struct wf *w)
+{
+	struct wf_issue_result *o = w->out;
+	struct store_cert c;
+	struct pv_why ignore = { "" };
+	bool b = false;
+	unsigned s;
+
+	o->job_id = w->job.row.id;
+	o->person_id = w->dev.person_id;
+	o->device_id = w->dev.id;
+	o->resumed = w->resumed;
+	o->type = w->dev.type;
+	(void)snprintf(o->serial, sizeof(o->serial), "%s", w->dev.serial);
+	memcpy(o->guid, w->guid, 16);
+	(void)snprintf(o->fascn, sizeof(o->fascn), "%s", w->fascn_str);
+	o->expires_at = w->expires;
+	for (s = 0; s < CONFIG_N_SLOTS && w->dev.id != 0; s++) {
+		memset(&c, 0, sizeof(c));
+		if (store_cert_live(w->st, w->dev.id,
+		    config_slot_ref((enum config_slot)s), &c, &ignore) == PV_OK)
+			(void)snprintf(o->cert_serial[s],
+			    sizeof(o->cert_serial[s]), "%s", c.serial);
+		store_cert_cleanup(&c);
+	}
+	(void)wf_json_bool(job_step_detail(&w->job,
+	    wf_step_names[WF_S_ESCROW_9D]), "escrowed", &b);
+	o->key_9d_escrowed = b;
+	b = false;
+	(void)wf_json_bool(job_step_detail(&w->job,
+	    wf_step_names[WF_S_ESCROW_PUK]), "escrowed", &b);
+	o->puk_escrowed = b;
+	if (w->mk_cur.len != 0) {
+		(void)snprintf(o->mgmt_alg, sizeof(o->mgmt_alg), "%s",
+		    mgmtkey_alg_name(w->mk_cur.alg));
+		o->mgmt_changed = !w->mk_cur_default;
+	}
+	o->ns_card = w->ns_card;
+}
+
+/* Runs the job's steps in order until none is left. */
+static enum pv_err
+wf_run_steps(struct wf *w, struct pv_why *why)
+{
+	struct pv_why ignore = { "" };
+	const char *name;
+	unsigned iter;
+	long idx;
+	enum pv_err r;
+
+	/* A step put back (a key no longer on the card) is run again, so a
+	 * job can take more turns than it has steps; but never for ever. */
+	for (iter = 0; iter < 4 * WF_S__COUNT; iter++) {
+		if ((name = job_next_step(&w->job)) == NULL)
+			return PV_OK;
+		idx = job_find_step(&w->job, name);
+		if (idx <= WF_S_REGISTER || idx >= WF_S__COUNT)
+			return pv_why_set(why, PV_E_STATE, "job %lld: step '%s' "
+			    "cannot run now", (long long)w->job.row.id, name);
+		w->note[0] = '\0';
+		w->note_state = WF_STEP_DONE;
+		r = wf_step_fns[idx](w, why);
+		if (r != PV_OK) {
+			/* The job stays RUNNING; the mark says what failed. */
+			(void)job_step_failed(w->st, &w->job, name,
+			    why->msg[0] ? why->msg : pv_strerror(r), &ignore);
+			wf_emit(w, (int)idx, WF_STEP_FAILED, "%s", why->msg[0] ?
+			    why->msg : pv_strerror(r));
+			return r;
+		}
+		wf_emit(w, (int)idx, w->note_state, "%s", w->note);
+		if (w->note_state != WF_STEP_REDO)
+			w->out->steps_run++;
+	}
+	return pv_why_set(why, PV_E_STATE, "job %lld does not settle: its "
+	    "steps keep being redone", (long long)w->job.row.id);
+}
+
+enum pv_err
+wf_issue_run(const struct wf_issue_params *p, const struct wf_card *card,
+    struct wf_issue_result *out, struct pv_why *why)
+{
+	struct wf w;
+	uint64_t t0 = wf_now_ns();
+	char desc[200];
+	size_t i;
+	enum pv_err r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&w, 0, sizeof(w));
+	w.p = p;
+	w.card = card;
+	w.out = out;
+	w.st = p->st;
+	w.now = p->now != 0 ? p->now : store_now(p->st);
+
+	if ((r = wf_issue_check(p, why)) != PV_OK ||
+	    (r = profile_cfg_from_config(p->cfg, &w.pcfg, why)) != PV_OK)
+		goto out;
+	if ((r = wf_find_job(&w, why)) != PV_OK)
+		goto out;
+
+	/* Read the card; nothing is written before the decisions below. */
+	if ((r = wf_inspect(&w, !w.resumed, why)) != PV_OK) {
+		pv_why_prefix(why, "reading the card");
+		goto out;
+	}
+	wf_describe_card(&w, desc, sizeof(desc));
+	if (w.resumed)
+		r = wf_check_same_card(&w, why);
+	else
+		r = wf_check_blank(&w, why);
+	if (r == PV_OK)
+		r = wf_check_token(&w, why);
+	if (r != PV_OK) {
+		wf_emit(&w, -1, WF_STEP_FAILED, "%s: %s", desc, why->msg);
+		goto out;
+	}
+	/*
+	 * The PIN.  A resumed job that set the person's PIN checks that the
+	 * PIN given now is that one (a wrong one costs a try, and stops
+	 * here).  A new job on a token that cannot say whether its PIN is
+	 * the factory default tries the default once: a card whose PIN is
+	 * not the default is not blank, and this is where that shows
+	 * without anything written.
+	 */
+	if (w.resumed && job_step_is_done(&w.job, wf_step_names[WF_S_SET_PIN])) {
+		if ((r = wf_verify_pin(&w, p->pin, p->pin_len, why)) != PV_OK) {
+			pv_why_prefix(why, "job %lld already set the person's "
+			    "PIN in an earlier run; give that PIN",
+			    (long long)w.job.row.id);
+			goto out;
+		}
+	} else if (!w.resumed && !w.in.has_pin_meta) {
+		r = wf_verify_pin(&w, (const uint8_t *)WF_DEFAULT_PIN,
+		    sizeof(WF_DEFAULT_PIN) - 1, why);
+		if (r == PV_E_PIN_WRONG) {
+			pv_why_prefix(why, "the card's PIN is not the factory "
+			    "default, so it is not blank; nothing was written");
+			goto out;
+		}
+		if (r != PV_OK)
+			goto out;
+	}
+	wf_emit(&w, -1, WF_STEP_DONE, "%s%s", desc, w.resumed ?
+	    "; resuming the person's job" : "; blank");
+
+	if (!w.resumed) {
+		if ((r = wf_register(&w, why)) != PV_OK)
+			goto out;
+		wf_emit(&w, WF_S_REGISTER, WF_STEP_DONE, "job %lld: device %lld, "
+		    "card UUID and FASC-N %s allocated", (long long)w.job.row.id,
+		    (long long)w.dev.id, w.fascn_str);
+		out->steps_run++;
+	} else {
+		for (i = 0; i < w.job.n_steps; i++)
+			if (w.job.steps[i].state == STORE_STEP_DONE)
+				wf_emit(&w, (int)i, WF_STEP_DONE_BEFORE,
+				    "done by an earlier run");
+	}
+	if (card->note_identity != NULL)
+		card->note_identity(card->ctx, w.in.has_serial, w.in.serial,
+		    w.in.chuid_ok, w.in.chuid_guid);
+	if ((r = wf_subjects(&w, why)) != PV_OK ||
+	    (r = wf_mgmt_setup(&w, why)) != PV_OK)
+		goto out;
+	r = wf_run_steps(&w, why);
+	if (r != PV_OK)
+		pv_why_prefix(why, "job %lld, step %s", (long long)w.job.row.id,
+		    job_next_step(&w.job) ? job_next_step(&w.job) : "?");
+out:
+	wf_fill_result(&w);
+	out->ns_total = wf_now_ns() - t0;
+	mgmtkey_clear(&w.mk_cur);
+	mgmtkey_clear(&w.mk_alt);
+	EVP_PKEY_free(w.km_key);
+	job_cleanup(&w.job);
+	OPENSSL_cleanse(w.salt, sizeof(w.salt));
+	return r;
+}

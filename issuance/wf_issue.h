@@ -1,0 +1,210 @@
+/*
+ * wf_issue.h: primary issuance, `pivstation issue` (DESIGN.md "Primary
+ * issuance", issue 5 §7): a blank card or USB key becomes a FIPS 201 PIV
+ * credential for one person, as a resumable job in the store (job.h).
+ *
+ * Before the job (nothing written anywhere): the identity, configuration,
+ * CA and PIN are checked by the caller and wf_issue_check(); the card is
+ * inspected (SELECT, version, serial, metadata, CHUID, certificates, PIN
+ * and PUK state); a card that is not blank is refused unless |reissue|; a
+ * token that cannot import keys is refused when the escrow policy is
+ * "required".  Then the steps, in order, each a state of the job:
+ *
+ *   register    person, device (ISSUING), card UUID, FASC-N credential
+ *               number, expiry and the per-job PUK salt, one transaction
+ *   mgmt-key    factory 9B key replaced by the per-card derived key
+ *   chuid       signed CHUID written first, so the card carries its GUID
+ *               (its identity on a resume) from the start
+ *   escrow-puk  the PUK sealed to the KRA and stored, before it is set
+ *   set-puk     PUK changed from the factory default
+ *   set-pin     PIN changed from the factory default to the person's
+ *   key-9a      on-card key, certificate issued and recorded
+ *   key-9c      on-card key, certificate issued and recorded
+ *   escrow-9d   9D key made on the host, sealed to the KRA, stored
+ *   key-9d      9D key imported (or made on the card when not escrowed),
+ *               certificate issued and recorded
+ *   key-9e      on-card key, certificate issued and recorded
+ *   certs       the four certificates written to their containers
+ *   objects     CCC, Discovery Object, Key History
+ *   secobj      Printed Information, then the Security Object last
+ *   finish      device ACTIVE, job DONE
+ *
+ * A step that writes rows commits them with its "done" mark in one store
+ * transaction; a step that only writes to the card is safe to run again.
+ * Running the same issuance again after a pulled card, a killed process or
+ * a restarted pcscd resumes the person's running job: keys and
+ * certificates that still match the card are kept, a certificate that no
+ * longer matches is revoked before another is issued for its slot, and the
+ * 9D escrow record that is current is always the one of the key on the
+ * card.  Secrets (PIN, PUK, management keys, private keys) never reach a
+ * log, a trace, a message or the store in clear.
+ */
+#ifndef PV_ISSUANCE_WF_ISSUE_H
+#define PV_ISSUANCE_WF_ISSUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apdu/apdu.h"
+#include "apdu/err.h"
+#include "apdu/fascn.h"
+#include "issuance/config.h"
+#include "issuance/identity.h"
+#include "issuance/secret.h"
+#include "issuance/store.h"
+
+struct ca;		/* issuance/ca.h */
+struct pcsc_session;	/* pcsc/session.h */
+
+#define WF_ISSUE_JOB_KIND	"issue"
+#define WF_ISSUE_N_STEPS	15
+
+/* ---- the card seam --------------------------------------------------------- */
+
+/* One group of card commands that must not be interleaved with others. */
+typedef enum pv_err wf_card_fn(struct apdu_session *a, void *arg,
+    struct pv_why *why);
+
+/*
+ * How the workflow reaches the card.  |run| runs |fn| inside one PC/SC
+ * transaction, recovering from a reset by another program and running it
+ * again (pcsc_session_run); NULL calls |fn| directly (tests).  |epoch|
+ * changes whenever the card's security status was lost (a reset was
+ * recovered): the workflow then authenticates again; NULL: never.
+ * |note_identity| (NULL allowed) learns the card's serial / GUID so that
+ * a reset can be checked to leave the same card in the reader.
+ */
+struct wf_card {
+	struct apdu_session *apdu;
+	enum pv_err (*run)(void *ctx, wf_card_fn *fn, void *arg,
+	    struct pv_why *why);
+	unsigned (*epoch)(void *ctx);
+	void (*note_identity)(void *ctx, bool has_serial, uint32_t serial,
+	    bool has_guid, const uint8_t guid[16]);
+	void *ctx;
+	const uint8_t *atr;		/* for the device row; may be NULL */
+	size_t atr_len;
+	const char *reader;		/* for the job row and messages */
+};
+
+/*
+ * wf_card_from_session fills |c| for a session opened with
+ * pcsc_session_open (borrowed: it must outlive |c|).
+ */
+void wf_card_from_session(struct wf_card *c, struct pcsc_session *s);
+
+/* ---- progress -------------------------------------------------------------- */
+
+enum wf_step_state {
+	WF_STEP_DONE,		/* the step ran and completed now */
+	WF_STEP_DONE_BEFORE,	/* completed by an earlier run of the job */
+	WF_STEP_SKIPPED,	/* nothing to do (policy, token) */
+	WF_STEP_FAILED,		/* the step failed; the job stays resumable */
+	WF_STEP_REDO		/* no longer matches the card: to be done again */
+};
+
+struct wf_issue_event {
+	int64_t job_id;		/* 0 before the job exists */
+	const char *step;	/* step name; "inspect" before the job */
+	unsigned index;		/* 1-based; 0 for "inspect" */
+	unsigned count;		/* WF_ISSUE_N_STEPS */
+	enum wf_step_state state;
+	const char *text;	/* a sentence for a person; never a secret */
+};
+
+typedef void wf_issue_progress_fn(void *ctx, const struct wf_issue_event *ev);
+
+/* wf_step_state_name: "done", "done-before", "skipped", "failed", "redo". */
+const char *wf_step_state_name(enum wf_step_state s);
+
+/* ---- the issuance -------------------------------------------------------------- */
+
+struct wf_issue_params {
+	const struct pv_config *cfg;
+	const struct identity *ident;
+	struct ca *ca;			/* opened with its passphrase */
+	const struct secret_master *master;
+	struct store *st;
+	const uint8_t *pin;		/* the person's new PIN (borrowed) */
+	size_t pin_len;
+	bool reissue;			/* a card already issued may be redone */
+	int64_t now;			/* 0: the store's clock */
+	wf_issue_progress_fn *progress;	/* NULL: none */
+	void *progress_ctx;
+};
+
+#define WF_SERIAL_MAX	STORE_SERIAL_TEXT_MAX
+
+struct wf_issue_result {
+	int64_t job_id;
+	int64_t person_id;
+	int64_t device_id;
+	bool resumed;			/* an earlier run's job was continued */
+	enum store_device_type type;
+	char serial[WF_SERIAL_MAX];	/* token serial, "" if none */
+	uint8_t guid[16];
+	char fascn[FASCN_STR_LEN];	/* string form */
+	int64_t expires_at;
+	char cert_serial[4][STORE_CERT_SERIAL_MAX];	/* 9A 9C 9D 9E */
+	bool key_9d_escrowed;
+	bool puk_escrowed;
+	char mgmt_alg[16];		/* the 9B key's algorithm now */
+	bool mgmt_changed;		/* no longer the factory default */
+	unsigned steps_run;		/* steps done by this run */
+	uint64_t ns_total;		/* wall time of wf_issue_run */
+	uint64_t ns_card;		/* of which inside card command groups */
+};
+
+/*
+ * wf_issue_check validates what does not need a card: the configuration
+ * for this person (subject templates expand, profile settings), the PIN
+ * against [pin], and that the CA can sign (issuing CA and content signer
+ * keys loaded) and has a KRA certificate.  Returns PV_OK, or PV_E_INPUT /
+ * PV_E_CONFIG / PV_E_STATE with |why| naming what is wrong.
+ */
+enum pv_err wf_issue_check(const struct wf_issue_params *p,
+    struct pv_why *why);
+
+/*
+ * wf_issue_run issues (or resumes issuing) a primary credential onto the
+ * card behind |card| for p->ident.  Returns PV_OK with |out| filled; or:
+ *   PV_E_EXISTS   the card is already issued (or being issued to someone
+ *                 else) and p->reissue is false;
+ *   PV_E_POLICY   escrow = required and the token cannot import keys;
+ *   PV_E_PIN_WRONG, PV_E_BLOCKED  the PIN (or PUK) is not the expected one
+ *                 or is blocked;
+ *   PV_E_DIFFERENT_CARD  the person's running job is for another card;
+ *   PV_E_NOT_SUPPORTED  the token lacks an algorithm the configuration
+ *                 wants;
+ *   a transport error (PV_E_NO_CARD, PV_E_NO_SERVICE, ...) when the card
+ *   went away: the job stays RUNNING and the same call resumes it;
+ *   PV_E_DB, PV_E_CRYPTO, ... otherwise.
+ * A refusal before the job exists writes nothing to the card or the store.
+ * |why| says what happened and, for a resumable failure, which job to
+ * resume.  |out| is filled as far as known even on failure (job_id).
+ */
+enum pv_err wf_issue_run(const struct wf_issue_params *p,
+    const struct wf_card *card, struct wf_issue_result *out,
+    struct pv_why *why);
+
+/* ---- helpers, public for the tests ------------------------------------------- */
+
+/*
+ * wf_puk_derive derives the job's PUK: 8 decimal digits from
+ * HKDF(master, "pivstation PUK v1", card GUID || job salt).  See
+ * wf_issue.c for why the PUK is derived rather than drawn.  |out| is wiped
+ * on failure; the caller wipes it after use.
+ */
+enum pv_err wf_puk_derive(const struct secret_master *m,
+    const uint8_t guid[16], const uint8_t salt[16], char out[9]);
+
+/*
+ * wf_printed_date writes a Unix time as Printed Information's
+ * YYYYMMMDD ("2031MAR05", UTC) into |out|; wf_chuid_date as the CHUID's
+ * YYYYMMDD.  False on a clock overflow.
+ */
+bool wf_printed_date(int64_t t, char out[10]);
+bool wf_chuid_date(int64_t t, char out[9]);
+
+#endif /* PV_ISSUANCE_WF_ISSUE_H */

@@ -1,0 +1,1063 @@
+/*
+ * wf_issue_steps.c: the steps of a primary issuance job (wf_issue.h), one
+ * function each.  A step that writes rows commits them together with its
+ * "done" mark (job.h); a step that writes only to the card checks or
+ * rewrites what it needs, so that running it again is harmless.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "apdu/piv_obj.h"
+#include "apdu/piv_pkey.h"
+#include "issuance/ca.h"
+#include "issuance/escrow.h"
+#include "issuance/secobj.h"
+#include "issuance/wf_issue_int.h"
+
+#define WF_OBJ_MAX	16384	/* largest object this workflow builds */
+
+static void
+wf_note(struct wf *w, enum wf_step_state state, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+wf_note(struct wf *w, enum wf_step_state state, const char *fmt, ...)
+{
+	va_list ap;
+
+	w->note_state = state;
+	va_start(ap, fmt);
+	(void)vsnprintf(w->note, sizeof(w->note), fmt, ap);
+	va_end(ap);
+}
+
+enum pv_err
+wf_tx_end(struct wf *w, enum pv_err r, struct pv_why *why)
+{
+	struct pv_why ignore = { "" };
+
+	if (r == PV_OK)
+		r = store_commit(w->st, why);	/* rolls back on failure */
+	else
+		store_rollback(w->st);
+	/* The job in memory may show a mark the store did not keep. */
+	if (r != PV_OK && w->job.row.id != 0)
+		(void)job_load(w->st, w->job.row.id, &w->job, &ignore);
+	return r;
+}
+
+static const char *
+wf_detail(const struct wf *w, enum wf_step s)
+{
+	const char *d = job_step_detail(&w->job, wf_step_names[s]);
+
+	return d != NULL ? d : "";
+}
+
+/* ---- job facts and subjects -------------------------------------------------- */
+
+enum pv_err
+wf_load_job_facts(struct wf *w, struct pv_why *why)
+{
+	const char *d = wf_detail(w, WF_S_REGISTER);
+	char hex[40];
+	int64_t v;
+	enum pv_err r;
+
+	if (!job_step_is_done(&w->job, wf_step_names[WF_S_REGISTER]))
+		return pv_why_set(why, PV_E_STATE, "job %lld was never "
+		    "registered", (long long)w->job.row.id);
+	if (!wf_json_str(d, "guid", hex, sizeof(hex)) ||
+	    !wf_unhex(hex, w->guid, 16) ||
+	    !wf_json_str(d, "salt", hex, sizeof(hex)) ||
+	    !wf_unhex(hex, w->salt, 16) ||
+	    !wf_json_i64(d, "cred", &v) || v < 1 || v > 999999 ||
+	    !wf_json_i64(d, "expires", &w->expires) || w->expires <= 0)
+		return pv_why_set(why, PV_E_STATE, "job %lld: its register "
+		    "record is damaged", (long long)w->job.row.id);
+	w->cred = (uint32_t)v;
+	if ((r = store_device_get(w->st, w->job.row.device_id, &w->dev,
+	    why)) != PV_OK)
+		return r;
+	if ((r = wf_fascn_make(w->p->cfg, w->p->ident, w->cred, w->fascn,
+	    w->fascn_str, why)) != PV_OK)
+		return r;
+	if (!w->dev.has_fascn || memcmp(w->dev.fascn, w->fascn, FASCN_LEN) !=
+	    0)
+		return pv_why_set(why, PV_E_STATE, "job %lld: the FASC-N of "
+		    "device %lld does not follow from the job's record: "
+		    "[fascn] settings or the person ID changed since the "
+		    "job began", (long long)w->job.row.id,
+		    (long long)w->dev.id);
+	return PV_OK;
+}
+
+static enum pv_err
+wf_dn(const struct wf *w, const struct config_dn *tmpl, const char *uuid,
+    const char *what, struct pkix_dn *out, struct pv_why *why)
+{
+	char val[CONFIG_DN_VALUE_MAX * 4];
+	enum pv_err r;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < tmpl->n; i++) {
+		r = identity_expand(tmpl->rdn[i].value, w->p->ident, uuid, val,
+		    sizeof(val), why);
+		if (r == PV_OK)
+			r = pkix_dn_add(out, tmpl->rdn[i].type, val, why);
+		if (r != PV_OK) {
+			pv_why_prefix(why, "[certificates] %s: %s", what,
+			    tmpl->rdn[i].type);
+			return r;
+		}
+	}
+	return PV_OK;
+}
+
+enum pv_err
+wf_subjects(struct wf *w, struct pv_why *why)
+{
+	char uuid[PKIX_UUID_STR_LEN];
+	enum pv_err r;
+
+	pkix_uuid_str(w->guid, uuid);
+	memset(&w->subj, 0, sizeof(w->subj));
+	memset(&w->subj_9e, 0, sizeof(w->subj_9e));
+	if ((r = wf_dn(w, &w->p->cfg->subject, uuid, "subject", &w->subj.dn,
+	    why)) != PV_OK ||
+	    (r = wf_dn(w, &w->p->cfg->card_auth_subject, uuid,
+	    "card_auth_subject", &w->subj_9e.dn, why)) != PV_OK)
+		return r;
+	(void)snprintf(w->subj.email, sizeof(w->subj.email), "%s",
+	    w->p->ident->email);
+	(void)snprintf(w->subj.upn, sizeof(w->subj.upn), "%s",
+	    w->p->ident->upn);
+	return PV_OK;
+}
+
+/* ---- card helpers -------------------------------------------------------------- */
+
+#define WF_PUT_MAX	4
+
+/* PUT DATA of up to four objects in one group, after 9B authentication. */
+struct wf_put_arg {
+	struct wf *w;
+	size_t n;
+	uint32_t tag[WF_PUT_MAX];
+	const uint8_t *data[WF_PUT_MAX];
+	size_t len[WF_PUT_MAX];
+};
+
+static enum pv_err
+wf_put_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	struct wf_put_arg *pa = arg;
+	enum pv_err r;
+	size_t i;
+
+	if ((r = wf_admin(pa->w, a, why)) != PV_OK)
+		return r;
+	for (i = 0; i < pa->n; i++) {
+		r = piv_put_data(a, pa->tag[i], pa->data[i], pa->len[i], why);
+		if (r != PV_OK) {
+			pv_why_prefix(why, "writing %s", piv_obj_name(
+			    pa->tag[i]));
+			return r;
+		}
+	}
+	return PV_OK;
+}
+
+static void
+wf_put_add(struct wf_put_arg *pa, uint32_t tag, const struct buf_out *o)
+{
+	pa->tag[pa->n] = tag;
+	pa->data[pa->n] = o->p;
+	pa->len[pa->n] = o->len;
+	pa->n++;
+}
+
+/* ---- mgmt-key ------------------------------------------------------------------ */
+
+struct wf_mgmt_arg {
+	struct wf *w;
+	bool changed;
+};
+
+static enum pv_err
+wf_mgmt_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	struct wf_mgmt_arg *ma = arg;
+
+	return wf_mgmt_set(ma->w, a, &ma->changed, why);
+}
+
+static enum pv_err
+wf_step_mgmt(struct wf *w, struct pv_why *why)
+{
+	struct wf_mgmt_arg ma = { w, false };
+	bool was_default = w->mk_cur_default;
+	char d[128];
+	enum pv_err r;
+
+	if ((r = wf_card_run(w, wf_mgmt_fn, &ma, why)) != PV_OK)
+		return r;
+	(void)snprintf(d, sizeof(d), "{\"changed\":%s,\"alg_id\":%d,"
+	    "\"alg\":\"%s\"}", ma.changed ? "true" : "false",
+	    (int)w->mk_cur.alg, mgmtkey_alg_name(w->mk_cur.alg));
+	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_MGMT], d,
+	    why)) != PV_OK)
+		return r;
+	if (!w->can_set_mgmt)
+		wf_note(w, WF_STEP_SKIPPED, "the token has no SET MANAGEMENT "
+		    "KEY command: its factory management key stays");
+	else if (was_default)
+		wf_note(w, WF_STEP_DONE, "factory management key replaced by "
+		    "this station's per-card %s key",
+		    mgmtkey_alg_name(w->mk_cur.alg));
+	else
+		wf_note(w, WF_STEP_DONE, "the card already has this station's "
+		    "per-card %s key", mgmtkey_alg_name(w->mk_cur.alg));
+	return PV_OK;
+}
+
+/* ---- chuid ------------------------------------------------------------------- */
+
+static enum pv_err
+wf_step_chuid(struct wf *w, struct pv_why *why)
+{
+	struct wf_put_arg pa;
+	struct buf_out obj;
+	char date[9] = "";
+	enum pv_err r;
+
+	memset(&pa, 0, sizeof(pa));
+	memset(&obj, 0, sizeof(obj));
+	pa.w = w;
+	(void)wf_chuid_date(w->expires, date);
+	if (!buf_out_alloc(&obj, 2048, WF_OBJ_MAX)) {
+		r = PV_E_NOMEM;
+		goto out;
+	}
+	if ((r = wf_build_chuid(w, &obj, why)) != PV_OK)
+		goto out;
+	wf_put_add(&pa, PIV_OBJ_CHUID, &obj);
+	if ((r = wf_card_run(w, wf_put_fn, &pa, why)) != PV_OK)
+		goto out;
+	if (w->card->note_identity != NULL)
+		w->card->note_identity(w->card->ctx, w->in.has_serial,
+		    w->in.serial, true, w->guid);
+	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_CHUID], "{}",
+	    why)) != PV_OK)
+		goto out;
+	wf_note(w, WF_STEP_DONE, "signed CHUID written: FASC-N %s, expiry "
+	    "%s", w->fascn_str, date);
+out:
+	buf_out_cleanup(&obj);
+	return r;
+}
+
+/* ---- escrow-puk, set-puk, set-pin ------------------------------------------------- */
+
+static enum pv_err
+wf_step_escrow_puk(struct wf *w, struct pv_why *why)
+{
+	struct store_escrow e;
+	char puk[9], d[96];
+	uint8_t *cms = NULL;
+	size_t cms_len = 0;
+	int64_t id = 0;
+	bool existed = false;
+	enum pv_err r;
+
+	memset(&e, 0, sizeof(e));
+	if (!w->p->cfg->escrow_puk) {
+		r = job_step_done(w->st, &w->job,
+		    wf_step_names[WF_S_ESCROW_PUK], "{\"escrowed\":false}",
+		    why);
+		if (r == PV_OK)
+			wf_note(w, WF_STEP_SKIPPED, "PUK escrow is off ([escrow] "
+			    "puk = no)");
+		return r;
+	}
+	if ((r = wf_puk_derive(w->p->master, w->guid, w->salt, puk)) !=
+	    PV_OK ||
+	    (r = escrow_seal_puk(puk, ca_get0_kra(w->p->ca), &cms, &cms_len,
+	    why)) != PV_OK)
+		goto out;
+	/* Identifies the PUK without revealing it: keyed by the master
+	 * secret, so the store alone cannot test guesses. */
+	if ((r = secret_derive(w->p->master, "pivstation PUK fingerprint v1",
+	    (const uint8_t *)puk, WF_PUK_LEN, e.fingerprint,
+	    sizeof(e.fingerprint))) != PV_OK)
+		goto out;
+	e.person_id = w->dev.person_id;
+	e.device_id = w->dev.id;
+	e.kind = STORE_ESCROW_PUK;
+	e.cms = cms;
+	e.cms_len = cms_len;
+	if ((r = store_begin(w->st, why)) != PV_OK)
+		goto out;
+	r = store_escrow_add(w->st, &e, &id, &existed, why);
+	if (r == PV_OK) {
+		(void)snprintf(d, sizeof(d), "{\"escrowed\":true,"
+		    "\"escrow_id\":%lld}", (long long)id);
+		r = job_step_done(w->st, &w->job,
+		    wf_step_names[WF_S_ESCROW_PUK], d, why);
+	}
+	if ((r = wf_tx_end(w, r, why)) != PV_OK)
+		goto out;
+	wf_note(w, WF_STEP_DONE, "random PUK sealed to the key recovery agent "
+	    "(escrow record %lld)%s", (long long)id, existed ?
+	    ", as recorded before" : "");
+out:
+	OPENSSL_cleanse(puk, sizeof(puk));
+	OPENSSL_free(cms);
+	return r;
+}
+
+struct wf_ref_arg {
+	struct wf *w;
+	const uint8_t *val;	/* the new PIN or PUK */
+	size_t len;
+	int retries;
+	bool via_verify;	/* the card already had it */
+};
+
+/*
+ * CHANGE REFERENCE DATA from the factory default to the job's PUK.  When
+ * the metadata says the PUK is no longer the default, or the card refuses
+ * the default, the PUK is checked to be this job's (an earlier run set it
+ * and died before recording that): changing it to itself proves it.  A
+ * refused check costs a try, which the successful one gives back.
+ */
+static enum pv_err
+wf_puk_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	static const uint8_t def[] = WF_DEFAULT_PUK;
+	struct wf_ref_arg *ra = arg;
+	const struct wf_insp *in = &ra->w->in;
+	enum pv_err r = PV_E_PIN_WRONG;
+
+	ra->retries = -1;
+	ra->via_verify = false;
+	if (!in->has_puk_meta || in->puk_default) {
+		r = piv_change_reference(a, PIV_REF_PUK, def, WF_PUK_LEN,
+		    ra->val, ra->len, &ra->retries, why);
+		if (r != PV_E_PIN_WRONG)
+			return r;
+		pv_why_clear(why);
+	}
+	r = piv_change_reference(a, PIV_REF_PUK, ra->val, ra->len, ra->val,
+	    ra->len, &ra->retries, why);
+	ra->via_verify = r == PV_OK;
+	return r;
+}
+
+static enum pv_err
+wf_step_set_puk(struct wf *w, struct pv_why *why)
+{
+	char puk[9];
+	struct wf_ref_arg ra;
+	enum pv_err r;
+
+	memset(&ra, 0, sizeof(ra));
+	if ((r = wf_puk_derive(w->p->master, w->guid, w->salt, puk)) != PV_OK)
+		return r;
+	ra.w = w;
+	ra.val = (const uint8_t *)puk;
+	ra.len = WF_PUK_LEN;
+	r = wf_card_run(w, wf_puk_fn, &ra, why);
+	OPENSSL_cleanse(puk, sizeof(puk));
+	if (r == PV_E_PIN_WRONG) {
+		pv_why_clear(why);
+		return pv_why_set(why, r, "PUK: the card's PUK is neither the "
+		    "factory default nor the one this job set (%d tries left)",
+		    ra.retries);
+	}
+	if (r == PV_E_BLOCKED) {
+		pv_why_clear(why);
+		return pv_why_set(why, r, "the card's PUK is blocked");
+	}
+	if (r != PV_OK)
+		return r;
+	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_SET_PUK],
+	    "{}", why)) != PV_OK)
+		return r;
+	wf_note(w, WF_STEP_DONE, ra.via_verify ? "the card already has this "
+	    "job's PUK" : "PUK changed from the factory default to the random "
+	    "escrowed one");
+	return PV_OK;
+}
+
+static enum pv_err
+wf_pin_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	static const uint8_t def[] = WF_DEFAULT_PIN;
+	struct wf_ref_arg *ra = arg;
+	const struct wf_insp *in = &ra->w->in;
+	enum pv_err r;
+
+	ra->retries = -1;
+	ra->via_verify = false;
+	if (!in->has_pin_meta || in->pin_default) {
+		r = piv_change_reference(a, PIV_REF_PIN, def, sizeof(def) - 1,
+		    ra->val, ra->len, &ra->retries, why);
+		if (r != PV_E_PIN_WRONG)
+			return r;
+		pv_why_clear(why);
+	}
+	/* Set by an earlier run that died before recording it. */
+	r = piv_verify(a, PIV_REF_PIN, ra->val, ra->len, &ra->retries, why);
+	ra->via_verify = r == PV_OK;
+	return r;
+}
+
+static enum pv_err
+wf_step_set_pin(struct wf *w, struct pv_why *why)
+{
+	struct wf_ref_arg ra;
+	enum pv_err r;
+
+	memset(&ra, 0, sizeof(ra));
+	ra.w = w;
+	ra.val = w->p->pin;
+	ra.len = w->p->pin_len;
+	r = wf_card_run(w, wf_pin_fn, &ra, why);
+	if (r == PV_E_PIN_WRONG) {
+		pv_why_clear(why);
+		return pv_why_set(why, r, "wrong PIN: the card's PIN is neither "
+		    "the factory default nor the PIN given (%d tries left)",
+		    ra.retries);
+	}
+	if (r == PV_E_BLOCKED) {
+		pv_why_clear(why);
+		return pv_why_set(why, r, "the card's PIN is blocked");
+	}
+	if (r != PV_OK)
+		return r;
+	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_SET_PIN],
+	    "{}", why)) != PV_OK)
+		return r;
+	wf_note(w, WF_STEP_DONE, ra.via_verify ? "the card already has the "
+	    "PIN given" : "PIN changed from the factory default to the "
+	    "person's");
+	return PV_OK;
+}
+
+/* ---- keys and certificates ------------------------------------------------------- */
+
+static unsigned
+wf_slot_bit(enum config_slot s)
+{
+	return 1u << s;
+}
+
+static enum wf_step
+wf_key_step(enum config_slot s)
+{
+	switch (s) {
+	case CONFIG_SLOT_9A: return WF_S_KEY_9A;
+	case CONFIG_SLOT_9C: return WF_S_KEY_9C;
+	case CONFIG_SLOT_9D: return WF_S_KEY_9D;
+	default: return WF_S_KEY_9E;
+	}
+}
+
+/*
+ * wf_certify issues the certificate of slot |s| over |pub| and records
+ * it, with step |step| done, in one transaction.  A live certificate the
+ * slot still has (one that no longer matched the card) is revoked first,
+ * so the slot never has two.
+ */
+static enum pv_err
+wf_certify(struct wf *w, enum config_slot s, EVP_PKEY *pub,
+    const char *how, struct pv_why *why)
+{
+	uint8_t slot = config_slot_ref(s);
+	struct profile_card card;
+	struct profile_issued info;
+	struct store_cert c, old;
+	X509 *x = NULL;
+	size_t pem_len = 0;
+	char d[128];
+	enum pv_err r;
+
+	memset(&c, 0, sizeof(c));
+	memset(&old, 0, sizeof(old));
+	memset(&card, 0, sizeof(card));
+	memcpy(card.fascn, w->fascn, FASCN_LEN);
+	memcpy(card.uuid, w->guid, 16);
+	card.expiry = (time_t)w->expires;
+	if ((r = profile_issue(w->p->ca, pub, slot, s == CONFIG_SLOT_9E ?
+	    &w->subj_9e : &w->subj, &card, &w->pcfg, (time_t)w->now, &x, &info,
+	    why)) != PV_OK)
+		goto out;
+	c.device_id = w->dev.id;
+	c.slot = slot;
+	{
+		char hex[PKIX_SERIAL_HEX_LEN];
+
+		pkix_serial_hex(x, hex);
+		if (strlen(hex) >= sizeof(c.serial)) {
+			r = pv_why_set(why, PV_E_INTERNAL,
+			    "certificate serial %s is too long for the store", hex);
+			goto out;
+		}
+		memcpy(c.serial, hex, strlen(hex) + 1);
+	}
+	c.not_before = (int64_t)info.not_before;
+	c.not_after = (int64_t)info.not_after;
+	c.status = STORE_CERT_ACTIVE;
+	if ((r = pkix_cert_to_pem(x, &c.pem, &pem_len, why)) != PV_OK ||
+	    (r = wf_spki_hash(pub, c.spki_sha256, why)) != PV_OK)
+		goto out;
+	if ((r = store_begin(w->st, why)) != PV_OK)
+		goto out;
+	r = store_cert_live(w->st, w->dev.id, slot, &old, why);
+	if (r == PV_OK)
+		r = store_cert_revoke(w->st, old.serial,
+		    STORE_REASON_SUPERSEDED, 0, why);
+	else if (r == PV_E_NOT_FOUND) {
+		pv_why_clear(why);
+		r = PV_OK;
+	}
+	if (r == PV_OK)
+		r = store_cert_add(w->st, &c, NULL, why);
+	if (r == PV_OK) {
+		(void)snprintf(d, sizeof(d), "{\"serial\":\"%s\"}", c.serial);
+		r = job_step_done(w->st, &w->job, wf_step_names[wf_key_step(s)],
+		    d, why);
+	}
+	if ((r = wf_tx_end(w, r, why)) != PV_OK)
+		goto out;
+	wf_note(w, WF_STEP_DONE, "%s; %s certificate %s issued%s%s", how,
+	    profile_slot_name(slot), c.serial, old.serial[0] ?
+	    ", replacing " : "", old.serial);
+out:
+	OPENSSL_free(c.pem);
+	store_cert_cleanup(&old);
+	X509_free(x);
+	return r;
+}
+
+struct wf_gen_arg {
+	struct wf *w;
+	uint8_t slot;
+	uint8_t alg;
+	struct piv_pubkey pk;
+};
+
+static enum pv_err
+wf_gen_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	struct wf_gen_arg *ga = arg;
+	enum pv_err r;
+
+	if ((r = wf_admin(ga->w, a, why)) != PV_OK)
+		return r;
+	return piv_generate(a, ga->slot, ga->alg, PIV_PINPOL_DEFAULT,
+	    PIV_TOUCH_DEFAULT, &ga->pk, why);
+}
+
+/* An on-card key: GENERATE, then the certificate over what it returned. */
+static enum pv_err
+wf_step_oncard(struct wf *w, enum config_slot s, struct pv_why *why)
+{
+	struct wf_gen_arg ga;
+	EVP_PKEY *pub = NULL;
+	char how[64];
+	enum pv_err r;
+
+	memset(&ga, 0, sizeof(ga));
+	ga.w = w;
+	ga.slot = config_slot_ref(s);
+	ga.alg = (uint8_t)w->p->cfg->slot_alg[s];
+	if ((r = wf_card_run(w, wf_gen_fn, &ga, why)) != PV_OK)
+		return r;
+	w->made_now |= wf_slot_bit(s);
+	if ((r = piv_pubkey_to_evp(&ga.pk, &pub, why)) != PV_OK)
+		return r;
+	(void)snprintf(how, sizeof(how), "%s key generated on the card",
+	    piv_alg_name(ga.alg));
+	r = wf_certify(w, s, pub, how, why);
+	EVP_PKEY_free(pub);
+	return r;
+}
+
+static enum pv_err
+wf_step_key_9a(struct wf *w, struct pv_why *why)
+{
+	return wf_step_oncard(w, CONFIG_SLOT_9A, why);
+}
+
+static enum pv_err
+wf_step_key_9c(struct wf *w, struct pv_why *why)
+{
+	return wf_step_oncard(w, CONFIG_SLOT_9C, why);
+}
+
+static enum pv_err
+wf_step_key_9e(struct wf *w, struct pv_why *why)
+{
+	return wf_step_oncard(w, CONFIG_SLOT_9E, why);
+}
+
+/* ---- escrow-9d, key-9d ------------------------------------------------------------- */
+
+static enum pv_err
+wf_step_escrow_9d(struct wf *w, struct pv_why *why)
+{
+	struct store_escrow e;
+	EVP_PKEY *km = NULL;
+	uint8_t *cms = NULL;
+	size_t cms_len = 0;
+	char b64[800], d[900];
+	int64_t id = 0;
+	enum pkix_alg alg;
+	enum pv_err r;
+
+	memset(&e, 0, sizeof(e));
+	if (!w->escrow_9d) {
+		r = job_step_done(w->st, &w->job, wf_step_names[WF_S_ESCROW_9D],
+		    "{\"escrowed\":false}", why);
+		if (r == PV_OK)
+			wf_note(w, WF_STEP_SKIPPED, "the token cannot import "
+			    "keys and [escrow] policy = optional: the 9D key "
+			    "is made on the card and not escrowed");
+		return r;
+	}
+	alg = pkix_alg_from_piv((unsigned)w->p->cfg->slot_alg[CONFIG_SLOT_9D]);
+	if ((r = escrow_keygen(alg, &km, why)) != PV_OK ||
+	    (r = escrow_seal_key(km, ca_get0_kra(w->p->ca), &cms, &cms_len,
+	    why)) != PV_OK ||
+	    (r = wf_spki_hash(km, e.fingerprint, why)) != PV_OK ||
+	    (r = wf_spki_b64(km, b64, sizeof(b64), why)) != PV_OK)
+		goto out;
+	e.person_id = w->dev.person_id;
+	e.device_id = w->dev.id;
+	e.kind = STORE_ESCROW_KEY_9D;
+	e.cms = cms;
+	e.cms_len = cms_len;
+	if ((r = store_begin(w->st, why)) != PV_OK)
+		goto out;
+	r = store_escrow_add(w->st, &e, &id, NULL, why);
+	if (r == PV_OK) {
+		(void)snprintf(d, sizeof(d), "{\"escrowed\":true,"
+		    "\"escrow_id\":%lld,\"spki\":\"%s\"}", (long long)id, b64);
+		r = job_step_done(w->st, &w->job, wf_step_names[WF_S_ESCROW_9D],
+		    d, why);
+	}
+	if ((r = wf_tx_end(w, r, why)) != PV_OK)
+		goto out;
+	EVP_PKEY_free(w->km_key);
+	w->km_key = km;
+	km = NULL;
+	wf_note(w, WF_STEP_DONE, "%s key made on the station and sealed to "
+	    "the key recovery agent (escrow record %lld) before it goes near "
+	    "the card", pkix_alg_name(alg), (long long)id);
+out:
+	EVP_PKEY_free(km);
+	OPENSSL_free(cms);
+	return r;
+}
+
+struct wf_km_arg {
+	struct wf *w;
+	EVP_PKEY *key;		/* import this */
+	uint8_t hash[32];	/* else: the card's 9D key hash */
+	enum pv_err card_r;
+};
+
+static enum pv_err
+wf_import_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	struct wf_km_arg *ka = arg;
+	enum pv_err r;
+
+	if ((r = wf_admin(ka->w, a, why)) != PV_OK)
+		return r;
+	return piv_yk_import_evp(a, PIV_KEY_KEYMGMT, ka->key,
+	    PIV_PINPOL_DEFAULT, PIV_TOUCH_DEFAULT, why);
+}
+
+static enum pv_err
+wf_km_hash_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	struct wf_km_arg *ka = arg;
+
+	ka->card_r = wf_card_key_hash(a, PIV_KEY_KEYMGMT, ka->hash, why);
+	if (wf_err_is_transport(ka->card_r))
+		return ka->card_r;
+	pv_why_clear(why);
+	return PV_OK;
+}
+
+static enum pv_err
+wf_step_key_9d(struct wf *w, struct pv_why *why)
+{
+	struct wf_km_arg ka;
+	EVP_PKEY *pub = NULL;
+	uint8_t want[32], have[32];
+	char b64[800];
+	bool escrowed = false;
+	const char *how;
+	enum pv_err r;
+
+	memset(&ka, 0, sizeof(ka));
+	ka.w = w;
+	(void)wf_json_bool(wf_detail(w, WF_S_ESCROW_9D), "escrowed", &escrowed);
+	if (!escrowed)
+		return wf_step_oncard(w, CONFIG_SLOT_9D, why);
+	if (!wf_json_str(wf_detail(w, WF_S_ESCROW_9D), "spki", b64,
+	    sizeof(b64)))
+		return pv_why_set(why, PV_E_STATE, "job %lld: the escrow-9d "
+		    "record has no public key", (long long)w->job.row.id);
+	if ((r = wf_spki_from_b64(b64, &pub, why)) != PV_OK ||
+	    (r = wf_spki_hash(pub, want, why)) != PV_OK)
+		goto out;
+	if (w->km_key != NULL && wf_spki_hash(w->km_key, have, why) == PV_OK &&
+	    memcmp(have, want, 32) == 0) {
+		ka.key = w->km_key;
+		if ((r = wf_card_run(w, wf_import_fn, &ka, why)) != PV_OK)
+			goto out;
+		how = "escrowed key imported";
+	} else {
+		/* A later run: the private key lives only in escrow now.  It
+		 * is enough if the card has it already. */
+		if ((r = wf_card_run(w, wf_km_hash_fn, &ka, why)) != PV_OK)
+			goto out;
+		if (ka.card_r != PV_OK || memcmp(ka.hash, want, 32) != 0) {
+			r = job_step_reset(w->st, &w->job,
+			    wf_step_names[WF_S_ESCROW_9D], why);
+			if (r == PV_OK)
+				wf_note(w, WF_STEP_REDO, "the 9D key escrowed "
+				    "by an earlier run is not on the card and "
+				    "its private key is only in escrow now: a "
+				    "new one is made and escrowed (the earlier "
+				    "envelope is kept, no longer current)");
+			goto out;
+		}
+		how = "the escrowed key is on the card already";
+	}
+	w->made_now |= wf_slot_bit(CONFIG_SLOT_9D);
+	r = wf_certify(w, CONFIG_SLOT_9D, pub, how, why);
+out:
+	EVP_PKEY_free(pub);
+	return r;
+}
+
+/* ---- certs --------------------------------------------------------------------------- */
+
+struct wf_match_arg {
+	struct wf *w;
+	unsigned check;			/* slot bits to compare */
+	uint8_t want[CONFIG_N_SLOTS][32];
+	unsigned mismatch;		/* out */
+};
+
+static enum pv_err
+wf_match_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	struct wf_match_arg *ma = arg;
+	uint8_t have[32];
+	enum pv_err r;
+	unsigned s;
+
+	ma->mismatch = 0;
+	for (s = 0; s < CONFIG_N_SLOTS; s++) {
+		if (!(ma->check & wf_slot_bit((enum config_slot)s)))
+			continue;
+		r = wf_card_key_hash(a, config_slot_ref((enum config_slot)s),
+		    have, why);
+		if (wf_err_is_transport(r))
+			return r;
+		pv_why_clear(why);
+		if (r != PV_OK || memcmp(have, ma->want[s], 32) != 0)
+			ma->mismatch |= wf_slot_bit((enum config_slot)s);
+	}
+	return PV_OK;
+}
+
+/*
+ * The certificates recorded earlier go on the card only if the card's
+ * keys still are theirs.  Slots whose key was made in this run need no
+ * check; the others are compared through GET METADATA where the token has
+ * it (elsewhere the job's record is trusted: only this station holds the
+ * card's management key).  A certificate that no longer matches is
+ * revoked and its key step done again.
+ */
+static enum pv_err
+wf_step_certs(struct wf *w, struct pv_why *why)
+{
+	struct store_cert c[CONFIG_N_SLOTS];
+	struct buf_out obj[CONFIG_N_SLOTS];
+	struct wf_match_arg ma;
+	struct wf_put_arg pa;
+	unsigned s;
+	enum pv_err r = PV_OK;
+
+	memset(c, 0, sizeof(c));
+	memset(obj, 0, sizeof(obj));
+	memset(&ma, 0, sizeof(ma));
+	memset(&pa, 0, sizeof(pa));
+	ma.w = pa.w = w;
+	for (s = 0; s < CONFIG_N_SLOTS && r == PV_OK; s++) {
+		uint8_t *der = NULL;
+		size_t der_len = 0;
+		STACK_OF(X509) *sk = NULL;
+
+		r = store_cert_live(w->st, w->dev.id,
+		    config_slot_ref((enum config_slot)s), &c[s], why);
+		if (r == PV_OK)
+			r = pkix_certs_from_bytes((const uint8_t *)c[s].pem,
+			    strlen(c[s].pem), &sk, why);
+		if (r == PV_OK)
+			r = pkix_cert_to_der(sk_X509_value(sk, 0), &der,
+			    &der_len, why);
+		if (r == PV_OK && !buf_out_alloc(&obj[s], der_len + 16,
+		    WF_OBJ_MAX))
+			r = PV_E_NOMEM;
+		if (r == PV_OK)
+			r = piv_certobj_build(der, der_len, false, &obj[s], why);
+		OPENSSL_free(der);
+		sk_X509_pop_free(sk, X509_free);
+		memcpy(ma.want[s], c[s].spki_sha256, 32);
+		if (w->in.yk && !(w->made_now & wf_slot_bit(
+		    (enum config_slot)s)))
+			ma.check |= wf_slot_bit((enum config_slot)s);
+	}
+	if (r != PV_OK)
+		goto out;
+	if (ma.check != 0) {
+		if ((r = wf_card_run(w, wf_match_fn, &ma, why)) != PV_OK)
+			goto out;
+	}
+	if (ma.mismatch != 0) {
+		bool escrowed = false;
+
+		(void)wf_json_bool(wf_detail(w, WF_S_ESCROW_9D), "escrowed",
+		    &escrowed);
+		if ((r = store_begin(w->st, why)) != PV_OK)
+			goto out;
+		for (s = 0; s < CONFIG_N_SLOTS && r == PV_OK; s++) {
+			if (!(ma.mismatch & wf_slot_bit((enum config_slot)s)))
+				continue;
+			r = store_cert_revoke(w->st, c[s].serial,
+			    STORE_REASON_SUPERSEDED, 0, why);
+			if (r == PV_OK)
+				r = job_step_reset(w->st, &w->job, wf_step_names[
+				    wf_key_step((enum config_slot)s)], why);
+			if (r == PV_OK && s == CONFIG_SLOT_9D && escrowed)
+				r = job_step_reset(w->st, &w->job,
+				    wf_step_names[WF_S_ESCROW_9D], why);
+		}
+		if ((r = wf_tx_end(w, r, why)) == PV_OK)
+			wf_note(w, WF_STEP_REDO, "the card's keys no longer "
+			    "match %u recorded certificate(s): revoked, their "
+			    "keys are made again",
+			    (unsigned)__builtin_popcount(ma.mismatch));
+		goto out;
+	}
+	for (s = 0; s < CONFIG_N_SLOTS; s++) {
+		uint32_t tag;
+
+		(void)piv_obj_for_key(config_slot_ref((enum config_slot)s),
+		    &tag);
+		wf_put_add(&pa, tag, &obj[s]);
+	}
+	if ((r = wf_card_run(w, wf_put_fn, &pa, why)) != PV_OK)
+		goto out;
+	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_CERTS], "{}",
+	    why)) != PV_OK)
+		goto out;
+	wf_note(w, WF_STEP_DONE, "the four certificates written to the card%s",
+	    ma.check ? " (keys checked against the card)" : "");
+out:
+	for (s = 0; s < CONFIG_N_SLOTS; s++) {
+		store_cert_cleanup(&c[s]);
+		buf_out_cleanup(&obj[s]);
+	}
+	return r;
+}
+
+/* ---- objects, secobj, finish ---------------------------------------------------------- */
+
+static enum pv_err
+wf_step_objects(struct wf *w, struct pv_why *why)
+{
+	struct buf_out o[3];
+	struct wf_put_arg pa;
+	enum pv_err r;
+	int i;
+
+	memset(o, 0, sizeof(o));
+	memset(&pa, 0, sizeof(pa));
+	pa.w = w;
+	for (i = 0; i < 3; i++)
+		if (!buf_out_alloc(&o[i], 64, 1024)) {
+			r = PV_E_NOMEM;
+			goto out;
+		}
+	if ((r = wf_build_ccc(w, &o[0], why)) != PV_OK ||
+	    (r = wf_build_discovery(&o[1], why)) != PV_OK ||
+	    (r = wf_build_keyhist(&o[2], why)) != PV_OK)
+		goto out;
+	wf_put_add(&pa, PIV_OBJ_CCC, &o[0]);
+	wf_put_add(&pa, PIV_OBJ_DISCOVERY, &o[1]);
+	wf_put_add(&pa, PIV_OBJ_KEY_HISTORY, &o[2]);
+	if ((r = wf_card_run(w, wf_put_fn, &pa, why)) != PV_OK)
+		goto out;
+	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_OBJECTS],
+	    "{}", why)) == PV_OK)
+		wf_note(w, WF_STEP_DONE, "CCC, Discovery Object and Key History "
+		    "written");
+out:
+	for (i = 0; i < 3; i++)
+		buf_out_cleanup(&o[i]);
+	return r;
+}
+
+struct wf_secobj_arg {
+	struct wf *w;
+	const struct buf_out *printed;
+	struct buf_out *chuid;		/* out: the CHUID as the card has it */
+};
+
+static enum pv_err
+wf_printed_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	struct wf_secobj_arg *sa = arg;
+	enum pv_err r;
+
+	if ((r = wf_admin(sa->w, a, why)) != PV_OK)
+		return r;
+	if ((r = piv_put_data(a, PIV_OBJ_PRINTED, sa->printed->p,
+	    sa->printed->len, why)) != PV_OK)
+		return r;
+	buf_out_truncate(sa->chuid, 0);
+	return piv_get_data(a, PIV_OBJ_CHUID, sa->chuid, why);
+}
+
+/*
+ * Printed Information, then the Security Object over it and the CHUID as
+ * read back from the card: the hashes are of what the card holds.
+ */
+static enum pv_err
+wf_step_secobj(struct wf *w, struct pv_why *why)
+{
+	struct buf_out printed, chuid, so;
+	struct secobj_entry e[2];
+	struct wf_secobj_arg sa;
+	struct wf_put_arg pa;
+	struct piv_chuid ch;
+	uint8_t *sig = NULL;
+	size_t sig_len = 0;
+	enum pv_err r;
+
+	memset(&printed, 0, sizeof(printed));
+	memset(&chuid, 0, sizeof(chuid));
+	memset(&so, 0, sizeof(so));
+	memset(e, 0, sizeof(e));
+	memset(&pa, 0, sizeof(pa));
+	if (!buf_out_alloc(&printed, 256, 1024) ||
+	    !buf_out_alloc(&chuid, 2048, WF_OBJ_MAX)) {
+		r = PV_E_NOMEM;
+		goto out;
+	}
+	if ((r = wf_build_printed(w, &printed, why)) != PV_OK)
+		goto out;
+	sa.w = w;
+	sa.printed = &printed;
+	sa.chuid = &chuid;
+	if ((r = wf_card_run(w, wf_printed_fn, &sa, why)) != PV_OK)
+		goto out;
+	if (piv_chuid_parse(chuid.p, chuid.len, &ch, NULL) != PV_OK ||
+	    memcmp(ch.guid, w->guid, 16) != 0) {
+		r = pv_why_set(why, PV_E_STATE, "the CHUID on the card is not "
+		    "the one job %lld wrote", (long long)w->job.row.id);
+		goto out;
+	}
+	e[0].dg = secobj_default_dg(SECOBJ_CID_CHUID);
+	e[0].container_id = SECOBJ_CID_CHUID;
+	e[0].data = chuid.p;
+	e[0].len = chuid.len;
+	e[1].dg = secobj_default_dg(SECOBJ_CID_PRINTED_INFO);
+	e[1].container_id = SECOBJ_CID_PRINTED_INFO;
+	e[1].data = printed.p;
+	e[1].len = printed.len;
+	if ((r = secobj_build(ca_get0_signer(w->p->ca),
+	    ca_get0_signer_key(w->p->ca), e, 2, &sig, &sig_len, why)) != PV_OK)
+		goto out;
+	so.p = sig;
+	so.len = sig_len;
+	pa.w = w;
+	wf_put_add(&pa, PIV_OBJ_SECURITY, &so);
+	if ((r = wf_card_run(w, wf_put_fn, &pa, why)) != PV_OK)
+		goto out;
+	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_SECOBJ], "{}",
+	    why)) == PV_OK)
+		wf_note(w, WF_STEP_DONE, "Printed Information written; signed "
+		    "Security Object over CHUID and Printed Information written "
+		    "last");
+out:
+	OPENSSL_free(sig);
+	buf_out_cleanup(&printed);
+	buf_out_cleanup(&chuid);
+	return r;
+}
+
+static enum pv_err
+wf_step_finish(struct wf *w, struct pv_why *why)
+{
+	char d[64];
+	bool escrowed = false;
+	enum pv_err r;
+
+	(void)wf_json_bool(wf_detail(w, WF_S_ESCROW_9D), "escrowed", &escrowed);
+	if ((r = store_begin(w->st, why)) != PV_OK)
+		return r;
+	w->dev.status = STORE_DEV_ACTIVE;
+	w->dev.issued_at = w->now;
+	w->dev.expires_at = w->expires;
+	w->dev.key_9d_escrowed = escrowed;
+	r = store_device_update(w->st, &w->dev, why);
+	if (r == PV_OK)
+		r = job_step_done(w->st, &w->job, wf_step_names[WF_S_FINISH],
+		    "{}", why);
+	if (r == PV_OK) {
+		(void)snprintf(d, sizeof(d), "{\"device\":%lld}",
+		    (long long)w->dev.id);
+		r = job_finish(w->st, &w->job, STORE_JOB_DONE, d, why);
+	}
+	if ((r = wf_tx_end(w, r, why)) != PV_OK)
+		return r;
+	wf_note(w, WF_STEP_DONE, "device %lld active; job %lld done",
+	    (long long)w->dev.id, (long long)w->job.row.id);
+	return PV_OK;
+}
+
+wf_step_fn *const wf_step_fns[WF_S__COUNT] = {
+	[WF_S_REGISTER] = NULL,		/* wf_issue.c, before the others */
+	[WF_S_MGMT] = wf_step_mgmt,
+	[WF_S_CHUID] = wf_step_chuid,
+	[WF_S_ESCROW_PUK] = wf_step_escrow_puk,
+	[WF_S_SET_PUK] = wf_step_set_puk,
+	[WF_S_SET_PIN] = wf_step_set_pin,
+	[WF_S_KEY_9A] = wf_step_key_9a,
+	[WF_S_KEY_9C] = wf_step_key_9c,
+	[WF_S_ESCROW_9D] = wf_step_escrow_9d,
+	[WF_S_KEY_9D] = wf_step_key_9d,
+	[WF_S_KEY_9E] = wf_step_key_9e,
+	[WF_S_CERTS] = wf_step_certs,
+	[WF_S_OBJECTS] = wf_step_objects,
+	[WF_S_SECOBJ] = wf_step_secobj,
+	[WF_S_FINISH] = wf_step_finish,
+};

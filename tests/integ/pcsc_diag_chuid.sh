@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# pcsc_diag_chuid.sh: diag checks a signed CHUID (CMS over the CHUID
+# without 3E, PIV-REFERENCE §6) against its signer certificate, and says
+# whether each certificate's SAN FASC-N and UUID match the CHUID.  A
+# tampered CHUID must show "signature_valid": false.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PV_BIN=${PV_BIN:-$PWD/build}
+if [ -z "${PV_SANDBOX_DIR:-}" ]; then
+	exec tests/sandbox/run --card 0:usb-key -- bash "$0" "$@"
+fi
+PV=$PV_BIN/pivstation
+T=$(mktemp -d)
+fail() { echo "FAIL: $*" >&2; exit 1; }
+eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "ok: $1"; }
+R=$(vcardctl reader 0)
+
+yubico-piv-tool -r "$R" -a set-chuid >/dev/null 2>&1
+yubico-piv-tool -r "$R" -a read-object --id 0x5fc102 -f binary -o "$T/chuid.bin" >/dev/null 2>&1
+hex=$(xxd -p "$T/chuid.bin" | tr -d '\n')
+# yubico-piv-tool's CHUID: 30 19 FASC-N, 34 10 GUID, 35 08 expiry, 3E 00, FE 00.
+body=${hex%3e00fe00}
+[ "$body" != "$hex" ] || fail "unexpected CHUID layout: $hex"
+guid=$(printf '%s' "$hex" | sed -E 's/.*3410([0-9a-f]{32}).*/\1/')
+uuid=$(printf '%s' "$guid" | sed -E 's/(.{8})(.{4})(.{4})(.{4})(.{12})/\1-\2-\3-\4-\5/')
+printf '%sfe00' "$body" | xxd -r -p > "$T/tbs.bin"
+
+# A content signer and its signature over the TBS bytes.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/signer.key" -out "$T/signer.pem" -days 30 \
+    -subj "/CN=pivstation test content signer" 2>/dev/null
+openssl cms -sign -binary -in "$T/tbs.bin" -signer "$T/signer.pem" \
+    -inkey "$T/signer.key" -econtent_type 2.16.840.1.101.3.6.1 \
+    -outform DER -out "$T/sig.der" 2>/dev/null
+sig=$(xxd -p "$T/sig.der" | tr -d '\n'); n=$(( ${#sig} / 2 ))
+printf '%s3e82%04x%sfe00' "$body" "$n" "$sig" | xxd -r -p > "$T/signed.bin"
+yubico-piv-tool -r "$R" -a write-object --id 0x5fc102 -f binary -i "$T/signed.bin" >/dev/null 2>&1 ||
+    fail "writing the signed CHUID"
+
+# A certificate whose SAN carries the CHUID's UUID, another with a wrong one.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/k.pem" -out "$T/c9a.pem" -days 30 -subj "/CN=SAN match" \
+    -addext "subjectAltName=URI:urn:uuid:$uuid" 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/k.pem" -out "$T/c9e.pem" -days 30 -subj "/CN=SAN mismatch" \
+    -addext "subjectAltName=URI:urn:uuid:00000000-0000-4000-8000-000000000000" 2>/dev/null
+yubico-piv-tool -r "$R" -a import-certificate -s 9a -i "$T/c9a.pem" >/dev/null 2>&1
+yubico-piv-tool -r "$R" -a import-certificate -s 9e -i "$T/c9e.pem" >/dev/null 2>&1
+
+"$PV" diag --json > "$T/d.json"
+eq "signed" "$(jq -r .chuid.signed "$T/d.json")" true
+eq "content type" "$(jq -r .chuid.signature_content_type "$T/d.json")" 2.16.840.1.101.3.6.1
+eq "signer" "$(jq -r .chuid.signer "$T/d.json")" "CN=pivstation test content signer"
+eq "signature valid" "$(jq -r .chuid.signature_valid "$T/d.json")" true
+eq "9a SAN UUID matches the CHUID" \
+    "$(jq -r '.certificates[] | select(.key == "9a") | .san_uuid_matches_chuid' "$T/d.json")" true
+eq "9e SAN UUID does not" \
+    "$(jq -r '.certificates[] | select(.key == "9e") | .san_uuid_matches_chuid' "$T/d.json")" false
+
+# Tamper: another expiry date under the same signature.
+printf '%s' "$(xxd -p "$T/signed.bin" | tr -d '\n')" |
+    sed 's/350832303330303130313e/350832303331303130313e/' | xxd -r -p > "$T/bad.bin"
+cmp -s "$T/bad.bin" "$T/signed.bin" && fail "tampering changed nothing"
+yubico-piv-tool -r "$R" -a write-object --id 0x5fc102 -f binary -i "$T/bad.bin" >/dev/null 2>&1
+"$PV" diag --json > "$T/bad.json"
+eq "expiry read back" "$(jq -r .chuid.expiry "$T/bad.json")" 2031-01-01
+eq "tampered signature invalid" "$(jq -r .chuid.signature_valid "$T/bad.json")" false
+echo "pcsc_diag_chuid: all checks passed"

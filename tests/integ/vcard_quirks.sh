@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# vcard_quirks.sh: each vcard quirk as a client sees it (firmware-notes/).
+#   slot 0 usb-key  get-response-255
+#   slot 1 usb-key  no-extended
+#   slot 2 piv-card select-needs-full-aid
+#   slot 3 usb-key  pin-sw-630x
+ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+if [ -z "${PV_SANDBOX_DIR:-}" ]; then
+	exec "$ROOT/tests/sandbox/run" \
+		--card 0:usb-key --card-args 0 '--quirk get-response-255' \
+		--card 1:usb-key --card-args 1 '--quirk no-extended' \
+		--card 2:piv-card --card-args 2 '--quirk select-needs-full-aid' \
+		--card 3:usb-key --card-args 3 '--quirk pin-sw-630x' \
+		-- bash "$0" "$@"
+fi
+. "$ROOT/tests/sandbox/testlib.sh"
+tl_workdir; tl_ca; cd "$TL_TMP" || exit 1
+
+Y() { local s=$1; shift; yubico-piv-tool -r "$(vcardctl reader "$s")" "$@"; }
+SEL=00A4040005A000000308
+# raw S HEX...: the responses of one PC/SC session, one per line
+raw() { vcardctl transmit "$@"; }
+nth() { sed -n "$1p"; }
+
+# --- get-response-255 -----------------------------------------------------------
+check "255: generate RSA2048 in 9a" Y 0 -a generate -s 9a -A RSA2048 -o pub0.pem
+check "255: certificate" tl_cert pub0.pem quirk255 cert0.pem
+check "255: import-certificate" Y 0 -a import-certificate -s 9a -i cert0.pem
+check "255: yubico-piv-tool reads it back whole" cmp <(Y 0 -a read-certificate -s 9a |
+	openssl x509 -outform DER) <(openssl x509 -in cert0.pem -outform DER)
+check "255: OpenSC reads it back whole" cmp <(pkcs15-tool -r 0 --read-certificate 01 |
+	openssl x509 -outform DER) <(openssl x509 -in cert0.pem -outform DER)
+r=$(raw 0 $SEL 00CB3FFF055C035FC10500 | nth 2)
+check_out "255: GET DATA with Le 00 gets 255 bytes and 61XX" '^.{510}61[0-9A-F]{2}$' echo "$r"
+r=$(raw 0 $SEL 00CB3FFF055C035FC10500 00C0000000 | nth 3)
+check_out "255: so does GET RESPONSE with Le 00" '^.{510}61[0-9A-F]{2}$' echo "$r"
+
+# --- no-extended --------------------------------------------------------------------
+check_out "no-extended: ATR capabilities 73 C0 21 80" '73C02180' \
+	bash -c 'vcardctl list | grep -F "$(vcardctl reader 1)"'
+check_out "no-extended: an extended GET DATA is 6700" '^6700$' \
+	bash -c "vcardctl transmit 1 $SEL 00CB3FFF0000035C017E0000 | sed -n 2p"
+check_out "no-extended: the short one works" '^7E12.*9000$' \
+	bash -c "vcardctl transmit 1 $SEL 00CB3FFF035C017E00 | sed -n 2p"
+check_out "no-extended: yubico-piv-tool works (short APDUs)" 'Version:' Y 1 -a status
+check_out "no-extended: OpenSC works" 'Personal Identity Verification Card' opensc-tool -r 1 -n
+
+# --- select-needs-full-aid ---------------------------------------------------------
+check_out "full-aid: the 9-byte truncated AID is refused" '^6A82$' \
+	raw 2 00A4040009A0000003080000100000
+check_out "full-aid: the 5-byte RID is refused" '^6A82$' raw 2 $SEL
+check_out "full-aid: the full AID selects" '^61.*9000$' raw 2 00A404000BA000000308000010000100
+check_out "full-aid: ATR capabilities 73 80 21 80" '7380218056' \
+	bash -c 'vcardctl list | grep -F "$(vcardctl reader 2)"'
+check_fails_out "full-aid: yubico-piv-tool (RID select) cannot connect" 'Failed to connect' \
+	Y 2 -a status
+check_out "full-aid: OpenSC finds PIV through GET DATA 7E" 'Personal Identity Verification Card' \
+	opensc-tool -r 2 -n
+
+# --- pin-sw-630x --------------------------------------------------------------------
+check_out "630x: a wrong PIN answers 63 02" '^6302$' \
+	bash -c "vcardctl transmit 3 $SEL 002000800839393939393939FFFF | sed -n 2p"
+check_out "630x: the status query answers 63 02" '^6302$' \
+	bash -c "vcardctl transmit 3 $SEL 0020008000 | sed -n 2p"
+check_fails_out "630x: yubico-piv-tool still reads the tries" '1 tries left' \
+	Y 3 -a verify-pin -P 999999
+check_out "630x: status shows 1 try" 'PIN tries left:[[:space:]]+1' Y 3 -a status
+check "630x: the right PIN resets the counter" Y 3 -a verify-pin -P 123456
+check_out "630x: 3 tries again" 'PIN tries left:[[:space:]]+3' Y 3 -a status
+tl_done

@@ -1,0 +1,376 @@
+/*
+ * test_audit.c: the hash-chained audit log (audit.h): the documented row
+ * hash, and tampering with the database file the way someone holding
+ * only that file could.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "issuance/audit.h"
+#include "issuance/store.h"
+#include "station_fixture.h"
+
+static const char *dir;
+static struct store *st;
+
+static void
+setup(void)
+{
+	dir = fx_tmpdir();
+	st = fx_open(dir);
+}
+
+static void
+teardown(void)
+{
+	store_close(st);
+	st = NULL;
+	fx_rmtree(dir);
+}
+
+TestSuite(audit, .init = setup, .fini = teardown);
+
+/* Ten rows: store.create, then people and events. */
+static void
+fill(void)
+{
+	char pid[16];
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		struct identity id;
+
+		snprintf(pid, sizeof(pid), "%010d", i + 1);
+		id = fx_identity(pid, "Example", NULL);
+		cr_assert_eq(store_person_put(st, &id, NULL, NULL), PV_OK);
+	}
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(audit_append(st, "test.event", "thing:1",
+		    "{\"n\":1}", NULL), PV_OK);
+	cr_assert_eq(fx_audit_rows(st), 10);
+}
+
+static void
+put_str(EVP_MD_CTX *md, const char *s)
+{
+	size_t n = strlen(s);
+	uint8_t len[4] = {
+		(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+		(uint8_t)n
+	};
+
+	EVP_DigestUpdate(md, len, 4);
+	EVP_DigestUpdate(md, s, n);
+}
+
+struct chain_check {
+	uint8_t prev[32];
+	int rows;
+};
+
+/* Recomputes each row's hash from the format audit.h documents. */
+static enum pv_err
+check_row(void *ctx, const struct audit_row *row)
+{
+	struct chain_check *cc = ctx;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t ints[16], h[32];
+	unsigned len = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		ints[i] = (uint8_t)((uint64_t)row->seq >> (56 - 8 * i));
+		ints[8 + i] = (uint8_t)((uint64_t)row->time >> (56 - 8 * i));
+	}
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, cc->prev, 32);
+	EVP_DigestUpdate(md, "pivstation-audit-v1", 20);	/* with NUL */
+	EVP_DigestUpdate(md, ints, 16);
+	put_str(md, row->actor);
+	put_str(md, row->action);
+	put_str(md, row->object);
+	put_str(md, row->detail);
+	EVP_DigestFinal_ex(md, h, &len);
+	EVP_MD_CTX_free(md);
+	cr_assert_eq(memcmp(row->prev_hash, cc->prev, 32), 0, "row %lld prev",
+	    (long long)row->seq);
+	cr_assert_eq(memcmp(row->hash, h, 32), 0, "row %lld hash",
+	    (long long)row->seq);
+	memcpy(cc->prev, h, 32);
+	cc->rows++;
+	cr_assert_eq(row->seq, cc->rows);
+	return PV_OK;
+}
+
+Test(audit, rows_follow_the_documented_hash)
+{
+	struct chain_check cc;
+	struct audit_report rep;
+
+	fill();
+	memset(&cc, 0, sizeof(cc));
+	cr_assert_eq(audit_foreach(st, 0, check_row, &cc, NULL), PV_OK);
+	cr_assert_eq(cc.rows, 10);
+	cr_assert_eq(audit_verify(st, &rep, NULL), PV_OK);
+	cr_assert_eq(rep.rows, 10);
+	cr_assert(rep.head_authenticated);
+	cr_assert(rep.file_checked);
+	cr_assert_eq(rep.file_lag, 0);
+	cr_assert_eq(rep.first_bad, 0);
+}
+
+Test(audit, show_since_and_fields)
+{
+	struct chain_check cc;
+
+	fill();
+	memset(&cc, 0, sizeof(cc));
+	/* Rows after 10: none. */
+	cr_assert_eq(audit_foreach(st, 10, check_row, &cc, NULL), PV_OK);
+	cr_assert_eq(cc.rows, 0);
+	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM audit WHERE "
+	    "actor = 'tester' AND action = 'person.add' AND object LIKE "
+	    "'person:%'"), 5);
+}
+
+Test(audit, append_limits)
+{
+	char big[AUDIT_DETAIL_MAX + 8];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_eq(audit_append(st, "a", "b", big, NULL), PV_E_INVAL);
+	cr_assert_eq(audit_append(st, "a", "b", NULL, NULL), PV_OK);
+}
+
+/*
+ * Tampering, with the triggers that protect the table dropped first (as
+ * anyone with the file can).  Each case changes row 6 of 10 or removes
+ * rows, and names the row verify must report first.
+ */
+struct tamper {
+	char sql[300];
+	long long first_bad;
+	char want[100];
+};
+
+#define DROP "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; "
+
+ParameterizedTestParameters(audit, tampering)
+{
+	static struct tamper cases[] = {
+		{ DROP "UPDATE audit SET time = time + 1 WHERE seq = 6", 6,
+		    "audit row 6: altered" },
+		{ DROP "UPDATE audit SET actor = 'mallory' WHERE seq = 6", 6,
+		    "audit row 6: altered" },
+		{ DROP "UPDATE audit SET action = 'x' WHERE seq = 6", 6,
+		    "audit row 6: altered" },
+		{ DROP "UPDATE audit SET object = 'person:99' WHERE seq = 6", 6,
+		    "audit row 6: altered" },
+		{ DROP "UPDATE audit SET detail = '{}' WHERE seq = 6", 6,
+		    "audit row 6: altered" },
+		{ DROP "UPDATE audit SET hash = zeroblob(32) WHERE seq = 6", 6,
+		    "audit row 6: altered" },
+		{ DROP "UPDATE audit SET prev_hash = zeroblob(32) WHERE seq = 6",
+		    6, "audit row 6: does not follow row 5" },
+		{ DROP "UPDATE audit SET seq = 60 WHERE seq = 6", 6,
+		    "audit row 6 is missing" },
+		{ DROP "DELETE FROM audit WHERE seq = 6", 6,
+		    "audit row 6 is missing" },
+		{ DROP "DELETE FROM audit WHERE seq = 1", 1,
+		    "audit row 1 is missing" },
+		/* Deleting a middle row and renumbering the rest. */
+		{ DROP "DELETE FROM audit WHERE seq = 6; UPDATE audit SET "
+		    "seq = seq - 1 WHERE seq > 6", 6,
+		    "audit row 6: does not follow row 5" },
+		/* An inserted copy of row 5 after row 5. */
+		{ DROP "UPDATE audit SET seq = seq + 100 WHERE seq > 5; UPDATE "
+		    "audit SET seq = seq - 99 WHERE seq > 100; INSERT INTO audit "
+		    "SELECT 6, time, actor, action, object, detail, prev_hash, "
+		    "hash FROM audit WHERE seq = 5", 6,
+		    "audit row 6: does not follow row 5" },
+		/* The end: the last row, then the last two. */
+		{ DROP "DELETE FROM audit WHERE seq = 10", 10,
+		    "audit row 10 is missing: the log ends at row 9 but its "
+		    "head records 10 rows" },
+		{ DROP "DELETE FROM audit WHERE seq >= 9", 9,
+		    "audit row 9 is missing" },
+		/* ... and moving the head back to match: its MAC is wrong. */
+		{ DROP "DELETE FROM audit WHERE seq = 10; UPDATE audit_head SET "
+		    "count = 9, hash = (SELECT hash FROM audit WHERE seq = 9)",
+		    9, "audit head: its MAC is wrong" },
+		{ "UPDATE audit_head SET mac = zeroblob(32)", 10,
+		    "audit head: its MAC is wrong" },
+		{ "DELETE FROM audit_head", 0, "audit head: missing" },
+		/* A row added at the end, chained correctly. */
+		{ "INSERT INTO audit SELECT 11, time, actor, action, object, "
+		    "detail, hash, hash FROM audit WHERE seq = 10", 11,
+		    "audit row 11: altered" },
+	};
+
+	return cr_make_param_array(struct tamper, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct tamper *t, audit, tampering)
+{
+	struct audit_report rep;
+	struct pv_why why = { "" };
+	enum pv_err r;
+
+	fill();
+	store_close(st);
+	st = NULL;
+	cr_assert_eq(fx_sql(dir, t->sql), SQLITE_OK, "%s", t->sql);
+	st = fx_open(dir);
+	r = audit_verify(st, &rep, &why);
+	cr_assert_neq(r, PV_OK, "tampering not seen: %s", t->sql);
+	cr_assert(strncmp(why.msg, t->want, strlen(t->want)) == 0,
+	    "%s\n got: %s\nwant: %s", t->sql, why.msg, t->want);
+	cr_assert_eq(rep.first_bad, t->first_bad, "%s: first bad %lld",
+	    t->sql, (long long)rep.first_bad);
+}
+
+Test(audit, appended_row_with_a_valid_chain_but_no_head)
+{
+	struct audit_report rep;
+	struct pv_why why = { "" };
+	struct store_opts o;
+	struct store *nokey = NULL;
+
+	fill();
+	store_close(st);
+	st = NULL;
+	/* Someone without the key adds a correctly chained row: open the
+	 * store without the key (as a DB-only attacker could reimplement). */
+	memset(&o, 0, sizeof(o));
+	o.actor = "mallory";
+	cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &nokey, NULL),
+	    PV_OK);
+	cr_assert_eq(audit_append(nokey, "forged", "x", NULL, NULL), PV_OK);
+	cr_assert_eq(audit_verify(nokey, &rep, NULL), PV_OK);
+	cr_assert(!rep.head_authenticated, "without a key: chain only");
+	store_close(nokey);
+	st = fx_open(dir);
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_E_VERIFY);
+	cr_assert(strstr(why.msg, "MAC is wrong") != NULL, "%s", why.msg);
+	cr_assert_eq(rep.first_bad, 11);
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	char cmd[1200];
+
+	snprintf(cmd, sizeof(cmd), "cp -p '%s' '%s'", from, to);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+Test(audit, rollback_of_the_whole_store_is_seen)
+{
+	struct audit_report rep;
+	struct pv_why why = { "" };
+
+	fill();
+	store_close(st);
+	st = NULL;
+	copy_file(fx_path(dir, "store.db"), fx_path(dir, "old.db"));
+	st = fx_open(dir);
+	cr_assert_eq(audit_append(st, "later", "x", NULL, NULL), PV_OK);
+	cr_assert_eq(audit_append(st, "later", "y", NULL, NULL), PV_OK);
+	store_close(st);
+	st = NULL;
+	copy_file(fx_path(dir, "old.db"), fx_path(dir, "store.db"));
+	st = fx_open(dir);
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_E_VERIFY);
+	cr_assert(strstr(why.msg, "audit row 11 is missing: the store was "
+	    "rolled back") != NULL, "%s", why.msg);
+	cr_assert_eq(rep.first_bad, 11);
+}
+
+Test(audit, head_file_may_lag_but_not_lie)
+{
+	struct audit_report rep;
+	struct pv_why why = { "" };
+
+	fill();
+	copy_file(fx_path(dir, "audit.head"), fx_path(dir, "head.old"));
+	cr_assert_eq(audit_append(st, "later", "x", NULL, NULL), PV_OK);
+	/* A crash between commit and the head file: the file is behind. */
+	copy_file(fx_path(dir, "head.old"), fx_path(dir, "audit.head"));
+	cr_assert_eq(audit_verify(st, &rep, NULL), PV_OK);
+	cr_assert_eq(rep.file_lag, 1);
+	/* The next change brings it up to date. */
+	cr_assert_eq(audit_append(st, "later", "y", NULL, NULL), PV_OK);
+	cr_assert_eq(audit_verify(st, &rep, NULL), PV_OK);
+	cr_assert_eq(rep.file_lag, 0);
+	/* An altered head file is refused. */
+	{
+		FILE *f = fopen(fx_path(dir, "audit.head"), "r+");
+
+		int c;
+
+		cr_assert_not_null(f);
+		fseek(f, 30, SEEK_SET);	/* inside the hash */
+		c = fgetc(f);
+		fseek(f, 30, SEEK_SET);
+		fputc(c == '9' ? '8' : '9', f);
+		fclose(f);
+	}
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_E_VERIFY);
+	cr_assert(strstr(why.msg, "audit head file") != NULL, "%s", why.msg);
+	/* A missing head file is reported, not fatal. */
+	cr_assert_eq(remove(fx_path(dir, "audit.head")), 0);
+	cr_assert_eq(audit_verify(st, &rep, NULL), PV_OK);
+	cr_assert(!rep.file_checked);
+}
+
+Test(audit, another_stations_key_is_refused)
+{
+	struct store_opts o;
+	struct store *other = NULL;
+	struct audit_report rep;
+	uint8_t key[32];
+	struct pv_why why = { "" };
+
+	fill();
+	memset(key, 0x77, sizeof(key));
+	memset(&o, 0, sizeof(o));
+	o.audit_key = key;
+	cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &other, NULL),
+	    PV_OK);
+	cr_assert_eq(audit_verify(other, &rep, &why), PV_E_VERIFY);
+	cr_assert(strstr(why.msg, "MAC is wrong") != NULL, "%s", why.msg);
+	store_close(other);
+}
+
+Test(audit, update_and_delete_refused_by_triggers)
+{
+	fill();
+	cr_assert_neq(fx_sql(dir, "UPDATE audit SET actor = 'x'"), SQLITE_OK);
+	cr_assert_neq(fx_sql(dir, "DELETE FROM audit"), SQLITE_OK);
+	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM audit"), 10);
+}
+
+Test(audit, notes)
+{
+	struct pv_why why = { "" };
+	char big[AUDIT_NOTE_MAX + 2];
+
+	cr_assert_eq(audit_note(st, "shift start \"desk 2\"", NULL), PV_OK);
+	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM audit WHERE action "
+	    "= 'note' AND detail = '{\"text\":\"shift start \\\"desk 2\\\"\"}'"),
+	    1);
+	cr_assert_eq(audit_note(st, "", NULL), PV_E_INPUT);
+	cr_assert_eq(audit_note(st, "a\nb", &why), PV_E_INPUT);
+	cr_assert_str_eq(why.msg, "audit note: control character at byte 2");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_eq(audit_note(st, big, NULL), PV_E_INPUT);
+	cr_assert_eq(audit_verify(st, NULL, NULL), PV_OK);
+}

@@ -1,0 +1,399 @@
+/*
+ * test_ykext.c: YubiKey extensions on the usb-key profile, IMPORT on the
+ * mobile token, and the faults.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "apdu/tlv.h"
+#include "tests/unit/vcard/harness.h"
+#include "vcard/crypto.h"
+
+TestSuite(ykext, .fini = h_done);
+TestSuite(fault, .fini = h_done);
+
+Test(ykext, version_serial_metadata_defaults)
+{
+	h_card(VC_PROFILE_USB_KEY, 0);
+	h_select();
+	cr_assert_eq(h_tx("00 fd 00 00 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "050403");
+	cr_assert_eq(h_tx("00 f8 00 00 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "00bc614e", "serial 12345678");
+	cr_assert_eq(h_tx("00 f7 00 80 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "0101ff05010106020303");
+	cr_assert_eq(h_tx("00 f7 00 81 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "0101ff05010106020303");
+	cr_assert_eq(h_tx("00 f7 00 9b 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "01010302020001050101");
+	cr_assert_eq(h_tx("00 f7 00 9a 00"), 0x6a88, "empty slot");
+	cr_assert_eq(h_tx("00 f7 01 9a 00"), 0x6a86);
+	/* F9 holds the factory attestation key. */
+	cr_assert_eq(h_tx("00 f7 00 f9 00"), 0x9000);
+	cr_assert_eq(memcmp(h_rsp, "\x01\x01\x11\x02\x02\x01\x01\x03\x01\x02",
+	    10), 0, "%s", h_rsp_hex());
+	/* After a wrong PIN the counter and default flag show. */
+	h_tx("00 20 00 80 08 39 39 39 39 39 39 ff ff");
+	cr_assert_eq(h_tx("00 f7 00 80 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "0101ff05010106020302");
+}
+
+static void
+put_component(struct buf_out *o, uint32_t tag, EVP_PKEY *pk, const char *name,
+    size_t width)
+{
+	BIGNUM *bn = NULL;
+	uint8_t b[512];
+
+	cr_assert(EVP_PKEY_get_bn_param(pk, name, &bn), "%s", name);
+	cr_assert(BN_bn2binpad(bn, b, (int)width) > 0);
+	tlv_put(o, tag, b, width);
+	BN_free(bn);
+}
+
+/* Sends |data| as IMPORT in 255-byte chained blocks, as ykpiv does. */
+static uint16_t
+import_chained(uint8_t alg, uint8_t slot, const uint8_t *data, size_t n)
+{
+	uint8_t cmd[300];
+	size_t off = 0;
+	uint16_t sw = 0;
+
+	while (off < n) {
+		size_t k = n - off > 255 ? 255 : n - off;
+		bool last = off + k == n;
+
+		cmd[0] = last ? 0x00 : 0x10;
+		cmd[1] = 0xfe;
+		cmd[2] = alg;
+		cmd[3] = slot;
+		cmd[4] = (uint8_t)k;
+		memcpy(cmd + 5, data + off, k);
+		sw = h_txb(cmd, 5 + k);
+		if (!last)
+			cr_assert_eq(sw, 0x9000, "chained block");
+		off += k;
+	}
+	return sw;
+}
+
+Test(ykext, import_rsa_chained_and_sign)
+{
+	EVP_PKEY *pk = NULL;
+	EVP_PKEY_CTX *ctx;
+	struct buf_out o;
+	struct buf_cur c, t, s;
+	uint8_t em[256], back[256];
+	size_t n = sizeof(back);
+
+	h_card(VC_PROFILE_USB_KEY, 0);
+	h_select();
+	cr_assert_eq(vc_keygen(0x07, &pk), PV_OK);
+	cr_assert(buf_out_alloc(&o, 1024, 4096));
+	put_component(&o, 0x01, pk, OSSL_PKEY_PARAM_RSA_FACTOR1, 128);
+	put_component(&o, 0x02, pk, OSSL_PKEY_PARAM_RSA_FACTOR2, 128);
+	put_component(&o, 0x03, pk, OSSL_PKEY_PARAM_RSA_EXPONENT1, 128);
+	put_component(&o, 0x04, pk, OSSL_PKEY_PARAM_RSA_EXPONENT2, 128);
+	put_component(&o, 0x05, pk, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, 128);
+	tlv_put(&o, 0xaa, "\x01", 1);
+	cr_assert(buf_out_ok(&o));
+	cr_assert_eq(import_chained(0x07, 0x9a, o.p, o.len), 0x6982,
+	    "IMPORT needs the management key");
+	h_admin();
+	cr_assert_eq(import_chained(0x11, 0x9a, o.p, o.len), 0x6a80,
+	    "RSA components under an EC algorithm");
+	cr_assert_eq(import_chained(0x06, 0x9a, o.p, o.len), 0x6a80,
+	    "a 2048-bit key is not RSA-1024");
+	cr_assert_eq(import_chained(0x07, 0x9a, o.p, o.len), 0x9000);
+	cr_assert_eq(h_read_all("00 f7 00 9a 00", NULL), 0x9000);
+	cr_assert_eq(memcmp(h_all, "\x01\x01\x07\x02\x02\x01\x01\x03\x01\x02",
+	    10), 0, "alg 07, PIN never, touch never, imported");
+	/* PIN policy never: no VERIFY needed. */
+	memset(em, 0x33, sizeof(em));
+	em[0] = 0;
+	cr_assert_eq(h_ga(0x07, 0x9a, 0x81, em, 256), 0x9000);
+	buf_cur_init(&c, h_all, h_all_len);
+	cr_assert(tlv_get(&c, 0x7c, &t) && tlv_get(&t, 0x82, &s));
+	ctx = EVP_PKEY_CTX_new(pk, NULL);
+	cr_assert(EVP_PKEY_verify_recover_init(ctx) > 0);
+	cr_assert(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) > 0);
+	cr_assert(EVP_PKEY_verify_recover(ctx, back, &n, s.p, s.len) > 0);
+	cr_assert_eq(memcmp(back, em, 256), 0, "the imported key signed");
+	/* Imported keys cannot be attested. */
+	cr_assert_eq(h_tx("00 f9 9a 00 00"), 0x6a80);
+	/* A broken component is refused. */
+	o.p[10] ^= 0x40;
+	cr_assert_eq(import_chained(0x07, 0x9c, o.p, o.len), 0x6a80);
+	EVP_PKEY_CTX_free(ctx);
+	buf_out_cleanup(&o);
+	EVP_PKEY_free(pk);
+}
+
+static void
+import_ec(uint8_t slot, EVP_PKEY **out, uint16_t want)
+{
+	BIGNUM *d = NULL;
+	uint8_t cmd[64] = { 0x00, 0xfe, 0x11, slot, 0x22, 0x06, 0x20 };
+
+	cr_assert_eq(vc_keygen(0x11, out), PV_OK);
+	cr_assert(EVP_PKEY_get_bn_param(*out, OSSL_PKEY_PARAM_PRIV_KEY, &d));
+	cr_assert(BN_bn2binpad(d, cmd + 7, 32) == 32);
+	cr_assert_eq(h_txb(cmd, 39), want, "IMPORT EC into %02x", slot);
+	BN_clear_free(d);
+}
+
+Test(ykext, import_ec_on_mobile_slots)
+{
+	EVP_PKEY *pk;
+
+	h_card(VC_PROFILE_MOBILE, 0);
+	h_select();
+	h_admin();
+	import_ec(0x9a, &pk, 0x6a86);
+	EVP_PKEY_free(pk);
+	import_ec(0x9c, &pk, 0x6a86);
+	EVP_PKEY_free(pk);
+	import_ec(0x83, &pk, 0x9000);
+	EVP_PKEY_free(pk);
+	import_ec(0x9d, &pk, 0x9000);
+	cr_assert(EVP_PKEY_eq(vc_state_key(&h_st, 0x9d)->pkey, pk) == 1);
+	cr_assert_eq(vc_state_key(&h_st, 0x9d)->origin, VC_ORIGIN_IMPORTED);
+	EVP_PKEY_free(pk);
+	/* The mobile token has no other YubiKey commands. */
+	cr_assert_eq(h_tx("00 fd 00 00 00"), 0x6d00);
+	cr_assert_eq(h_tx("00 f7 00 9d 00"), 0x6d00);
+}
+
+Test(ykext, attest_generated_key)
+{
+	EVP_PKEY *pk, *ca_pub;
+	X509 *ca, *x;
+	const unsigned char *q;
+	struct buf_cur c, o, cert;
+	uint8_t obj[4096];
+	size_t obj_len;
+	ASN1_OBJECT *fw;
+	int idx;
+
+	h_card(VC_PROFILE_USB_KEY, 0);
+	h_select();
+	cr_assert_eq(h_tx("00 f9 9a 00 00"), 0x6a88, "empty slot");
+	h_admin();
+	pk = h_generate(0x9a, 0x11);
+	cr_assert_eq(h_read_all("00 f9 9a 00 00", NULL), 0x9000);
+	q = h_all;
+	x = d2i_X509(NULL, &q, (long)h_all_len);
+	cr_assert_not_null(x);
+	cr_assert_eq(q, h_all + h_all_len, "one certificate, nothing after");
+	cr_assert(EVP_PKEY_eq(X509_get0_pubkey(x), pk) == 1, "certifies 9A");
+	/* The F9 certificate in 5FFF01 signed it. */
+	cr_assert_eq(h_read_all("00 cb 3f ff 05 5c 03 5f ff 01 00", NULL),
+	    0x9000);
+	obj_len = h_all_len;
+	memcpy(obj, h_all, obj_len);
+	buf_cur_init(&c, obj, obj_len);
+	cr_assert(tlv_get(&c, 0x53, &o));
+	cr_assert(tlv_get(&o, 0x70, &cert));
+	q = cert.p;
+	ca = d2i_X509(NULL, &q, (long)cert.len);
+	cr_assert_not_null(ca);
+	ca_pub = X509_get0_pubkey(ca);
+	cr_assert_eq(X509_verify(x, ca_pub), 1);
+	cr_assert_eq(X509_check_issued(ca, x), X509_V_OK);
+	fw = OBJ_txt2obj("1.3.6.1.4.1.41482.3.3", 1);
+	idx = X509_get_ext_by_OBJ(x, fw, -1);
+	cr_assert_geq(idx, 0, "firmware extension");
+	cr_assert_eq(memcmp(ASN1_STRING_get0_data(X509_EXTENSION_get_data(
+	    X509_get_ext(x, idx))), "\x05\x04\x03", 3), 0);
+	ASN1_OBJECT_free(fw);
+	X509_free(ca);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+}
+
+Test(ykext, set_pin_retries_rules)
+{
+	h_card(VC_PROFILE_USB_KEY, 0);
+	h_select();
+	cr_assert_eq(h_tx("00 fa 05 04"), 0x6982);
+	h_admin();
+	cr_assert_eq(h_tx("00 fa 05 04"), 0x6982, "PIN needed too");
+	h_verify();
+	cr_assert_eq(h_tx("00 fa 00 04"), 0x6a86);
+	cr_assert_eq(h_tx("00 24 00 80 10 31 32 33 34 35 36 ff ff "
+	    "36 35 34 33 32 31 ff ff"), 0x9000);
+	cr_assert_eq(h_tx("00 fa 05 04"), 0x9000);
+	cr_assert_eq(h_tx("00 f7 00 80 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "0101ff05010106020505");
+	cr_assert_eq(h_tx("00 f7 00 81 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "0101ff05010106020404");
+	cr_assert_eq(h_tx("00 20 00 80 08 31 32 33 34 35 36 ff ff"), 0x9000,
+	    "PIN back to the default");
+}
+
+Test(ykext, reset_only_when_both_blocked)
+{
+	EVP_PKEY *pk;
+
+	h_card(VC_PROFILE_USB_KEY, 0);
+	h_select();
+	h_admin();
+	pk = h_generate(0x9a, 0x11);
+	EVP_PKEY_free(pk);
+	cr_assert_eq(h_tx("00 db 3f ff 09 5c 03 5f c1 02 53 02 ab cd"), 0x9000);
+	cr_assert_eq(h_tx("00 fb 00 00"), 0x6985);
+	for (int i = 0; i < 3; i++)
+		h_tx("00 20 00 80 08 39 39 39 39 39 39 ff ff");
+	cr_assert_eq(h_tx("00 fb 00 00"), 0x6985, "PUK still usable");
+	for (int i = 0; i < 3; i++)
+		h_tx("00 2c 00 80 10 30 30 30 30 30 30 30 30 31 31 31 31 31 31 "
+		    "ff ff");
+	cr_assert_eq(h_tx("00 fb 00 00"), 0x9000);
+	cr_assert_eq(h_st.pin_left, 3);
+	cr_assert_eq(vc_state_key(&h_st, 0x9a)->alg, 0, "keys gone");
+	cr_assert_neq(vc_state_key(&h_st, 0xf9)->alg, 0, "F9 kept");
+	cr_assert_null(vc_state_obj(&h_st, 0x5fc102), "objects gone");
+	cr_assert_not_null(vc_state_obj(&h_st, 0x5fff01), "F9 cert kept");
+	cr_assert_eq(h_tx("00 db 3f ff 09 5c 03 5f c1 02 53 02 ab cd"), 0x6982,
+	    "admin status dropped");
+	h_verify();
+}
+
+Test(ykext, set_management_key_aes)
+{
+	static const uint8_t aes[16] = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
+	    0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f };
+
+	h_card(VC_PROFILE_USB_KEY, 0);
+	h_select();
+	cr_assert_eq(h_tx("00 ff ff ff 13 08 9b 10 10 11 12 13 14 15 16 17 18 19 "
+	    "1a 1b 1c 1d 1e 1f"), 0x6982);
+	h_admin();
+	cr_assert_eq(h_tx("00 ff ff ff 12 08 9b 0f 10 11 12 13 14 15 16 17 18 19 "
+	    "1a 1b 1c 1d 1e"), 0x6a80, "15-byte AES key");
+	cr_assert_eq(h_tx("00 ff ff 00 13 08 9b 10 10 11 12 13 14 15 16 17 18 19 "
+	    "1a 1b 1c 1d 1e 1f"), 0x6a86);
+	cr_assert_eq(h_tx("00 ff ff fe 13 08 9b 10 10 11 12 13 14 15 16 17 18 19 "
+	    "1a 1b 1c 1d 1e 1f"), 0x9000);
+	cr_assert_eq(h_saves, 1);
+	cr_assert_eq(h_tx("00 f7 00 9b 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "01010802020002050100",
+	    "AES-128, touch always, not default");
+	cr_assert_eq(h_tx("00 87 03 9b 04 7c 02 80 00"), 0x6a86, "3DES gone");
+	cr_assert_eq(h_admin_key(0x08, aes), 0x9000);
+}
+
+/* ---- faults -------------------------------------------------------------- */
+
+static void
+fault_card(enum vc_profile p, const char *spec)
+{
+	struct vc_config cfg;
+	struct pv_why why = { { 0 } };
+
+	memset(&cfg, 0, sizeof(cfg));
+	cr_assert(vc_fault_parse(spec, &cfg.faults[0], &why), "%s", why.msg);
+	cfg.n_faults = 1;
+	h_card_cfg(p, &cfg);
+}
+
+Test(fault, remove_after_n)
+{
+	fault_card(VC_PROFILE_USB_KEY, "remove-after=2:300");
+	h_select();
+	cr_assert_eq(h_tx("00 20 00 80"), 0x63c3);
+	cr_assert_eq(h_tx("00 20 00 80"), 0);
+	cr_assert_eq(h_act, VC_ACT_REMOVE);
+	cr_assert_eq(vc_card_fault_ms(h_c), 300);
+	cr_assert_eq(h_tx("00 20 00 80"), 0x63c3, "fires once");
+	cr_assert_eq(vc_card_n_apdus(h_c), 4);
+}
+
+Test(fault, mute_after_n)
+{
+	fault_card(VC_PROFILE_PIV_CARD, "mute-after=0");
+	cr_assert_eq(h_tx("00 20 00 80"), 0);
+	cr_assert_eq(h_act, VC_ACT_MUTE);
+}
+
+Test(fault, garbage_after_n)
+{
+	size_t first;
+
+	fault_card(VC_PROFILE_PIV_CARD, "garbage-after=1");
+	cr_assert_eq(h_tx("00 20 00 80"), 0x63c3);
+	h_tx("00 20 00 80");
+	cr_assert_eq(h_act, VC_ACT_REPLY);
+	cr_assert_geq(h_rsp_len + 2, 1);
+	cr_assert_leq(h_rsp_len + 2, 300);
+	first = h_rsp_len;
+	h_tx("00 20 00 80");
+	cr_assert(h_rsp_len != first || h_rsp_len + 2 >= 1, "still noise");
+	for (int i = 0; i < 50; i++) {
+		h_tx("00 20 00 80");
+		cr_assert_eq(h_act, VC_ACT_REPLY);
+	}
+}
+
+Test(fault, reset_after_n_drops_volatile_state)
+{
+	fault_card(VC_PROFILE_PIV_CARD, "reset-after=2");
+	h_select();
+	h_verify();
+	cr_assert_eq(h_tx("00 20 00 80"), 0x63c3, "PIN status lost");
+	cr_assert_eq(h_tx("00 20 00 80"), 0x63c3);
+	h_verify();
+	cr_assert_eq(h_tx("00 20 00 80"), 0x9000, "fires once");
+}
+
+Test(ykext, firmware_57_adds_rsa3072)
+{
+	EVP_PKEY *pk;
+
+	h_card(VC_PROFILE_USB_KEY, 0);
+	h_st.version[1] = 7;	/* as if made with --firmware 5.7.x */
+	h_select();
+	h_admin();
+	cr_assert_eq(h_tx("00 fd 00 00 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "050703");
+	pk = h_generate(0x9a, 0x05);
+	cr_assert_eq(EVP_PKEY_get_bits(pk), 3072);
+	EVP_PKEY_free(pk);
+}
+
+Test(ykext, aes192_and_aes256_management_keys)
+{
+	static const uint8_t k24[24] = { 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 9, 8, 7,
+	    6, 5, 4, 3, 2, 1, 0, 9, 8, 7, 6 };
+	static const uint8_t k32[32] = { 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21,
+	    23, 25, 27, 29, 31, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+	    28, 30, 32 };
+	uint8_t cmd[64] = { 0x00, 0xff, 0xff, 0xff };
+
+	h_card(VC_PROFILE_USB_KEY, 0);
+	h_select();
+	h_admin();
+	cmd[4] = 3 + 24;
+	cmd[5] = 0x0a;
+	cmd[6] = 0x9b;
+	cmd[7] = 24;
+	memcpy(cmd + 8, k24, 24);
+	cr_assert_eq(h_txb(cmd, 8 + 24), 0x9000);
+	cr_assert_eq(h_admin_key(0x0a, k24), 0x9000, "AES-192");
+	cmd[4] = 3 + 32;
+	cmd[5] = 0x0c;
+	cmd[7] = 32;
+	memcpy(cmd + 8, k32, 32);
+	cr_assert_eq(h_txb(cmd, 8 + 32), 0x9000);
+	cr_assert_eq(h_admin_key(0x0c, k32), 0x9000, "AES-256");
+	cr_assert_eq(h_admin_key(0x0a, k24), 0x6a86, "the AES-192 key is gone");
+	cr_assert_eq(h_st.mgm_alg, 0x0c);
+}
