@@ -309,7 +309,8 @@ apdu_xchg(struct apdu_session *s, const struct apdu_cmd *c, bool ext,
 	r = s->tr.xfer(s->tr.ctx, cb->p, cb->len, rb, APDU_MAX_RSP, rlen);
 	if (*rlen > APDU_MAX_RSP) {
 		*rhigh = APDU_MAX_RSP;
-		APDU_DBG(s, "%s: transport claims %zu bytes", __func__, *rlen);
+		APDU_DBG(s, "%s: transport claims %zu %s", __func__, *rlen,
+		    buf_bytes_word(*rlen));
 		return PV_E_TRANSPORT;
 	}
 	if (*rlen > *rhigh)
@@ -321,8 +322,8 @@ apdu_xchg(struct apdu_session *s, const struct apdu_cmd *c, bool ext,
 	}
 	s->stats.bytes_in += *rlen;
 	if (*rlen < 2) {
-		APDU_DBG(s, "%s: INS %02x: response of %zu bytes has no SW",
-		    __func__, c->ins, *rlen);
+		APDU_DBG(s, "%s: INS %02x: response of %zu %s has no SW",
+		    __func__, c->ins, *rlen, buf_bytes_word(*rlen));
 		return PV_E_MALFORMED;
 	}
 	return PV_OK;
@@ -353,8 +354,9 @@ apdu_transmit(struct apdu_session *s, const struct apdu_cmd *cmd,
 	}
 	ext = apdu_want_ext(s, cmd);
 	if (!ext && cmd->data_len > APDU_SHORT_MAX_LC && !s->caps.chaining) {
-		APDU_DBG(s, "%s: %zu bytes need chaining or extended length, "
-		    "the card offers neither", __func__, cmd->data_len);
+		APDU_DBG(s, "%s: %zu %s need chaining or extended length, "
+		    "the card offers neither", __func__, cmd->data_len,
+		    buf_bytes_word(cmd->data_len));
 		r = PV_E_TOO_LONG;
 		goto out;
 	}

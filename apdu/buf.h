@@ -29,6 +29,13 @@ buf_done(const struct buf_cur *c)
 	return c->len == 0;
 }
 
+/* buf_bytes_word is "byte" for 1 and "bytes" otherwise, for messages. */
+static inline const char *
+buf_bytes_word(size_t n)
+{
+	return n == 1 ? "byte" : "bytes";
+}
+
 /* Each returns false, leaving |c| as it was, when too few bytes are left. */
 bool buf_get_u8(struct buf_cur *c, uint8_t *out);
 bool buf_get_u16(struct buf_cur *c, uint16_t *out);	/* big-endian */

@@ -534,7 +534,8 @@ dec_value_note(const struct tctx *t, uint32_t parent, uint32_t tag,
 		(void)snprintf(b, cap, "%s", (v->p[0] & 0x01) ? "gzip-compressed" :
 		    "not compressed");
 	} else if (parent == 0x53 && tag == 0x70 && dec_is_cert_object(t->obj)) {
-		(void)snprintf(b, cap, "DER certificate, %zu bytes", v->len);
+		(void)snprintf(b, cap, "DER certificate, %zu %s", v->len,
+		    buf_bytes_word(v->len));
 	} else if (parent == 0x53 && t->obj == 0x5fc102 && tag == 0x30) {
 		struct fascn f;
 		struct pv_why why;
@@ -824,8 +825,9 @@ dec_exchange(struct dec *d, const struct mbytes *cmd, size_t line,
 			    "more follow", d->chain_block);
 		else if (cont)
 			(void)snprintf(note, sizeof(note), "last block %zu of "
-			    "the chain from #%zu, %zu bytes in all",
-			    d->chain_block, d->chain_first, d->chain.len);
+			    "the chain from #%zu, %zu %s in all",
+			    d->chain_block, d->chain_first, d->chain.len,
+			    buf_bytes_word(d->chain.len));
 		if (!more && d->chain.len > 0 && !d->chain_masked) {
 			buf_cur_init(&full, d->chain.p, d->chain.len);
 			show_cmd_tlv = dec_tlv_all(full);
@@ -971,8 +973,9 @@ dec_exchange(struct dec *d, const struct mbytes *cmd, size_t line,
 	dec_hex(d, cmd->p, cmd->m, cmd->len, keep, true, SIZE_MAX);
 	dec_puts(d, "\n");
 	if (!parsed) {
-		dec_out(d, "    malformed command: its %zu bytes do not match "
-		    "its length bytes (ISO 7816-4 cases 1-4)\n", cmd->len);
+		dec_out(d, "    malformed command: its %zu %s do not match "
+		    "its length bytes (ISO 7816-4 cases 1-4)\n", cmd->len,
+		    buf_bytes_word(cmd->len));
 	} else {
 		dec_out(d, "    %s  (%s, %s%s)", name ? name : "unknown INS",
 		    dec_case_word(&v), v.extended ? "extended" : "short",
@@ -992,8 +995,9 @@ dec_exchange(struct dec *d, const struct mbytes *cmd, size_t line,
 
 				dec_hex(d, v.data.p, cmd->m + v.data_off, shown,
 				    SIZE_MAX, true, SIZE_MAX);
-				dec_out(d, "%s[%zu bytes redacted]", shown ?
-				    " " : "", v.data.len - shown);
+				dec_out(d, "%s[%zu %s redacted]", shown ?
+				    " " : "", v.data.len - shown,
+				    buf_bytes_word(v.data.len - shown));
 			} else {
 				dec_hex(d, v.data.p, cmd->m + v.data_off,
 				    v.data.len, SIZE_MAX, true, DEC_HEX_SHOWN);
@@ -1023,7 +1027,8 @@ dec_exchange(struct dec *d, const struct mbytes *cmd, size_t line,
 		return;
 	}
 	if (rsp_masked) {
-		dec_out(d, "[%zu bytes redacted] ", rdata.len);
+		dec_out(d, "[%zu %s redacted] ", rdata.len,
+		    buf_bytes_word(rdata.len));
 		dec_hex(d, rsp->p + rsp->len - 2, NULL, 2, SIZE_MAX, true, 2);
 	} else {
 		dec_hex(d, rsp->p, rsp->m, rsp->len, SIZE_MAX, true,
@@ -1036,14 +1041,14 @@ dec_exchange(struct dec *d, const struct mbytes *cmd, size_t line,
 	}
 	dec_out(d, "\n    SW %s\n", swt);
 	if ((sw >> 8) == 0x61)
-		dec_out(d, "    %zu data bytes so far; GET RESPONSE expected\n",
-		    d->acc.len);
+		dec_out(d, "    %zu data %s so far; GET RESPONSE expected\n",
+		    d->acc.len, buf_bytes_word(d->acc.len));
 	if ((sw >> 8) == 0x6c)
 		dec_out(d, "    re-send with Le %u expected\n",
 		    (sw & 0xff) == 0 ? 256u : sw & 0xffu);
 	if (final && d->acc_first != d->n && d->acc.len > 0)
-		dec_out(d, "    reassembled answer of #%zu: %zu bytes\n",
-		    d->acc_first, d->acc.len);
+		dec_out(d, "    reassembled answer of #%zu: %zu %s\n",
+		    d->acc_first, d->acc.len, buf_bytes_word(d->acc.len));
 	if (rnote[0] != '\0')
 		dec_out(d, "    %s\n", rnote);
 	if (show_rsp_tlv) {
@@ -1055,8 +1060,8 @@ dec_exchange(struct dec *d, const struct mbytes *cmd, size_t line,
 		dec_tlv_list(d, &rt, a, 0, 0);
 	} else if (final && d->acc.len > 0 && !d->acc_masked &&
 	    rnote[0] == '\0') {
-		dec_out(d, "    response data (%zu bytes) is not TLV\n",
-		    d->acc.len);
+		dec_out(d, "    response data (%zu %s) is not TLV\n",
+		    d->acc.len, buf_bytes_word(d->acc.len));
 	}
 	dec_puts(d, "\n");
 }

@@ -161,7 +161,8 @@ fascn_decode(const uint8_t *in, size_t len, struct fascn *out,
 	buf_cur_init(&c, in, len);
 	if (!buf_copy_exact(&c, raw, sizeof(raw)))
 		return pv_why_set(why, PV_E_MALFORMED,
-		    "FASC-N is %zu bytes, expected %d", len, FASCN_LEN);
+		    "FASC-N is %zu %s, expected %d", len, buf_bytes_word(len),
+		    FASCN_LEN);
 	memset(out, 0, sizeof(*out));
 	for (i = 0, bit = 0; i < FASCN_CHARS; i++) {
 		uint8_t g = 0, v = 0, ones = 0;

@@ -117,6 +117,21 @@ piv_alg_is_25519(uint8_t alg)
 
 /* ---- one command ---------------------------------------------------------- */
 
+/*
+ * pin_sw reads the status word of a PIN or PUK command (VERIFY, CHANGE
+ * REFERENCE DATA, RESET RETRY COUNTER).  Some tokens count the tries left
+ * as 63 0X instead of 63 CX (firmware-notes/pin-sw-630x.md, vcard
+ * --quirk pin-sw-630x): for these commands both mean "wrong, X left".
+ * 63 00 stays "failed, no counter" (the pairing code, Part 2 §3.2.1).
+ */
+static uint16_t
+pin_sw(uint16_t sw)
+{
+	if ((sw & 0xfff0) == SW_VERIFY_FAIL && (sw & 0x0f) != 0)
+		return (uint16_t)(SW_RETRIES | (sw & 0x0f));
+	return sw;
+}
+
 enum pv_err
 piv_cmd(struct apdu_session *s, uint8_t ins, uint8_t p1, uint8_t p2,
     const uint8_t *data, size_t data_len, size_t le, struct buf_out *out,
@@ -140,6 +155,16 @@ piv_cmd(struct apdu_session *s, uint8_t ins, uint8_t p1, uint8_t p2,
 		return PV_OK;
 	if (out != NULL)
 		buf_out_truncate(out, start);
+	if ((ins == PIV_INS_VERIFY || ins == PIV_INS_CHANGE_REF ||
+	    ins == PIV_INS_RESET_RETRY) && pin_sw(sw) != sw) {
+		unsigned left = sw & 0x0fu;
+
+		r = sw_to_err(pin_sw(sw), retries);
+		PIV_DBG(s, "%s: %s: SW %04X", __func__, what, sw);
+		return pv_why_set(why, r, "%s: %04X: verification failed, %u "
+		    "%s left (63 0X form)", what, sw, left,
+		    left == 1 ? "try" : "tries");
+	}
 	r = sw_to_err(sw, retries);
 	if (r == PV_E_BLOCKED && retries != NULL)
 		*retries = 0;
@@ -162,7 +187,8 @@ apt_text(const char *name, const struct buf_cur *v, uint8_t *dst,
 {
 	if (v->len > PIV_APT_TEXT_MAX)
 		return pv_why_set(why, PV_E_MALFORMED,
-		    "APT: %s is %zu bytes, at most %d allowed", name, v->len,
+		    "APT: %s is %zu %s, at most %d allowed", name, v->len,
+		    buf_bytes_word(v->len),
 		    PIV_APT_TEXT_MAX);
 	(void)buf_copy_exact(v, dst, v->len);
 	*dst_len = v->len;
@@ -189,8 +215,8 @@ apt_algs(struct buf_cur t, struct piv_apt *out, struct pv_why *why)
 			continue;	/* 06 object identifier, or newer */
 		if (v.len != 1 || !buf_get_u8(&v, &alg))
 			return pv_why_set(why, PV_E_MALFORMED,
-			    "APT: algorithm identifier is %zu bytes, expected 1",
-			    v.len);
+			    "APT: algorithm identifier is %zu %s, expected 1",
+			    v.len, buf_bytes_word(v.len));
 		if (out->n_algs == PIV_APT_MAX_ALGS)
 			return pv_why_set(why, PV_E_MALFORMED,
 			    "APT: more than %d algorithms", PIV_APT_MAX_ALGS);
@@ -222,8 +248,8 @@ piv_apt_parse(const uint8_t *p, size_t len, struct piv_apt *out,
 		goto out;
 	}
 	if (!buf_done(&in)) {
-		(void)pv_why_set(why, r, "APT: %zu bytes after the 61 template",
-		    in.len);
+		(void)pv_why_set(why, r, "APT: %zu %s after the 61 template",
+		    in.len, buf_bytes_word(in.len));
 		goto out;
 	}
 	if (!tlv_get(&apt, 0x4f, &v)) {
@@ -232,8 +258,8 @@ piv_apt_parse(const uint8_t *p, size_t len, struct piv_apt *out,
 		goto out;
 	}
 	if (v.len < 1 || v.len > sizeof(out->aid)) {
-		(void)pv_why_set(why, r, "APT: AID is %zu bytes, expected 1-16",
-		    v.len);
+		(void)pv_why_set(why, r, "APT: AID is %zu %s, expected 1-16",
+		    v.len, buf_bytes_word(v.len));
 		goto out;
 	}
 	out->aid_len = v.len;
@@ -353,12 +379,14 @@ piv_pubkey_parse_inner(uint8_t alg, const uint8_t *p, size_t len,
 		strip_zeros(&e);
 		if (m.len != k) {
 			(void)pv_why_set(why, r, "public key: %s modulus is %zu "
-			    "bytes, expected %zu", an, m.len, k);
+			    "%s, expected %zu", an, m.len,
+			    buf_bytes_word(m.len), k);
 			goto out;
 		}
 		if (e.len == 0 || e.len > sizeof(out->exponent)) {
 			(void)pv_why_set(why, r, "public key: RSA exponent is %zu "
-			    "bytes, expected 1-%zu", e.len, sizeof(out->exponent));
+			    "%s, expected 1-%zu", e.len, buf_bytes_word(e.len),
+			    sizeof(out->exponent));
 			goto out;
 		}
 		(void)buf_copy_exact(&m, out->modulus, k);
@@ -380,8 +408,9 @@ piv_pubkey_parse_inner(uint8_t alg, const uint8_t *p, size_t len,
 			goto out;
 		}
 		if (pt.len != want) {
-			(void)pv_why_set(why, r, "public key: %s point is %zu bytes, "
-			    "expected %zu", an, pt.len, want);
+			(void)pv_why_set(why, r, "public key: %s point is %zu %s, "
+			    "expected %zu", an, pt.len, buf_bytes_word(pt.len),
+			    want);
 			goto out;
 		}
 		(void)buf_copy_exact(&pt, out->point, want);
@@ -397,8 +426,8 @@ piv_pubkey_parse_inner(uint8_t alg, const uint8_t *p, size_t len,
 		goto out;
 	}
 	if (!buf_done(&in)) {
-		(void)pv_why_set(why, r, "public key: %zu bytes after the key",
-		    in.len);
+		(void)pv_why_set(why, r, "public key: %zu %s after the key",
+		    in.len, buf_bytes_word(in.len));
 		goto out;
 	}
 	out->alg = alg;
@@ -429,7 +458,8 @@ piv_pubkey_parse(uint8_t alg, const uint8_t *p, size_t len,
 	}
 	if (!buf_done(&in))
 		return pv_why_set(why, PV_E_MALFORMED,
-		    "public key: %zu bytes after the 7F49 template", in.len);
+		    "public key: %zu %s after the 7F49 template", in.len,
+		    buf_bytes_word(in.len));
 	return piv_pubkey_parse_inner(alg, t.p, t.len, out, why);
 }
 
@@ -480,7 +510,8 @@ piv_select(struct apdu_session *s, const uint8_t *aid, size_t aid_len,
 	}
 	if (aid_len < PIV_RID_LEN || aid_len > 16)
 		return pv_why_set(why, PV_E_INVAL,
-		    "SELECT: AID is %zu bytes, expected 5-16", aid_len);
+		    "SELECT: AID is %zu %s, expected 5-16", aid_len,
+		    buf_bytes_word(aid_len));
 	if (!buf_out_alloc(&rsp, 64, PIV_RSP_SMALL))
 		return PV_E_NOMEM;
 	if ((r = piv_cmd(s, PIV_INS_SELECT, 0x04, 0x00, aid, aid_len,
@@ -562,8 +593,8 @@ piv_get_data(struct apdu_session *s, uint32_t tag, struct buf_out *out,
 		goto out;
 	}
 	if (!buf_done(&in)) {
-		r = pv_why_set(why, PV_E_MALFORMED, "%s: %zu bytes after the "
-		    "%02X element", what, in.len, want);
+		r = pv_why_set(why, PV_E_MALFORMED, "%s: %zu %s after the "
+		    "%02X element", what, in.len, buf_bytes_word(in.len), want);
 		goto out;
 	}
 	if (obj_is_whole(tag))
@@ -609,8 +640,8 @@ piv_put_data(struct apdu_session *s, uint32_t tag, const uint8_t *content,
 	(void)buf_put(&c, content, len);
 	(void)tlv_close(&c, mark);
 	if (!buf_out_ok(&c)) {
-		r = pv_why_set(why, PV_E_TOO_LONG, "%s: %zu bytes is more than "
-		    "one command can carry", what, len);
+		r = pv_why_set(why, PV_E_TOO_LONG, "%s: %zu %s is more than "
+		    "one command can carry", what, len, buf_bytes_word(len));
 		goto out;
 	}
 	r = piv_cmd(s, PIV_INS_PUT_DATA, 0x3f, 0xff, c.p, c.len, 0, NULL,
@@ -666,6 +697,7 @@ piv_verify_status(struct apdu_session *s, uint8_t ref,
 		return pv_why_set(why, r, "VERIFY %02X (status): %s", ref,
 		    pv_strerror(r));
 	/* Part 2 §3.2.1: no data = ask; the status word is the answer. */
+	sw = pin_sw(sw);
 	if (sw == SW_OK) {
 		out->verified = true;
 		return PV_OK;
@@ -794,7 +826,8 @@ put_rsa_block(const struct buf_out *res, size_t k, struct buf_out *out,
 {
 	if (res->len == 0 || res->len > k)
 		return pv_why_set(why, PV_E_MALFORMED, "%s: the card's response "
-		    "is %zu bytes, expected %zu", what, res->len, k);
+		    "is %zu %s, expected %zu", what, res->len,
+		    buf_bytes_word(res->len), k);
 	if (!buf_put_zeros(out, k - res->len) || !buf_put(out, res->p, res->len))
 		return buf_fail(what, why);
 	return PV_OK;
@@ -834,8 +867,9 @@ piv_sign(struct apdu_session *s, uint8_t alg, uint8_t key, const uint8_t *in,
 	if (in == NULL || in_len == 0)
 		return pv_why_set(why, PV_E_INVAL, "%s: nothing to sign", what);
 	if (k > 0 && in_len != k)
-		return pv_why_set(why, PV_E_INVAL, "%s: input is %zu bytes, %s "
-		    "needs %zu", what, in_len, piv_alg_name(alg), k);
+		return pv_why_set(why, PV_E_INVAL, "%s: input is %zu %s, %s "
+		    "needs %zu", what, in_len, buf_bytes_word(in_len),
+		    piv_alg_name(alg), k);
 	if (k == 0 && !piv_alg_is_ecc(alg) && alg != PIV_ALG_ED25519)
 		return pv_why_set(why, PV_E_INVAL, "%s: %s cannot sign", what,
 		    piv_alg_name(alg));
@@ -853,7 +887,8 @@ piv_sign(struct apdu_session *s, uint8_t alg, uint8_t key, const uint8_t *in,
 	}
 	if (alg == PIV_ALG_ED25519 && res.len != 64) {
 		r = pv_why_set(why, PV_E_MALFORMED, "%s: Ed25519 signature is "
-		    "%zu bytes, expected 64", what, res.len);
+		    "%zu %s, expected 64", what, res.len,
+		    buf_bytes_word(res.len));
 		goto out;
 	}
 	if (piv_alg_is_ecc(alg) && !ecdsa_sig_ok(&res, f)) {
@@ -884,8 +919,9 @@ piv_decrypt(struct apdu_session *s, uint8_t alg, uint8_t key,
 		return pv_why_set(why, PV_E_INVAL, "%s: %s is not RSA", what,
 		    piv_alg_name(alg));
 	if (in == NULL || in_len != k)
-		return pv_why_set(why, PV_E_INVAL, "%s: input is %zu bytes, %s "
-		    "needs %zu", what, in_len, piv_alg_name(alg), k);
+		return pv_why_set(why, PV_E_INVAL, "%s: input is %zu %s, %s "
+		    "needs %zu", what, in_len, buf_bytes_word(in_len),
+		    piv_alg_name(alg), k);
 	if (!buf_out_alloc(&res, k, 8192))
 		return PV_E_NOMEM;
 	if ((r = piv_ga(s, alg, key, 0x81, in, in_len, &res, what, why)) ==
@@ -928,7 +964,8 @@ piv_ecdh(struct apdu_session *s, uint8_t alg, uint8_t key,
 		goto out;
 	if (res.len != f) {
 		r = pv_why_set(why, PV_E_MALFORMED, "%s: shared secret is %zu "
-		    "bytes, expected %zu", what, res.len, f);
+		    "%s, expected %zu", what, res.len, buf_bytes_word(res.len),
+		    f);
 		goto out;
 	}
 	r = buf_put(out, res.p, res.len) ? PV_OK : buf_fail(what, why);

@@ -128,9 +128,10 @@ mgmt_xchg(struct apdu_session *s, uint8_t alg, const struct buf_out *c,
 	}
 	if (!buf_copy_exact(&v, val, block)) {
 		r = pv_why_set(why, PV_E_MALFORMED, "%s: the card's %s is %zu "
-		    "bytes, expected one %zu-byte %s block", what,
+		    "%s, expected one %zu-byte %s block", what,
 		    want == 0x82 ? "response" : want == 0x80 ? "witness" :
-		    "challenge", v.len, block, piv_alg_name(alg));
+		    "challenge", v.len, buf_bytes_word(v.len), block,
+		    piv_alg_name(alg));
 		goto out;
 	}
 	r = PV_OK;

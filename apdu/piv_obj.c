@@ -211,8 +211,8 @@ piv_tlv_explain(const struct buf_cur *at, char *out, size_t cap)
 		}
 	}
 	(void)snprintf(out, cap,
-	    "tag %02X: length %zu runs past the end (%zu bytes left)", tag, n,
-	    c.len);
+	    "tag %02X: length %zu runs past the end (%zu %s left)", tag, n,
+	    c.len, buf_bytes_word(c.len));
 }
 
 static int
@@ -244,8 +244,8 @@ elem_check_len(const struct obj_spec *s, size_t i, size_t len,
 		    PL(len), e->min);
 	if (len > e->max)
 		return pv_why_set(why, PV_E_MALFORMED,
-		    "%s: %s is %zu bytes, at most %zu allowed", s->obj, e->name,
-		    len, e->max);
+		    "%s: %s is %zu %s, at most %zu allowed", s->obj, e->name,
+		    len, buf_bytes_word(len), e->max);
 	return pv_why_set(why, PV_E_MALFORMED,
 	    "%s: %s is %zu byte%s, at least %zu required", s->obj, e->name,
 	    len, PL(len), e->min);
@@ -704,8 +704,9 @@ piv_certobj_cert(const struct piv_certobj *obj, size_t max, uint8_t **out,
 	} else {
 		if (obj->cert.len > max) {
 			r = pv_why_set(why, PV_E_TOO_LONG,
-			    "certificate container: certificate is %zu bytes, "
-			    "more than %zu", obj->cert.len, max);
+			    "certificate container: certificate is %zu %s, "
+			    "more than %zu", obj->cert.len,
+			    buf_bytes_word(obj->cert.len), max);
 			goto out;
 		}
 		if ((buf = malloc(obj->cert.len)) == NULL) {
@@ -1052,7 +1053,8 @@ piv_discovery_build(const struct piv_discovery *in, struct buf_out *out,
 
 	if (in->aid_len > sizeof(in->aid))
 		return pv_why_set(why, PV_E_INPUT,
-		    "discovery object: AID is %zu bytes, at most 16", in->aid_len);
+		    "discovery object: AID is %zu %s, at most 16", in->aid_len,
+		    buf_bytes_word(in->aid_len));
 	if ((r = disc_check("discovery object", in->aid, in->aid_len,
 	    in->policy, PV_E_INPUT, why)) != PV_OK)
 		return r;
@@ -1212,8 +1214,9 @@ piv_secobj_parse(const uint8_t *p, size_t len, struct piv_secobj *out,
 		return r;
 	if (vals.v[SO_MAP].len % 3 != 0)
 		return pv_why_set(why, PV_E_MALFORMED,
-		    "security object: mapping is %zu bytes, not a multiple of "
-		    "3", vals.v[SO_MAP].len);
+		    "security object: mapping is %zu %s, not a multiple of "
+		    "3", vals.v[SO_MAP].len,
+		    buf_bytes_word(vals.v[SO_MAP].len));
 	out->map = vals.v[SO_MAP];
 	out->cms = vals.v[SO_CMS];
 	return PV_OK;
@@ -1227,8 +1230,8 @@ piv_secobj_build(const struct piv_secobj *in, struct buf_out *out,
 
 	if (in->map.len % 3 != 0)
 		return pv_why_set(why, PV_E_INPUT,
-		    "security object: mapping is %zu bytes, not a multiple of "
-		    "3", in->map.len);
+		    "security object: mapping is %zu %s, not a multiple of "
+		    "3", in->map.len, buf_bytes_word(in->map.len));
 	memset(&vals, 0, sizeof(vals));
 	vals_set_view(&vals, SO_MAP, true, &in->map);
 	vals_set_view(&vals, SO_CMS, true, &in->cms);

@@ -40,7 +40,8 @@ yk_fixed_answer(struct apdu_session *s, uint8_t ins, uint8_t p1, uint8_t p2,
 		buf_cur_init(&c, rsp.p, rsp.len);
 		if (!buf_copy_exact(&c, dst, n))
 			r = pv_why_set(why, PV_E_MALFORMED, "%s: the answer is "
-			    "%zu bytes, expected %zu", what, rsp.len, n);
+			    "%zu %s, expected %zu", what, rsp.len,
+			    buf_bytes_word(rsp.len), n);
 	}
 	buf_out_cleanup(&rsp);
 	return r;
@@ -87,8 +88,8 @@ md_len(const char *name, const struct buf_cur *v, size_t n,
 {
 	if (v->len == n)
 		return PV_OK;
-	return pv_why_set(why, PV_E_MALFORMED, "metadata: %s is %zu bytes, "
-	    "expected %zu", name, v->len, n);
+	return pv_why_set(why, PV_E_MALFORMED, "metadata: %s is %zu %s, "
+	    "expected %zu", name, v->len, buf_bytes_word(v->len), n);
 }
 
 enum pv_err
@@ -391,7 +392,8 @@ piv_yk_import_ec(struct apdu_session *s, uint8_t key, uint8_t alg,
 	if (priv == NULL || (tag != 0x06 && priv_len != f) ||
 	    !put_padded(&c, tag, priv, priv_len, f)) {
 		r = pv_why_set(why, PV_E_INVAL, "IMPORT KEY %02X: %s private "
-		    "key must be %zu bytes", key, piv_alg_name(alg), f);
+		    "key must be %zu %s", key, piv_alg_name(alg), f,
+		    buf_bytes_word(f));
 		goto out;
 	}
 	if (tag != 0x06) {
@@ -438,6 +440,48 @@ out:
 	return r;
 }
 
+/* The weak and semi-weak DES keys (FIPS 74 §3.6), with odd parity. */
+static const uint8_t des_weak[16][8] = {
+	{ 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01 },
+	{ 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe },
+	{ 0x1f, 0x1f, 0x1f, 0x1f, 0x0e, 0x0e, 0x0e, 0x0e },
+	{ 0xe0, 0xe0, 0xe0, 0xe0, 0xf1, 0xf1, 0xf1, 0xf1 },
+	{ 0x01, 0xfe, 0x01, 0xfe, 0x01, 0xfe, 0x01, 0xfe },
+	{ 0xfe, 0x01, 0xfe, 0x01, 0xfe, 0x01, 0xfe, 0x01 },
+	{ 0x1f, 0xe0, 0x1f, 0xe0, 0x0e, 0xf1, 0x0e, 0xf1 },
+	{ 0xe0, 0x1f, 0xe0, 0x1f, 0xf1, 0x0e, 0xf1, 0x0e },
+	{ 0x01, 0xe0, 0x01, 0xe0, 0x01, 0xf1, 0x01, 0xf1 },
+	{ 0xe0, 0x01, 0xe0, 0x01, 0xf1, 0x01, 0xf1, 0x01 },
+	{ 0x1f, 0xfe, 0x1f, 0xfe, 0x0e, 0xfe, 0x0e, 0xfe },
+	{ 0xfe, 0x1f, 0xfe, 0x1f, 0xfe, 0x0e, 0xfe, 0x0e },
+	{ 0x01, 0x1f, 0x01, 0x1f, 0x01, 0x0e, 0x01, 0x0e },
+	{ 0x1f, 0x01, 0x1f, 0x01, 0x0e, 0x01, 0x0e, 0x01 },
+	{ 0xe0, 0xfe, 0xe0, 0xfe, 0xf1, 0xfe, 0xf1, 0xfe },
+	{ 0xfe, 0xe0, 0xfe, 0xe0, 0xfe, 0xf1, 0xfe, 0xf1 },
+};
+
+bool
+piv_des_key_weak(const uint8_t key[8])
+{
+	size_t w, i;
+
+	for (w = 0; w < 16; w++) {
+		for (i = 0; i < 8; i++)		/* b1 is parity */
+			if ((key[i] & 0xfe) != (des_weak[w][i] & 0xfe))
+				break;
+		if (i == 8)
+			return true;
+	}
+	return false;
+}
+
+bool
+piv_yk_3des_key_weak(const uint8_t key[24])
+{
+	return piv_des_key_weak(key) || piv_des_key_weak(key + 8) ||
+	    piv_des_key_weak(key + 16);
+}
+
 enum pv_err
 piv_yk_set_mgmt_key(struct apdu_session *s, uint8_t alg, const uint8_t *key,
     size_t key_len, bool require_touch, struct pv_why *why)
@@ -453,6 +497,9 @@ piv_yk_set_mgmt_key(struct apdu_session *s, uint8_t alg, const uint8_t *key,
 		return pv_why_set(why, PV_E_INVAL, "SET MANAGEMENT KEY: %s needs "
 		    "a %zu-byte key, got %zu", piv_alg_name(alg),
 		    piv_alg_sym_key_len(alg), key_len);
+	if (alg == PIV_ALG_3DES && piv_yk_3des_key_weak(key))
+		return pv_why_set(why, PV_E_INVAL, "SET MANAGEMENT KEY: the 3DES "
+		    "key contains a weak or semi-weak DES key");
 	/* PIV-REFERENCE §9: data = alg, 9B, length, key; P2 FE = touch. */
 	buf_out_fixed(&c, mem, sizeof(mem));
 	(void)buf_put_u8(&c, alg);

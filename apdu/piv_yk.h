@@ -124,9 +124,23 @@ enum pv_err piv_yk_attest(struct apdu_session *s, uint8_t key,
     struct buf_out *out, struct pv_why *why);
 
 /*
+ * piv_des_key_weak is true when the 8-byte DES key |key| is one of the 4
+ * weak or 12 semi-weak DES keys (FIPS 74 §3.6), parity bits ignored.
+ */
+bool piv_des_key_weak(const uint8_t key[8]);
+
+/*
+ * piv_yk_3des_key_weak is true when one of the three DES keys in the
+ * 24-byte 3DES key |key| is a weak or semi-weak DES key, parity bits
+ * ignored (firmware-notes/mgmt-key-weak-3des.md).
+ */
+bool piv_yk_3des_key_weak(const uint8_t key[24]);
+
+/*
  * piv_yk_set_mgmt_key sets the 9B key (SET MANAGEMENT KEY, FF) with
  * algorithm |alg| (03, 08, 0A, 0C; |key_len| must match) and, with
  * |require_touch|, a touch requirement.  Needs 9B authentication first.
+ * A weak 3DES key is refused (PV_E_INVAL) before anything is sent.
  */
 enum pv_err piv_yk_set_mgmt_key(struct apdu_session *s, uint8_t alg,
     const uint8_t *key, size_t key_len, bool require_touch,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apdu/buf.h"
 #include "apdu/sw.h"
 
 struct sw_entry {
@@ -147,14 +148,15 @@ sw_text(uint16_t sw, char *out, size_t cap)
 	if (e == NULL)
 		(void)snprintf(out, cap, "%04X: unknown status word", sw);
 	else if ((sw & 0xff00) == 0x6100)
-		(void)snprintf(out, cap, "%04X: %s (%u bytes)", sw, e->text,
-		    lo == 0 ? 256 : lo);
+		(void)snprintf(out, cap, "%04X: %s (%u %s)", sw, e->text,
+		    lo == 0 ? 256 : lo, buf_bytes_word(lo == 0 ? 256 : lo));
 	else if ((sw & 0xfff0) == 0x63c0)
 		(void)snprintf(out, cap, "%04X: %s, %u %s left", sw, e->text,
 		    lo & 0x0f, (lo & 0x0f) == 1 ? "try" : "tries");
 	else if ((sw & 0xff00) == 0x6c00)
-		(void)snprintf(out, cap, "%04X: %s, the card has %u bytes "
-		    "(re-send with Le=%02X)", sw, e->text, lo == 0 ? 256 : lo, lo);
+		(void)snprintf(out, cap, "%04X: %s, the card has %u %s "
+		    "(re-send with Le=%02X)", sw, e->text, lo == 0 ? 256 : lo,
+		    buf_bytes_word(lo == 0 ? 256 : lo), lo);
 	else
 		(void)snprintf(out, cap, "%04X: %s", sw, e->text);
 	return out;

@@ -30,7 +30,10 @@ audit_help(FILE *f)
 	    "        keyed from the station master secret).  Any altered,\n"
 	    "        inserted or deleted row, including the last ones, and a\n"
 	    "        store rolled back to an older copy, are reported with the\n"
-	    "        first bad row; exit status 7.\n"
+	    "        first bad row; exit status 7.  Then each certificate,\n"
+	    "        escrow envelope, device and person must be exactly as\n"
+	    "        the log last recorded it: a row altered, deleted or added\n"
+	    "        outside pivstation is reported (exit status 7).\n"
 	    "show    print the rows after row N (default: all), oldest first.\n"
 	    "note    add an operator's note (shift start, incident) to the log.\n"
 	    "\n"
@@ -83,11 +86,12 @@ audit_verify_cmd(struct cli_global *g)
 	if (g->json) {
 		printf("{\"ok\":%s,\"rows\":%lld,\"first_bad\":%lld,"
 		    "\"head_authenticated\":%s,\"head_file\":\"%s\","
-		    "\"head_file_lag\":%lld", r == PV_OK ? "true" : "false",
+		    "\"head_file_lag\":%lld,\"store_rows\":%lld",
+		    r == PV_OK ? "true" : "false",
 		    (long long)rep.rows, (long long)rep.first_bad,
 		    rep.head_authenticated ? "true" : "false",
 		    rep.file_checked ? "checked" : "missing",
-		    (long long)rep.file_lag);
+		    (long long)rep.file_lag, (long long)rep.store_rows);
 		if (r != PV_OK) {
 			printf(",\"error\":");
 			cli_json_string(stdout, why.msg[0] ? why.msg :
@@ -101,9 +105,10 @@ audit_verify_cmd(struct cli_global *g)
 		return cli_exit_for(r);
 	}
 	if (!g->json) {
-		printf("audit log intact: %lld rows, head %s\n",
-		    (long long)rep.rows, rep.head_authenticated ?
-		    "authenticated" : "NOT authenticated");
+		printf("audit log intact: %lld rows, head %s; %lld store "
+		    "rows match it\n", (long long)rep.rows,
+		    rep.head_authenticated ? "authenticated" :
+		    "NOT authenticated", (long long)rep.store_rows);
 		if (!rep.file_checked)
 			printf("warning: no head file (audit.head): a rollback "
 			    "of the whole store would not be seen\n");

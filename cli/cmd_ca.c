@@ -704,7 +704,8 @@ ca_revoked_file(const char *path, struct ca_revoked **out, size_t *n_out)
 	    l = strtok_r(NULL, "\n", &save)) {
 		char hex[64] = "";
 		long long when = 0;
-		int reason = -1, k, got;
+		int reason = -1, got;
+		unsigned k;
 		size_t hl, i;
 
 		line++;

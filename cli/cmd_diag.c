@@ -31,6 +31,7 @@
 #include "apdu/piv_pkey.h"
 #include "cli/cli.h"
 #include "cli/cmd_atr.h"
+#include "cli/cmd_diag.h"
 #include "pcsc/diag.h"
 #include "pcsc/rc.h"
 #include "pcsc/session.h"
@@ -101,7 +102,8 @@ name_str(const X509_NAME *nm)
 		return NULL;
 	if (X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253) >= 0 &&
 	    (n = BIO_get_mem_data(b, &p)) >= 0 && (s = malloc((size_t)n + 1))) {
-		memcpy(s, p, (size_t)n);
+		if (n > 0)	/* an empty name leaves p NULL */
+			memcpy(s, p, (size_t)n);
 		s[n] = '\0';
 	}
 	BIO_free(b);
@@ -413,7 +415,8 @@ static json_object *
 piv_json(const struct pcsc_diag *d)
 {
 	json_object *o = json_object_new_object(), *arr, *p;
-	char hex[40], v[32], txt[PIV_APT_TEXT_MAX + 1];
+	char hex[72], v[32], txt[PIV_APT_TEXT_MAX + 1];
+	uint8_t aid[32];
 	size_t i;
 
 	J_BOOL(o, "present", d->piv);
@@ -422,8 +425,25 @@ piv_json(const struct pcsc_diag *d)
 		return o;
 	}
 	if (d->apt.present) {
-		hexstr(d->apt.aid, d->apt.aid_len, hex, sizeof(hex));
-		J_STR(o, "aid", hex);
+		/* YubiKeys put only the PIX in 4F; the AID is the authority's
+		 * RID and that PIX (firmware-notes/yubikey-apt-pix-only.md). */
+		if (d->apt.auth_rid_len > 0 &&
+		    d->apt.auth_rid_len + d->apt.aid_len <= sizeof(aid) &&
+		    (d->apt.aid_len < d->apt.auth_rid_len ||
+		    memcmp(d->apt.aid, d->apt.auth_rid,
+		    d->apt.auth_rid_len) != 0)) {
+			memcpy(aid, d->apt.auth_rid, d->apt.auth_rid_len);
+			memcpy(aid + d->apt.auth_rid_len, d->apt.aid,
+			    d->apt.aid_len);
+			hexstr(aid, d->apt.auth_rid_len + d->apt.aid_len, hex,
+			    sizeof(hex));
+			J_STR(o, "aid", hex);
+			hexstr(d->apt.aid, d->apt.aid_len, hex, sizeof(hex));
+			J_STR(o, "aid_in_apt", hex);
+		} else {
+			hexstr(d->apt.aid, d->apt.aid_len, hex, sizeof(hex));
+			J_STR(o, "aid", hex);
+		}
 		hexstr(d->apt.auth_rid, d->apt.auth_rid_len, hex, sizeof(hex));
 		J_STR(o, "authority", hex);
 		if (d->apt.has_label) {
@@ -684,8 +704,8 @@ stats_json(const struct pcsc_session_stats *st)
 	return o;
 }
 
-static json_object *
-diag_json(const struct pcsc_diag *d, bool with_stats)
+json_object *
+cli_diag_json(const struct pcsc_diag *d, bool with_stats)
 {
 	json_object *o = json_object_new_object(), *l;
 
@@ -942,7 +962,7 @@ cli_cmd_diag(struct cli_global *g, int argc, char **argv)
 			fprintf(stderr, "pivstation: diag: %s = %s\n",
 			    pcsc_rc_name(prc), pcsc_rc_text(prc));
 	}
-	doc = diag_json(d, g->stats);
+	doc = cli_diag_json(d, g->stats);
 	if (g->json)
 		printf("%s\n", json_object_to_json_string_ext(doc,
 		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -19,6 +19,8 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "audit", cli_cmd_audit, "verify or show the store's hash-chained audit log" },
 	{ "ca", cli_cmd_ca, "the station CA: init, import, show, crl, signing tools" },
 	{ "escrow", cli_cmd_escrow, "escrowed keys: keygen to the KRA, recover as PKCS#12" },
+	{ "issue", cli_cmd_issue, "issue a primary PIV credential onto a card or key" },
+	{ "job", cli_cmd_job, "issuance jobs: list unfinished ones, cancel one whose card is lost" },
 };
 
 static void

@@ -317,6 +317,380 @@ out:
 	return r;
 }
 
+/* ---- rows the log vouches for ------------------------------------------------------ */
+
+#define AUDIT_ROWREC_TAG	"pivstation-row-v1"
+
+/*
+ * The tables whose rows the log vouches for, each with its columns in the
+ * fixed order of the row digest and an SQL expression naming a row the
+ * way audit objects do.
+ */
+static const struct audit_table {
+	const char *table;
+	const char *cols;
+	const char *name;
+} audit_tables[] = {
+	{ "certificates", "id, device_id, slot, serial, pem, spki_sha256, "
+	    "not_before, not_after, status, revoked_at, reason, created_at",
+	    "'cert:' || serial" },
+	{ "escrow", "id, person_id, device_id, kind, cms, fingerprint, "
+	    "current, created_at", "'escrow:' || id" },
+	{ "devices", "id, person_id, type, atr, serial, guid, fascn, status, "
+	    "key_9d_escrowed, expires_at, issued_at, created_at, updated_at",
+	    "'device:' || id" },
+	{ "people", "id, person_id, given_name, middle_name, family_name, "
+	    "affiliation, email, upn, organization, org_affiliation_1, "
+	    "org_affiliation_2, agency_card_serial, created_at, updated_at",
+	    "'person:' || id" },
+};
+#define AUDIT_N_TABLES \
+	((int)(sizeof(audit_tables) / sizeof(audit_tables[0])))
+
+static int
+audit_table_index(const char *table)
+{
+	int i;
+
+	for (i = 0; i < AUDIT_N_TABLES; i++)
+		if (strcmp(audit_tables[i].table, table) == 0)
+			return i;
+	return -1;
+}
+
+/* Digest of the current row of |stmt| (columns as audit_tables[t]). */
+static enum pv_err
+audit_digest_stmt(int t, sqlite3_stmt *stmt, uint8_t out[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int i, n = sqlite3_column_count(stmt) - 1;	/* last: the name */
+	unsigned len = 0;
+	enum pv_err r = PV_E_CRYPTO;
+	bool ok;
+
+	if (md == NULL)
+		return PV_E_NOMEM;
+	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, AUDIT_ROWREC_TAG,
+	    sizeof(AUDIT_ROWREC_TAG)) == 1 &&
+	    audit_hash_str(md, audit_tables[t].table);
+	for (i = 0; ok && i < n; i++) {
+		int type = sqlite3_column_type(stmt, i);
+		uint8_t tb = (uint8_t)type, v[8], l4[4];
+		const void *p;
+		size_t pn;
+
+		ok = EVP_DigestUpdate(md, &tb, 1) == 1;
+		if (!ok || type == SQLITE_NULL)
+			continue;
+		if (type == SQLITE_INTEGER) {
+			audit_put_u64(v, (uint64_t)sqlite3_column_int64(stmt, i));
+			ok = EVP_DigestUpdate(md, v, 8) == 1;
+			continue;
+		}
+		if (type == SQLITE_BLOB)
+			p = sqlite3_column_blob(stmt, i);
+		else
+			p = sqlite3_column_text(stmt, i);	/* text, float */
+		pn = (size_t)sqlite3_column_bytes(stmt, i);
+		if (p == NULL)
+			pn = 0;
+		l4[0] = (uint8_t)(pn >> 24);
+		l4[1] = (uint8_t)(pn >> 16);
+		l4[2] = (uint8_t)(pn >> 8);
+		l4[3] = (uint8_t)pn;
+		ok = EVP_DigestUpdate(md, l4, 4) == 1 &&
+		    (pn == 0 || EVP_DigestUpdate(md, p, pn) == 1);
+	}
+	if (ok && EVP_DigestFinal_ex(md, out, &len) == 1 && len == 32)
+		r = PV_OK;
+	EVP_MD_CTX_free(md);
+	return r;
+}
+
+/* SELECT <cols>, <name> FROM <table> [WHERE id = ?1] ORDER BY id. */
+static enum pv_err
+audit_table_select(struct store *st, int t, bool one, sqlite3_stmt **out,
+    struct pv_why *why)
+{
+	char sql[640];
+	int w;
+
+	w = snprintf(sql, sizeof(sql), "SELECT %s, %s FROM %s%s ORDER BY id",
+	    audit_tables[t].cols, audit_tables[t].name, audit_tables[t].table,
+	    one ? " WHERE id = ?1" : "");
+	if (w <= 0 || (size_t)w >= sizeof(sql))
+		return pv_why_set(why, PV_E_INTERNAL, "audit: query too long");
+	return store_prepare(st, sql, out, "audit row digest", why);
+}
+
+enum pv_err
+store_jrow(struct store *st, json_object *detail, const char *table,
+    int64_t id, struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	json_object *rows, *rec;
+	uint8_t dg[32];
+	char hex[65];
+	int t = audit_table_index(table);
+	enum pv_err r;
+
+	if (t < 0)
+		return pv_why_set(why, PV_E_INTERNAL, "audit: table %s is not "
+		    "bound to the log", table);
+	if (detail == NULL)
+		return pv_why_set(why, PV_E_NOMEM, "audit: no detail for %s "
+		    "row %lld", table, (long long)id);
+	if ((r = audit_table_select(st, t, true, &s, why)) != PV_OK)
+		return r;
+	if (!store_bind_i64(s, 1, id)) {
+		r = store_db_err(st, SQLITE_ERROR, "audit row digest", why);
+		goto out;
+	}
+	if ((r = store_step_row(st, s, "audit row digest", table, why)) !=
+	    PV_OK)
+		goto out;
+	if ((r = audit_digest_stmt(t, s, dg)) != PV_OK) {
+		r = pv_why_set(why, r, "audit: cannot digest %s row %lld",
+		    table, (long long)id);
+		goto out;
+	}
+	store_hex(dg, 32, hex);
+	if (!json_object_object_get_ex(detail, "rows", &rows)) {
+		if ((rows = json_object_new_array()) == NULL ||
+		    json_object_object_add(detail, "rows", rows) != 0) {
+			json_object_put(rows);
+			r = PV_E_NOMEM;
+			goto out;
+		}
+	}
+	if ((rec = json_object_new_object()) == NULL ||
+	    json_object_array_add(rows, rec) != 0) {
+		json_object_put(rec);
+		r = PV_E_NOMEM;
+		goto out;
+	}
+	store_jstr(rec, "table", table);
+	store_jint(rec, "id", id);
+	store_jstr(rec, "sha256", hex);
+	if (json_object_object_length(rec) != 3)
+		r = PV_E_NOMEM;
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* What the log last recorded of one row. */
+struct audit_rec {
+	int t;
+	int64_t id;
+	int64_t seq;
+	uint8_t sha[32];
+	char object[AUDIT_OBJECT_MAX];
+};
+
+struct audit_recs {
+	struct audit_rec *v;
+	size_t n, cap;
+};
+
+static int
+audit_rec_cmp(const void *a, const void *b)
+{
+	const struct audit_rec *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Adds the "rows" records of audit row |seq|. */
+static enum pv_err
+audit_recs_add(struct audit_recs *rs, int64_t seq, const char *object,
+    const char *detail, struct pv_why *why)
+{
+	json_object *d, *rows, *rec, *jt, *ji, *jh;
+	struct audit_rec *grow;
+	const char *hex;
+	size_t i, n;
+	enum pv_err r = PV_OK;
+
+	if (strstr(detail, "\"rows\"") == NULL)
+		return PV_OK;
+	if ((d = json_tokener_parse(detail)) == NULL ||
+	    !json_object_object_get_ex(d, "rows", &rows))
+		goto out;	/* "rows" only inside a string */
+	if (!json_object_is_type(rows, json_type_array)) {
+		r = PV_E_VERIFY;
+		goto out;
+	}
+	n = json_object_array_length(rows);
+	for (i = 0; i < n && r == PV_OK; i++) {
+		rec = json_object_array_get_idx(rows, i);
+		if (!json_object_object_get_ex(rec, "table", &jt) ||
+		    !json_object_object_get_ex(rec, "id", &ji) ||
+		    !json_object_object_get_ex(rec, "sha256", &jh) ||
+		    (hex = json_object_get_string(jh)) == NULL) {
+			r = PV_E_VERIFY;
+			break;
+		}
+		if (rs->n == rs->cap) {
+			size_t cap = rs->cap ? 2 * rs->cap : 64;
+
+			if ((grow = realloc(rs->v, cap * sizeof(*grow))) ==
+			    NULL) {
+				r = PV_E_NOMEM;
+				break;
+			}
+			rs->v = grow;
+			rs->cap = cap;
+		}
+		grow = &rs->v[rs->n];
+		memset(grow, 0, sizeof(*grow));
+		grow->t = audit_table_index(json_object_get_string(jt));
+		grow->id = json_object_get_int64(ji);
+		grow->seq = seq;
+		(void)snprintf(grow->object, sizeof(grow->object), "%s", object);
+		if (grow->t < 0 || !audit_unhex(hex, strlen(hex), grow->sha,
+		    32)) {
+			r = PV_E_VERIFY;
+			break;
+		}
+		rs->n++;
+	}
+out:
+	json_object_put(d);
+	if (r == PV_E_VERIFY)
+		return pv_why_set(why, r, "audit row %lld: malformed row "
+		    "record in its detail", (long long)seq);
+	if (r != PV_OK)
+		return pv_why_set(why, r, "audit verify: out of memory");
+	return PV_OK;
+}
+
+/*
+ * Checks each row of audit_tables against the last digest the log
+ * recorded for it: altered, deleted and unrecorded rows are reported.
+ * Runs inside audit_verify's read transaction, after the chain passed.
+ */
+static enum pv_err
+audit_verify_rows(struct store *st, struct audit_report *rep,
+    struct pv_why *why)
+{
+	struct audit_recs rs = { NULL, 0, 0 };
+	sqlite3_stmt *s = NULL;
+	uint8_t dg[32];
+	size_t i, k;
+	int t, rc;
+	enum pv_err r;
+
+	if ((r = store_prepare(st, "SELECT seq, object, detail FROM audit "
+	    "ORDER BY seq", &s, "audit verify", why)) != PV_OK)
+		return r;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *o = (const char *)sqlite3_column_text(s, 1);
+		const char *d = (const char *)sqlite3_column_text(s, 2);
+
+		if ((r = audit_recs_add(&rs, sqlite3_column_int64(s, 0),
+		    o ? o : "", d ? d : "", why)) != PV_OK) {
+			rep->first_bad = sqlite3_column_int64(s, 0);
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(st, sqlite3_extended_errcode(st->db),
+		    "audit verify", why);
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rs.n > 0)
+		qsort(rs.v, rs.n, sizeof(*rs.v), audit_rec_cmp);
+	/* Keep the last record of each row. */
+	for (i = 0, k = 0; i < rs.n; i++) {
+		if (i + 1 < rs.n && rs.v[i + 1].t == rs.v[i].t &&
+		    rs.v[i + 1].id == rs.v[i].id)
+			continue;
+		rs.v[k++] = rs.v[i];
+	}
+	rs.n = k;
+	for (t = 0, i = 0; t < AUDIT_N_TABLES; t++) {
+		const char *tab = audit_tables[t].table;
+		int name_col;
+
+		if ((r = audit_table_select(st, t, false, &s, why)) != PV_OK)
+			goto out;
+		name_col = sqlite3_column_count(s) - 1;
+		for (;;) {
+			struct audit_rec *rec = i < rs.n && rs.v[i].t == t ?
+			    &rs.v[i] : NULL;
+			int64_t id;
+			const char *name;
+
+			rc = sqlite3_step(s);
+			if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+				r = store_db_err(st,
+				    sqlite3_extended_errcode(st->db),
+				    "audit verify", why);
+				goto out;
+			}
+			if (rc == SQLITE_DONE) {
+				if (rec == NULL)
+					break;
+				rep->first_bad = rec->seq;
+				r = pv_why_set(why, PV_E_VERIFY, "%s row %lld "
+				    "(%s) was deleted: audit row %lld records "
+				    "it", tab, (long long)rec->id, rec->object,
+				    (long long)rec->seq);
+				goto out;
+			}
+			id = sqlite3_column_int64(s, 0);
+			name = (const char *)sqlite3_column_text(s, name_col);
+			if (name == NULL)
+				name = "?";
+			if (rec != NULL && rec->id < id) {
+				rep->first_bad = rec->seq;
+				r = pv_why_set(why, PV_E_VERIFY, "%s row %lld "
+				    "(%s) was deleted: audit row %lld records "
+				    "it", tab, (long long)rec->id, rec->object,
+				    (long long)rec->seq);
+				goto out;
+			}
+			if (rec == NULL || rec->id > id) {
+				r = pv_why_set(why, PV_E_VERIFY, "%s row %lld "
+				    "(%s) is not in the audit log: it was added "
+				    "outside pivstation", tab, (long long)id,
+				    name);
+				goto out;
+			}
+			if ((r = audit_digest_stmt(t, s, dg)) != PV_OK) {
+				r = pv_why_set(why, r, "audit verify: cannot "
+				    "digest %s row %lld", tab, (long long)id);
+				goto out;
+			}
+			if (CRYPTO_memcmp(dg, rec->sha, 32) != 0) {
+				rep->first_bad = rec->seq;
+				r = pv_why_set(why, PV_E_VERIFY, "%s row %lld "
+				    "(%s) was altered: it differs from what "
+				    "audit row %lld recorded", tab,
+				    (long long)id, name, (long long)rec->seq);
+				goto out;
+			}
+			rep->store_rows++;
+			i++;
+		}
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	r = PV_OK;
+out:
+	sqlite3_finalize(s);
+	free(rs.v);
+	return r;
+}
+
 /* ---- verify and show ------------------------------------------------------------------ */
 
 enum pv_err
@@ -475,6 +849,9 @@ audit_verify(struct store *st, struct audit_report *out, struct pv_why *why)
 		}
 		rep.file_lag = rep.rows - file_count;
 	}
+	/* The chain holds: now the rows it vouches for. */
+	if ((r = audit_verify_rows(st, &rep, why)) != PV_OK)
+		goto out;
 	r = PV_OK;
 out:
 	sqlite3_finalize(s);

@@ -31,6 +31,19 @@
  *
  * Someone who holds the master secret can rewrite history; that is out of
  * reach of this design (the secret is what the station trusts).
+ *
+ * The log also vouches for the rows of the tables it describes
+ * (certificates, escrow, devices, people): every change of such a row
+ * records in its audit row's detail "rows": [{"table", "id", "sha256"}],
+ * the digest of the row after the change,
+ *
+ *	SHA-256("pivstation-row-v1" 0x00 || u32 length || table ||
+ *		for each column in a fixed order: u8 SQLite type ||
+ *		integer: u64 | text, blob: u32 length || bytes | null: -)
+ *
+ * audit_verify, once the chain holds, checks that each such row equals
+ * the last digest recorded for it, that every recorded row still exists
+ * and that no row exists the log never recorded.
  */
 #ifndef PV_ISSUANCE_AUDIT_H
 #define PV_ISSUANCE_AUDIT_H
@@ -85,6 +98,7 @@ struct audit_report {
 	bool head_authenticated;	/* the head MAC was checked */
 	bool file_checked;	/* the head file was present and checked */
 	int64_t file_lag;	/* rows the head file is behind the log */
+	int64_t store_rows;	/* store rows matching their audit record */
 };
 
 /*

@@ -434,6 +434,9 @@ enum pv_err store_job_find_running(struct store *st, const char *kind,
 /* All RUNNING jobs, oldest first; free *out with free(). */
 enum pv_err store_job_list_running(struct store *st, struct store_job **out,
     size_t *n_out, struct pv_why *why);
+/* Every job, any state, oldest first; free *out with free(). */
+enum pv_err store_job_list_all(struct store *st, struct store_job **out,
+    size_t *n_out, struct pv_why *why);
 
 /*
  * store_job_set_state moves a RUNNING job to |state| with |detail| (NULL =

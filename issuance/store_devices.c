@@ -168,6 +168,10 @@ store_device_add(struct store *st, const struct store_device *d,
 	o = device_detail(d);
 	store_jint(o, "person", d->person_id);
 	(void)snprintf(obj, sizeof(obj), "device:%lld", (long long)id);
+	if ((r = store_jrow(st, o, "devices", id, why)) != PV_OK) {
+		json_object_put(o);
+		goto out;
+	}
 	r = store_audit(st, "device.add", obj, o, why);
 out:
 	sqlite3_finalize(s);
@@ -186,6 +190,7 @@ store_device_update(struct store *st, const struct store_device *d,
 {
 	struct store_device old;
 	sqlite3_stmt *s = NULL;
+	json_object *o;
 	char obj[32];
 	enum pv_err r;
 
@@ -213,7 +218,12 @@ store_device_update(struct store *st, const struct store_device *d,
 	if ((r = store_step_done(st, s, "update device", why)) != PV_OK)
 		goto out;
 	(void)snprintf(obj, sizeof(obj), "device:%lld", (long long)d->id);
-	r = store_audit(st, "device.update", obj, device_detail(d), why);
+	o = device_detail(d);
+	if ((r = store_jrow(st, o, "devices", d->id, why)) != PV_OK) {
+		json_object_put(o);
+		goto out;
+	}
+	r = store_audit(st, "device.update", obj, o, why);
 out:
 	sqlite3_finalize(s);
 	if (r != PV_OK) {

@@ -198,6 +198,13 @@ store_escrow_add(struct store *st, const struct store_escrow *e,
 	if (replaced != 0)
 		store_jint(d, "replaces", replaced);
 	(void)snprintf(obj, sizeof(obj), "escrow:%lld", (long long)id);
+	/* The replaced envelope changed too (current = 0). */
+	if ((replaced != 0 &&
+	    (r = store_jrow(st, d, "escrow", replaced, why)) != PV_OK) ||
+	    (r = store_jrow(st, d, "escrow", id, why)) != PV_OK) {
+		json_object_put(d);
+		goto out;
+	}
 	r = store_audit(st, "escrow.add", obj, d, why);
 out:
 	sqlite3_finalize(s);

@@ -78,6 +78,16 @@ void store_jint(json_object *o, const char *key, int64_t v);
 void store_jhex(json_object *o, const char *key, const uint8_t *p,
     size_t n);
 
+/*
+ * store_jrow binds row |id| of |table| (certificates, escrow, devices,
+ * people) to the audit log: it appends {"table", "id", "sha256"} to the
+ * "rows" array of |detail|, the digest being over the row as it is now
+ * (audit.h).  Call it after the change, before store_audit; a failure
+ * must abort the change.  |detail| is not released here.
+ */
+enum pv_err store_jrow(struct store *st, json_object *detail,
+    const char *table, int64_t id, struct pv_why *why);
+
 /* store_hex writes lowercase hex of |p| into |out| (2n + 1 bytes). */
 void store_hex(const uint8_t *p, size_t n, char *out);
 

@@ -209,8 +209,8 @@ out:
 	return r;
 }
 
-enum pv_err
-store_job_list_running(struct store *st, struct store_job **out,
+static enum pv_err
+job_list(struct store *st, const char *sql, struct store_job **out,
     size_t *n_out, struct pv_why *why)
 {
 	sqlite3_stmt *s = NULL;
@@ -221,8 +221,7 @@ store_job_list_running(struct store *st, struct store_job **out,
 
 	*out = NULL;
 	*n_out = 0;
-	if ((r = store_prepare(st, "SELECT " JOB_COLS " FROM jobs WHERE "
-	    "state = 'running' ORDER BY id", &s, "list jobs", why)) != PV_OK)
+	if ((r = store_prepare(st, sql, &s, "list jobs", why)) != PV_OK)
 		return r;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n == cap) {
@@ -249,6 +248,22 @@ out:
 	free(list);
 	sqlite3_finalize(s);
 	return r;
+}
+
+enum pv_err
+store_job_list_running(struct store *st, struct store_job **out,
+    size_t *n_out, struct pv_why *why)
+{
+	return job_list(st, "SELECT " JOB_COLS " FROM jobs WHERE "
+	    "state = 'running' ORDER BY id", out, n_out, why);
+}
+
+enum pv_err
+store_job_list_all(struct store *st, struct store_job **out, size_t *n_out,
+    struct pv_why *why)
+{
+	return job_list(st, "SELECT " JOB_COLS " FROM jobs ORDER BY id", out,
+	    n_out, why);
 }
 
 /* Loads job |id| and checks it is running. */

@@ -167,6 +167,11 @@ store_person_put(struct store *st, const struct identity *ident,
 			store_jstr(d, "renamed", "yes");
 	}
 	(void)snprintf(obj, sizeof(obj), "person:%lld", (long long)id);
+	if ((r = store_jrow(st, d, "people", id, why)) != PV_OK) {
+		json_object_put(d);
+		d = NULL;
+		goto out;
+	}
 	r = store_audit(st, update ? "person.update" : "person.add", obj, d,
 	    why);
 out:

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #include "issuance/ca.h"
@@ -43,7 +44,7 @@ wf_emit(struct wf *w, int step, enum wf_step_state state, const char *fmt,
     ...)
 {
 	struct wf_issue_event ev;
-	char text[320];
+	char text[512];
 	va_list ap;
 
 	if (w->p->progress == NULL)
@@ -170,7 +171,7 @@ wf_check_blank(struct wf *w, struct pv_why *why)
 	static const char *const sl[4] = { "9A", "9C", "9D", "9E" };
 	const struct wf_insp *in = &w->in;
 	struct store_device d;
-	char reasons[200] = "", certs[32] = "", tmp[96];
+	char reasons[200] = "", certs[32] = "", tmp[64];
 	bool found;
 	enum pv_err r;
 	int i;
@@ -185,19 +186,17 @@ wf_check_blank(struct wf *w, struct pv_why *why)
 		wf_add_reason(reasons, sizeof(reasons), tmp);
 	}
 	if (in->has_mgm_meta && !in->mgm_default)
-		wf_add_reason(reasons, sizeof(reasons), "a management key that "
-		    "is not the factory default");
+		wf_add_reason(reasons, sizeof(reasons), "a changed management "
+		    "key");
 	if (in->has_pin_meta && !in->pin_default)
-		wf_add_reason(reasons, sizeof(reasons), "a PIN that is not the "
-		    "factory default");
+		wf_add_reason(reasons, sizeof(reasons), "a changed PIN");
 	if (in->has_puk_meta && !in->puk_default)
-		wf_add_reason(reasons, sizeof(reasons), "a PUK that is not the "
-		    "factory default");
+		wf_add_reason(reasons, sizeof(reasons), "a changed PUK");
 	if ((r = wf_store_knows(w, &d, &found, why)) != PV_OK)
 		return r;
 	if (found) {
-		(void)snprintf(tmp, sizeof(tmp), "a record in the store as "
-		    "device %lld (%s)", (long long)d.id,
+		(void)snprintf(tmp, sizeof(tmp), "a store record (device %lld, "
+		    "%s)", (long long)d.id,
 		    store_device_status_name(d.status));
 		wf_add_reason(reasons, sizeof(reasons), tmp);
 		w->old_dev[w->n_old_dev++] = d.id;
@@ -205,10 +204,11 @@ wf_check_blank(struct wf *w, struct pv_why *why)
 	if (reasons[0] == '\0')
 		return PV_OK;
 	if (!w->p->reissue)
-		return pv_why_set(why, PV_E_EXISTS, "the card in %s is not "
-		    "blank: it has %s; nothing was written (--reissue issues "
-		    "it again, revoking what the store has for it)",
-		    w->card->reader ? w->card->reader : "the reader", reasons);
+		/* The reader is left out: the whole sentence must fit a
+		 * pv_why, the hint included. */
+		return pv_why_set(why, PV_E_EXISTS, "the card is not blank: it "
+		    "has %s; nothing was written (--reissue issues it again, "
+		    "revoking what the store has for it)", reasons);
 	if ((in->has_pin_meta && !in->pin_default) ||
 	    (in->has_puk_meta && !in->puk_default))
 		return pv_why_set(why, PV_E_STATE, "--reissue: the card's %s "
@@ -217,6 +217,133 @@ wf_check_blank(struct wf *w, struct pv_why *why)
 		    "application first", in->has_pin_meta && !in->pin_default ?
 		    "PIN is" : "PUK is");
 	return PV_OK;
+}
+
+bool
+wf_done_match(const struct wf_insp *in, const struct store_device *d,
+    const struct store_job *j, int64_t person_id, unsigned live,
+    const uint8_t live_sha256[4][32])
+{
+	char serial[16];
+	unsigned i;
+
+	if (person_id == 0 || d->status != STORE_DEV_ACTIVE ||
+	    d->person_id != person_id || j->state != STORE_JOB_DONE ||
+	    strcmp(j->kind, WF_ISSUE_JOB_KIND) != 0 ||
+	    j->person_id != person_id || j->device_id != d->id || d->id == 0)
+		return false;
+	if (d->serial[0] != '\0') {
+		(void)snprintf(serial, sizeof(serial), "%u", in->serial);
+		if (!in->has_serial || strcmp(serial, d->serial) != 0)
+			return false;
+	}
+	if (!d->has_guid || !in->chuid_ok ||
+	    memcmp(in->chuid_guid, d->guid, 16) != 0)
+		return false;
+	if (!in->read_certs || in->certs != live || live == 0)
+		return false;
+	for (i = 0; i < 4; i++)
+		if ((live & (1u << i)) != 0 &&
+		    memcmp(in->cert_sha256[i], live_sha256[i], 32) != 0)
+			return false;
+	return true;
+}
+
+static bool wf_job_shape_ok(const struct job *j);
+
+/* SHA-256 of the DER of the certificate in |pem|. */
+static bool
+wf_pem_sha256(const char *pem, uint8_t out[32])
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x = b != NULL ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	unsigned char *der = NULL;
+	int n = x != NULL ? i2d_X509(x, &der) : -1;
+	bool ok = n > 0 && EVP_Digest(der, (size_t)n, out, NULL, EVP_sha256(),
+	    NULL) == 1;
+
+	OPENSSL_free(der);
+	X509_free(x);
+	BIO_free(b);
+	return ok;
+}
+
+/*
+ * Without --reissue: is the card the person's DONE issue job's device,
+ * unchanged?  Then *done and the job's facts are loaded into |w|; reads
+ * only.  Anything that does not fit leaves *done false (the blank check
+ * then refuses the card as before).
+ */
+static enum pv_err
+wf_check_done(struct wf *w, bool *done, struct pv_why *why)
+{
+	uint8_t live_sha[4][32];
+	struct store_person person;
+	struct store_job *jobs = NULL, *hit = NULL;
+	struct store_device d;
+	struct store_cert c;
+	struct pv_why ignore = { "" };
+	unsigned live = 0, s;
+	size_t n = 0, i;
+	bool found;
+	enum pv_err r;
+
+	*done = false;
+	memset(live_sha, 0, sizeof(live_sha));
+	if (!w->in.chuid_ok || !w->in.read_certs)
+		return PV_OK;
+	if ((r = wf_store_knows(w, &d, &found, why)) != PV_OK)
+		return r;
+	if (!found || d.status != STORE_DEV_ACTIVE)
+		return PV_OK;
+	r = store_person_find_external(w->st, w->p->ident->person_id, &person,
+	    why);
+	if (r == PV_E_NOT_FOUND) {
+		pv_why_clear(why);
+		return PV_OK;
+	}
+	if (r != PV_OK)
+		return r;
+	if (d.person_id != person.id)
+		return PV_OK;
+	if ((r = store_job_list_all(w->st, &jobs, &n, why)) != PV_OK)
+		return r;
+	for (i = 0; i < n; i++)	/* oldest first: the last match wins */
+		if (jobs[i].device_id == d.id &&
+		    jobs[i].state == STORE_JOB_DONE &&
+		    strcmp(jobs[i].kind, WF_ISSUE_JOB_KIND) == 0)
+			hit = &jobs[i];
+	for (s = 0; s < CONFIG_N_SLOTS && s < 4 && hit != NULL; s++) {
+		memset(&c, 0, sizeof(c));
+		if (store_cert_live(w->st, d.id,
+		    config_slot_ref((enum config_slot)s), &c, &ignore) == PV_OK &&
+		    c.pem != NULL && wf_pem_sha256(c.pem, live_sha[s]))
+			live |= 1u << s;
+		store_cert_cleanup(&c);
+	}
+	if (hit == NULL || !wf_done_match(&w->in, &d, hit, person.id, live,
+	    live_sha)) {
+		free(jobs);
+		return PV_OK;
+	}
+	r = job_load(w->st, hit->id, &w->job, why);
+	if (r == PV_OK && !wf_job_shape_ok(&w->job))
+		r = PV_E_STATE;
+	if (r == PV_OK)
+		r = wf_load_job_facts(w, why);
+	if (r == PV_OK) {
+		w->out->issued_at = hit->updated_at;
+		*done = true;
+	} else {
+		/* Not this version's job, or its facts no longer follow:
+		 * not taken as done. */
+		pv_why_clear(why);
+		job_cleanup(&w->job);
+		memset(&w->dev, 0, sizeof(w->dev));
+		r = PV_OK;
+	}
+	free(jobs);
+	return r;
 }
 
 /* The resumed job's card must be the one in the reader. */
@@ -595,6 +722,26 @@ wf_issue_run(const struct wf_issue_params *p, const struct wf_card *card,
 		goto out;
 	}
 	wf_describe_card(&w, desc, sizeof(desc));
+	if (!w.resumed && !p->reissue) {
+		bool done = false;
+
+		if ((r = wf_check_done(&w, &done, why)) != PV_OK)
+			goto out;
+		if (done) {
+			out->already_issued = true;
+			if (w.in.has_mgm_meta) {
+				(void)snprintf(out->mgmt_alg,
+				    sizeof(out->mgmt_alg), "%s",
+				    mgmtkey_alg_name(
+				    (enum mgmtkey_alg)w.in.mgm_alg));
+				out->mgmt_changed = !w.in.mgm_default;
+			}
+			wf_emit(&w, -1, WF_STEP_DONE, "%s; already issued to "
+			    "this person by job %lld: nothing to do", desc,
+			    (long long)w.job.row.id);
+			goto out;
+		}
+	}
 	if (w.resumed)
 		r = wf_check_same_card(&w, why);
 	else

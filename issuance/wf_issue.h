@@ -151,6 +151,9 @@ struct wf_issue_result {
 	bool puk_escrowed;
 	char mgmt_alg[16];		/* the 9B key's algorithm now */
 	bool mgmt_changed;		/* no longer the factory default */
+	bool already_issued;		/* the card was the person's DONE job's:
+					 * nothing was written (issued_at set) */
+	int64_t issued_at;		/* that job's completion time */
 	unsigned steps_run;		/* steps done by this run */
 	uint64_t ns_total;		/* wall time of wf_issue_run */
 	uint64_t ns_card;		/* of which inside card command groups */
@@ -168,7 +171,11 @@ enum pv_err wf_issue_check(const struct wf_issue_params *p,
 
 /*
  * wf_issue_run issues (or resumes issuing) a primary credential onto the
- * card behind |card| for p->ident.  Returns PV_OK with |out| filled; or:
+ * card behind |card| for p->ident.  Without p->reissue, a card that is
+ * the ACTIVE device of this person's DONE issue job and still matches the
+ * store (serial, CHUID GUID, the four certificates) is reported as done
+ * (out->already_issued) with nothing written: a re-run after a crash
+ * succeeds.  Returns PV_OK with |out| filled; or:
  *   PV_E_EXISTS   the card is already issued (or being issued to someone
  *                 else) and p->reissue is false;
  *   PV_E_POLICY   escrow = required and the token cannot import keys;

@@ -219,8 +219,13 @@ wf_insp_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 			r = piv_get_data(a, tag, &obj, why);
 			if (r == PV_OK &&
 			    piv_certobj_parse(obj.p, obj.len, &co, NULL) ==
-			    PV_OK)
+			    PV_OK) {
 				in->certs |= 1u << i;
+				if (EVP_Digest(co.cert.p, co.cert.len,
+				    in->cert_sha256[i], NULL, EVP_sha256(),
+				    NULL) != 1)
+					memset(in->cert_sha256[i], 0, 32);
+			}
 			else if (r != PV_OK && !wf_soft(r, why))
 				goto out;
 		}

@@ -72,7 +72,21 @@ struct wf_insp {
 	uint8_t chuid_guid[16];
 	bool read_certs;		/* the four containers were read */
 	unsigned certs;			/* bit (1 << config slot) per certificate */
+	uint8_t cert_sha256[4][32];	/* of each certificate object's DER */
 };
+
+/*
+ * wf_done_match (pure): is the inspected card |in| the device |d| of the
+ * DONE issue job |j| of person |person_id| (store ids), unchanged since?
+ * The device must be ACTIVE and the person's, the job done for it, the
+ * serial (when the store has one) and the CHUID GUID the device's, and
+ * the card's certificates exactly the store's live ones: |live| bit
+ * (1 << config slot) per slot with a live certificate whose DER hashes
+ * to live_sha256[slot].  Reads nothing else.
+ */
+bool wf_done_match(const struct wf_insp *in, const struct store_device *d,
+    const struct store_job *j, int64_t person_id, unsigned live,
+    const uint8_t live_sha256[4][32]);
 
 /* The workflow's state for one run. */
 struct wf {

@@ -32,3 +32,18 @@ PV_BIN="$B" tests/sandbox/run --card 0:usb-key --card 1:piv-card -- bash -c '
 	"$P" diag -r 0 --stats --latency 20
 	echo; echo "\$ pivstation diag -r 1 --json --stats | jq .piv"
 	"$P" diag -r 1 --json --stats | jq .piv'
+
+step "pivstation issue: a primary PIV credential onto a virtual usb-key (station, CA, issue, diag)"
+PV_BIN="$B" tests/sandbox/run --card 0:usb-key -- bash -c '
+	set -e
+	P=$PV_BIN/pivstation; t=$(mktemp -d); trap "rm -rf $t" EXIT
+	H=$t/home
+	printf "demo ca passphrase\n" >"$t/pass"	# scripts need no terminal
+	echo "\$ pivstation init --home \$H"; "$P" init --home "$H"
+	echo; echo "\$ pivstation ca init --home \$H --passphrase-file pass --kra-passphrase-file pass"
+	"$P" ca init --home "$H" --passphrase-file "$t/pass" --kra-passphrase-file "$t/pass"
+	echo; echo "\$ echo PIN | pivstation issue --home \$H -r 0 --identity examples/identity.json --pin-stdin --passphrase-file pass --stats"
+	echo 24681357 | "$P" issue --home "$H" -r 0 --identity "$PV_ROOT/examples/identity.json" \
+	    --pin-stdin --passphrase-file "$t/pass" --stats
+	echo; echo "\$ pivstation diag -r 0"
+	"$P" diag -r 0'

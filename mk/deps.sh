@@ -9,7 +9,7 @@ PKGS=(
 	opensc opensc-pkcs11 yubico-piv-tool
 	libssl-dev openssl libncurses-dev libsqlite3-dev sqlite3 libcriterion-dev
 	zlib1g-dev libqrencode-dev libinih-dev libjson-c-dev
-	tmux valgrind iproute2 util-linux procps psmisc jq xxd
+	tmux valgrind cppcheck iproute2 util-linux procps psmisc jq xxd
 )
 
 missing=()

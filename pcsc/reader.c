@@ -260,6 +260,7 @@ struct pcsc_monitor {
 	struct pcsc_reader last[PCSC_MAX_READERS];
 	DWORD pnp_state;			/* PnP reader's last event state */
 	bool need_rescan;
+	bool list_checked;	/* reader list compared since the last wake-up */
 	bool started;
 	bool lost_reported;
 	struct pcsc_event q[MON_QUEUE];
@@ -383,8 +384,10 @@ mon_rescan(struct pcsc_monitor *m)
 		m->st[j + 1].dwCurrentState = now[j].state;
 	}
 	m->st[0].szReader = PCSC_PNP_READER;
-	/* pcsc-lite keeps the reader count in the upper 16 bits: start from
-	 * ours, then follow what pcscd reports. */
+	/* Some PC/SC stacks keep the reader count in the PnP reader's
+	 * upper 16 bits and signal when ours differs: start from ours, then
+	 * follow what is reported.  pcsc-lite 1.9.9 reports 0 there and
+	 * ignores it (firmware-notes/pcsc-pnp-reader.md). */
 	if (!m->started || m->pnp_state == 0)
 		m->pnp_state = (DWORD)n_now << 16;
 	m->st[0].dwCurrentState = m->pnp_state;
@@ -410,8 +413,39 @@ mon_service_lost(struct pcsc_monitor *m)
 		m->n = 0;
 		m->pnp_state = 0;
 		m->lost_reported = true;
+		/* "No service" was the first snapshot: what follows
+		 * SERVICE_BACK is news, with CARD_INSERTED for the cards, as
+		 * after a restart. */
+		m->started = true;
 	}
 	m->need_rescan = true;
+}
+
+/*
+ * pcsc-lite 1.9.9 signals on the PnP reader only the readers that come or
+ * go while SCardGetStatusChange blocks, so a reader plugged in while we
+ * were busy with the last event would go unseen
+ * (firmware-notes/pcsc-pnp-reader.md).  Before each wait, once per
+ * wake-up: does pcscd's reader list still have the length of ours?
+ */
+static bool
+mon_list_changed(struct pcsc_monitor *m)
+{
+	DWORD len = 0;
+	size_t want = 1, i;
+	LONG rc;
+
+	if (m->list_checked)
+		return false;
+	m->list_checked = true;
+	rc = m->c->sys->list_readers(pcsc_ctx_handle(m->c), NULL, NULL, &len);
+	if (rc == SCARD_E_NO_READERS_AVAILABLE)
+		return m->n != 0;
+	if (rc != SCARD_S_SUCCESS)
+		return false;	/* the wait itself reports what is wrong */
+	for (i = 0; i < m->n; i++)
+		want += strlen(m->names[i]) + 1;
+	return (size_t)len != want;
 }
 
 static bool
@@ -483,8 +517,13 @@ pcsc_monitor_next(struct pcsc_monitor *m, int timeout_ms,
 				return r;
 			continue;
 		}
+		if (mon_list_changed(m)) {
+			m->need_rescan = true;
+			continue;
+		}
 		rc = c->sys->get_status_change(pcsc_ctx_handle(c), wait, m->st,
 		    (DWORD)m->n + 1);
+		m->list_checked = false;
 		if (rc == SCARD_E_TIMEOUT)
 			continue;
 		if (rc == SCARD_E_CANCELLED) {

@@ -294,10 +294,22 @@ vc_slot_allowed(const struct vc_card *c, uint8_t ref, bool gen)
 }
 
 bool
-vc_alg_supported(const struct vc_card *c, uint8_t alg)
+vc_fw_at_least(const struct vc_card *c, uint8_t maj, uint8_t min,
+    uint8_t patch)
 {
 	const uint8_t *v = c->st->version;
-	bool yk57 = v[0] > 5 || (v[0] == 5 && v[1] >= 7);
+
+	if (v[0] != maj)
+		return v[0] > maj;
+	if (v[1] != min)
+		return v[1] > min;
+	return v[2] >= patch;
+}
+
+bool
+vc_alg_supported(const struct vc_card *c, uint8_t alg)
+{
+	bool yk57 = vc_fw_at_least(c, 5, 7, 0);
 
 	switch (alg) {
 	case VC_ALG_RSA1024:
@@ -335,6 +347,7 @@ struct ins_entry {
 	bool chain;		/* command chaining accepted */
 	uint8_t profiles;	/* bit (1 << profile) */
 	bool needs_piv;		/* only while PIV is selected */
+	uint8_t min_fw[3];	/* usb-key: 6D00 below this firmware */
 };
 
 #define P_USB	(1u << VC_PROFILE_USB_KEY)
@@ -342,23 +355,32 @@ struct ins_entry {
 #define P_MOB	(1u << VC_PROFILE_MOBILE)
 #define P_ALL	(P_USB | P_CARD | P_MOB)
 
+/*
+ * The YubiKey extensions each appeared in some firmware release; a usb-key
+ * reporting an older version answers 6D00 to them, as the real key does
+ * (firmware-notes/yubikey-firmware-gates.md).  The base PIV commands work
+ * on every version.
+ */
 static const struct ins_entry ins_table[] = {
-	{ 0xa4, vc_piv_select, false, P_ALL, false },
-	{ 0xcb, vc_piv_get_data, false, P_ALL, true },
-	{ 0xdb, vc_piv_put_data, true, P_ALL, true },
-	{ 0x20, vc_piv_verify, false, P_ALL, true },
-	{ 0x24, vc_piv_change_ref, false, P_ALL, true },
-	{ 0x2c, vc_piv_reset_retry, false, P_ALL, true },
-	{ 0x87, vc_piv_general_auth, true, P_ALL, true },
-	{ 0x47, vc_piv_generate, true, P_ALL, true },
-	{ 0xfd, vc_yk_version, false, P_USB, true },
-	{ 0xf8, vc_yk_serial, false, P_USB, true },
-	{ 0xf7, vc_yk_metadata, false, P_USB, true },
-	{ 0xf9, vc_yk_attest, false, P_USB, true },
-	{ 0xfa, vc_yk_set_retries, false, P_USB, true },
-	{ 0xfb, vc_yk_reset, false, P_USB, true },
-	{ 0xfe, vc_yk_import, true, P_USB | P_MOB, true },
-	{ 0xff, vc_yk_set_mgm, false, P_USB, true },
+	{ 0xa4, vc_piv_select, false, P_ALL, false, { 0, 0, 0 } },
+	{ 0xcb, vc_piv_get_data, false, P_ALL, true, { 0, 0, 0 } },
+	{ 0xdb, vc_piv_put_data, true, P_ALL, true, { 0, 0, 0 } },
+	{ 0x20, vc_piv_verify, false, P_ALL, true, { 0, 0, 0 } },
+	{ 0x24, vc_piv_change_ref, false, P_ALL, true, { 0, 0, 0 } },
+	{ 0x2c, vc_piv_reset_retry, false, P_ALL, true, { 0, 0, 0 } },
+	{ 0x87, vc_piv_general_auth, true, P_ALL, true, { 0, 0, 0 } },
+	{ 0x47, vc_piv_generate, true, P_ALL, true, { 0, 0, 0 } },
+	{ 0xfd, vc_yk_version, false, P_USB, true, { 0, 0, 0 } },
+	{ 0xf8, vc_yk_serial, false, P_USB, true, { 5, 0, 0 } },
+	{ 0xf7, vc_yk_metadata, false, P_USB, true, { 5, 3, 0 } },
+	{ 0xf9, vc_yk_attest, false, P_USB, true, { 4, 3, 0 } },
+	{ 0xfa, vc_yk_set_retries, false, P_USB, true, { 0, 0, 0 } },
+	{ 0xfb, vc_yk_reset, false, P_USB, true, { 0, 0, 0 } },
+	{ 0xfe, vc_yk_import, true, P_USB | P_MOB, true, { 0, 0, 0 } },
+	{ 0xff, vc_yk_set_mgm, false, P_USB, true, { 0, 0, 0 } },
+	{ 0xf6, vc_yk_move_key, false, P_USB, true, { 5, 7, 0 } },
+	/* OTP applet (A0 00 00 05 27 20 01 01): serial, P1 10. */
+	{ 0x01, vc_yk_otp_serial, false, P_USB, false, { 0, 0, 0 } },
 };
 
 static const struct ins_entry *
@@ -366,8 +388,14 @@ find_ins(const struct vc_card *c, uint8_t ins)
 {
 	for (size_t i = 0; i < sizeof(ins_table) / sizeof(ins_table[0]); i++)
 		if (ins_table[i].ins == ins &&
-		    (ins_table[i].profiles & (1u << c->st->profile)) != 0)
+		    (ins_table[i].profiles & (1u << c->st->profile)) != 0) {
+			const uint8_t *m = ins_table[i].min_fw;
+
+			if (c->st->profile == VC_PROFILE_USB_KEY &&
+			    !vc_fw_at_least(c, m[0], m[1], m[2]))
+				return NULL;
 			return &ins_table[i];
+		}
 	return NULL;
 }
 

@@ -40,7 +40,8 @@
 enum vc_app {
 	VC_APP_NONE = 0,
 	VC_APP_PIV,
-	VC_APP_OTHER,		/* a known non-PIV applet (YubiKey OTP/mgmt) */
+	VC_APP_OTHER,		/* a known non-PIV applet (YubiKey mgmt) */
+	VC_APP_YK_OTP,		/* the YubiKey OTP applet (serial on < 5) */
 };
 
 enum vc_auth_step {
@@ -91,6 +92,13 @@ void vc_clear_security(struct vc_card *c);
 /* True when the profile lets |ref| hold a key (for GENERATE if |gen|). */
 bool vc_slot_allowed(const struct vc_card *c, uint8_t ref, bool gen);
 
+/*
+ * True when the card reports firmware |maj|.|min|.|patch| or later
+ * (GET VERSION; firmware-notes/yubikey-firmware-gates.md).
+ */
+bool vc_fw_at_least(const struct vc_card *c, uint8_t maj, uint8_t min,
+    uint8_t patch);
+
 /* True when |alg| is an asymmetric algorithm this card supports. */
 bool vc_alg_supported(const struct vc_card *c, uint8_t alg);
 
@@ -116,6 +124,10 @@ uint16_t vc_piv_generate(struct vc_card *c, const struct vc_capdu *a,
 uint16_t vc_yk_version(struct vc_card *c, const struct vc_capdu *a,
     struct buf_out *out);
 uint16_t vc_yk_serial(struct vc_card *c, const struct vc_capdu *a,
+    struct buf_out *out);
+uint16_t vc_yk_move_key(struct vc_card *c, const struct vc_capdu *a,
+    struct buf_out *out);
+uint16_t vc_yk_otp_serial(struct vc_card *c, const struct vc_capdu *a,
     struct buf_out *out);
 uint16_t vc_yk_metadata(struct vc_card *c, const struct vc_capdu *a,
     struct buf_out *out);

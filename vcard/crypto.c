@@ -362,6 +362,7 @@ vc_sym_key_len(uint8_t alg)
 	}
 }
 
+
 enum pv_err
 vc_sym_crypt(uint8_t alg, const uint8_t *key, bool enc, const uint8_t *in,
     uint8_t *out)

@@ -80,6 +80,7 @@ size_t vc_sym_block_len(uint8_t alg);
 /* vc_sym_key_len is 24 for 3DES and AES-192, 16/32 for AES-128/256. */
 size_t vc_sym_key_len(uint8_t alg);
 
+
 /*
  * vc_sym_crypt encrypts (|enc|) or decrypts one block of vc_sym_block_len
  * bytes in ECB mode with the management key.

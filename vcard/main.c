@@ -52,6 +52,8 @@ usage(FILE *f)
 	    "  PROFILE  usb-key (YubiKey-5-like), piv-card (plain SP 800-73-4),\n"
 	    "           mobile (SP 800-157 derived-credential token)\n"
 	    "  FILE     card state; created as a factory-fresh card if absent\n"
+	    "  X.Y.Z    usb-key firmware (default 5.4.3); extensions newer than\n"
+	    "           it answer 6D00 (firmware-notes/yubikey-firmware-gates.md)\n"
 	    "  Q        no-extended, get-response-255, select-needs-full-aid,\n"
 	    "           pin-sw-630x (see firmware-notes/)\n"
 	    "  F        remove-after=N[:MS], mute-after=N[:MS], garbage-after=N,\n"

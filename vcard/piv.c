@@ -95,12 +95,14 @@ vc_piv_select(struct vc_card *c, const struct vc_capdu *a,
 	    aid_match(a->data, a->lc, aid_derived, 11, full)) {
 		derived = true;
 	} else if (!aid_match(a->data, a->lc, aid_piv, 11, full)) {
-		if (usb && (aid_match(a->data, a->lc, aid_yk_mgmt, 8, true) ||
-		    aid_match(a->data, a->lc, aid_yk_otp, 8, true))) {
+		bool otp = aid_match(a->data, a->lc, aid_yk_otp, 8, true);
+
+		if (usb && (otp ||
+		    aid_match(a->data, a->lc, aid_yk_mgmt, 8, true))) {
 			/* Part 2 §3.1.1: another valid application
 			 * deselects PIV and clears its security status. */
 			vc_clear_security(c);
-			c->app = VC_APP_OTHER;
+			c->app = otp ? VC_APP_YK_OTP : VC_APP_OTHER;
 			return SW_OK;
 		}
 		/* Unknown AID: the current application stays selected

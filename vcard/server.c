@@ -106,15 +106,19 @@ log_apdu(const struct vc_server *s, const uint8_t *cmd, size_t len,
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	/* Header and SW only: command data may hold a PIN or a key. */
-	fprintf(stderr, "%ld.%06ld %s: > %02x %02x %02x %02x (%zu bytes)",
+	/*
+	 * Header and SW only: command data may hold a PIN or a key.  |reply|
+	 * is the vpcd frame: 2 length bytes, then data and SW; the count
+	 * logged is the response APDU's length, SW included.
+	 */
+	fprintf(stderr, "%ld.%06ld %s: > %02x %02x %02x %02x (%zu %s)",
 	    (long)ts.tv_sec, ts.tv_nsec / 1000, s->name,
 	    len > 0 ? cmd[0] : 0, len > 1 ? cmd[1] : 0, len > 2 ? cmd[2] : 0,
-	    len > 3 ? cmd[3] : 0, len);
+	    len > 3 ? cmd[3] : 0, len, buf_bytes_word(len));
 	if (act == VC_ACT_REPLY && reply->len >= 4)
-		fprintf(stderr, " < %02x%02x (%zu bytes)\n",
+		fprintf(stderr, " < %02x%02x (%zu %s)\n",
 		    reply->p[reply->len - 2], reply->p[reply->len - 1],
-		    reply->len - 2);
+		    reply->len - 2, buf_bytes_word(reply->len - 2));
 	else
 		fprintf(stderr, " < %s\n", act == VC_ACT_REMOVE ? "(removed)" :
 		    act == VC_ACT_MUTE ? "(mute)" : "(nothing)");

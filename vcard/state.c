@@ -439,7 +439,7 @@ vc_state_decode(const uint8_t *p, size_t len, struct vc_state *st,
 	struct buf_cur c, v;
 	uint32_t tag;
 	unsigned seen = 0;
-	uint8_t ver, b, d[STATE_DIGEST_LEN];
+	uint8_t ver = 0, b, d[STATE_DIGEST_LEN];
 	enum pv_err r = PV_E_MALFORMED;
 
 	memset(st, 0, sizeof(*st));

@@ -1,14 +1,16 @@
 /*
  * ykext.c: YubiKey PIV extensions (PIV-REFERENCE §9): GET VERSION, GET
- * SERIAL, GET METADATA, ATTEST, SET PIN RETRIES, RESET, IMPORT KEY and
- * SET MANAGEMENT KEY.  The usb-key profile answers all of them; the
- * mobile token takes IMPORT for its key-management slots only; card.c
- * answers 6D00 for the rest.
+ * SERIAL, GET METADATA, ATTEST, SET PIN RETRIES, RESET, IMPORT KEY,
+ * SET MANAGEMENT KEY and MOVE KEY.  The usb-key profile answers them
+ * (each from the firmware version that has it); the mobile token takes
+ * IMPORT for its key-management slots only; card.c answers 6D00 for the
+ * rest.
  */
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include "apdu/piv_yk.h"
 #include "apdu/tlv.h"
 #include "vcard/card_int.h"
 #include "vcard/crypto.h"
@@ -33,6 +35,23 @@ vc_yk_serial(struct vc_card *c, const struct vc_capdu *a,
 	(void)a;
 	buf_put(out, b, sizeof(b));
 	return SW_OK;
+}
+
+/*
+ * The OTP applet's serial command, 00 01 10 00: how hosts read the serial
+ * of keys before firmware 5, which have no GET SERIAL in PIV (ykpiv
+ * selects the OTP applet, sends it, then selects PIV again; on a 6D00 it
+ * gives up without re-selecting PIV).
+ */
+uint16_t
+vc_yk_otp_serial(struct vc_card *c, const struct vc_capdu *a,
+    struct buf_out *out)
+{
+	if (c->app != VC_APP_YK_OTP)
+		return SW_INS_UNSUPPORTED;
+	if (a->p1 != 0x10 || a->p2 != 0x00)
+		return SW_BAD_P1P2;
+	return vc_yk_serial(c, a, out);
 }
 
 static void
@@ -241,9 +260,8 @@ vc_yk_set_mgm(struct vc_card *c, const struct vc_capdu *a,
     struct buf_out *out)
 {
 	struct buf_cur in;
-	const uint8_t *v = c->st->version;
 	uint8_t alg, ref, len;
-	bool aes_ok = v[0] > 5 || (v[0] == 5 && v[1] >= 4);
+	bool aes_ok = vc_fw_at_least(c, 5, 4, 0);
 
 	(void)out;
 	if (a->p1 != 0xff || (a->p2 != 0xff && a->p2 != 0xfe))
@@ -256,11 +274,57 @@ vc_yk_set_mgm(struct vc_card *c, const struct vc_capdu *a,
 	    in.len != len || vc_sym_key_len(alg) != len ||
 	    (alg != VC_ALG_3DES && !aes_ok))
 		return SW_BAD_DATA;
+	/* A weak DES key inside the 3DES key: firmware-notes/
+	   mgmt-key-weak-3des.md. */
+	if (alg == VC_ALG_3DES && piv_yk_3des_key_weak(in.p))
+		return SW_BAD_DATA;
 	OPENSSL_cleanse(c->st->mgm_key, sizeof(c->st->mgm_key));
 	memcpy(c->st->mgm_key, in.p, len);
 	c->st->mgm_len = len;
 	c->st->mgm_alg = alg;
 	c->st->mgm_touch = a->p2;
 	c->st->mgm_default = false;
+	return vc_commit(c, SW_OK);
+}
+
+/*
+ * MOVE KEY, 00 F6 <to> <from> (firmware 5.7): moves the key in |from| to
+ * the empty slot |to|, or deletes it when |to| is FF.  The attestation
+ * key can be deleted but not moved (firmware-notes/yubikey-firmware-gates.md).
+ */
+uint16_t
+vc_yk_move_key(struct vc_card *c, const struct vc_capdu *a,
+    struct buf_out *out)
+{
+	struct vc_key *from, *to;
+	uint8_t ref;
+
+	(void)out;
+	if (!c->admin_ok)
+		return SW_SECURITY;
+	from = vc_state_key(c->st, a->p2);
+	if (from == NULL || (a->p2 != VC_REF_ATTEST &&
+	    !vc_slot_allowed(c, a->p2, false)))
+		return SW_BAD_P1P2;
+	if (a->lc != 0)
+		return SW_WRONG_LENGTH;
+	if (from->alg == 0)
+		return SW_REF_NOT_FOUND;
+	if (a->p1 == 0xff) {
+		vc_key_clear(from);
+		return vc_commit(c, SW_OK);
+	}
+	to = vc_state_key(c->st, a->p1);
+	if (to == NULL || a->p1 == a->p2 || a->p1 == VC_REF_ATTEST ||
+	    a->p2 == VC_REF_ATTEST || !vc_slot_allowed(c, a->p1, false))
+		return SW_BAD_P1P2;
+	if (to->alg != 0)
+		return SW_CONDITIONS;
+	ref = to->ref;
+	*to = *from;		/* takes over the EVP_PKEY */
+	to->ref = ref;
+	ref = from->ref;
+	memset(from, 0, sizeof(*from));
+	from->ref = ref;
 	return vc_commit(c, SW_OK);
 }

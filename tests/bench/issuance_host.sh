@@ -15,6 +15,6 @@ mkdir -p "$B/bench"
 cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -I. \
 	$(pkg-config --cflags openssl) tests/bench/bench_issuance_host.c \
 	"$B/lib/libpv_issuance.a" "$B/lib/libpv_apdu.a" \
-	$(pkg-config --libs openssl sqlite3 inih json-c) -o "$out"
+	$(pkg-config --libs openssl sqlite3 inih json-c zlib) -o "$out"
 echo "host-side issuance work, $(nproc) CPU(s), $(openssl version)"
 "$out" "$N"

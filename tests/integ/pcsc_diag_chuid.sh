@@ -46,6 +46,11 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -addext "subjectAltName=URI:urn:uuid:00000000-0000-4000-8000-000000000000" 2>/dev/null
 yubico-piv-tool -r "$R" -a import-certificate -s 9a -i "$T/c9a.pem" >/dev/null 2>&1
 yubico-piv-tool -r "$R" -a import-certificate -s 9e -i "$T/c9e.pem" >/dev/null 2>&1
+# An empty subject and issuer, as a Card Authentication certificate has.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/k.pem" -out "$T/c9d.pem" -days 30 -subj "/" \
+    -addext "subjectAltName=URI:urn:uuid:$uuid" 2>/dev/null
+yubico-piv-tool -r "$R" -a import-certificate -s 9d -i "$T/c9d.pem" >/dev/null 2>&1
 
 "$PV" diag --json > "$T/d.json"
 eq "signed" "$(jq -r .chuid.signed "$T/d.json")" true
@@ -56,6 +61,9 @@ eq "9a SAN UUID matches the CHUID" \
     "$(jq -r '.certificates[] | select(.key == "9a") | .san_uuid_matches_chuid' "$T/d.json")" true
 eq "9e SAN UUID does not" \
     "$(jq -r '.certificates[] | select(.key == "9e") | .san_uuid_matches_chuid' "$T/d.json")" false
+eq "9d empty subject and issuer" \
+    "$(jq -c '.certificates[] | select(.key == "9d") | [.present, .subject, .issuer, .san_uuid_matches_chuid]' "$T/d.json")" \
+    '[true,"","",true]'
 
 # Tamper: another expiry date under the same signature.
 printf '%s' "$(xxd -p "$T/signed.bin" | tr -d '\n')" |

@@ -20,7 +20,8 @@ eq() {	# eq LABEL GOT WANT
 	echo "ok: $1 = $3"
 }
 
-# Four 2 KB certificates (RSA 4096 keys, padded with a comment).
+# Three 2 KB certificates (RSA 4096 keys, padded with a comment) for 9C, 9D
+# and 9E; 9A gets a P-256 key generated on the card (see perso).
 pad=$(head -c 461 /dev/zero | tr '\0' x)
 for s in 9c 9d 9e; do
 	openssl req -x509 -newkey rsa:4096 -nodes -keyout "$T/k$s.pem" \
@@ -70,7 +71,7 @@ check_slot() {	# check_slot SLOT PROFILE
 	c=$(vcardctl stats "$slot" | jq .apdus)
 	J=$T/d$slot.json
 	ykn=$((b - a)); card=$((c - b)); ours=$(jq .stats.apdus "$J")
-	echo "APDUs on $prof with four 2 KB certificates: pivstation diag $ours" \
+	echo "APDUs on $prof with three 2 KB certificates and one P-256: pivstation diag $ours" \
 	    "($(jq .stats.get_response "$J") GET RESPONSE), yubico-piv-tool -a status $ykn"
 	eq "$prof: diag --stats APDUs = the card's count" "$ours" "$card"
 	[ "$ours" -lt "$ykn" ] || fail "$prof: diag used $ours APDUs, yubico-piv-tool $ykn"
@@ -80,6 +81,8 @@ check_slot() {	# check_slot SLOT PROFILE
 	eq "$prof ATR" "$(jq -r .card.atr "$J" | tr -d " ")" \
 	    "$(vcardctl list | awk -v r="$R" -F'\t' '$1 == r { print $3 }' | head -1)"
 	eq "$prof PIV present" "$(jq -r .piv.present "$J")" true
+	# The full AID, also where 4F holds only the PIX (usb-key).
+	eq "$prof APT AID" "$(jq -r .piv.aid "$J")" A000000308000010000100
 	# CHUID: yubico-piv-tool's status prints it in hex; we decode it.
 	chuid_hex=$(sed -n 's/^CHUID:[[:space:]]*//p' "$T/status$slot.txt" | tr -d ' ' | tr A-F a-f)
 	guid_hex=$(printf '%s' "$chuid_hex" | sed -E 's/.*3410([0-9a-f]{32}).*/\1/')
@@ -89,9 +92,13 @@ check_slot() {	# check_slot SLOT PROFILE
 	eq "$prof CHUID FASC-N" "$(jq -r .chuid.fasc_n "$J")" \
 	    "S9999F9999F999999F0F1F0000000000300001E"
 	eq "$prof CHUID non-federal" "$(jq -r .chuid.fasc_n_non_federal "$J")" true
+	want_exp=$(printf '%s' "$chuid_hex" | sed -E 's/.*3508([0-9a-f]{16}).*/\1/' | xxd -r -p)
+	eq "$prof CHUID expiry" "$(jq -r .chuid.expiry "$J")" \
+	    "${want_exp:0:4}-${want_exp:4:2}-${want_exp:6:2}"
 	eq "$prof CHUID signed" "$(jq -r .chuid.signed "$J")" false
 	eq "$prof CCC present" "$(jq -r .ccc.present "$J")" true
 	eq "$prof CCC data model" "$(jq -r .ccc.data_model "$J")" 10
+	eq "$prof Key History absent" "$(jq -r .key_history.present "$J")" false
 	# Certificates: compare with openssl's view of what was imported.
 	for s in 9a 9c 9d 9e; do
 		pem=$T/c$s.pem; [ $s = 9a ] && pem=$T/c9a-$slot.pem
@@ -101,6 +108,12 @@ check_slot() {	# check_slot SLOT PROFILE
 		eq "$prof $s present" "$(jq -r "$q.present" "$J")" true
 		eq "$prof $s subject" "$(jq -r "$q.subject" "$J")" "$want_subj"
 		eq "$prof $s serial" "$(jq -r "$q.serial" "$J")" "$want_ser"
+		eq "$prof $s issuer" "$(jq -r "$q.issuer" "$J")" \
+		    "$(openssl x509 -in "$pem" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')"
+		for w in startdate:not_before enddate:not_after; do
+			eq "$prof $s ${w#*:}" "$(jq -r "$q.${w#*:}" "$J")" \
+			    "$(date -u -d "$(openssl x509 -in "$pem" -noout -${w%%:*} | sed 's/^[^=]*=//')" +%Y-%m-%dT%H:%M:%SZ)"
+		done
 		eq "$prof $s DER bytes" "$(jq -r "$q.der_bytes" "$J")" \
 		    "$(openssl x509 -in "$pem" -outform der | wc -c)"
 	done
@@ -123,13 +136,31 @@ eq "usb-key APDUs" "$(jq -r .stats.apdus "$J")" 18
 eq "usb-key PIN tries" "$(jq -r '"\(.piv.pin.tries_left)/\(.piv.pin.tries_total)"' "$J")" 3/3
 eq "usb-key PIN still default" "$(jq -r .piv.pin.factory_default "$J")" false
 eq "usb-key PUK still default" "$(jq -r .piv.puk.factory_default "$J")" true
+eq "usb-key PUK tries" "$(jq -r '"\(.piv.puk.tries_left)/\(.piv.puk.tries_total)"' "$J")" 3/3
 eq "usb-key management key default" "$(jq -r .piv.management_key.factory_default "$J")" false
 eq "usb-key management key algorithm" "$(jq -r .piv.management_key.algorithm "$J")" 3DES
 eq "usb-key 9a generated on the token" "$(jq -r '.certificates[] | select(.key == "9a") | .key_in_slot.origin' "$J")" "generated on the token"
 eq "usb-key 9a certificate matches the key" "$(jq -r '.certificates[] | select(.key == "9a") | .matches_key_in_slot' "$J")" true
 
+# --latency N: N more GET DATA exchanges, timed, and not in --stats.
+a=$(vcardctl stats 0 | jq .apdus)
+"$PV" diag -r 0 --json --stats --latency 5 > "$T/lat.json" 2> /dev/null
+b=$(vcardctl stats 0 | jq .apdus)
+eq "latency exchanges" "$(jq -r .latency.exchanges "$T/lat.json")" 5
+eq "latency min <= median <= max" \
+    "$(jq -r '.latency | .min_ms <= .median_ms and .median_ms <= .max_ms and .min_ms > 0' "$T/lat.json")" true
+eq "--stats leaves the latency exchanges out" "$(jq -r .stats.apdus "$T/lat.json")" 18
+eq "the card saw the probe and the 5 timed exchanges" "$((b - a))" 23
+
 check_slot 1 piv-card
 J=$T/d1.json
+eq "piv-card APT algorithms" "$(jq -c .piv.algorithms "$J")" \
+    '["3DES","RSA 1024","RSA 2048","RSA 3072","ECC P-256","ECC P-384"]'
+eq "piv-card PUK (no query on plain PIV)" "$(jq -r '.piv.puk | has("tries_left")' "$J")" false
+eq "piv-card management key default unknown without --try-default-key" \
+    "$(jq -r '.piv.management_key | has("factory_default")' "$J")" false
+eq "piv-card management key default (--try-default-key, one authentication)" \
+    "$("$PV" diag -r 1 --try-default-key --json | jq -r .piv.management_key.factory_default)" true
 eq "piv-card has no YubiKey version" "$(jq -r '.piv.yubikey_version // "none"' "$J")" none
 eq "piv-card extended length" "$(jq -r .reader.extended_length "$J")" false
 eq "piv-card PIN tries (VERIFY status)" "$(jq -r .piv.pin.tries_left "$J")" 3

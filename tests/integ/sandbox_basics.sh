@@ -50,7 +50,11 @@ check_out "vcardctl start SLOT ARGS changes the options" '^63C3 6303$' \
 		vcardctl stop 0 && vcardctl start 0 --quirk pin-sw-630x &&
 		echo $a $(vcardctl transmit 0 0020008000)'
 
-# Teardown: nothing of the sandbox is left.
+# Teardown: nothing of the sandbox is left, after success or failure of CMD.
+"$RUN" --card 0:piv-card -- sh -c 'echo "$PV_SANDBOX_DIR" >"$0"; exit 3' "$TL_TMP/dir0"
+d=$(cat "$TL_TMP/dir0")
+check "failed CMD: the sandbox directory is gone" test ! -e "$d"
+check "failed CMD: no process of it is left" test -z "$(pgrep -f "$d")"
 "$RUN" --card 0:usb-key -- sh -c 'echo "$PV_SANDBOX_DIR" >"$0"' "$TL_TMP/dir1"
 d=$(cat "$TL_TMP/dir1")
 check "teardown: the sandbox directory is gone" test ! -e "$d"

@@ -10,7 +10,7 @@ fi
 . "$ROOT/tests/sandbox/flow_opensc.sh"
 tl_workdir; tl_ca; tl_admin_key; cd "$TL_TMP" || exit 1
 
-FLOW_SLOTS="9A:11 9C:11 9D:07"
+FLOW_SLOTS="9A:11 9C:07 9D:07"
 FLOW_GEN_REF=9C
 flow_opensc
 tl_done

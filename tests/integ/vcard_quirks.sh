@@ -4,6 +4,7 @@
 #   slot 1 usb-key  no-extended
 #   slot 2 piv-card select-needs-full-aid
 #   slot 3 usb-key  pin-sw-630x
+#   slot 4 usb-key  --firmware 4.3.5 (firmware-notes/yubikey-firmware-gates.md)
 ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 if [ -z "${PV_SANDBOX_DIR:-}" ]; then
 	exec "$ROOT/tests/sandbox/run" \
@@ -11,6 +12,7 @@ if [ -z "${PV_SANDBOX_DIR:-}" ]; then
 		--card 1:usb-key --card-args 1 '--quirk no-extended' \
 		--card 2:piv-card --card-args 2 '--quirk select-needs-full-aid' \
 		--card 3:usb-key --card-args 3 '--quirk pin-sw-630x' \
+		--card 4:usb-key --card-args 4 '--firmware 4.3.5' \
 		-- bash "$0" "$@"
 fi
 . "$ROOT/tests/sandbox/testlib.sh"
@@ -67,4 +69,22 @@ check_fails_out "630x: yubico-piv-tool still reads the tries" '1 tries left' \
 check_out "630x: status shows 1 try" 'PIN tries left:[[:space:]]+1' Y 3 -a status
 check "630x: the right PIN resets the counter" Y 3 -a verify-pin -P 123456
 check_out "630x: 3 tries again" 'PIN tries left:[[:space:]]+3' Y 3 -a status
+
+# --- firmware 4.3.5: no GET METADATA / GET SERIAL, base PIV works -------------------
+st=$(Y 4 -a set-chuid -a status 2>&1)
+check_out "fw 4.3.5: yubico-piv-tool status shows the version" \
+	'^Version:[[:space:]]+4\.3\.5$' echo "$st"
+check_out "fw 4.3.5: ... the serial (through the OTP applet)" \
+	'^Serial Number:[[:space:]]+[1-9][0-9]*$' echo "$st"
+check_out "fw 4.3.5: ... the CHUID it wrote (3DES admin without metadata, GET DATA)" \
+	'^CHUID:[[:space:]]+3019[dD]4' echo "$st"
+check_out "fw 4.3.5: ... and the PIN tries" '^PIN tries left:[[:space:]]+3$' echo "$st"
+check_out "fw 4.3.5: GET METADATA and GET SERIAL answer 6D00, GET DATA 9000" \
+	'^6D00 6D00 7E12.*9000$' \
+	bash -c "vcardctl transmit 4 $SEL 00F700009B 00F8000000 00CB3FFF035C017E00 | sed 1d | paste -sd ' '"
+check_out "fw 4.3.5: OTP applet serial, then PIV again" '^9000 [0-9A-F]{8}9000 61.*9000$' \
+	bash -c "vcardctl transmit 4 00A4040008A000000527200101 00011000 $SEL | paste -sd ' '"
+j=$("$PV_BIN/pivstation" diag -r "$(vcardctl reader 4)" --json 2>/dev/null)
+check_out "fw 4.3.5: pivstation diag sees 4.3.5 and no metadata" \
+	'^4\.3\.5 .*cannot say' jq -r '[.piv.yubikey_version, .piv.management_key.algorithm] | join(" ")' <<<"$j"
 tl_done

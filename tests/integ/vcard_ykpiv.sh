@@ -2,7 +2,8 @@
 # vcard_ykpiv.sh: yubico-piv-tool 2.2.0 against the usb-key profile: status,
 # generate (RSA2048, ECCP256, ECCP384), import-key, import-certificate,
 # read-certificate, verify-pin, change-pin, change-puk, unblock-pin,
-# set-mgm-key and back, test-signature, test-decipher, attest,
+# set-mgm-key (weak keys refused) and back, test-signature, test-decipher
+# (RSA and ECDH), attest,
 # read-object/write-object, pin-retries, and reset after blocking PIN and PUK.
 ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 if [ -z "${PV_SANDBOX_DIR:-}" ]; then
@@ -43,6 +44,10 @@ check_out "test-decipher 9d" 'Successfully performed RSA decryption' \
 	Y -a verify-pin -P 123456 -a test-decipher -s 9d -i cert9d.pem
 openssl ecparam -name prime256v1 -genkey -noout -out k82.pem 2>/dev/null
 check "import-key ECCP256 into retired slot 82" Y -a import-key -s 82 -i k82.pem
+openssl req -new -x509 -key k82.pem -subj /CN=km82 -days 30 -out cert82.pem
+check "import-certificate 82" Y -a import-certificate -s 82 -i cert82.pem
+check_out "test-decipher 82 (ECDH P-256)" 'Successfully performed ECDH exchange' \
+	Y -a verify-pin -P 123456 -a test-decipher -s 82 -i cert82.pem
 
 # attest: generated keys only; the chain ends at the F9 certificate
 check "read-certificate f9 (attestation CA)" Y -a read-certificate -s f9 -o f9.pem
@@ -73,6 +78,18 @@ for _ in 1 2 3; do Y -a verify-pin -P 000000 >/dev/null 2>&1; done
 check_fails_out "PIN blocked after 3 wrong PINs" 'blocked' Y -a verify-pin -P 654321
 check "unblock-pin with the new PUK" Y -a unblock-pin -P 87654321 -N 112233
 check "the unblocked PIN verifies" Y -a verify-pin -P 112233
+
+# management key: weak DES keys are refused (firmware-notes/mgmt-key-weak-3des.md):
+# yubico-piv-tool on Linux checks only the first DES key itself, the card all three
+ff_count() { vcardctl stats 0 | sed -nE 's/.*"ff":([0-9]+).*/\1/p' | grep . || echo 0; }
+n0=$(ff_count)
+check_fails "set-mgm-key with a weak first DES key (the client refuses)" \
+	Y -a set-mgm-key -n fefefefefefefefe0f0e0d0c0b0a0908f1f2f3f4f5f6f7f8
+check_out "... without sending SET MANAGEMENT KEY" "^$n0\$" ff_count
+check_fails "set-mgm-key with a weak second DES key (the card refuses)" \
+	Y -a set-mgm-key -n 0f0e0d0c0b0a09081e1e1e1e0f0f0f0ff1f2f3f4f5f6f7f8
+check_out "... which reached the card" "^$((n0 + 1))\$" ff_count
+check "the default key still authenticates" Y -a write-object --id 0x5fc10d -f hex -i obj.hex
 
 # management key: change, the default stops working, change back
 NEW=0f0e0d0c0b0a09080706050403020100f1f2f3f4f5f6f7f8

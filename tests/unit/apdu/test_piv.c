@@ -128,7 +128,7 @@ ParameterizedTestParameters(piv_apt, hostile)
 		  "form 80" },
 		{ "61 84 00 00 00 02 4F 00", "APT: tag 61 uses a 4-byte length (at "
 		  "most 3 allowed)" },
-		{ YK_SELECT_RSP " 00", "APT: 1 bytes after the 61 template" },
+		{ YK_SELECT_RSP " 00", "APT: 1 byte after the 61 template" },
 		{ "61 09 79 07 4F 05 A0 00 00 03 08",
 		  "APT: does not start with 4F (application identifier)" },
 		{ "61 08 4F 06 00 00 10 00 01 00", "APT: tag 79 (allocation "
@@ -141,7 +141,7 @@ ParameterizedTestParameters(piv_apt, hostile)
 		{ "61 16 4F 06 00 00 10 00 01 00 79 07 4F 05 A0 00 00 03 08 "
 		  "AC 03 80 02 00",
 		  "APT: algorithms template: tag 80: length 2 runs past the end "
-		  "(1 bytes left)" },
+		  "(1 byte left)" },
 		{ "61 17 4F 06 00 00 10 00 01 00 79 07 4F 05 A0 00 00 03 08 "
 		  "AC 04 80 02 07 11",
 		  "APT: algorithm identifier is 2 bytes, expected 1" },
@@ -552,6 +552,55 @@ Test(piv, change_reference_and_reset_retry)
 	rig_done(&r);
 }
 
+/*
+ * Tokens that count tries as 63 0X (YubiKey NEO; firmware-notes/
+ * pin-sw-630x.md): for PIN and PUK commands 63 0X means "wrong, X left",
+ * as 63 CX does; 63 00 stays "failed, no counter"; other commands keep
+ * 63 0X as a plain warning.
+ */
+Test(piv, pin_commands_read_630x_tries)
+{
+	struct piv_pin_status st;
+	struct buf_out o;
+	struct rig r;
+	int retries = 99;
+
+	rig_init(&r, false);
+	fake_card_expect(r.fc, "00 20 00 80 08 31 32 33 34 35 37 FF FF", "63 02");
+	fake_card_expect(r.fc, "00 20 00 80", "63 01");
+	fake_card_expect(r.fc, "00 24 00 81 10 31 32 33 34 35 36 37 38 "
+	    "38 37 36 35 34 33 32 31", "63 02");
+	fake_card_expect(r.fc, "00 2C 00 80 10 31 32 33 34 35 36 37 38 "
+	    "39 39 39 39 39 39 FF FF", "63 01");
+	fake_card_expect(r.fc, "00 20 00 98 08 31 32 33 34 35 36 37 38", "63 00");
+	fake_card_expect(r.fc, "00 CB 3F FF 05 5C 03 5F C1 02 00", "63 02");
+	cr_assert_eq(piv_verify(&r.s, PIV_REF_PIN, (const uint8_t *)"123457", 6,
+	    &retries, &r.why), PV_E_PIN_WRONG);
+	cr_assert_eq(retries, 2);
+	cr_assert(strcmp(r.why.msg, "VERIFY 80: 6302: verification failed, 2 "
+	    "tries left (63 0X form)") == 0, "%s", r.why.msg);
+	cr_assert_eq(piv_verify_status(&r.s, PIV_REF_PIN, &st, NULL), PV_OK);
+	cr_assert(!st.verified && !st.blocked && st.retries == 1);
+	cr_assert_eq(piv_change_reference(&r.s, PIV_REF_PUK,
+	    (const uint8_t *)"12345678", 8, (const uint8_t *)"87654321", 8,
+	    &retries, NULL), PV_E_PIN_WRONG);
+	cr_assert_eq(retries, 2);
+	memset(&r.why, 0, sizeof(r.why));
+	cr_assert_eq(piv_reset_retry(&r.s, (const uint8_t *)"12345678", 8,
+	    (const uint8_t *)"999999", 6, &retries, &r.why), PV_E_PIN_WRONG);
+	cr_assert_eq(retries, 1);
+	cr_assert(strstr(r.why.msg, "1 try left") != NULL, "%s", r.why.msg);
+	cr_assert_eq(piv_verify(&r.s, 0x98, (const uint8_t *)"12345678", 8,
+	    &retries, NULL), PV_E_PIN_WRONG);
+	cr_assert_eq(retries, -1, "63 00: no counter");
+	cr_assert(buf_out_alloc(&o, 16, 4096));
+	memset(&r.why, 0, sizeof(r.why));
+	cr_assert_eq(piv_get_data(&r.s, PIV_OBJ_CHUID, &o, &r.why), PV_E_SW,
+	    "63 02 on GET DATA is no PIN answer: %s", r.why.msg);
+	buf_out_cleanup(&o);
+	rig_done(&r);
+}
+
 /* ---- GENERAL AUTHENTICATE framing (crypto checks in test_piv_crypto.c) ---- */
 
 Test(piv, ecdsa_sign_wire_example)
@@ -814,14 +863,14 @@ ParameterizedTestParameters(piv_pubkey, hostile)
 		{ 0x11, "7F 48 02 86 00", PV_E_MALFORMED, "public key: starts with "
 		  "tag 7F48, expected 7F49" },
 		{ 0x11, "7F 49 03 86 01 04", PV_E_MALFORMED, "public key: ECC P-256 "
-		  "point is 1 bytes, expected 65" },
+		  "point is 1 byte, expected 65" },
 		{ 0x11, "7F 49 05 86 01 04", PV_E_MALFORMED, "public key: tag 7F49: "
 		  "length 5 runs past the end (3 bytes left)" },
 		{ 0x11, "7F 49 80 86 01 04 00 00", PV_E_MALFORMED, "public key: tag "
 		  "7F49 uses the indefinite length form 80" },
 		{ 0x11, "7F 49 84 00 00 00 03 86 01 04", PV_E_MALFORMED, "public "
 		  "key: tag 7F49 uses a 4-byte length (at most 3 allowed)" },
-		{ 0x11, "7F 49 03 86 01 04 00", PV_E_MALFORMED, "public key: 1 bytes "
+		{ 0x11, "7F 49 03 86 01 04 00", PV_E_MALFORMED, "public key: 1 byte "
 		  "after the 7F49 template" },
 		{ 0x11, "7F 49 03 81 01 04", PV_E_MALFORMED, "public key: ECC P-256 "
 		  "key is not an 86 (point) element" },
@@ -832,7 +881,7 @@ ParameterizedTestParameters(piv_pubkey, hostile)
 		{ 0x06, "7F 49 03 81 01 03", PV_E_MALFORMED, "public key: RSA 1024 "
 		  "modulus is not followed by 82 (exponent)" },
 		{ 0x06, "7F 49 06 81 01 03 82 01 03", PV_E_MALFORMED, "public key: "
-		  "RSA 1024 modulus is 1 bytes, expected 128" },
+		  "RSA 1024 modulus is 1 byte, expected 128" },
 		{ 0x9b, "7F 49 02 86 00", PV_E_INVAL, "public key: algorithm 9B has "
 		  "no public key" },
 		{ 0x03, "7F 49 02 86 00", PV_E_INVAL, "public key: algorithm 03 has "

@@ -143,7 +143,7 @@ ParameterizedTestParameters(piv_yk, metadata_hostile)
 		{ "", "metadata: the answer is empty" },
 		{ "01 01 11 01 01 11", "metadata: tag 01 appears twice" },
 		{ "01 02 11 00", "metadata: algorithm is 2 bytes, expected 1" },
-		{ "02 01 00", "metadata: policy is 1 bytes, expected 2" },
+		{ "02 01 00", "metadata: policy is 1 byte, expected 2" },
 		{ "03 01 03", "metadata: origin 03 is neither 01 (generated) nor "
 		  "02 (imported)" },
 		{ "05 01 02", "metadata: default flag is 02, expected 00 or 01" },
@@ -151,7 +151,7 @@ ParameterizedTestParameters(piv_yk, metadata_hostile)
 		{ "04 03 86 01 04", "metadata: public key (04) without an "
 		  "algorithm (01)" },
 		{ "01 01 11 04 03 86 01 04", "metadata: public key: ECC P-256 "
-		  "point is 1 bytes, expected 65" },
+		  "point is 1 byte, expected 65" },
 		{ "01 01 11 04 05 86 01 04", "metadata: tag 04: length 5 runs past "
 		  "the end (3 bytes left)" },
 		{ "01 80 11 00 00", "metadata: tag 01 uses the indefinite length "
@@ -430,6 +430,41 @@ Test(piv_yk, set_management_key)
 	    false, NULL), PV_E_INVAL);
 	cr_assert_eq(piv_yk_set_mgmt_key(&r.s, PIV_ALG_RSA2048, k24, 24, false,
 	    NULL), PV_E_INVAL);
+	rig_done(&r);
+}
+
+/* Weak or semi-weak DES keys inside a 3DES key never reach the card. */
+Test(piv_yk, set_management_key_refuses_weak_3des)
+{
+	uint8_t k[24];
+	struct rig r;
+	size_t pos;
+
+	for (pos = 0; pos < 3; pos++) {
+		memcpy(k, "\x0f\x0e\x0d\x0c\x0b\x0a\x09\x08\x07\x06\x05\x04"
+		    "\x03\x02\x01\x00\xf1\xf2\xf3\xf4\xf5\xf6\xf7\xf8", 24);
+		cr_assert(!piv_yk_3des_key_weak(k));
+		/* semi-weak 1F E0 1F E0 0E F1 0E F1, parity bits cleared */
+		memcpy(k + 8 * pos, "\x1e\xe0\x1e\xe0\x0e\xf0\x0e\xf0", 8);
+		cr_assert(piv_yk_3des_key_weak(k), "position %zu", pos);
+		rig_init(&r, false);
+		cr_assert_eq(piv_yk_set_mgmt_key(&r.s, PIV_ALG_3DES, k, 24,
+		    false, &r.why), PV_E_INVAL);
+		cr_assert_str_eq(r.why.msg, "SET MANAGEMENT KEY: the 3DES key "
+		    "contains a weak or semi-weak DES key");
+		cr_assert_eq(r.s.stats.n_apdus, 0);
+		rig_done(&r);
+	}
+	memset(k, 0xfe, sizeof(k));
+	cr_assert(piv_yk_3des_key_weak(k), "all FE");
+	memset(k, 0x01, sizeof(k));
+	cr_assert(piv_yk_3des_key_weak(k), "all 01");
+	/* An AES-192 key may be anything. */
+	rig_init(&r, false);
+	fake_card_expect(r.fc, "00 FF FF FF 1B 0A 9B 18 "
+	    "010101010101010101010101010101010101010101010101", "90 00");
+	cr_assert_eq(piv_yk_set_mgmt_key(&r.s, PIV_ALG_AES192, k, 24, false,
+	    &r.why), PV_OK, "%s", r.why.msg);
 	rig_done(&r);
 }
 

@@ -374,3 +374,184 @@ Test(audit, notes)
 	cr_assert_eq(audit_note(st, big, NULL), PV_E_INPUT);
 	cr_assert_eq(audit_verify(st, NULL, NULL), PV_OK);
 }
+
+/* ---- the rows the log vouches for ---------------------------------------------------- */
+
+/*
+ * Two people (person:2 owns nothing), a device, certificate 0a01
+ * (revoked) and 0a02 (active), and two 9D envelopes, the second
+ * replacing the first (escrow:1 changed to current = 0).
+ */
+static void
+fill_rows(void)
+{
+	static char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n"
+	    "-----END CERTIFICATE-----\n";
+	static uint8_t cms[2][40];
+	struct identity id;
+	struct store_device d;
+	struct store_cert c;
+	struct store_escrow e;
+	struct pv_why why = { "" };
+	int64_t person = 0, other = 0, dev = 0;
+	int i;
+
+	id = fx_identity("0000000001", "Example", NULL);
+	cr_assert_eq(store_person_put(st, &id, &person, &why), PV_OK, "%s",
+	    why.msg);
+	id = fx_identity("0000000002", "Other", NULL);
+	cr_assert_eq(store_person_put(st, &id, &other, &why), PV_OK, "%s",
+	    why.msg);
+	memset(&d, 0, sizeof(d));
+	d.person_id = person;
+	d.type = STORE_DEV_USB_KEY;
+	snprintf(d.serial, sizeof(d.serial), "%s", "1234");
+	d.status = STORE_DEV_ISSUING;
+	cr_assert_eq(store_device_add(st, &d, &dev, &why), PV_OK, "%s",
+	    why.msg);
+	for (i = 0; i < 2; i++) {
+		memset(&c, 0, sizeof(c));
+		c.device_id = dev;
+		c.slot = i == 0 ? 0x9a : 0x9c;
+		snprintf(c.serial, sizeof(c.serial), "0a0%d", i + 1);
+		c.pem = pem;
+		memset(c.spki_sha256, i + 1, 32);
+		c.not_before = 1700000000;
+		c.not_after = 1800000000;
+		c.status = STORE_CERT_ACTIVE;
+		cr_assert_eq(store_cert_add(st, &c, NULL, &why), PV_OK, "%s",
+		    why.msg);
+	}
+	cr_assert_eq(store_cert_revoke(st, "0a01", 1, 0, &why), PV_OK, "%s",
+	    why.msg);
+	for (i = 0; i < 2; i++) {
+		memset(&e, 0, sizeof(e));
+		e.person_id = person;
+		e.device_id = dev;
+		e.kind = STORE_ESCROW_KEY_9D;
+		memset(cms[i], 0x30 + i, sizeof(cms[i]));
+		e.cms = cms[i];
+		e.cms_len = sizeof(cms[i]);
+		memset(e.fingerprint, i + 1, 32);
+		cr_assert_eq(store_escrow_add(st, &e, NULL, NULL, &why), PV_OK,
+		    "%s", why.msg);
+	}
+}
+
+Test(audit, untouched_rows_verify)
+{
+	struct store_device d;
+	struct audit_report rep;
+	struct pv_why why = { "" };
+
+	fill_rows();
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
+	cr_assert_eq(rep.store_rows, 7, "2 people, 1 device, 2 certificates, "
+	    "2 envelopes: %lld", (long long)rep.store_rows);
+	/* Legitimate changes keep it so. */
+	memset(&d, 0, sizeof(d));
+	cr_assert_eq(store_device_get(st, 1, &d, &why), PV_OK, "%s", why.msg);
+	d.status = STORE_DEV_ACTIVE;
+	cr_assert_eq(store_device_update(st, &d, &why), PV_OK, "%s", why.msg);
+	cr_assert_eq(store_cert_set_hold(st, "0a02", true, &why), PV_OK, "%s",
+	    why.msg);
+	store_close(st);
+	st = fx_open(dir);
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
+	cr_assert_eq(rep.store_rows, 7);
+}
+
+struct row_tamper {
+	char sql[300];
+	char want[120];
+	char first_bad_sql[120];	/* the audit row the message names */
+};
+
+static struct row_tamper *
+row_tamper_cases(size_t *n)
+{
+	static struct row_tamper cases[] = {
+		{ "UPDATE certificates SET status = 'active', revoked_at = 0, "
+		    "reason = -1 WHERE serial = '0a01'",
+		    "certificates row 1 (cert:0a01) was altered: it differs "
+		    "from what audit row ",
+		    "SELECT max(seq) FROM audit WHERE object = 'cert:0a01'" },
+		{ "UPDATE certificates SET pem = pem || ' ' WHERE id = 2",
+		    "certificates row 2 (cert:0a02) was altered",
+		    "SELECT max(seq) FROM audit WHERE object = 'cert:0a02'" },
+		{ "DELETE FROM certificates WHERE id = 2",
+		    "certificates row 2 (cert:0a02) was deleted: audit row ",
+		    "SELECT max(seq) FROM audit WHERE object = 'cert:0a02'" },
+		{ "INSERT INTO certificates (device_id, slot, serial, pem, "
+		    "spki_sha256, not_before, not_after, status, created_at) "
+		    "VALUES (1, 130, 'ff', 'x', zeroblob(32), 0, 0, 'active', "
+		    "0)",
+		    "certificates row 3 (cert:ff) is not in the audit log",
+		    "SELECT 0" },
+		{ "DROP TRIGGER escrow_keep; DELETE FROM escrow WHERE id = 2",
+		    "escrow row 2 (escrow:2) was deleted: audit row ",
+		    "SELECT max(seq) FROM audit WHERE object = 'escrow:2'" },
+		/* The replaced envelope: its last record is escrow:2's. */
+		{ "DROP TRIGGER escrow_keep; DELETE FROM escrow WHERE id = 1",
+		    "escrow row 1 (escrow:2) was deleted: audit row ",
+		    "SELECT max(seq) FROM audit WHERE object = 'escrow:2'" },
+		{ "UPDATE escrow SET created_at = created_at + 1 WHERE id = 1",
+		    "escrow row 1 (escrow:1) was altered: it differs from "
+		    "what audit row ",
+		    "SELECT max(seq) FROM audit WHERE object = 'escrow:2'" },
+		{ "UPDATE escrow SET current = 0 WHERE id = 2",
+		    "escrow row 2 (escrow:2) was altered",
+		    "SELECT max(seq) FROM audit WHERE object = 'escrow:2'" },
+		{ "UPDATE escrow SET cms = x'00' WHERE id = 2",
+		    "escrow row 2 (escrow:2) was altered",
+		    "SELECT max(seq) FROM audit WHERE object = 'escrow:2'" },
+		{ "UPDATE devices SET status = 'active'",
+		    "devices row 1 (device:1) was altered",
+		    "SELECT max(seq) FROM audit WHERE object = 'device:1'" },
+		{ "DELETE FROM people WHERE id = 2",
+		    "people row 2 (person:2) was deleted",
+		    "SELECT max(seq) FROM audit WHERE object = 'person:2'" },
+		{ "UPDATE people SET email = 'x@example.org' WHERE id = 1",
+		    "people row 1 (person:1) was altered",
+		    "SELECT max(seq) FROM audit WHERE object = 'person:1'" },
+	};
+
+	*n = sizeof(cases) / sizeof(cases[0]);
+	return cases;
+}
+
+ParameterizedTestParameters(audit, row_tampering)
+{
+	size_t n;
+	struct row_tamper *c = row_tamper_cases(&n);
+
+	return cr_make_param_array(struct row_tamper, c, n);
+}
+
+ParameterizedTest(struct row_tamper *t, audit, row_tampering)
+{
+	struct audit_report rep;
+	struct pv_why why = { "" };
+	long long first_bad;
+
+	fill_rows();
+	cr_assert_eq(audit_verify(st, NULL, &why), PV_OK, "%s", why.msg);
+	store_close(st);
+	st = NULL;
+	first_bad = fx_sql_int(dir, t->first_bad_sql);
+	cr_assert_geq(first_bad, 0);
+	cr_assert_eq(fx_sql(dir, t->sql), SQLITE_OK, "%s", t->sql);
+	st = fx_open(dir);
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_E_VERIFY,
+	    "tampering not seen: %s", t->sql);
+	cr_assert(strncmp(why.msg, t->want, strlen(t->want)) == 0,
+	    "%s\n got: %s\nwant: %s", t->sql, why.msg, t->want);
+	cr_assert_eq(rep.first_bad, first_bad, "%s: first bad %lld, want %lld",
+	    t->sql, (long long)rep.first_bad, first_bad);
+	if (first_bad > 0) {
+		char seq[32];
+
+		snprintf(seq, sizeof(seq), "audit row %lld", first_bad);
+		cr_assert(strstr(why.msg, seq) != NULL, "%s", why.msg);
+	}
+}

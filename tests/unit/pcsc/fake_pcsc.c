@@ -130,13 +130,22 @@ f_list_readers(SCARDCONTEXT ctx, LPCSTR groups, LPSTR buf, LPDWORD len)
 
 /* One pass over |st|: true if anything changed. */
 static LONG
-gsc_pass(SCARD_READERSTATE *st, DWORD n, bool *changed)
+gsc_pass(SCARD_READERSTATE *st, DWORD n, size_t n_at_start, bool *changed)
 {
 	DWORD i, now;
 	struct fake_reader *r;
 
 	*changed = false;
 	for (i = 0; i < n; i++) {
+		if (strcmp(st[i].szReader, PCSC_PNP_READER) == 0 &&
+		    fk.pnp_during_call_only) {
+			st[i].dwEventState = 0;
+			if (fk.n_readers != n_at_start) {
+				st[i].dwEventState = SCARD_STATE_CHANGED;
+				*changed = true;
+			}
+			continue;
+		}
 		if (strcmp(st[i].szReader, PCSC_PNP_READER) == 0) {
 			now = (DWORD)fk.n_readers << 16;
 			if ((st[i].dwCurrentState >> 16) != fk.n_readers) {
@@ -171,7 +180,9 @@ static LONG
 f_get_status_change(SCARDCONTEXT ctx, DWORD timeout, SCARD_READERSTATE *st,
     DWORD n)
 {
-	bool changed;
+	bool changed, waited = false;
+	size_t n_at_start = fk.n_readers;
+	fake_mutation_fn *after;
 	LONG rc;
 
 	(void)ctx;
@@ -179,13 +190,20 @@ f_get_status_change(SCARDCONTEXT ctx, DWORD timeout, SCARD_READERSTATE *st,
 	for (;;) {
 		if (!fk.service_up)
 			return SCARD_F_COMM_ERROR;	/* as pcsc-lite does */
-		if ((rc = gsc_pass(st, n, &changed)) != SCARD_S_SUCCESS)
+		if ((rc = gsc_pass(st, n, n_at_start, &changed)) !=
+		    SCARD_S_SUCCESS)
 			return rc;
-		if (changed)
+		if (changed) {
+			if (waited && (after = fk.on_return) != NULL) {
+				fk.on_return = NULL;
+				after();
+			}
 			return SCARD_S_SUCCESS;
+		}
 		if (timeout == 0 || fk.next_on_wait >= fk.n_on_wait)
 			return SCARD_E_TIMEOUT;
 		fk.on_wait[fk.next_on_wait++]();
+		waited = true;
 	}
 }
 
@@ -203,8 +221,8 @@ f_connect(SCARDCONTEXT ctx, LPCSTR name, DWORD share, DWORD protos,
 	struct fake_reader *r = find(name);
 
 	(void)ctx;
-	(void)share;
-	(void)protos;
+	fk.last_share = share;
+	fk.last_protos = protos;
 	fk.n_connect++;
 	if (!fk.service_up)
 		return SCARD_E_NO_SERVICE;
@@ -222,8 +240,8 @@ f_reconnect(SCARDHANDLE h, DWORD share, DWORD protos, DWORD init,
     LPDWORD active)
 {
 	(void)h;
-	(void)share;
-	(void)protos;
+	fk.last_share = share;
+	fk.last_protos = protos;
 	fk.n_reconnect++;
 	fk.last_reconnect_init = init;
 	*active = fk.proto;

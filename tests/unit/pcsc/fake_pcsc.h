@@ -38,10 +38,19 @@ struct fake_pcsc {
 	struct fake_reader r[FAKE_MAX_READERS];
 	fake_mutation_fn *on_wait[FAKE_MAX_SCRIPT];
 	size_t n_on_wait, next_on_wait;
+	/* Applied once, just before a wait that blocked returns a change:
+	 * something that happens while the client is not waiting. */
+	fake_mutation_fn *on_return;
+	/* PnP reader as pcsc-lite 1.9.9 has it: no reader count in the
+	 * state; only readers that come or go during the call are signalled
+	 * (firmware-notes/pcsc-pnp-reader.md).  Default: the count in the
+	 * upper 16 bits, compared with dwCurrentState. */
+	bool pnp_during_call_only;
 	/* Calls seen. */
 	unsigned n_establish, n_release, n_connect, n_reconnect, n_disconnect;
 	unsigned n_begin, n_end, n_transmit, n_control, n_gsc;
 	DWORD last_reconnect_init;
+	DWORD last_share, last_protos;	/* of the last connect or reconnect */
 	/* Injection: rc for transmit number k (1-based), begin number k. */
 	LONG transmit_rc[FAKE_MAX_SCRIPT];
 	LONG begin_rc[FAKE_MAX_SCRIPT];

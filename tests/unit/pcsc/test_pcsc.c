@@ -298,6 +298,42 @@ Test(pcsc_monitor, events_in_order, .init = setup, .fini = teardown)
 	pcsc_ctx_free(c);
 }
 
+static void
+m_add_late_reader(void)
+{
+	fake_pcsc_add_reader("Late Reader 00 00", true);
+}
+
+/*
+ * pcsc-lite 1.9.9 signals on the PnP reader only the readers that arrive
+ * while SCardGetStatusChange blocks; one plugged in while the client was
+ * busy with the previous event must still be reported.
+ */
+Test(pcsc_monitor, reader_added_between_waits, .init = setup,
+    .fini = teardown)
+{
+	struct pcsc_ctx *c;
+	struct pcsc_monitor *m;
+	struct pcsc_event ev;
+
+	fk.pnp_during_call_only = true;
+	fake_pcsc_add_reader("Virtual PCD 00 00", true);
+	fake_pcsc_on_wait(m_remove_card);
+	fk.on_return = m_add_late_reader;
+	cr_assert_eq(pcsc_ctx_new_sys(&fake_sys, &c), PV_OK);
+	cr_assert_eq(pcsc_monitor_new(c, &m), PV_OK);
+	cr_assert_eq(next_kind(m, &ev), PCSC_EV_READER_ADDED);
+	cr_assert_eq(next_kind(m, &ev), PCSC_EV_CARD_REMOVED);
+	cr_assert_null(fk.on_return, "the reader came after the wait");
+	cr_assert_eq(next_kind(m, &ev), PCSC_EV_READER_ADDED);
+	cr_assert_str_eq(ev.reader.name, "Late Reader 00 00");
+	cr_assert_eq(next_kind(m, &ev), PCSC_EV_CARD_INSERTED);
+	cr_assert_str_eq(ev.reader.name, "Late Reader 00 00");
+	cr_assert_eq(pcsc_monitor_next(m, 30, &ev), PV_E_TIMEOUT);
+	pcsc_monitor_free(m);
+	pcsc_ctx_free(c);
+}
+
 Test(pcsc_monitor, pcscd_goes_and_comes_back, .init = setup, .fini = teardown)
 {
 	struct pcsc_ctx *c;
@@ -347,6 +383,10 @@ Test(pcsc_monitor, started_while_pcscd_is_down, .init = setup,
 	cr_assert_eq(next_kind(m, &ev), PCSC_EV_SERVICE_BACK);
 	cr_assert_eq(next_kind(m, &ev), PCSC_EV_READER_ADDED);
 	cr_assert(ev.reader.present);
+	/* The same events as after a restart: not a first snapshot. */
+	cr_assert_not(ev.initial);
+	cr_assert_eq(next_kind(m, &ev), PCSC_EV_CARD_INSERTED);
+	cr_assert_str_eq(ev.reader.name, "Virtual PCD 00 00");
 	cr_assert_eq(pcsc_monitor_next(m, 20, &ev), PV_E_TIMEOUT);
 	pcsc_monitor_free(m);
 	pcsc_ctx_free(c);
@@ -381,6 +421,35 @@ connect_one(struct pcsc_ctx **c)
 	cr_assert_eq(pcsc_card_connect(*c, "Virtual PCD 00 00",
 	    PCSC_SHARE_SHARED, &k), PV_OK);
 	return k;
+}
+
+Test(pcsc_card, share_modes_reach_pcscd, .init = setup, .fini = teardown)
+{
+	struct pcsc_ctx *c;
+	struct pcsc_card *k;
+
+	fake_pcsc_add_reader("Virtual PCD 00 00", true);
+	cr_assert_eq(pcsc_ctx_new_sys(&fake_sys, &c), PV_OK);
+	cr_assert_eq(pcsc_card_connect(c, "Virtual PCD 00 00",
+	    PCSC_SHARE_EXCLUSIVE, &k), PV_OK);
+	cr_assert_eq(fk.last_share, (DWORD)SCARD_SHARE_EXCLUSIVE);
+	cr_assert_eq(fk.last_protos,
+	    (DWORD)(SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1));
+	/* A reconnect keeps the mode (a reset must not open the card). */
+	cr_assert_eq(pcsc_card_reconnect(k, true), PV_OK);
+	cr_assert_eq(fk.last_share, (DWORD)SCARD_SHARE_EXCLUSIVE);
+	cr_assert_eq(fk.last_reconnect_init, (DWORD)SCARD_RESET_CARD);
+	pcsc_card_free(k, false);
+	cr_assert_eq(pcsc_card_connect(c, "Virtual PCD 00 00",
+	    PCSC_SHARE_DIRECT, &k), PV_OK);
+	cr_assert_eq(fk.last_share, (DWORD)SCARD_SHARE_DIRECT);
+	cr_assert_eq(fk.last_protos, 0, "direct: no protocol");
+	pcsc_card_free(k, false);
+	cr_assert_eq(pcsc_card_connect(c, "Virtual PCD 00 00",
+	    PCSC_SHARE_SHARED, &k), PV_OK);
+	cr_assert_eq(fk.last_share, (DWORD)SCARD_SHARE_SHARED);
+	pcsc_card_free(k, false);
+	pcsc_ctx_free(c);
 }
 
 Test(pcsc_card, transmit_counts_and_pci, .init = setup, .fini = teardown)

@@ -53,6 +53,20 @@ h_card(enum vc_profile profile, unsigned quirks)
 }
 
 void
+h_card_fw(uint8_t maj, uint8_t min, uint8_t patch)
+{
+	const uint8_t v[3] = { maj, min, patch };
+	struct vc_config cfg;
+
+	h_done();
+	memset(&cfg, 0, sizeof(cfg));
+	cr_assert_eq(vc_state_factory(&h_st, VC_PROFILE_USB_KEY, 12345678, v),
+	    PV_OK);
+	cr_assert_eq(vc_card_new(&h_st, &cfg, count_save, NULL, &h_c), PV_OK);
+	h_saves = 0;
+}
+
+void
 h_done(void)
 {
 	vc_card_free(h_c);

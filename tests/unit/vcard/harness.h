@@ -31,6 +31,10 @@ void h_card(enum vc_profile profile, unsigned quirks);
 /* h_card_cfg: with a full configuration (faults). */
 void h_card_cfg(enum vc_profile profile, const struct vc_config *cfg);
 
+/* h_card_fw: a factory usb-key reporting firmware |maj|.|min|.|patch|
+ * (as made with --firmware). */
+void h_card_fw(uint8_t maj, uint8_t min, uint8_t patch);
+
 /* h_done frees everything (use as a Criterion .fini). */
 void h_done(void);
 

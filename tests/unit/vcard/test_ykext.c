@@ -291,6 +291,50 @@ Test(ykext, set_management_key_aes)
 	cr_assert_eq(h_admin_key(0x08, aes), 0x9000);
 }
 
+/*
+ * A 3DES key holding a weak or semi-weak DES key is refused (6A80), parity
+ * bits ignored, in any of the three positions; the key stays as it was.
+ * The factory key (K1 = K2 = K3, none weak) is accepted.
+ */
+Test(ykext, set_management_key_refuses_weak_3des)
+{
+	static const uint8_t good[24] = { 0x0f, 0x0e, 0x0d, 0x0c, 0x0b, 0x0a,
+	    0x09, 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, 0x00, 0xf1,
+	    0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8 };
+	static const char *weak[] = {
+		/* all FE (weak), as yubico-piv-tool's own test uses */
+		"fefefefefefefefe fefefefefefefefe fefefefefefefefe",
+		/* weak 1F1F1F1F0E0E0E0E as K2, parity bits flipped */
+		"0f0e0d0c0b0a0908 1e1e1e1e0f0f0f0f f1f2f3f4f5f6f7f8",
+		/* semi-weak E0FEE0FEF1FEF1FE as K3 */
+		"0f0e0d0c0b0a0908 0706050403020100 e0fee0fef1fef1fe",
+		/* weak 0101010101010101 as K1, parity stripped */
+		"0000000000000000 0706050403020100 f1f2f3f4f5f6f7f8",
+	};
+	char cmd[160];
+	size_t i;
+
+	h_card(VC_PROFILE_USB_KEY, 0);
+	h_select();
+	h_admin();
+	for (i = 0; i < sizeof(weak) / sizeof(weak[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "00 ff ff ff 1b 03 9b 18 %s",
+		    weak[i]);
+		cr_assert_eq(h_tx(cmd), 0x6a80, "weak key %zu accepted", i);
+	}
+	cr_assert_eq(h_saves, 0, "nothing changed");
+	cr_assert_eq(h_admin_key(0x03, (const uint8_t *)
+	    "\x01\x02\x03\x04\x05\x06\x07\x08\x01\x02\x03\x04\x05\x06"
+	    "\x07\x08\x01\x02\x03\x04\x05\x06\x07\x08"), 0x9000,
+	    "the factory key still works");
+	cr_assert_eq(h_tx("00 ff ff ff 1b 03 9b 18 0f0e0d0c0b0a0908 "
+	    "0706050403020100 f1f2f3f4f5f6f7f8"), 0x9000);
+	cr_assert_eq(h_admin_key(0x03, good), 0x9000);
+	cr_assert_eq(h_tx("00 ff ff ff 1b 03 9b 18 0102030405060708 "
+	    "0102030405060708 0102030405060708"), 0x9000,
+	    "back to the factory key");
+}
+
 /* ---- faults -------------------------------------------------------------- */
 
 static void
@@ -396,4 +440,159 @@ Test(ykext, aes192_and_aes256_management_keys)
 	cr_assert_eq(h_admin_key(0x0c, k32), 0x9000, "AES-256");
 	cr_assert_eq(h_admin_key(0x0a, k24), 0x6a86, "the AES-192 key is gone");
 	cr_assert_eq(h_st.mgm_alg, 0x0c);
+}
+
+/* ---- firmware gates (firmware-notes/yubikey-firmware-gates.md) ---------- */
+
+static const uint8_t default_mgm[24] = { 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
+    5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8 };
+
+Test(ykext, fw_gate_base_piv_commands_on_every_version)
+{
+	/* Each base command reaches its handler (whatever it then says)
+	 * on the oldest firmware, never 6D00. */
+	static const char *const cmds[] = {
+		"00 cb 3f ff 03 5c 01 7e 00", "00 20 00 80",
+		"00 24 00 80 01 00", "00 2c 00 80 01 00",
+		"00 87 03 9b 04 7c 02 80 00", "00 47 00 9a 05 ac 03 80 01 11",
+		"00 db 3f ff 01 00", "00 fd 00 00 00",
+	};
+
+	h_card_fw(1, 0, 0);
+	h_select();
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		cr_assert_neq(h_tx(cmds[i]), 0x6d00, "%s", cmds[i]);
+	cr_assert_eq(h_tx("00 cb 3f ff 03 5c 01 7e 00"), 0x9000);
+	cr_assert_eq(h_tx("00 fd 00 00 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "010000");
+}
+
+Test(ykext, fw_gate_metadata_from_5_3_0)
+{
+	h_card_fw(5, 2, 7);
+	h_select();
+	cr_assert_eq(h_tx("00 f7 00 9b 00"), 0x6d00, "5.2.7");
+	cr_assert_eq(h_tx("00 f7 00 80 00"), 0x6d00, "5.2.7");
+	cr_assert_eq(h_tx("00 cb 3f ff 03 5c 01 7e 00"), 0x9000,
+	    "GET DATA after a refused F7");
+	h_card_fw(5, 3, 0);
+	h_select();
+	cr_assert_eq(h_tx("00 f7 00 9b 00"), 0x9000, "5.3.0");
+	cr_assert_str_eq(h_rsp_hex(), "01010302020001050101");
+}
+
+Test(ykext, fw_gate_attest_from_4_3_0)
+{
+	EVP_PKEY *pk;
+
+	h_card_fw(4, 2, 9);
+	h_select();
+	h_admin();
+	pk = h_generate(0x9a, 0x11);
+	EVP_PKEY_free(pk);
+	cr_assert_eq(h_tx("00 f9 9a 00 00"), 0x6d00, "4.2.9");
+	h_card_fw(4, 3, 0);
+	h_select();
+	h_admin();
+	pk = h_generate(0x9a, 0x11);
+	EVP_PKEY_free(pk);
+	cr_assert_eq(h_read_all("00 f9 9a 00 00", NULL), 0x9000, "4.3.0");
+	cr_assert_eq(h_all[0], 0x30, "a certificate");
+}
+
+Test(ykext, fw_gate_serial_through_otp_applet_before_5)
+{
+	h_card_fw(4, 3, 5);
+	h_select();
+	cr_assert_eq(h_tx("00 f8 00 00 00"), 0x6d00, "no F8 before 5");
+	cr_assert_eq(h_tx("00 01 10 00"), 0x6d00, "PIV has no 01");
+	/* ykpiv: OTP applet, its serial command, PIV again. */
+	cr_assert_eq(h_tx("00 a4 04 00 08 a0 00 00 05 27 20 01 01"), 0x9000);
+	cr_assert_eq(h_tx("00 cb 3f ff 03 5c 01 7e 00"), 0x6d00,
+	    "PIV is deselected");
+	cr_assert_eq(h_tx("00 01 11 00"), 0x6a86);
+	cr_assert_eq(h_tx("00 01 10 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "00bc614e", "serial 12345678");
+	h_select();
+	cr_assert_eq(h_tx("00 cb 3f ff 03 5c 01 7e 00"), 0x9000);
+	h_card_fw(5, 0, 0);
+	h_select();
+	cr_assert_eq(h_tx("00 f8 00 00 00"), 0x9000, "5.0.0");
+	cr_assert_str_eq(h_rsp_hex(), "00bc614e");
+}
+
+static uint16_t
+set_mgm_aes192(void)
+{
+	static const uint8_t k[24] = { 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 9, 8, 7,
+	    6, 5, 4, 3, 2, 1, 0, 9, 8, 7, 6 };
+	uint8_t cmd[32] = { 0x00, 0xff, 0xff, 0xff, 27, 0x0a, 0x9b, 24 };
+
+	memcpy(cmd + 8, k, sizeof(k));
+	return h_txb(cmd, sizeof(cmd));
+}
+
+Test(ykext, fw_gate_aes_management_key_from_5_4_0)
+{
+	h_card_fw(5, 3, 9);
+	h_select();
+	h_admin();
+	cr_assert_eq(set_mgm_aes192(), 0x6a80, "5.3.9: 3DES only");
+	cr_assert_eq(h_st.mgm_alg, 0x03);
+	cr_assert_eq(h_admin_key(0x03, default_mgm), 0x9000, "key kept");
+	h_card_fw(5, 4, 0);
+	h_select();
+	h_admin();
+	cr_assert_eq(set_mgm_aes192(), 0x9000, "5.4.0");
+	cr_assert_eq(h_st.mgm_alg, 0x0a);
+}
+
+Test(ykext, fw_gate_default_management_key_aes192_from_5_7_0)
+{
+	h_card_fw(5, 6, 9);
+	cr_assert_eq(h_st.mgm_alg, 0x03, "3DES before 5.7");
+	h_select();
+	cr_assert_eq(h_admin_key(0x03, default_mgm), 0x9000);
+	h_card_fw(5, 7, 0);
+	cr_assert_eq(h_st.mgm_alg, 0x0a, "AES-192 from 5.7");
+	h_select();
+	cr_assert_eq(h_tx("00 f7 00 9b 00"), 0x9000);
+	cr_assert_eq(memcmp(h_rsp, "\x01\x01\x0a", 3), 0, "%s", h_rsp_hex());
+	cr_assert_eq(h_admin_key(0x03, default_mgm), 0x6a86, "not 3DES");
+	cr_assert_eq(h_admin_key(0x0a, default_mgm), 0x9000);
+}
+
+Test(ykext, fw_gate_move_and_delete_key_from_5_7_0)
+{
+	EVP_PKEY *pk;
+
+	h_card_fw(5, 6, 9);
+	h_select();
+	h_admin();
+	pk = h_generate(0x9a, 0x11);
+	EVP_PKEY_free(pk);
+	cr_assert_eq(h_tx("00 f6 9c 9a"), 0x6d00, "5.6.9");
+	cr_assert_eq(h_tx("00 f6 ff 9a"), 0x6d00, "5.6.9");
+
+	h_card_fw(5, 7, 0);
+	h_select();
+	cr_assert_eq(h_tx("00 f6 9c 9a"), 0x6982, "management key first");
+	cr_assert_eq(h_admin_key(0x0a, default_mgm), 0x9000);
+	cr_assert_eq(h_tx("00 f6 9c 9a"), 0x6a88, "9A is empty");
+	pk = h_generate(0x9a, 0x11);
+	EVP_PKEY_free(pk);
+	pk = h_generate(0x9e, 0x11);
+	EVP_PKEY_free(pk);
+	cr_assert_eq(h_tx("00 f6 9e 9a"), 0x6985, "9E is not empty");
+	cr_assert_eq(h_tx("00 f6 9a 9a"), 0x6a86);
+	cr_assert_eq(h_tx("00 f6 9c f9"), 0x6a86, "F9 is not moved");
+	cr_assert_eq(h_tx("00 f6 9c 9a"), 0x9000);
+	cr_assert_eq(h_tx("00 f7 00 9a 00"), 0x6a88, "9A empty now");
+	cr_assert_eq(h_tx("00 f7 00 9c 00"), 0x9000);
+	cr_assert_eq(memcmp(h_rsp, "\x01\x01\x11", 3), 0, "%s", h_rsp_hex());
+	cr_assert_eq(h_tx("00 f6 ff 9c"), 0x9000, "delete");
+	cr_assert_eq(h_tx("00 f7 00 9c 00"), 0x6a88);
+	cr_assert_eq(h_tx("00 f6 ff 9c"), 0x6a88, "nothing to delete");
+	cr_assert_eq(h_tx("00 f6 ff f9"), 0x9000, "F9 can be deleted");
+	cr_assert_eq(h_tx("00 f7 00 f9 00"), 0x6a88);
 }

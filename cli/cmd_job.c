@@ -1,0 +1,309 @@
+/*
+ * cmd_job.c: `pivstation job list` and `pivstation job cancel`
+ * (issuance/job_cancel.h).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "issuance/home.h"
+#include "issuance/job_cancel.h"
+#include "issuance/secret.h"
+#include "issuance/store.h"
+
+enum { JOB_OPT_ALL = CLI_OPT__NEXT, JOB_OPT_REASON };
+
+static void
+job_help(FILE *f)
+{
+	fprintf(f,
+	    "usage: pivstation job list [--all] [--json]\n"
+	    "       pivstation job cancel ID --reason TEXT [--json]\n"
+	    "\n"
+	    "Issuance jobs are resumable: an interrupted `pivstation issue`\n"
+	    "leaves its job running, bound to its card, and the person can\n"
+	    "only be issued that card until the job finishes.\n"
+	    "\n"
+	    "list    the running jobs (every job with --all): id, kind, state,\n"
+	    "        person, device serial / GUID, reader, start time and the\n"
+	    "        last step done.\n"
+	    "cancel  give up job ID because its card is lost for good: every\n"
+	    "        live certificate of its device is revoked (keyCompromise),\n"
+	    "        the device is terminated, the job is cancelled with the\n"
+	    "        reason and the audit log records who and why.  Escrowed\n"
+	    "        keys are kept.  A job that is done is refused.\n"
+	    "\n"
+	    "  --all          list jobs in every state\n"
+	    "  --reason TEXT  why the job is cancelled (required)\n"
+	    "  --json         machine-readable output\n");
+}
+
+static int
+job_open(struct cli_global *g, struct store **out)
+{
+	struct pv_why why = { "" };
+	struct home h;
+	enum pv_err r;
+	int rc;
+
+	(void)secret_harden_process();
+	if ((rc = cli_home(g, &h)) != CLI_EXIT_OK)
+		return rc;
+	if ((r = home_check(&h, &why)) != PV_OK)
+		goto fail;
+	if (!home_exists(&h, HOME_STORE)) {
+		r = pv_why_set(&why, PV_E_NOT_FOUND, "no store in %s: run "
+		    "'pivstation init'", h.dir);
+		goto fail;
+	}
+	if ((r = store_open_home(&h, cli_actor(), 0, out, &why)) != PV_OK)
+		goto fail;
+	return CLI_EXIT_OK;
+fail:
+	cli_error("job: %s", why.msg[0] ? why.msg : pv_strerror(r));
+	return cli_exit_for(r);
+}
+
+static void
+job_utc(int64_t t, char *out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)snprintf(out, cap, "?");
+}
+
+static void
+job_guid_hex(const struct job_info *ji, char out[33])
+{
+	size_t i;
+
+	out[0] = '\0';
+	if (!ji->has_guid)
+		return;
+	for (i = 0; i < 16; i++)
+		(void)snprintf(out + 2 * i, 3, "%02x", ji->guid[i]);
+}
+
+/* Prints |s| with control characters as '?' (store text is untrusted). */
+static void
+job_print_safe(const char *s)
+{
+	for (; *s != '\0'; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+static void
+job_print_json(const struct job_info *ji, bool first)
+{
+	char when[32], guid[33];
+
+	job_utc(ji->row.created_at, when, sizeof(when));
+	job_guid_hex(ji, guid);
+	printf("%s{\"id\":%lld,\"kind\":", first ? "" : ",\n",
+	    (long long)ji->row.id);
+	cli_json_string(stdout, ji->row.kind);
+	printf(",\"state\":\"%s\",\"person\":",
+	    store_job_state_name(ji->row.state));
+	cli_json_string(stdout, ji->person);
+	printf(",\"device_id\":%lld,\"serial\":", (long long)ji->row.device_id);
+	cli_json_string(stdout, ji->serial);
+	printf(",\"guid\":");
+	cli_json_string(stdout, guid);
+	printf(",\"device_status\":");
+	cli_json_string(stdout, ji->has_device ?
+	    store_device_status_name(ji->device_status) : "");
+	printf(",\"reader\":");
+	cli_json_string(stdout, ji->row.reader);
+	printf(",\"started\":%lld,\"started_utc\":\"%s\",\"last_step_done\":",
+	    (long long)ji->row.created_at, when);
+	cli_json_string(stdout, ji->last_done);
+	printf(",\"steps_done\":%u,\"steps\":%u,\"detail\":", ji->steps_done,
+	    ji->n_steps);
+	cli_json_string(stdout, ji->row.detail);
+	printf("}");
+}
+
+static void
+job_print_text(const struct job_info *ji)
+{
+	char when[32], guid[33];
+
+	job_utc(ji->row.created_at, when, sizeof(when));
+	job_guid_hex(ji, guid);
+	printf("job %lld  %s  %s  person ", (long long)ji->row.id,
+	    ji->row.kind, store_job_state_name(ji->row.state));
+	job_print_safe(ji->person[0] ? ji->person : "-");
+	printf("  started %s\n", when);
+	printf("  device   ");
+	if (!ji->has_device) {
+		printf("not registered yet\n");
+	} else {
+		printf("%lld (%s)", (long long)ji->row.device_id,
+		    store_device_status_name(ji->device_status));
+		if (ji->serial[0] != '\0') {
+			printf(" serial ");
+			job_print_safe(ji->serial);
+		}
+		if (guid[0] != '\0')
+			printf(" guid %s", guid);
+		putchar('\n');
+	}
+	printf("  reader   ");
+	job_print_safe(ji->row.reader[0] ? ji->row.reader : "-");
+	printf("\n  progress %u of %u steps done, last: %s\n", ji->steps_done,
+	    ji->n_steps, ji->last_done[0] ? ji->last_done : "none");
+	if (ji->row.detail[0] != '\0') {
+		printf("  detail   ");
+		job_print_safe(ji->row.detail);
+		putchar('\n');
+	}
+}
+
+static int
+job_list_cmd(struct cli_global *g, bool all)
+{
+	struct pv_why why = { "" };
+	struct job_info *list = NULL;
+	struct store *st = NULL;
+	size_t n = 0, i;
+	enum pv_err r;
+	int rc;
+
+	if ((rc = job_open(g, &st)) != CLI_EXIT_OK)
+		return rc;
+	r = job_info_list(st, all, &list, &n, &why);
+	store_close(st);
+	if (r != PV_OK) {
+		cli_error("job list: %s", why.msg[0] ? why.msg :
+		    pv_strerror(r));
+		return cli_exit_for(r);
+	}
+	if (g->json) {
+		printf("{\"jobs\":[");
+		for (i = 0; i < n; i++)
+			job_print_json(&list[i], i == 0);
+		printf("]}\n");
+	} else if (n == 0) {
+		printf("no %sjobs\n", all ? "" : "running ");
+	} else {
+		for (i = 0; i < n; i++)
+			job_print_text(&list[i]);
+	}
+	free(list);
+	return CLI_EXIT_OK;
+}
+
+static int
+job_cancel_cmd(struct cli_global *g, const char *id_text, const char *reason)
+{
+	struct pv_why why = { "" };
+	struct job_cancel_result res;
+	struct store *st = NULL;
+	long long id;
+	char *end;
+	enum pv_err r;
+	size_t i, shown;
+	int rc;
+
+	id = strtoll(id_text, &end, 10);
+	if (id_text[0] < '0' || id_text[0] > '9' || *end != '\0' || id <= 0)
+		return cli_usage_error("job", "cancel: expected a job number, "
+		    "got '%s'", id_text);
+	if (reason == NULL)
+		return cli_usage_error("job", "cancel: --reason TEXT is "
+		    "required");
+	if ((rc = job_open(g, &st)) != CLI_EXIT_OK)
+		return rc;
+	memset(&res, 0, sizeof(res));
+	r = job_cancel(st, (int64_t)id, reason, &res, &why);
+	store_close(st);
+	if (r != PV_OK) {
+		cli_error("%s", why.msg[0] ? why.msg : pv_strerror(r));
+		/* An unknown job number is bad input, not a missing card. */
+		return r == PV_E_NOT_FOUND ? CLI_EXIT_INPUT : cli_exit_for(r);
+	}
+	shown = res.n_revoked < JOB_CANCEL_MAX_REVOKED ? res.n_revoked :
+	    JOB_CANCEL_MAX_REVOKED;
+	if (g->json) {
+		printf("{\"job\":%lld,\"state\":\"cancelled\",\"device_id\":%lld,"
+		    "\"device_terminated\":%s,\"revoked\":[", id,
+		    (long long)res.device_id,
+		    res.device_terminated ? "true" : "false");
+		for (i = 0; i < shown; i++)
+			printf("%s\"%s\"", i ? "," : "", res.revoked[i]);
+		printf("],\"n_revoked\":%zu}\n", res.n_revoked);
+		return CLI_EXIT_OK;
+	}
+	printf("job %lld cancelled\n", id);
+	if (res.device_terminated)
+		printf("device %lld terminated, %zu certificate%s revoked "
+		    "(keyCompromise)\n", (long long)res.device_id,
+		    res.n_revoked, res.n_revoked == 1 ? "" : "s");
+	for (i = 0; i < shown; i++)
+		printf("  revoked %s\n", res.revoked[i]);
+	if (res.n_revoked > 0)
+		printf("publish a new CRL: pivstation ca crl\n");
+	return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_job(struct cli_global *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ "all", no_argument, NULL, JOB_OPT_ALL },
+		{ "reason", required_argument, NULL, JOB_OPT_REASON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *sub, *reason = NULL;
+	bool all = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
+	    NULL)) != -1) {
+		if (cli_global_opt(g, c, optarg))
+			continue;
+		switch (c) {
+		case JOB_OPT_ALL:
+			all = true;
+			break;
+		case JOB_OPT_REASON:
+			reason = optarg;
+			break;
+		case 'h':
+			job_help(stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error("job", "unknown option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("job", "expected 'list' or 'cancel'");
+	sub = argv[optind];
+	if (strcmp(sub, "list") == 0) {
+		if (optind + 1 < argc)
+			return cli_usage_error("job", "list: unexpected "
+			    "argument '%s'", argv[optind + 1]);
+		if (reason != NULL)
+			return cli_usage_error("job", "list: --reason is for "
+			    "cancel");
+		return job_list_cmd(g, all);
+	}
+	if (strcmp(sub, "cancel") == 0) {
+		if (optind + 2 != argc)
+			return cli_usage_error("job", "cancel: expected one "
+			    "argument, the job number");
+		if (all)
+			return cli_usage_error("job", "cancel: --all is for "
+			    "list");
+		return job_cancel_cmd(g, argv[optind + 1], reason);
+	}
+	return cli_usage_error("job", "unknown subcommand '%s'", sub);
+}

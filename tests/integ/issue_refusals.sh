@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# issue_refusals.sh: what `pivstation issue` refuses, and that a refusal
+# leaves the store as it was (no person, device, job, certificate, escrow
+# or audit row more) and the card unwritten:
+#  - an identity file with a bad field (the message names file and field),
+#    a PIN against [pin] rules, a missing -r / --identity (usage);
+#  - a card whose PIN is blocked; a card whose PIN is not the factory one
+#    (usb-key: metadata says so; piv-card: the factory PIN is refused);
+#  - a job that set the person's PIN before the card was pulled, run again
+#    with another PIN: refused (a try spent, nothing recorded), then
+#    finished with the right one;
+#  - a card already issued: the identical command again (a batch retrying
+#    after a crash) succeeds with "already issued ... nothing to do", the
+#    store and the card untouched (--json: already_issued, the same job and
+#    certificates); for another person refused without --reissue (hint
+#    given), and with --reissue while its PIN/PUK are the person's (reset
+#    needed);
+#    after a PIV reset, refused without --reissue (the store knows it) and
+#    issued again with --reissue: the old device terminated, its four
+#    certificates revoked, exactly one active certificate per slot.
+ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+if [ -z "${PV_SANDBOX_DIR:-}" ]; then
+	exec "$ROOT/tests/sandbox/run" --card 0:usb-key --card 1:piv-card --card 2:usb-key \
+		-- bash "$0" "$@"
+fi
+. "$ROOT/tests/sandbox/testlib.sh"
+tl_workdir; cd "$TL_TMP" || exit 1
+unset PIVSTATION_HOME PIVSTATION_CA_PASSPHRASE PIVSTATION_KRA_PASSPHRASE
+export PIVSTATION_OPERATOR=integ
+
+P=$PV_BIN/pivstation
+H=$TL_TMP/home
+PIN=11223344
+ID=$PV_ROOT/examples/identity.json
+Y0() { yubico-piv-tool -r "$PV_READER_0" "$@"; }
+rows() {
+	sqlite3 "$H/store.db" "select (select count(*) from people), (select count(*) from devices),
+		(select count(*) from jobs), (select count(*) from certificates),
+		(select count(*) from escrow), (select count(*) from audit)"
+}
+writes() {
+	vcardctl stats "$1" | jq '[.ins | to_entries[] | select(.key | IN("db","47","24","2c","fe","ff","fb"))
+		| .value] | add // 0'
+}
+# issue READER [ARGS...]: the PIN on stdin, the CA passphrase from a file
+issue() {
+	local r=$1; shift
+	echo "${ISSUE_PIN:-$PIN}" | "$P" issue --home "$H" -r "$r" --pin-stdin \
+		--passphrase-file pass "$@"
+}
+# refused DESC EXIT PATTERN READER ARGS...: exit code, message, no store change
+refused() {
+	local desc=$1 want=$2 pat=$3 r=$4 before rc
+	shift 4
+	before=$(rows)
+	issue "$r" "$@" >out.txt 2>err.txt; rc=$?
+	check "$desc: exit $want (got $rc)" test "$rc" = "$want" || cat err.txt >&2
+	check_out "$desc: message" "$pat" cat err.txt
+	check "$desc: the store is as it was" test "$(rows)" = "$before"
+}
+
+printf 'refusals ca passphrase\n' >pass
+check "pivstation init" "$P" init --home "$H"
+check "ca init" "$P" ca init --home "$H" --passphrase-file pass --kra-passphrase-file pass
+# the piv-card cannot import a 9D key: let it be made on the card
+sed -i 's/^policy = required$/policy = optional/' "$H/pivstation.conf"
+
+# ---- input ----------------------------------------------------------------------
+jq '.email = "alice-at-example"' "$ID" >bad-email.json
+refused "bad email" 6 'bad-email.json: email: not an address' 0 --identity bad-email.json
+jq 'del(.person_id)' "$ID" >no-pid.json
+refused "no person_id" 6 'no-pid.json: person_id: missing' 0 --identity no-pid.json
+jq '.person_id = "12345"' "$ID" >short-pid.json
+refused "short person_id" 6 'short-pid.json: person_id' 0 --identity short-pid.json
+refused "missing identity file" 6 'nothere.json' 0 --identity nothere.json
+ISSUE_PIN=12345 refused "a 5-digit PIN" 6 'PIN: 5 characters' 0 --identity "$ID"
+ISSUE_PIN=12ab5678 refused "a PIN with letters" 6 'PIN' 0 --identity "$ID"
+check_fails_out "no reader: usage" 'required' "$P" issue --home "$H" --identity "$ID" --pin-stdin
+check "nothing was written to either card" test "$(writes 0)$(writes 1)" = 00
+
+# ---- card state ----------------------------------------------------------------------
+# piv-card whose PIN is not the factory one: the one VERIFY of the default
+# PIN fails, nothing is written
+check "piv-card: PIN changed by another tool" pkcs11-tool --module \
+	/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so --slot-index 1 --login --pin 123456 \
+	--change-pin --new-pin 87654321
+refused "piv-card with a PIN that is not the default" 5 'not the factory default.*nothing was written' \
+	1 --identity "$ID"
+# usb-key whose PIN is blocked
+for i in 1 2 3; do Y0 -a verify-pin -P 999999 >/dev/null 2>&1; done
+refused "usb-key with a blocked PIN" 5 'PIN is blocked.*nothing was written' 0 --identity "$ID"
+check "no command that writes reached the usb-key" test "$(writes 0)" = 0
+# reset the key (PIN and PUK blocked), so it is blank again
+for i in 1 2 3; do Y0 -a unblock-pin -P 999999 -N 999999 >/dev/null 2>&1; done
+check "usb-key: PIV reset" Y0 -a reset
+
+# ---- already issued ---------------------------------------------------------------------
+check "issue onto the usb-key" issue 0 --identity "$ID"
+sqlite3 "$H/store.db" "select serial from certificates where status = 'active' order by serial" >old.txt
+check_out "four active certificates" '^4$' wc -l <old.txt
+before=$(rows); w0=$(writes 0)
+issue 0 --identity "$ID" >again.txt 2>again.err; rc=$?
+check "same command again: exit 0 (got $rc)" test $rc = 0 || cat again.err >&2
+check_out "same command again: already issued, nothing to do" \
+	'^already issued to Example, Alice M by job [0-9]+ on 20[0-9-]+T[0-9:]+Z: nothing to do$' \
+	cat again.txt
+issue 0 --identity "$ID" --json >again.jsonl 2>again.err; rc=$?
+check "same command again, --json: exit 0 (got $rc)" test $rc = 0 || cat again.err >&2
+check_out "--json: ok, already_issued, 0 steps run, the done job's device" '^true$' jq -s \
+	--argjson j "$(sqlite3 "$H/store.db" "select id from jobs where state = 'done'")" \
+	'.[-1] | .ok and .already_issued and .steps_run == 0 and .job == $j and .device == 1
+	 and .key_9d_escrowed and .puk_escrowed and .mgmt_key.changed' again.jsonl
+check "--json: the four certificates are the active ones" test \
+	"$(jq -s -r '.[-1].certificates[]' again.jsonl | LC_ALL=C sort)" = "$(cat old.txt)"
+n=$(jq -s '.[-1].stats.apdus' again.jsonl)
+check "same command again: only the inspection's reads, at most 11 APDUs ($n)" test "$n" -le 11
+check "same command again: the store is as it was" test "$(rows)" = "$before"
+check "same command again: no command that writes reached the usb-key" test "$(writes 0)" = "$w0"
+jq '.person_id = "0000054321" | .given_name = "Bob"' "$ID" >other.json
+refused "issued card, another person, no --reissue" 1 'not blank.*--reissue' 0 --identity other.json
+refused "issued card, --reissue while the PIN is the person's" 1 \
+	"PIN is not the factory default.*reset the token" 0 --identity "$ID" --reissue
+for i in 1 2 3; do Y0 -a verify-pin -P 99999999 >/dev/null 2>&1; done
+for i in 1 2 3; do Y0 -a unblock-pin -P 99999999 -N 99999999 >/dev/null 2>&1; done
+check "usb-key: PIV reset after the issuance" Y0 -a reset
+refused "reset card the store knows, no --reissue" 1 'store record \(device 1, active\).*--reissue' \
+	0 --identity "$ID"
+check "--reissue issues it again" issue 0 --identity "$ID" --reissue
+check_out "the old device is terminated, the new one active" '^1\|terminated 2\|active$' \
+	sqlite3 "$H/store.db" "select group_concat(id || '|' || status, ' ') from devices"
+check_out "the four old certificates are revoked" '^4$' sqlite3 "$H/store.db" \
+	"select count(*) from certificates where status = 'revoked' and serial in
+	 ($(sed "s/.*/'&'/" old.txt | paste -sd,))"
+check_out "exactly one active certificate per slot, all on the new device" '^4\|4\|2$' \
+	sqlite3 "$H/store.db" "select count(*), count(distinct slot), max(device_id)
+	 from certificates where status = 'active'"
+check_out "no job left running" '^0$' sqlite3 "$H/store.db" \
+	"select count(*) from jobs where state = 'running'"
+# ---- a job that set the PIN, resumed with another PIN --------------------------------
+# card 2 is pulled after 17 APDUs (just after CHANGE REFERENCE DATA of the
+# PIN) and comes back 300 ms later; restarted now, so that no other
+# client's APDUs (OpenSC probes every reader) count
+check "card 2 restarted with the fault" vcardctl restart 2 --fault remove-after=17:300
+ISSUE_PIN=22446688 issue 2 --identity "$ID" --json >pulled.jsonl 2>err.txt; rc=$?
+check "pulled card: exit 3 (got $rc)" test $rc = 3
+check_out "pulled card: the job got as far as set-pin" '^"set-pin"$' \
+	jq -s '[.[] | select(.event == "step" and .state == "done")] | .[-1].step' pulled.jsonl
+check "card 2 is back" vcardctl wait 2
+refused "resumed job, another PIN" 5 "already set the person's PIN.*wrong PIN \(2 tries left\)" \
+	2 --identity "$ID"
+ISSUE_PIN=22446688 check "resumed job, the PIN it set: finished" issue 2 --identity "$ID"
+check_out "that job is done" '^done$' sqlite3 "$H/store.db" \
+	"select state from jobs where device_id = (select max(id) from devices)"
+check "audit verify passes" "$P" audit verify --home "$H"
+tl_done
