@@ -2,6 +2,7 @@
  * cmd_audit.c: `pivstation audit verify` and `pivstation audit show`.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,15 +212,11 @@ audit_show_row(void *ctx, const struct audit_row *row)
 static bool
 audit_parse_count(const char *s, long long *out)
 {
-	char *end;
-	long long v;
+	unsigned long long v;
 
-	if (s == NULL || *s < '0' || *s > '9')
+	if (!cli_parse_uint(s, LLONG_MAX, &v))
 		return false;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0' || v < 0)
-		return false;
-	*out = v;
+	*out = (long long)v;
 	return true;
 }
 

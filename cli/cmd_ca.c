@@ -238,25 +238,11 @@ ca_write_out(const char *path, const void *p, size_t n)
 }
 
 static bool
-ca_parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v > max || s[0] == '-')
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool
 ca_parse_fd(const char *s, int *out)
 {
-	unsigned long v;
+	unsigned long long v;
 
-	if (!ca_parse_uint(s, INT_MAX, &v))
+	if (!cli_parse_uint(s, INT_MAX, &v))
 		return false;
 	*out = (int)v;
 	return true;
@@ -812,7 +798,7 @@ ca_cmd_crl(struct cli_global *g, int argc, char **argv)
 	struct store *st = NULL;
 	struct ca_revoked *rv = NULL;
 	const char *revoked = NULL;
-	unsigned long hours = 168;
+	unsigned long long hours = 168;
 	uint64_t number = 0;
 	uint8_t *der = NULL;
 	size_t n_rv = 0, der_len = 0;
@@ -835,7 +821,7 @@ ca_cmd_crl(struct cli_global *g, int argc, char **argv)
 			revoked = optarg;
 			break;
 		case CA_OPT_HOURS:
-			if (!ca_parse_uint(optarg, 24 * 366, &hours) || hours == 0)
+			if (!cli_parse_uint(optarg, 24 * 366, &hours) || hours == 0)
 				return cli_usage_error("ca crl", "--hours: 1 to "
 				    "8784");
 			break;
@@ -1048,7 +1034,9 @@ ca_cmd_issue(struct cli_global *g, int argc, char **argv)
 		}
 		switch (c) {
 		case CA_OPT_SLOT:
-			slot = strtoul(optarg, NULL, 16);
+			/* exactly two hex digits: "9ax" is not 9a */
+			slot = strlen(optarg) == 2 ?
+			    strtoul(optarg, NULL, 16) : 0;
 			if (slot != 0x9a && slot != 0x9c && slot != 0x9d &&
 			    slot != 0x9e)
 				return cli_usage_error("ca issue",

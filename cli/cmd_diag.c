@@ -883,8 +883,7 @@ cli_cmd_diag(struct cli_global *g, int argc, char **argv)
 	char line[512], pin[16];
 	bool pin_stdin = false;
 	enum pv_err r;
-	char *end;
-	long v;
+	unsigned long long v;
 	int c, rc = CLI_EXIT_FAIL;
 
 	memset(&so, 0, sizeof(so));
@@ -895,8 +894,7 @@ cli_cmd_diag(struct cli_global *g, int argc, char **argv)
 			continue;
 		switch (c) {
 		case OPT_LATENCY:
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 0 || v > 100000)
+			if (!cli_parse_uint(optarg, 100000, &v))
 				return cli_usage_error("diag", "--latency takes a "
 				    "count from 0 to 100000");
 			dopts.latency_n = (unsigned)v;

@@ -49,10 +49,9 @@ esc_fail(const char *what, enum pv_err r, const struct pv_why *why)
 static int
 esc_fd_arg(const char *cmd, const char *s, int *out)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
+	unsigned long long v;
 
-	if (end == s || *end != '\0' || v < 0 || v > 65535)
+	if (!cli_parse_uint(s, 65535, &v))
 		return cli_usage_error(cmd, "'%s' is not a file descriptor", s);
 	*out = (int)v;
 	return CLI_EXIT_OK;

@@ -395,8 +395,7 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	bool pin_stdin = false, pin_pad = false, reissue = false;
 	int pass_fd = -1, c, rc = CLI_EXIT_FAIL;
 	enum pv_err r;
-	char *end;
-	long v;
+	unsigned long long v;
 
 	memset(&master, 0, sizeof(master));
 	memset(&pin, 0, sizeof(pin));
@@ -413,9 +412,7 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 		case ISS_OPT_REISSUE: reissue = true; break;
 		case ISS_OPT_PASS_FILE: pass_file = optarg; break;
 		case ISS_OPT_PASS_FD:
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 0 ||
-			    v > 65535)
+			if (!cli_parse_uint(optarg, 65535, &v))
 				return cli_usage_error("issue", "--passphrase-fd: "
 				    "'%s' is not a file descriptor", optarg);
 			pass_fd = (int)v;

@@ -205,14 +205,12 @@ job_cancel_cmd(struct cli_global *g, const char *id_text, const char *reason)
 	struct pv_why why = { "" };
 	struct job_cancel_result res;
 	struct store *st = NULL;
-	long long id;
-	char *end;
+	unsigned long long id;
 	enum pv_err r;
 	size_t i, shown;
 	int rc;
 
-	id = strtoll(id_text, &end, 10);
-	if (id_text[0] < '0' || id_text[0] > '9' || *end != '\0' || id <= 0)
+	if (!cli_parse_uint(id_text, INT64_MAX, &id) || id == 0)
 		return cli_usage_error("job", "cancel: expected a job number, "
 		    "got '%s'", id_text);
 	if (reason == NULL)
@@ -231,7 +229,7 @@ job_cancel_cmd(struct cli_global *g, const char *id_text, const char *reason)
 	shown = res.n_revoked < JOB_CANCEL_MAX_REVOKED ? res.n_revoked :
 	    JOB_CANCEL_MAX_REVOKED;
 	if (g->json) {
-		printf("{\"job\":%lld,\"state\":\"cancelled\",\"device_id\":%lld,"
+		printf("{\"job\":%llu,\"state\":\"cancelled\",\"device_id\":%lld,"
 		    "\"device_terminated\":%s,\"revoked\":[", id,
 		    (long long)res.device_id,
 		    res.device_terminated ? "true" : "false");
@@ -240,7 +238,7 @@ job_cancel_cmd(struct cli_global *g, const char *id_text, const char *reason)
 		printf("],\"n_revoked\":%zu}\n", res.n_revoked);
 		return CLI_EXIT_OK;
 	}
-	printf("job %lld cancelled\n", id);
+	printf("job %llu cancelled\n", id);
 	if (res.device_terminated)
 		printf("device %lld terminated, %zu certificate%s revoked "
 		    "(keyCompromise)\n", (long long)res.device_id,
