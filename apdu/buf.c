@@ -276,3 +276,46 @@ buf_out_cleanup(struct buf_out *o)
 		buf_free_secret(o->p, o->cap);
 	memset(o, 0, sizeof(*o));
 }
+
+void
+buf_hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int
+buf_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool
+buf_unhex(const char *s, size_t slen, uint8_t *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	if (slen != 2 * n)
+		return false;
+	for (i = 0; i < n; i++) {
+		hi = buf_hexval(s[2 * i]);
+		lo = buf_hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}

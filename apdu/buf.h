@@ -100,6 +100,16 @@ void buf_out_cleanup(struct buf_out *o);
 /* buf_wipe overwrites |n| bytes at |p| in a way the compiler keeps. */
 void buf_wipe(void *p, size_t n);
 
+/*
+ * buf_hex writes |n| bytes as lowercase hex and a NUL into |out| (room for
+ * 2n + 1).  buf_hexval is a hex digit's value (either case) or -1.
+ * buf_unhex reads exactly |n| bytes from the |slen| hex digits at |s|
+ * (either case, nothing else); false if |slen| != 2n or a digit is bad.
+ */
+void buf_hex(const uint8_t *p, size_t n, char *out);
+int buf_hexval(int c);
+bool buf_unhex(const char *s, size_t slen, uint8_t *out, size_t n);
+
 /* buf_free_secret wipes |n| bytes then frees |p| (NULL allowed). */
 void buf_free_secret(void *p, size_t n);
 

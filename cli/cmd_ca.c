@@ -20,6 +20,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "apdu/buf.h"
 #include "apdu/fascn.h"
 #include "cli/cli.h"
 #include "issuance/audit.h"
@@ -922,22 +923,6 @@ out:
 
 /* ---- tools: ca issue, ca sign-chuid, ca verify-chuid, ca secobj ------------------ */
 
-static bool
-ca_hexbytes(const char *s, uint8_t *out, size_t n)
-{
-	size_t i;
-	unsigned v;
-
-	if (strlen(s) != 2 * n)
-		return false;
-	for (i = 0; i < n; i++) {
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return false;
-		out[i] = (uint8_t)v;
-	}
-	return true;
-}
-
 /* FASC-N as 50 hex digits or the "S9999F...E" string form. */
 static int
 ca_fascn_arg(const char *s, uint8_t out[25])
@@ -946,7 +931,7 @@ ca_fascn_arg(const char *s, uint8_t out[25])
 	struct fascn f;
 	enum pv_err r;
 
-	if (ca_hexbytes(s, out, 25))
+	if (buf_unhex(s, strlen(s), out, 25))
 		return CLI_EXIT_OK;
 	if ((r = fascn_from_string(s, &f, &why)) != PV_OK ||
 	    (r = fascn_encode(&f, out, &why)) != PV_OK)

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
+#include "apdu/buf.h"
 #include "cli/cli.h"
 #include "issuance/ca.h"
 #include "issuance/config.h"
@@ -149,19 +150,6 @@ iss_read_pin(bool from_stdin, struct pkix_pass *pin)
 /* ---- output ------------------------------------------------------------------------ */
 
 static void
-iss_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static void
 iss_date(int64_t t, char out[32])
 {
 	time_t tt = (time_t)t;
@@ -185,7 +173,7 @@ iss_print_result(const struct cli_global *g, const struct wf_issue_result *res,
 	json_object *o, *c, *x;
 	int i;
 
-	iss_hex(res->guid, 16, guid);
+	buf_hex(res->guid, 16, guid);
 	pkix_uuid_str(res->guid, uuid);
 	iss_date(res->expires_at, exp);
 	iss_date(res->issued_at, when);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apdu/buf.h"
 #include "cli/cli.h"
 #include "issuance/home.h"
 #include "issuance/job_cancel.h"
@@ -81,13 +82,9 @@ job_utc(int64_t t, char *out, size_t cap)
 static void
 job_guid_hex(const struct job_info *ji, char out[33])
 {
-	size_t i;
-
 	out[0] = '\0';
-	if (!ji->has_guid)
-		return;
-	for (i = 0; i < 16; i++)
-		(void)snprintf(out + 2 * i, 3, "%02x", ji->guid[i]);
+	if (ji->has_guid)
+		buf_hex(ji->guid, 16, out);
 }
 
 /* Prints |s| with control characters as '?' (store text is untrusted). */

@@ -237,8 +237,8 @@ audit_write_head_file(struct store *st)
 	if (audit_read_head(st, &count, hash, mac, &has_mac, NULL) != PV_OK ||
 	    !has_mac)
 		return;
-	store_hex(hash, 32, hh);
-	store_hex(mac, 32, mh);
+	buf_hex(hash, 32, hh);
+	buf_hex(mac, 32, mh);
 	w = snprintf(line, sizeof(line), "%s %lld %s %s\n", AUDIT_HEAD_TAG,
 	    (long long)count, hh, mh);
 	if (w <= 0 || (size_t)w >= sizeof(line))
@@ -246,28 +246,6 @@ audit_write_head_file(struct store *st)
 	/* A failure leaves the file behind; audit_verify reports the lag. */
 	(void)secret_write_file(st->head_path, line, (size_t)w,
 	    HOME_WRITE_REPLACE, NULL);
-}
-
-static bool
-audit_unhex(const char *s, size_t len, uint8_t *out, size_t n)
-{
-	size_t i;
-
-	if (len != 2 * n)
-		return false;
-	for (i = 0; i < 2 * n; i++) {
-		char c = s[i];
-		int v = (c >= '0' && c <= '9') ? c - '0' :
-		    (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-
-		if (v < 0)
-			return false;
-		if (i % 2 == 0)
-			out[i / 2] = (uint8_t)(v << 4);
-		else
-			out[i / 2] |= (uint8_t)v;
-	}
-	return true;
 }
 
 /* Reads the head file: PV_E_NOT_FOUND when absent, PV_E_VERIFY if bad. */
@@ -291,8 +269,8 @@ audit_read_head_file(struct store *st, int64_t *count, uint8_t hash[32],
 		f[n++] = tok;
 	r = PV_E_VERIFY;
 	if (n != 4 || strcmp(f[0], AUDIT_HEAD_TAG) != 0 ||
-	    !audit_unhex(f[2], strlen(f[2]), hash, 32) ||
-	    !audit_unhex(f[3], strlen(f[3]), mac, 32)) {
+	    !buf_unhex(f[2], strlen(f[2]), hash, 32) ||
+	    !buf_unhex(f[3], strlen(f[3]), mac, 32)) {
 		r = pv_why_set(why, PV_E_VERIFY, "audit head file %s is "
 		    "malformed", st->head_path);
 		goto out;
@@ -455,7 +433,7 @@ store_jrow(struct store *st, json_object *detail, const char *table,
 		    table, (long long)id);
 		goto out;
 	}
-	store_hex(dg, 32, hex);
+	buf_hex(dg, 32, hex);
 	if (!json_object_object_get_ex(detail, "rows", &rows)) {
 		if ((rows = json_object_new_array()) == NULL ||
 		    json_object_object_add(detail, "rows", rows) != 0) {
@@ -553,7 +531,7 @@ audit_recs_add(struct audit_recs *rs, int64_t seq, const char *object,
 		grow->id = json_object_get_int64(ji);
 		grow->seq = seq;
 		(void)snprintf(grow->object, sizeof(grow->object), "%s", object);
-		if (grow->t < 0 || !audit_unhex(hex, strlen(hex), grow->sha,
+		if (grow->t < 0 || !buf_unhex(hex, strlen(hex), grow->sha,
 		    32)) {
 			r = PV_E_VERIFY;
 			break;

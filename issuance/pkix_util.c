@@ -25,6 +25,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "apdu/buf.h"
 #include "apdu/tlv.h"
 #include "issuance/pkix_util.h"
 #include "issuance/secret.h"
@@ -963,18 +964,6 @@ pkix_uuid_str(const uint8_t uuid[16], char out[PKIX_UUID_STR_LEN])
 	out[o] = '\0';
 }
 
-static int
-pkix_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 enum pv_err
 pkix_uuid_parse(const char *s, uint8_t out[16], struct pv_why *why)
 {
@@ -989,8 +978,8 @@ pkix_uuid_parse(const char *s, uint8_t out[16], struct pv_why *why)
 			p++;
 			continue;
 		}
-		if (n == 16 || (hi = pkix_hexval(p[0])) < 0 || p[1] == '\0' ||
-		    (lo = pkix_hexval(p[1])) < 0)
+		if (n == 16 || (hi = buf_hexval(p[0])) < 0 || p[1] == '\0' ||
+		    (lo = buf_hexval(p[1])) < 0)
 			goto bad;
 		out[n++] = (uint8_t)(hi << 4 | lo);
 		p += 2;

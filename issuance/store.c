@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 
+#include "apdu/buf.h"
 #include "issuance/secret.h"
 #include "issuance/store_int.h"
 
@@ -278,19 +279,6 @@ store_bind_blob(sqlite3_stmt *stmt, int i, const void *p, size_t n)
 }
 
 void
-store_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hx[p[i] >> 4];
-		out[2 * i + 1] = hx[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-void
 store_jstr(json_object *o, const char *key, const char *v)
 {
 	json_object *s;
@@ -319,7 +307,7 @@ store_jhex(json_object *o, const char *key, const uint8_t *p, size_t n)
 
 	if (o == NULL || n > 4096 || (h = malloc(2 * n + 1)) == NULL)
 		return;
-	store_hex(p, n, h);
+	buf_hex(p, n, h);
 	store_jstr(o, key, h);
 	free(h);
 }

@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "apdu/buf.h"
 #include "issuance/store_int.h"
 
 static const char *const escrow_kinds[] = { "9d-key", "puk" };
@@ -192,7 +193,7 @@ store_escrow_add(struct store *st, const struct store_escrow *e,
 	store_jint(d, "person", e->person_id);
 	store_jint(d, "device", e->device_id);
 	store_jstr(d, "kind", store_escrow_kind_name(e->kind));
-	store_hex(e->fingerprint, 32, fp);
+	buf_hex(e->fingerprint, 32, fp);
 	store_jstr(d, "fingerprint", fp);
 	store_jint(d, "cms_bytes", (int64_t)e->cms_len);
 	if (replaced != 0)

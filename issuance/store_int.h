@@ -88,8 +88,6 @@ void store_jhex(json_object *o, const char *key, const uint8_t *p,
 enum pv_err store_jrow(struct store *st, json_object *detail,
     const char *table, int64_t id, struct pv_why *why);
 
-/* store_hex writes lowercase hex of |p| into |out| (2n + 1 bytes). */
-void store_hex(const uint8_t *p, size_t n, char *out);
 
 /* audit.c: append with the store's actor and clock (no transaction of
  * its own: the caller holds one). */

@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "apdu/buf.h"
 #include "issuance/ca.h"
 #include "issuance/wf_issue_int.h"
 
@@ -521,8 +522,8 @@ wf_register(struct wf *w, struct pv_why *why)
 	if (r == PV_OK)
 		r = job_set_device(w->st, &w->job, d->id, why);
 	if (r == PV_OK) {
-		wf_hex(w->guid, 16, gh);
-		wf_hex(w->salt, 16, sh);
+		buf_hex(w->guid, 16, gh);
+		buf_hex(w->salt, 16, sh);
 		(void)snprintf(detail, sizeof(detail), "{\"guid\":\"%s\","
 		    "\"salt\":\"%s\",\"cred\":%u,\"expires\":%lld,"
 		    "\"device\":%lld}", gh, sh, w->cred, (long long)w->expires,

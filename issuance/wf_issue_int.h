@@ -198,9 +198,6 @@ enum pv_err wf_tx_end(struct wf *w, enum pv_err r, struct pv_why *why);
 
 /* ---- wf_issue_obj.c ----------------------------------------------------------- */
 
-void wf_hex(const uint8_t *p, size_t n, char *out);	/* 2n + 1 bytes */
-bool wf_unhex(const char *s, uint8_t *out, size_t n);	/* exactly 2n digits */
-
 /* JSON step details: read one member ("" / 0 / false when absent). */
 bool wf_json_str(const char *json, const char *key, char *out, size_t cap);
 bool wf_json_i64(const char *json, const char *key, int64_t *out);

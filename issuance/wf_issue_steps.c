@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "apdu/buf.h"
 #include "apdu/piv_obj.h"
 #include "apdu/piv_pkey.h"
 #include "issuance/ca.h"
@@ -74,9 +75,9 @@ wf_load_job_facts(struct wf *w, struct pv_why *why)
 		return pv_why_set(why, PV_E_STATE, "job %lld was never "
 		    "registered", (long long)w->job.row.id);
 	if (!wf_json_str(d, "guid", hex, sizeof(hex)) ||
-	    !wf_unhex(hex, w->guid, 16) ||
+	    !buf_unhex(hex, strlen(hex), w->guid, 16) ||
 	    !wf_json_str(d, "salt", hex, sizeof(hex)) ||
-	    !wf_unhex(hex, w->salt, 16) ||
+	    !buf_unhex(hex, strlen(hex), w->salt, 16) ||
 	    !wf_json_i64(d, "cred", &v) || v < 1 || v > 999999 ||
 	    !wf_json_i64(d, "expires", &w->expires) || w->expires <= 0)
 		return pv_why_set(why, PV_E_STATE, "job %lld: its register "

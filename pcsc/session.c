@@ -234,17 +234,6 @@ session_disconnect(struct pcsc_session *s)
 	s->piv_selected = false;
 }
 
-static int
-hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch = tolower(ch);
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
 /* "serial:N" or "guid:HEX" (dashes allowed) into |want|; false if not. */
 static enum pv_err
 parse_probe_spec(const char *spec, struct pcsc_identity *want, bool *is_probe,
@@ -277,7 +266,7 @@ parse_probe_spec(const char *spec, struct pcsc_identity *want, bool *is_probe,
 		for (p = spec + 5; *p != '\0'; p++) {
 			if (*p == '-')
 				continue;
-			if ((d = hexval((unsigned char)*p)) < 0 || n >= 16)
+			if ((d = buf_hexval((unsigned char)*p)) < 0 || n >= 16)
 				return pv_why_set(why, PV_E_INPUT, "-r %s: the "
 				    "GUID must be 32 hex digits", spec);
 			if (hi < 0) {

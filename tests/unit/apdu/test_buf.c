@@ -226,3 +226,23 @@ Test(buf_out, take_moves_ownership)
 	cr_assert_null(p);
 	buf_out_cleanup(&o);
 }
+
+Test(buf_hex, round_trip_and_refusals)
+{
+	static const uint8_t b[] = { 0x00, 0x9a, 0xff, 0x10 };
+	uint8_t back[4];
+	char hex[9];
+
+	buf_hex(b, sizeof(b), hex);
+	cr_assert_str_eq(hex, "009aff10");
+	cr_assert(buf_unhex(hex, strlen(hex), back, sizeof(back)));
+	cr_assert_arr_eq(back, b, sizeof(b));
+	cr_assert(buf_unhex("009AFF10", 8, back, sizeof(back)));
+	cr_assert_arr_eq(back, b, sizeof(b));
+	cr_assert_not(buf_unhex("009aff1", 7, back, sizeof(back)));	/* odd */
+	cr_assert_not(buf_unhex("009aff1g", 8, back, sizeof(back)));
+	cr_assert_not(buf_unhex(" 09aff10", 8, back, sizeof(back)));
+	cr_assert_not(buf_unhex("009aff1000", 10, back, sizeof(back)));
+	cr_assert_eq(buf_hexval('F'), 15);
+	cr_assert_eq(buf_hexval('x'), -1);
+}
