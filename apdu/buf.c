@@ -4,6 +4,7 @@
  * Bounds are checked by subtraction on the side already known valid
  * (`n > c->len`), never by forming `p + n` first.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -317,5 +318,21 @@ buf_unhex(const char *s, size_t slen, uint8_t *out, size_t n)
 			return false;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
+	return true;
+}
+
+bool
+buf_dec_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')	/* strtoull takes "-1", " 1" */
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return false;
+	*out = v;
 	return true;
 }

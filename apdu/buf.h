@@ -113,4 +113,12 @@ bool buf_unhex(const char *s, size_t slen, uint8_t *out, size_t n);
 /* buf_free_secret wipes |n| bytes then frees |p| (NULL allowed). */
 void buf_free_secret(void *p, size_t n);
 
+/*
+ * buf_dec_uint reads a decimal number from 0 to |max| (command-line
+ * options, configuration values): digits only (no sign, no space, no
+ * trailing text), no overflow.  False otherwise, *out unchanged.
+ */
+bool buf_dec_uint(const char *s, unsigned long long max,
+    unsigned long long *out);
+
 #endif /* PV_APDU_BUF_H */

@@ -87,12 +87,6 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/*
- * cli_parse_uint reads a decimal number from 0 to |max|: digits only (no
- * sign, no space, no trailing text), no overflow.  False otherwise.
- */
-bool cli_parse_uint(const char *s, unsigned long long max,
-    unsigned long long *out);
 
 /* cli_json_string writes |s| as a JSON string literal (quotes included). */
 void cli_json_string(FILE *f, const char *s);

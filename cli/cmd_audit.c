@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "apdu/buf.h"
 #include "cli/cli.h"
 #include "issuance/audit.h"
 #include "issuance/home.h"
@@ -214,7 +215,7 @@ audit_parse_count(const char *s, long long *out)
 {
 	unsigned long long v;
 
-	if (!cli_parse_uint(s, LLONG_MAX, &v))
+	if (!buf_dec_uint(s, LLONG_MAX, &v))
 		return false;
 	*out = (long long)v;
 	return true;

@@ -243,7 +243,7 @@ ca_parse_fd(const char *s, int *out)
 {
 	unsigned long long v;
 
-	if (!cli_parse_uint(s, INT_MAX, &v))
+	if (!buf_dec_uint(s, INT_MAX, &v))
 		return false;
 	*out = (int)v;
 	return true;
@@ -822,7 +822,7 @@ ca_cmd_crl(struct cli_global *g, int argc, char **argv)
 			revoked = optarg;
 			break;
 		case CA_OPT_HOURS:
-			if (!cli_parse_uint(optarg, 24 * 366, &hours) || hours == 0)
+			if (!buf_dec_uint(optarg, 24 * 366, &hours) || hours == 0)
 				return cli_usage_error("ca crl", "--hours: 1 to "
 				    "8784");
 			break;

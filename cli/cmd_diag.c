@@ -894,7 +894,7 @@ cli_cmd_diag(struct cli_global *g, int argc, char **argv)
 			continue;
 		switch (c) {
 		case OPT_LATENCY:
-			if (!cli_parse_uint(optarg, 100000, &v))
+			if (!buf_dec_uint(optarg, 100000, &v))
 				return cli_usage_error("diag", "--latency takes a "
 				    "count from 0 to 100000");
 			dopts.latency_n = (unsigned)v;

@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "apdu/buf.h"
 #include "cli/cli.h"
 #include "issuance/ca.h"
 #include "issuance/config.h"
@@ -51,7 +52,7 @@ esc_fd_arg(const char *cmd, const char *s, int *out)
 {
 	unsigned long long v;
 
-	if (!cli_parse_uint(s, 65535, &v))
+	if (!buf_dec_uint(s, 65535, &v))
 		return cli_usage_error(cmd, "'%s' is not a file descriptor", s);
 	*out = (int)v;
 	return CLI_EXIT_OK;

@@ -27,6 +27,7 @@
 #include "issuance/secret.h"
 #include "issuance/store.h"
 #include "issuance/wf_issue.h"
+#include "pcsc/part10.h"
 #include "pcsc/session.h"
 
 enum {
@@ -63,7 +64,11 @@ iss_usage(FILE *f)
 	    "  --identity FILE        the person (JSON; every field checked)\n"
 	    "  --pin-stdin            read the person's new PIN, one line, from\n"
 	    "                         standard input (else a prompt, twice)\n"
-	    "  --pin-pad              the PIN is typed on the reader's PIN pad\n"
+	    "  --pin-pad              the cardholder types the new PIN twice on\n"
+	    "                         the reader's PIN pad (PC/SC part 10); it\n"
+	    "                         never reaches this program.  Exit 3 when\n"
+	    "                         nobody types in 30 s, 130 on the pad's\n"
+	    "                         Cancel key, 6 when the two entries differ\n"
 	    "  --reissue              issue again a card that is not blank,\n"
 	    "                         revoking what the store has for it\n"
 	    "  --passphrase-file FILE / --passphrase-fd N\n"
@@ -111,6 +116,27 @@ iss_progress(void *ctx, const struct wf_issue_event *ev)
 	}
 	fprintf(stderr, "issue: [%2u/%u] %-10s %-11s %s\n", ev->index,
 	    ev->count, ev->step, wf_step_state_name(ev->state), ev->text);
+}
+
+/* Tells the person at the pad what to type (stderr, or a JSON event). */
+static void
+iss_pad_prompt(void *ctx, const char *text)
+{
+	const struct iss_ctx *c = ctx;
+	json_object *o;
+
+	if (c->json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "event",
+		    json_object_new_string("pin-pad"));
+		json_object_object_add(o, "text", json_object_new_string(text));
+		printf("%s\n", json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fflush(stdout);
+		json_object_put(o);
+		return;
+	}
+	fprintf(stderr, "issue: PIN pad: %s\n", text);
 }
 
 /* ---- the PIN ----------------------------------------------------------------------- */
@@ -348,6 +374,32 @@ iss_rc(enum pv_err r)
 	return cli_exit_for(r);
 }
 
+/*
+ * --pin-pad needs a reader that can both change and verify a PIN on its
+ * pad: say so before anything is written rather than in the middle.
+ */
+static int
+iss_check_pad(const struct cli_global *g, struct pcsc_session *s)
+{
+	static const uint8_t need[] = { PART10_MODIFY_PIN_DIRECT,
+	    PART10_VERIFY_PIN_DIRECT };
+	struct part10_features fs;
+	struct pv_why why = { "" };
+	uint32_t code, rc;
+	enum pv_err r;
+
+	if ((r = pcsc_session_features(s, &fs, &rc, &why)) != PV_OK)
+		return iss_fail(g, r, iss_rc(r), "%s: reader features: %s",
+		    s->reader, why.msg[0] ? why.msg : pv_strerror(r));
+	for (size_t i = 0; i < sizeof(need); i++)
+		if (!part10_find(&fs, need[i], &code))
+			return iss_fail(g, PV_E_NOT_SUPPORTED, CLI_EXIT_USAGE,
+			    "--pin-pad: %s has no PIN pad (it does not offer "
+			    "%s); nothing was written: use --pin-stdin or the "
+			    "prompt", s->reader, part10_feature_name(need[i]));
+	return CLI_EXIT_OK;
+}
+
 /* ---- the command ------------------------------------------------------------------ */
 
 int
@@ -400,7 +452,7 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 		case ISS_OPT_REISSUE: reissue = true; break;
 		case ISS_OPT_PASS_FILE: pass_file = optarg; break;
 		case ISS_OPT_PASS_FD:
-			if (!cli_parse_uint(optarg, 65535, &v))
+			if (!buf_dec_uint(optarg, 65535, &v))
 				return cli_usage_error("issue", "--passphrase-fd: "
 				    "'%s' is not a file descriptor", optarg);
 			pass_fd = (int)v;
@@ -424,12 +476,6 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	if (pin_stdin && pin_pad)
 		return cli_usage_error("issue", "--pin-stdin and --pin-pad "
 		    "exclude each other");
-	if (pin_pad)
-		/* CHANGE REFERENCE DATA through FEATURE_MODIFY_PIN_DIRECT is
-		 * not in the workflow yet: say so before anything happens. */
-		return iss_fail(g, PV_E_NOT_SUPPORTED, CLI_EXIT_USAGE,
-		    "--pin-pad: setting the new PIN on the reader's pad is not "
-		    "supported by this version; use --pin-stdin or the prompt");
 	(void)secret_harden_process();
 	ictx.json = g->json;
 
@@ -447,10 +493,10 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 		    iss_rc(r), "%s", why.msg[0] ? why.msg : pv_strerror(r));
 		goto out;
 	}
-	if ((rc = iss_read_pin(pin_stdin, &pin)) != CLI_EXIT_OK)
+	if (!pin_pad && (rc = iss_read_pin(pin_stdin, &pin)) != CLI_EXIT_OK)
 		goto out;
-	if ((r = config_check_pin(&cfg, (const uint8_t *)pin.v, pin.len,
-	    &why)) != PV_OK) {
+	if (!pin_pad && (r = config_check_pin(&cfg, (const uint8_t *)pin.v,
+	    pin.len, &why)) != PV_OK) {
 		rc = iss_fail(g, r, CLI_EXIT_INPUT, "%s", why.msg[0] ?
 		    why.msg : pv_strerror(r));
 		goto out;
@@ -488,6 +534,8 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	p.st = st;
 	p.pin = (const uint8_t *)pin.v;
 	p.pin_len = pin.len;
+	p.pin_pad = pin_pad;
+	p.pad_prompt = iss_pad_prompt;
 	p.reissue = reissue;
 	p.progress = iss_progress;
 	p.progress_ctx = &ictx;
@@ -513,12 +561,19 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 		    pv_strerror(s->select_err));
 		goto out;
 	}
+	if (pin_pad && (rc = iss_check_pad(g, s)) != CLI_EXIT_OK)
+		goto out;
 	wf_card_from_session(&card, s);
 	r = wf_issue_run(&p, &card, &res, &why);
 	rc = iss_rc(r);
 	if (r != PV_OK) {
 		cli_error("issue: %s", why.msg[0] ? why.msg : pv_strerror(r));
-		if (res.job_id != 0 && (rc == CLI_EXIT_NO_CARD ||
+		if (res.job_id != 0 && pin_pad && (r == PV_E_TIMEOUT ||
+		    r == PV_E_CANCELLED || r == PV_E_INPUT))
+			fprintf(stderr, "pivstation: issue: job %lld is kept: run "
+			    "the same command again to finish it\n",
+			    (long long)res.job_id);
+		else if (res.job_id != 0 && (rc == CLI_EXIT_NO_CARD ||
 		    r == PV_E_RESET))
 			fprintf(stderr, "pivstation: issue: job %lld is kept: put "
 			    "the card back and run the same command again to "

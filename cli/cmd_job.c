@@ -207,7 +207,7 @@ job_cancel_cmd(struct cli_global *g, const char *id_text, const char *reason)
 	size_t i, shown;
 	int rc;
 
-	if (!cli_parse_uint(id_text, INT64_MAX, &id) || id == 0)
+	if (!buf_dec_uint(id_text, INT64_MAX, &id) || id == 0)
 		return cli_usage_error("job", "cancel: expected a job number, "
 		    "got '%s'", id_text);
 	if (reason == NULL)

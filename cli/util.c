@@ -130,18 +130,3 @@ cli_global_opt(struct cli_global *g, int c, const char *arg)
 	}
 }
 
-bool
-cli_parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')	/* strtoull takes "-1", " 1" */
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return false;
-	*out = v;
-	return true;
-}

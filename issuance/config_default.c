@@ -101,6 +101,8 @@ static const char config_text[] =
 "\n"
 "[pin]\n"
 "# Rules for the PIN the person chooses (PIV allows 6 to 8 characters).\n"
+"# With issue --pin-pad the lengths go to the reader's PIN pad, which\n"
+"# only types digits.\n"
 "min_length = 6\n"
 "max_length = 8\n"
 "digits_only = yes\n"

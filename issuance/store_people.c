@@ -102,6 +102,44 @@ person_bind(sqlite3_stmt *s, const struct identity *id)
 	    store_bind_text(s, 11, id->agency_card_serial);
 }
 
+/*
+ * An email address names one person (people_email): say whose it is
+ * rather than let the UNIQUE index fail with SQLite's words.
+ */
+static enum pv_err
+person_email_free(struct store *st, const struct identity *ident,
+    int64_t self, struct pv_why *why)
+{
+	char other[32];
+	sqlite3_stmt *s = NULL;
+	enum pv_err r;
+
+	if (ident->email[0] == '\0')
+		return PV_OK;
+	if ((r = store_prepare(st, "SELECT person_id FROM people WHERE "
+	    "email = ?1 AND id <> ?2", &s, "check email", why)) != PV_OK)
+		return r;
+	if (!store_bind_text(s, 1, ident->email) ||
+	    !store_bind_i64(s, 2, self)) {
+		r = store_db_err(st, SQLITE_ERROR, "check email", why);
+		goto out;
+	}
+	r = store_step_row(st, s, "check email", "person", why);
+	if (r == PV_E_NOT_FOUND) {
+		pv_why_clear(why);
+		r = PV_OK;
+		goto out;
+	}
+	if (r != PV_OK)
+		goto out;
+	store_col_text(s, 0, other, sizeof(other));
+	r = pv_why_set(why, PV_E_EXISTS, "email: %s already belongs to "
+	    "person %s in the store", ident->email, other);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
 enum pv_err
 store_person_put(struct store *st, const struct identity *ident,
     int64_t *out_id, struct pv_why *why)
@@ -128,6 +166,9 @@ store_person_put(struct store *st, const struct identity *ident,
 		r = PV_OK;
 		goto out;
 	}
+	if ((r = person_email_free(st, ident, update ? old.id : 0, why)) !=
+	    PV_OK)
+		goto out;
 	if (update)
 		r = store_prepare(st, "UPDATE people SET person_id = ?1, "
 		    "given_name = ?2, middle_name = ?3, family_name = ?4, "

@@ -108,7 +108,10 @@ wf_issue_check(const struct wf_issue_params *p, struct pv_why *why)
 			    (enum config_slot)s),
 			    config_alg_name(p->cfg->slot_alg[s]));
 	}
-	if ((r = config_check_pin(p->cfg, p->pin, p->pin_len, why)) != PV_OK)
+	/* A PIN typed on the pad is checked there: digits, pin_min..pin_max
+	 * (wPINMaxExtraDigit). */
+	if (!p->pin_pad &&
+	    (r = config_check_pin(p->cfg, p->pin, p->pin_len, why)) != PV_OK)
 		return r;
 	if (ca_get0_issuing_key(p->ca) == NULL ||
 	    ca_get0_signer_key(p->ca) == NULL)
@@ -762,7 +765,10 @@ wf_issue_run(const struct wf_issue_params *p, const struct wf_card *card,
 	 * without anything written.
 	 */
 	if (w.resumed && job_step_is_done(&w.job, wf_step_names[WF_S_SET_PIN])) {
-		if ((r = wf_verify_pin(&w, p->pin, p->pin_len, why)) != PV_OK) {
+		r = p->pin_pad ? wf_pad_verify_pin(&w, "type the PIN this job "
+		    "set, on the reader's PIN pad", why) :
+		    wf_verify_pin(&w, p->pin, p->pin_len, why);
+		if (r != PV_OK) {
 			pv_why_prefix(why, "job %lld already set the person's "
 			    "PIN in an earlier run; give that PIN",
 			    (long long)w.job.row.id);

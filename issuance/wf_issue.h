@@ -82,6 +82,17 @@ struct wf_card {
 	unsigned (*epoch)(void *ctx);
 	void (*note_identity)(void *ctx, bool has_serial, uint32_t serial,
 	    bool has_guid, const uint8_t guid[16]);
+	/*
+	 * The reader's PIN pad (NULL: none): VERIFY, or CHANGE REFERENCE
+	 * DATA from |cur| to a value the person types twice, of |min|..|max|
+	 * digits; the typed PIN never reaches this process.  Errors as
+	 * pcsc_session_verify_pinpad / pcsc_session_change_pinpad.
+	 */
+	enum pv_err (*pad_verify)(void *ctx, uint8_t ref, uint8_t min,
+	    uint8_t max, int *retries, struct pv_why *why);
+	enum pv_err (*pad_change)(void *ctx, uint8_t ref, const uint8_t *cur,
+	    size_t cur_len, uint8_t min, uint8_t max, int *retries,
+	    struct pv_why *why);
 	void *ctx;
 	const uint8_t *atr;		/* for the device row; may be NULL */
 	size_t atr_len;
@@ -128,6 +139,11 @@ struct wf_issue_params {
 	struct store *st;
 	const uint8_t *pin;		/* the person's new PIN (borrowed) */
 	size_t pin_len;
+	bool pin_pad;			/* instead: the person types it on the
+					 * reader's pad (card->pad_*) */
+	/* Called just before the pad waits for the person (NULL: none);
+	 * |text| says what to type.  Gets progress_ctx. */
+	void (*pad_prompt)(void *ctx, const char *text);
 	bool reissue;			/* a card already issued may be redone */
 	int64_t now;			/* 0: the store's clock */
 	wf_issue_progress_fn *progress;	/* NULL: none */

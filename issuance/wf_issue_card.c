@@ -61,6 +61,22 @@ wf_sess_note(void *ctx, bool has_serial, uint32_t serial, bool has_guid,
 	}
 }
 
+static enum pv_err
+wf_sess_pad_verify(void *ctx, uint8_t ref, uint8_t min, uint8_t max,
+    int *retries, struct pv_why *why)
+{
+	return pcsc_session_verify_pinpad(ctx, ref, min, max, retries, why);
+}
+
+static enum pv_err
+wf_sess_pad_change(void *ctx, uint8_t ref, const uint8_t *cur,
+    size_t cur_len, uint8_t min, uint8_t max, int *retries,
+    struct pv_why *why)
+{
+	return pcsc_session_change_pinpad(ctx, ref, cur, cur_len, min, max,
+	    retries, why);
+}
+
 void
 wf_card_from_session(struct wf_card *c, struct pcsc_session *s)
 {
@@ -69,6 +85,8 @@ wf_card_from_session(struct wf_card *c, struct pcsc_session *s)
 	c->run = wf_sess_run;
 	c->epoch = wf_sess_epoch;
 	c->note_identity = wf_sess_note;
+	c->pad_verify = wf_sess_pad_verify;
+	c->pad_change = wf_sess_pad_change;
 	c->ctx = s;
 	c->atr = pcsc_card_atr(s->card, &c->atr_len);
 	c->reader = s->reader;
@@ -449,6 +467,80 @@ wf_verify_pin(struct wf *w, const uint8_t *pin, size_t len,
 		pv_why_clear(why);
 		return pv_why_set(why, r, "the card's PIN is blocked");
 	}
+	return r;
+}
+
+/* The pad's length range: [pin] pin_min..pin_max, within PIV's 8 bytes. */
+static void
+wf_pad_range(const struct wf *w, uint8_t *min, uint8_t *max)
+{
+	unsigned lo = w->p->cfg->pin_min, hi = w->p->cfg->pin_max;
+
+	if (hi > 8)
+		hi = 8;
+	if (lo < 1)
+		lo = 1;
+	if (lo > hi)
+		lo = hi;
+	*min = (uint8_t)lo;
+	*max = (uint8_t)hi;
+}
+
+static enum pv_err
+wf_pad_ready(const struct wf *w, bool change, const char *prompt,
+    struct pv_why *why)
+{
+	if ((change ? w->card->pad_change == NULL : w->card->pad_verify ==
+	    NULL))
+		return pv_why_set(why, PV_E_NOT_SUPPORTED, "%s: no PIN pad to "
+		    "type the PIN on", w->card->reader != NULL ?
+		    w->card->reader : "the reader");
+	if (w->p->pad_prompt != NULL)
+		w->p->pad_prompt(w->p->progress_ctx, prompt);
+	return PV_OK;
+}
+
+enum pv_err
+wf_pad_verify_pin(struct wf *w, const char *prompt, struct pv_why *why)
+{
+	uint64_t t0;
+	uint8_t min, max;
+	int retries = -1;
+	enum pv_err r;
+
+	if ((r = wf_pad_ready(w, false, prompt, why)) != PV_OK)
+		return r;
+	wf_pad_range(w, &min, &max);
+	t0 = wf_now_ns();
+	r = w->card->pad_verify(w->card->ctx, PIV_REF_PIN, min, max, &retries,
+	    why);
+	w->ns_card += wf_now_ns() - t0;
+	if (r == PV_E_PIN_WRONG) {
+		pv_why_clear(why);
+		return pv_why_set(why, r, "wrong PIN (%d tries left)", retries);
+	}
+	if (r == PV_E_BLOCKED) {
+		pv_why_clear(why);
+		return pv_why_set(why, r, "the card's PIN is blocked");
+	}
+	return r;
+}
+
+enum pv_err
+wf_pad_change_pin(struct wf *w, const char *prompt, const uint8_t *cur,
+    size_t cur_len, int *retries, struct pv_why *why)
+{
+	uint64_t t0;
+	uint8_t min, max;
+	enum pv_err r;
+
+	if ((r = wf_pad_ready(w, true, prompt, why)) != PV_OK)
+		return r;
+	wf_pad_range(w, &min, &max);
+	t0 = wf_now_ns();
+	r = w->card->pad_change(w->card->ctx, PIV_REF_PIN, cur, cur_len, min,
+	    max, retries, why);
+	w->ns_card += wf_now_ns() - t0;
 	return r;
 }
 

@@ -171,6 +171,22 @@ enum pv_err wf_admin(struct wf *w, struct apdu_session *a,
 enum pv_err wf_mgmt_set(struct wf *w, struct apdu_session *a, bool *changed,
     struct pv_why *why);
 
+/*
+ * wf_pad_verify_pin: VERIFY the PIN the person types on the reader's pad,
+ * after telling them |prompt|; messages as wf_verify_pin.
+ */
+enum pv_err wf_pad_verify_pin(struct wf *w, const char *prompt,
+    struct pv_why *why);
+
+/*
+ * wf_pad_change_pin: CHANGE REFERENCE DATA of the PIN from |cur| to what
+ * the person types twice on the pad, after telling them |prompt|.  Its
+ * own messages only for a PIN-pad refusal; a wrong |cur| is returned as
+ * PV_E_PIN_WRONG with *retries.
+ */
+enum pv_err wf_pad_change_pin(struct wf *w, const char *prompt,
+    const uint8_t *cur, size_t cur_len, int *retries, struct pv_why *why);
+
 /* wf_verify_pin: VERIFY |pin| (card group of its own). */
 enum pv_err wf_verify_pin(struct wf *w, const uint8_t *pin, size_t len,
     struct pv_why *why);

@@ -421,6 +421,53 @@ wf_pin_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 	return r;
 }
 
+/*
+ * set-pin with the PIN typed on the reader's pad: CHANGE REFERENCE DATA
+ * from the factory PIN (which the host puts in the command) to what the
+ * person types twice; on a card whose PIN an earlier run already changed,
+ * VERIFY what the person types instead.  The person's PIN never passes
+ * through this process.
+ */
+static enum pv_err
+wf_set_pin_pad(struct wf *w, struct pv_why *why)
+{
+	static const uint8_t def[] = WF_DEFAULT_PIN;
+	const struct wf_insp *in = &w->in;
+	bool via_verify = false;
+	int retries = -1;
+	enum pv_err r = PV_E_PIN_WRONG;
+
+	if (!in->has_pin_meta || in->pin_default) {
+		r = wf_pad_change_pin(w, "the cardholder types a new PIN on the "
+		    "reader's PIN pad, then again to confirm", def,
+		    sizeof(def) - 1, &retries, why);
+		if (r == PV_E_PIN_WRONG)
+			pv_why_clear(why);
+	}
+	if (r == PV_E_PIN_WRONG) {
+		/* Set by an earlier run that died before recording it. */
+		r = wf_pad_verify_pin(w, "the card's PIN is no longer the "
+		    "factory one: the cardholder types the PIN set earlier on "
+		    "the reader's PIN pad", why);
+		if (r == PV_E_PIN_WRONG)
+			pv_why_prefix(why, "the card's PIN is neither the "
+			    "factory default nor the PIN typed");
+		via_verify = r == PV_OK;
+	} else if (r == PV_E_BLOCKED) {
+		pv_why_clear(why);
+		r = pv_why_set(why, r, "the card's PIN is blocked");
+	}
+	if (r != PV_OK)
+		return r;
+	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_SET_PIN],
+	    "{\"pin_pad\":true}", why)) != PV_OK)
+		return r;
+	wf_note(w, WF_STEP_DONE, via_verify ? "the card already has the PIN "
+	    "typed on the pad" : "PIN changed from the factory default to the "
+	    "one the cardholder typed on the reader's PIN pad");
+	return PV_OK;
+}
+
 static enum pv_err
 wf_step_set_pin(struct wf *w, struct pv_why *why)
 {
@@ -431,6 +478,8 @@ wf_step_set_pin(struct wf *w, struct pv_why *why)
 	ra.w = w;
 	ra.val = w->p->pin;
 	ra.len = w->p->pin_len;
+	if (w->p->pin_pad)
+		return wf_set_pin_pad(w, why);
 	r = wf_card_run(w, wf_pin_fn, &ra, why);
 	if (r == PV_E_PIN_WRONG) {
 		pv_why_clear(why);

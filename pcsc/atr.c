@@ -4,10 +4,12 @@
  * smartcard_list.txt.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "apdu/buf.h"
 #include "pcsc/atr.h"
@@ -929,33 +931,50 @@ atr_list_match(const char *list, size_t list_len, const uint8_t *atr,
 	return PV_OK;
 }
 
-enum pv_err
-atr_identify(const char *path, const uint8_t *atr, size_t atr_len,
-    atr_match_fn *fn, void *ctx, size_t *n_matched)
+/*
+ * The list (480 KB in Debian 12) is read once per process and kept while
+ * the file stays the same (device, inode, size, modification time):
+ * `readers --watch` identifies a card on every insertion.
+ */
+static struct {
+	pthread_mutex_t mu;
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	char *buf;
+	size_t len;
+} atr_list_cache = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static bool
+atr_list_cached(const char *path, const struct stat *st)
 {
-	FILE *f = NULL;
+	return atr_list_cache.buf != NULL && strcmp(atr_list_cache.path,
+	    path) == 0 && atr_list_cache.dev == st->st_dev &&
+	    atr_list_cache.ino == st->st_ino &&
+	    atr_list_cache.size == st->st_size &&
+	    atr_list_cache.mtime.tv_sec == st->st_mtim.tv_sec &&
+	    atr_list_cache.mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* Reads |f| whole into *out (NUL-free text is not assumed). */
+static enum pv_err
+atr_list_read(FILE *f, char **out, size_t *out_len)
+{
 	char *buf = NULL, *nb;
 	size_t len = 0, cap = 0, got;
-	enum pv_err r = PV_E_INTERNAL;
 
-	if (path == NULL)
-		path = getenv("PIVSTATION_SMARTCARD_LIST");
-	if (path == NULL || *path == '\0')
-		path = ATR_LIST_DEFAULT;
-	if ((f = fopen(path, "r")) == NULL) {
-		r = PV_E_IO;
-		goto out;
-	}
 	for (;;) {
 		if (cap - len < 65536) {
 			if (cap > (64u << 20)) {	/* a sane list is < 1 MiB */
-				r = PV_E_TOO_LONG;
-				goto out;
+				free(buf);
+				return PV_E_TOO_LONG;
 			}
 			cap = cap ? cap * 2 : 1u << 20;
 			if ((nb = realloc(buf, cap)) == NULL) {
-				r = PV_E_NOMEM;
-				goto out;
+				free(buf);
+				return PV_E_NOMEM;
 			}
 			buf = nb;
 		}
@@ -965,13 +984,59 @@ atr_identify(const char *path, const uint8_t *atr, size_t atr_len,
 			break;
 	}
 	if (ferror(f)) {
+		free(buf);
+		return PV_E_IO;
+	}
+	*out = buf;
+	*out_len = len;
+	return PV_OK;
+}
+
+enum pv_err
+atr_identify(const char *path, const uint8_t *atr, size_t atr_len,
+    atr_match_fn *fn, void *ctx, size_t *n_matched)
+{
+	struct stat st;
+	FILE *f = NULL;
+	char *buf = NULL, *p = NULL;
+	size_t len = 0;
+	enum pv_err r;
+
+	if (path == NULL)
+		path = getenv("PIVSTATION_SMARTCARD_LIST");
+	if (path == NULL || *path == '\0')
+		path = ATR_LIST_DEFAULT;
+	pthread_mutex_lock(&atr_list_cache.mu);
+	if ((f = fopen(path, "r")) == NULL || fstat(fileno(f), &st) != 0) {
 		r = PV_E_IO;
 		goto out;
 	}
-	r = atr_list_match(buf, len, atr, atr_len, fn, ctx, n_matched, NULL);
+	if (!atr_list_cached(path, &st)) {
+		if ((r = atr_list_read(f, &buf, &len)) != PV_OK)
+			goto out;
+		if ((p = strdup(path)) == NULL) {
+			r = PV_E_NOMEM;
+			goto out;
+		}
+		free(atr_list_cache.buf);
+		free(atr_list_cache.path);
+		atr_list_cache.buf = buf;
+		atr_list_cache.len = len;
+		atr_list_cache.path = p;
+		atr_list_cache.dev = st.st_dev;
+		atr_list_cache.ino = st.st_ino;
+		atr_list_cache.size = st.st_size;
+		atr_list_cache.mtime = st.st_mtim;
+		buf = p = NULL;
+	}
+	/* Matching under the lock: |fn| must not identify again. */
+	r = atr_list_match(atr_list_cache.buf, atr_list_cache.len, atr,
+	    atr_len, fn, ctx, n_matched, NULL);
 out:
+	pthread_mutex_unlock(&atr_list_cache.mu);
 	if (f != NULL)
 		fclose(f);
 	free(buf);
+	free(p);
 	return r;
 }

@@ -157,7 +157,9 @@ enum pv_err atr_list_match(const char *list, size_t list_len,
 /*
  * atr_identify reads the list at |path| (NULL: ATR_LIST_DEFAULT, or the
  * environment variable PIVSTATION_SMARTCARD_LIST when set) and calls
- * atr_list_match.  PV_E_IO when the file cannot be read.
+ * atr_list_match.  PV_E_IO when the file cannot be read.  The file's text
+ * is kept for the process's life and read again only when it changes;
+ * |fn| runs under the cache's lock and must not call atr_identify.
  */
 enum pv_err atr_identify(const char *path, const uint8_t *atr,
     size_t atr_len, atr_match_fn *fn, void *ctx, size_t *n_matched);

@@ -168,3 +168,51 @@ part10_build_verify(uint8_t ref, uint8_t min_len, uint8_t max_len,
 	(void)buf_put(&o, apdu, sizeof(apdu));
 	return buf_out_ok(&o) ? o.len : 0;
 }
+
+size_t
+part10_build_modify(uint8_t ref, const uint8_t *cur, size_t cur_len,
+    uint8_t min_len, uint8_t max_len, uint8_t timeout_s, uint8_t *out,
+    size_t cap)
+{
+	/* CHANGE REFERENCE DATA: current block, then the new one (FF). */
+	uint8_t apdu[21];
+	struct buf_out o;
+	size_t n;
+
+	if (cur_len > 8)
+		return 0;
+	memset(apdu, 0xff, sizeof(apdu));
+	apdu[0] = 0x00;
+	apdu[1] = 0x24;
+	apdu[2] = 0x00;
+	apdu[3] = ref;
+	apdu[4] = 0x10;
+	if (cur_len > 0)
+		memcpy(apdu + 5, cur, cur_len);
+	buf_out_fixed(&o, out, cap);
+	(void)buf_put_u8(&o, timeout_s);	/* bTimerOut */
+	(void)buf_put_u8(&o, timeout_s);	/* bTimerOut2 */
+	(void)buf_put_u8(&o, 0x82);		/* bmFormatString: bytes, ASCII */
+	(void)buf_put_u8(&o, 0x08);		/* bmPINBlockString: 8 bytes */
+	(void)buf_put_u8(&o, 0x00);		/* bmPINLengthFormat: none */
+	(void)buf_put_u8(&o, 0x00);		/* bInsertionOffsetOld (unused) */
+	(void)buf_put_u8(&o, 0x08);		/* bInsertionOffsetNew */
+	(void)buf_put_u8(&o, max_len);		/* wPINMaxExtraDigit, LE */
+	(void)buf_put_u8(&o, min_len);
+	/* bConfirmPIN: the new PIN twice; the current one is not typed. */
+	(void)buf_put_u8(&o, 0x01);
+	(void)buf_put_u8(&o, 0x02);		/* bEntryValidationCondition */
+	(void)buf_put_u8(&o, 0x02);		/* bNumberMessage: new, confirm */
+	(void)buf_put_u8(&o, 0x09);		/* wLangId 0x0409, LE */
+	(void)buf_put_u8(&o, 0x04);
+	(void)buf_put_u8(&o, 0x01);		/* bMsgIndex1: "new PIN" */
+	(void)buf_put_u8(&o, 0x02);		/* bMsgIndex2: "confirm" */
+	(void)buf_put_u8(&o, 0x00);		/* bMsgIndex3 */
+	(void)buf_put_zeros(&o, 3);		/* bTeoPrologue */
+	(void)buf_put_u8(&o, sizeof(apdu));	/* ulDataLength, LE 32 bits */
+	(void)buf_put_zeros(&o, 3);
+	(void)buf_put(&o, apdu, sizeof(apdu));
+	n = buf_out_ok(&o) ? o.len : 0;
+	buf_wipe(apdu, sizeof(apdu));
+	return n;
+}

@@ -83,4 +83,18 @@ const char *part10_prop_name(uint8_t tag);
 size_t part10_build_verify(uint8_t ref, uint8_t min_len, uint8_t max_len,
     uint8_t timeout_s, uint8_t *out, size_t cap);
 
+/*
+ * part10_build_modify writes a PIN_MODIFY_STRUCTURE for a PIV CHANGE
+ * REFERENCE DATA of |ref| in which the person types only the new PIN,
+ * twice (bConfirmPIN 01): the current value |cur| (|cur_len| <= 8, e.g.
+ * the factory PIN the host knows) is put in the first 8-byte block by
+ * the host, the reader writes the new PIN over the FF of the second.
+ * Same format, lengths and timeout as part10_build_verify.  Returns the
+ * length written, 0 when |cap| is too small or |cur_len| > 8.  |out|
+ * then holds |cur|: the caller wipes it.
+ */
+size_t part10_build_modify(uint8_t ref, const uint8_t *cur, size_t cur_len,
+    uint8_t min_len, uint8_t max_len, uint8_t timeout_s, uint8_t *out,
+    size_t cap);
+
 #endif /* PV_PCSC_PART10_H */

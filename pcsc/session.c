@@ -453,46 +453,102 @@ pcsc_session_features(struct pcsc_session *s, struct part10_features *out,
 	return part10_parse_features(buf, len, out, why);
 }
 
-enum pv_err
-pcsc_session_verify_pinpad(struct pcsc_session *s, uint8_t ref, int *retries,
-    struct pv_why *why)
+/*
+ * Sends a part 10 structure to the pad's |feature| and turns the answer
+ * (the card's status word, or the reader's 64XX) into an error.  |what|
+ * names the command for messages ("VERIFY", "CHANGE REFERENCE DATA").
+ */
+static enum pv_err
+pinpad_control(struct pcsc_session *s, uint8_t feature, const char *what,
+    const uint8_t *in, size_t in_len, int *retries, struct pv_why *why)
 {
 	struct part10_features fs;
-	uint8_t pvs[64], rsp[8];
-	size_t pvs_len, len = 0;
+	uint8_t rsp[8];
+	size_t len = 0;
 	uint32_t code, rc;
 	uint16_t sw;
 	enum pv_err r;
 
 	if ((r = pcsc_session_features(s, &fs, &rc, why)) != PV_OK)
 		return r;
-	if (!part10_find(&fs, PART10_VERIFY_PIN_DIRECT, &code))
+	if (!part10_find(&fs, feature, &code))
 		return pv_why_set(why, PV_E_NOT_SUPPORTED,
-		    "%s: the reader has no PIN pad (no "
-		    "FEATURE_VERIFY_PIN_DIRECT)", s->reader);
-	pvs_len = part10_build_verify(ref, 6, 8, 30, pvs, sizeof(pvs));
-	pcsc_trace_note(s->trace, "VERIFY %02X on the reader's PIN pad", ref);
-	r = pcsc_card_control(s->card, code, pvs, pvs_len, rsp, sizeof(rsp),
+		    "%s: the reader has no PIN pad (no %s)", s->reader,
+		    part10_feature_name(feature));
+	r = pcsc_card_control(s->card, code, in, in_len, rsp, sizeof(rsp),
 	    &len);
 	if (r != PV_OK)
-		return pv_why_set(why, r, "PIN pad VERIFY: %s (%s)",
+		return pv_why_set(why, r, "PIN pad %s: %s (%s)", what,
 		    pv_strerror(r), pcsc_rc_name(pcsc_ctx_last_rc(s->ctx)));
 	if (len != 2)
-		return pv_why_set(why, PV_E_MALFORMED, "PIN pad VERIFY: the "
-		    "reader answered %zu bytes, expected a status word", len);
+		return pv_why_set(why, PV_E_MALFORMED, "PIN pad %s: the "
+		    "reader answered %zu bytes, expected a status word", what,
+		    len);
 	sw = (uint16_t)(rsp[0] << 8 | rsp[1]);
-	pcsc_trace_note(s->trace, "PIN pad VERIFY answered %04X", sw);
-	/* Readers report timeout/cancel as 6400/6401 (part 10 §2.5.5). */
-	if (sw == 0x6400)
-		return pv_why_set(why, PV_E_TIMEOUT, "PIN pad: no PIN entered");
-	if (sw == 0x6401)
-		return pv_why_set(why, PV_E_CANCELLED, "PIN pad: cancelled");
+	pcsc_trace_note(s->trace, "PIN pad %s answered %04X", what, sw);
+	/* The reader's own outcomes (part 10 §2.5.5, CCID §6.2.6). */
+	switch (sw) {
+	case 0x6400:
+		return pv_why_set(why, PV_E_TIMEOUT, "PIN pad: no PIN entered "
+		    "in time");
+	case 0x6401:
+		return pv_why_set(why, PV_E_CANCELLED, "PIN pad: cancelled "
+		    "on the pad");
+	case 0x6402:
+		return pv_why_set(why, PV_E_INPUT, "PIN pad: the new PIN and "
+		    "its confirmation differ");
+	case 0x6403:
+		return pv_why_set(why, PV_E_INPUT, "PIN pad: the PIN typed "
+		    "is too short or too long");
+	default:
+		break;
+	}
 	r = sw_to_err(sw, retries);
 	if (r != PV_OK) {
 		char t[128];
 
-		return pv_why_set(why, r, "PIN pad VERIFY: %s",
+		return pv_why_set(why, r, "PIN pad %s: %s", what,
 		    sw_text(sw, t, sizeof(t)));
 	}
 	return PV_OK;
+}
+
+enum pv_err
+pcsc_session_verify_pinpad(struct pcsc_session *s, uint8_t ref,
+    uint8_t min_len, uint8_t max_len, int *retries, struct pv_why *why)
+{
+	uint8_t pvs[64];
+	size_t n;
+
+	n = part10_build_verify(ref, min_len, max_len, PCSC_PINPAD_TIMEOUT_S,
+	    pvs, sizeof(pvs));
+	if (n == 0)
+		return pv_why_set(why, PV_E_INTERNAL, "PIN pad VERIFY: "
+		    "structure too long");
+	pcsc_trace_note(s->trace, "VERIFY %02X on the reader's PIN pad", ref);
+	return pinpad_control(s, PART10_VERIFY_PIN_DIRECT, "VERIFY", pvs, n,
+	    retries, why);
+}
+
+enum pv_err
+pcsc_session_change_pinpad(struct pcsc_session *s, uint8_t ref,
+    const uint8_t *cur, size_t cur_len, uint8_t min_len, uint8_t max_len,
+    int *retries, struct pv_why *why)
+{
+	uint8_t pms[64];
+	size_t n;
+	enum pv_err r;
+
+	n = part10_build_modify(ref, cur, cur_len, min_len, max_len,
+	    PCSC_PINPAD_TIMEOUT_S, pms, sizeof(pms));
+	if (n == 0)
+		return pv_why_set(why, PV_E_INPUT, "PIN pad CHANGE REFERENCE "
+		    "DATA: the current value is longer than 8 bytes");
+	/* The structure carries |cur|: only its name goes to the trace. */
+	pcsc_trace_note(s->trace, "CHANGE REFERENCE DATA %02X, new value on "
+	    "the reader's PIN pad", ref);
+	r = pinpad_control(s, PART10_MODIFY_PIN_DIRECT, "CHANGE REFERENCE "
+	    "DATA", pms, n, retries, why);
+	buf_wipe(pms, sizeof(pms));
+	return r;
 }

@@ -145,13 +145,29 @@ void pcsc_stats_format(const struct pcsc_session_stats *st, char *out,
 enum pv_err pcsc_session_features(struct pcsc_session *s,
     struct part10_features *out, uint32_t *rc_out, struct pv_why *why);
 
+/* How long a PIN pad waits for the person, in seconds (bTimerOut). */
+#define PCSC_PINPAD_TIMEOUT_S	30
+
 /*
  * pcsc_session_verify_pinpad verifies reference |ref| with the PIN typed
- * on the reader's pad (FEATURE_VERIFY_PIN_DIRECT): the PIN never passes
- * through this process.  PV_E_NOT_SUPPORTED without a pad; otherwise as
- * piv_verify (*retries may be NULL).
+ * on the reader's pad (FEATURE_VERIFY_PIN_DIRECT), |min_len|..|max_len|
+ * digits: the PIN never passes through this process.  PV_E_NOT_SUPPORTED
+ * without a pad; PV_E_TIMEOUT / PV_E_CANCELLED when nobody typed or the
+ * person pressed Cancel; otherwise as piv_verify (*retries may be NULL).
  */
 enum pv_err pcsc_session_verify_pinpad(struct pcsc_session *s, uint8_t ref,
+    uint8_t min_len, uint8_t max_len, int *retries, struct pv_why *why);
+
+/*
+ * pcsc_session_change_pinpad changes reference |ref| from |cur| (given
+ * by the host, e.g. the factory PIN) to a new value the person types on
+ * the pad twice (FEATURE_MODIFY_PIN_DIRECT); the new value never passes
+ * through this process.  As pcsc_session_verify_pinpad, plus PV_E_INPUT
+ * when the two entries differ or the length is outside the range, and
+ * PV_E_PIN_WRONG (with *retries) when |cur| is not the current value.
+ */
+enum pv_err pcsc_session_change_pinpad(struct pcsc_session *s, uint8_t ref,
+    const uint8_t *cur, size_t cur_len, uint8_t min_len, uint8_t max_len,
     int *retries, struct pv_why *why);
 
 #endif /* PV_PCSC_SESSION_H */

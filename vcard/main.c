@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "apdu/buf.h"
 #include "vcard/card.h"
 #include "vcard/crypto.h"
 #include "vcard/latency.h"
@@ -77,20 +78,6 @@ save_state(void *ctx, const struct vc_state *st)
 		fprintf(stderr, "pivstation-vcard: cannot save state: %s\n",
 		    why.msg[0] ? why.msg : pv_strerror(r));
 	return r;
-}
-
-static bool
-parse_u32(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v > max || s[0] == '-')
-		return false;
-	*out = v;
-	return true;
 }
 
 static bool
@@ -155,7 +142,8 @@ main(int argc, char **argv)
 	struct rlimit rl = { 0, 0 };
 	enum vc_profile profile = VC_PROFILE_NONE;
 	const char *state_path = NULL;
-	unsigned long port = 0, serial = 0, v;
+	unsigned long long port = 0, serial = 0;
+	unsigned long v;
 	bool have_serial = false, have_fw = false;
 	uint8_t fw[3] = { 5, 4, 3 };
 	char name[64];
@@ -169,7 +157,7 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (!parse_u32(optarg, 65535, &port) || port == 0)
+			if (!buf_dec_uint(optarg, 65535, &port) || port == 0)
 				goto bad_usage;
 			break;
 		case 'H':
@@ -187,7 +175,7 @@ main(int argc, char **argv)
 			state_path = optarg;
 			break;
 		case 'S':
-			if (!parse_u32(optarg, 0xffffffffUL, &serial))
+			if (!buf_dec_uint(optarg, 0xffffffffULL, &serial))
 				goto bad_usage;
 			have_serial = true;
 			break;
@@ -304,7 +292,7 @@ main(int argc, char **argv)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	(void)snprintf(name, sizeof(name), "pivstation-vcard[%s:%lu]",
+	(void)snprintf(name, sizeof(name), "pivstation-vcard[%s:%llu]",
 	    vc_profile_name(profile), port);
 	srv.name = name;
 	srv.port = (uint16_t)port;

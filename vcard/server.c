@@ -124,6 +124,25 @@ log_apdu(const struct vc_server *s, const uint8_t *cmd, size_t len,
 		    act == VC_ACT_MUTE ? "(mute)" : "(nothing)");
 }
 
+/* -v: the reader driver's power requests, to follow a card's life through
+ * pcscd.  Not the ATR requests: vpcd asks for the ATR on every presence
+ * poll (counted in the stats instead). */
+static void
+log_ctrl(const struct vc_server *s, const uint8_t *msg, size_t len,
+    enum vc_msg_kind kind)
+{
+	static const char *const power[] = { "power off", "power on",
+	    "reset" };
+	struct timespec ts;
+	const char *what = "unknown control message";
+
+	if (kind == VC_MSG_POWER && len == 1 && msg[0] < 3)
+		what = power[msg[0]];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(stderr, "%ld.%06ld %s: %s\n", (long)ts.tv_sec,
+	    ts.tv_nsec / 1000, s->name, what);
+}
+
 enum link_end {
 	LINK_LOST,		/* peer closed or I/O error: reconnect */
 	LINK_STOP,		/* *stop was set */
@@ -184,8 +203,11 @@ serve(struct vc_server *s, int fd, struct vc_frame_dec *dec,
 				s->stats.atr_requests++;
 			else if (kind == VC_MSG_POWER)
 				s->stats.power_events++;
-			if (kind != VC_MSG_APDU)
+			if (kind != VC_MSG_APDU) {
+				if (s->verbose && kind != VC_MSG_ATR)
+					log_ctrl(s, dec->msg, dec->need, kind);
 				goto send;
+			}
 			s->stats.apdus++;
 			s->stats.bytes_in += dec->need;
 			if (dec->need > 1)

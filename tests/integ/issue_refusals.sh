@@ -3,7 +3,8 @@
 # leaves the store as it was (no person, device, job, certificate, escrow
 # or audit row more) and the card unwritten:
 #  - an identity file with a bad field (the message names file and field),
-#    a PIN against [pin] rules, a missing -r / --identity (usage);
+#    a PIN against [pin] rules, a missing -r / --identity (usage),
+#    --pin-pad on a reader that has no PIN pad;
 #  - a card whose PIN is blocked; a card whose PIN is not the factory one
 #    (usb-key: metadata says so; piv-card: the factory PIN is refused);
 #  - a job that set the person's PIN before the card was pulled, run again
@@ -76,6 +77,14 @@ refused "missing identity file" 6 'nothere.json' 0 --identity nothere.json
 ISSUE_PIN=12345 refused "a 5-digit PIN" 6 'PIN: 5 characters' 0 --identity "$ID"
 ISSUE_PIN=12ab5678 refused "a PIN with letters" 6 'PIN' 0 --identity "$ID"
 check_fails_out "no reader: usage" 'required' "$P" issue --home "$H" --identity "$ID" --pin-stdin
+# vpcd readers have no PIN pad (tests/integ/issue_pinpad.sh has readers that do)
+before=$(rows)
+"$P" issue --home "$H" -r 0 --identity "$ID" --pin-pad --passphrase-file pass </dev/null \
+	>out.txt 2>err.txt; rc=$?
+check "--pin-pad on a reader without a pad: exit 2 (got $rc)" test "$rc" = 2
+check_out "--pin-pad on a reader without a pad: message" \
+	'--pin-pad: Virtual PCD 00 00 has no PIN pad .*FEATURE_MODIFY_PIN_DIRECT.*nothing was written' cat err.txt
+check "--pin-pad on a reader without a pad: the store is as it was" test "$(rows)" = "$before"
 check "nothing was written to either card" test "$(writes 0)$(writes 1)" = 00
 
 # ---- card state ----------------------------------------------------------------------
@@ -145,7 +154,7 @@ ISSUE_PIN=22446688 issue 2 --identity "$ID" --json >pulled.jsonl 2>err.txt; rc=$
 check "pulled card: exit 3 (got $rc)" test $rc = 3
 check_out "pulled card: the job got as far as set-pin" '^"set-pin"$' \
 	jq -s '[.[] | select(.event == "step" and .state == "done")] | .[-1].step' pulled.jsonl
-check "card 2 is back" vcardctl wait 2
+check "card 2 is back" vcardctl ready 2
 refused "resumed job, another PIN" 5 "already set the person's PIN.*wrong PIN \(2 tries left\)" \
 	2 --identity "$ID"
 ISSUE_PIN=22446688 check "resumed job, the PIN it set: finished" issue 2 --identity "$ID"

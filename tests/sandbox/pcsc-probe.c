@@ -6,6 +6,11 @@
  *   pv-pcsc-probe list                         reader, state, ATR per line
  *   pv-pcsc-probe wait-present MS READER...    until every READER has a card
  *   pv-pcsc-probe wait-absent MS READER...     until no READER has a card
+ *   pv-pcsc-probe wait-ready MS READER         until the card in READER
+ *                                              answers a SELECT of the PIV
+ *                                              application (a card pcscd
+ *                                              still shows after a pull it
+ *                                              has not polled yet fails it)
  *   pv-pcsc-probe wait-service MS              until pcscd answers
  *   pv-pcsc-probe reset READER                 warm-reset the card (other
  *                                              handles get SCARD_W_RESET_CARD)
@@ -14,6 +19,17 @@
  *                                              "<response hex>" per line;
  *                                              a response under 2 bytes
  *                                              ends it with status 1
+ *   pv-pcsc-probe control READER CODE [HEX [APDU...]]
+ *                                              SCardControl(CODE, HEX) on
+ *                                              a shared connection to the
+ *                                              card, print the answer in
+ *                                              hex (CODE in hex, e.g.
+ *                                              42000D48); each APDU (e.g.
+ *                                              a SELECT) is sent first on
+ *                                              the same connection and
+ *                                              must answer 9000 (pcscd
+ *                                              powers an unused card
+ *                                              down, losing the selection)
  *
  * Exit status: 0 done, 1 timed out or PC/SC error, 2 usage.
  * Built by tests/sandbox/run (cc + libpcsclite), not by the Makefile.
@@ -189,6 +205,47 @@ cmd_reset(const char *reader)
 	return rv == SCARD_S_SUCCESS ? 0 : 1;
 }
 
+/*
+ * Ready = pcscd lets us connect and the card behind the reader answers
+ * SELECT PIV with 9000 or 61XX.  "Present" alone is not enough after a
+ * pull-and-reinsert: pcscd polls the driver, so for a while it can show
+ * the card that was pulled, then report it gone.  Once a SELECT has gone
+ * through, the card is back for good.
+ */
+static int
+cmd_ready(const char *reader, long ms)
+{
+	static const unsigned char sel[] = { 0x00, 0xa4, 0x04, 0x00, 0x0b,
+	    0xa0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00,
+	    0x00 };
+	long deadline = now_ms() + ms;
+
+	for (;;) {
+		SCARDCONTEXT ctx;
+		SCARDHANDLE h;
+		DWORD proto, rlen;
+		unsigned char rsp[258];
+
+		if (connect_card(reader, &ctx, &h, &proto) == 0) {
+			LONG rv;
+
+			rlen = sizeof(rsp);
+			rv = SCardTransmit(h, proto == SCARD_PROTOCOL_T0 ?
+			    SCARD_PCI_T0 : SCARD_PCI_T1, sel, sizeof(sel), NULL,
+			    rsp, &rlen);
+			SCardDisconnect(h, SCARD_LEAVE_CARD);
+			SCardReleaseContext(ctx);
+			if (rv == SCARD_S_SUCCESS && rlen >= 2 &&
+			    (rsp[rlen - 2] == 0x61 || (rsp[rlen - 2] == 0x90 &&
+			    rsp[rlen - 1] == 0x00)))
+				return 0;
+		}
+		if (now_ms() >= deadline)
+			return 1;
+		nap(40);
+	}
+}
+
 static int
 hexval(char ch)
 {
@@ -254,6 +311,83 @@ cmd_transmit(const char *reader, char **hex, int n)
 	return rc;
 }
 
+static size_t
+unhex(const char *s, unsigned char *out, size_t cap)
+{
+	size_t n = 0;
+	int hi = -1;
+
+	for (; *s != '\0'; s++) {
+		int v = hexval(*s);
+
+		if (v < 0)
+			continue;	/* spaces, colons */
+		if (hi < 0) {
+			hi = v;
+		} else if (n < cap) {
+			out[n++] = (unsigned char)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	return n;
+}
+
+static int
+cmd_control(const char *reader, const char *code_s, const char *hex,
+    char **pre, int npre)
+{
+	static unsigned char in[65544], out[65544];
+	SCARDCONTEXT ctx;
+	SCARDHANDLE h;
+	DWORD proto, rlen = 0;
+	LONG rv = SCARD_S_SUCCESS;
+	unsigned long code;
+	size_t n;
+	char *end;
+
+	code = strtoul(code_s, &end, 16);
+	if (*code_s == '\0' || *end != '\0') {
+		fprintf(stderr, "pv-pcsc-probe: bad control code %s\n", code_s);
+		return 2;
+	}
+	if (connect_card(reader, &ctx, &h, &proto) != 0) {
+		fprintf(stderr, "pv-pcsc-probe: cannot connect to %s\n", reader);
+		return 1;
+	}
+	for (int i = 0; i < npre && rv == SCARD_S_SUCCESS; i++) {
+		size_t alen = unhex(pre[i], in, sizeof(in));
+
+		rlen = sizeof(out);
+		rv = SCardTransmit(h, proto == SCARD_PROTOCOL_T0 ?
+		    SCARD_PCI_T0 : SCARD_PCI_T1, in, (DWORD)alen, NULL, out,
+		    &rlen);
+		if (rv == SCARD_S_SUCCESS && (rlen < 2 ||
+		    out[rlen - 2] != 0x90 || out[rlen - 1] != 0x00)) {
+			fprintf(stderr, "pv-pcsc-probe: APDU %s failed\n",
+			    pre[i]);
+			SCardDisconnect(h, SCARD_LEAVE_CARD);
+			SCardReleaseContext(ctx);
+			return 1;
+		}
+	}
+	n = hex ? unhex(hex, in, sizeof(in)) : 0;
+	rlen = 0;
+	if (rv == SCARD_S_SUCCESS)
+		rv = SCardControl(h, (DWORD)code, in, (DWORD)n, out,
+		    sizeof(out), &rlen);
+	if (rv == SCARD_S_SUCCESS) {
+		for (DWORD j = 0; j < rlen; j++)
+			printf("%02X", out[j]);
+		printf("\n");
+	} else {
+		fprintf(stderr, "pv-pcsc-probe: control: %s (0x%08lX)\n",
+		    pcsc_stringify_error(rv), (unsigned long)rv);
+	}
+	SCardDisconnect(h, SCARD_LEAVE_CARD);
+	SCardReleaseContext(ctx);
+	return rv == SCARD_S_SUCCESS ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -265,12 +399,19 @@ main(int argc, char **argv)
 		return cmd_wait(argv + 3, argc - 3, atol(argv[2]), 1);
 	if (argc >= 4 && strcmp(argv[1], "wait-absent") == 0)
 		return cmd_wait(argv + 3, argc - 3, atol(argv[2]), 0);
+	if (argc == 4 && strcmp(argv[1], "wait-ready") == 0)
+		return cmd_ready(argv[3], atol(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "reset") == 0)
 		return cmd_reset(argv[2]);
 	if (argc >= 4 && strcmp(argv[1], "transmit") == 0)
 		return cmd_transmit(argv[2], argv + 3, argc - 3);
+	if (argc >= 4 && strcmp(argv[1], "control") == 0)
+		return cmd_control(argv[2], argv[3], argc >= 5 ? argv[4] : NULL,
+		    argv + 5, argc > 5 ? argc - 5 : 0);
 	fprintf(stderr, "usage: pv-pcsc-probe list | wait-service MS | "
 	    "wait-present MS READER... | wait-absent MS READER... | "
-	    "reset READER | transmit READER HEX...\n");
+	    "wait-ready MS READER | "
+	    "reset READER | transmit READER HEX... | "
+	    "control READER CODE [HEX [APDU...]]\n");
 	return 2;
 }

@@ -246,3 +246,25 @@ Test(buf_hex, round_trip_and_refusals)
 	cr_assert_eq(buf_hexval('F'), 15);
 	cr_assert_eq(buf_hexval('x'), -1);
 }
+
+Test(buf_dec, strict_decimal)
+{
+	static const char *const bad[] = { "", "-1", " 1", "+1", "1 ", "1x",
+	    "0x10", "18446744073709551616", "99999999999999999999" };
+	unsigned long long v = 7;
+
+	cr_assert(buf_dec_uint("0", 10, &v));
+	cr_assert_eq(v, 0);
+	cr_assert(buf_dec_uint("0010", 10, &v));
+	cr_assert_eq(v, 10);
+	cr_assert(buf_dec_uint("65535", 65535, &v));
+	cr_assert_eq(v, 65535);
+	cr_assert(buf_dec_uint("18446744073709551615", ~0ULL, &v));
+	cr_assert_eq(v, ~0ULL);
+	v = 7;
+	cr_assert_not(buf_dec_uint("65536", 65535, &v));
+	cr_assert_not(buf_dec_uint(NULL, 10, &v));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_not(buf_dec_uint(bad[i], ~0ULL, &v), "'%s'", bad[i]);
+	cr_assert_eq(v, 7, "unchanged on failure");
+}

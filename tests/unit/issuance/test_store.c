@@ -148,8 +148,22 @@ Test(store, people)
 	cr_assert_str_eq(p.ident.family_name, "Renamed");
 	/* Another person with the same email. */
 	id = fx_identity("0000000002", "Other", "alice@example.gov");
+	rows = fx_audit_rows(st);
 	cr_assert_eq(store_person_put(st, &id, &b, &why), PV_E_EXISTS);
-	cr_assert(strstr(why.msg, "add person") != NULL, "%s", why.msg);
+	cr_assert(strstr(why.msg, "email: alice@example.gov already belongs "
+	    "to person 0000000001") != NULL, "%s", why.msg);
+	cr_assert_eq(fx_audit_rows(st), rows, "nothing written");
+	cr_assert_eq(store_person_find_external(st, "0000000002", &p, NULL),
+	    PV_E_NOT_FOUND);
+	/* Nor may the first person's update take another's address. */
+	add_person("0000000005", "carol@example.gov");
+	id = fx_identity("0000000001", "Renamed", "Carol@example.gov");
+	pv_why_clear(&why);
+	cr_assert_eq(store_person_put(st, &id, &b, &why), PV_E_EXISTS);
+	cr_assert(strstr(why.msg, "person 0000000005") != NULL, "%s", why.msg);
+	/* Keeping one's own address (another case) is no clash. */
+	id = fx_identity("0000000001", "Renamed", "ALICE@example.gov");
+	cr_assert_eq(store_person_put(st, &id, &b, NULL), PV_OK);
 	pv_why_clear(&why);
 	cr_assert_eq(store_person_find_external(st, "0000000009", &p, &why),
 	    PV_E_NOT_FOUND);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pcsc/atr.h"
 
@@ -382,4 +383,37 @@ Test(atr_list, missing_file_is_io_error)
 
 	cr_assert_eq(atr_identify("/nonexistent/list.txt", b, 2, got_id, NULL,
 	    NULL), PV_E_IO);
+}
+
+/* The list is cached, and read again when the file changes. */
+Test(atr_list, cache_follows_the_file)
+{
+	char path[] = "/tmp/pv-atr-list-XXXXXX";
+	uint8_t b[2] = { 0x3b, 0x00 };
+	struct ids ids = { 0 };
+	size_t matched = 0;
+	FILE *f;
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_not_null(f = fdopen(fd, "w"));
+	fputs("3B 00\n\tFirst card\n\n", f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(atr_identify(path, b, 2, got_id, &ids, &matched), PV_OK);
+	cr_assert_eq(matched, 1);
+	cr_assert_str_eq(ids.text[0], "First card");
+	/* Same list again: the same answer (from the cache). */
+	memset(&ids, 0, sizeof(ids));
+	cr_assert_eq(atr_identify(path, b, 2, got_id, &ids, NULL), PV_OK);
+	cr_assert_str_eq(ids.text[0], "First card");
+	/* Another size: read again. */
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs("3B 00\n\tSecond card, renamed\n\n", f);
+	cr_assert_eq(fclose(f), 0);
+	memset(&ids, 0, sizeof(ids));
+	cr_assert_eq(atr_identify(path, b, 2, got_id, &ids, NULL), PV_OK);
+	cr_assert_str_eq(ids.text[0], "Second card, renamed");
+	/* Gone: an I/O error, not the cached text. */
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(atr_identify(path, b, 2, got_id, NULL, NULL), PV_E_IO);
 }

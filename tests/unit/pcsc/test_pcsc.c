@@ -801,6 +801,91 @@ Test(pcsc_part10, verify_structure_bytes)
 	cr_assert_eq(part10_build_verify(0x80, 6, 8, 30, b, 10), 0);
 }
 
+Test(pcsc_part10, modify_structure_bytes)
+{
+	uint8_t b[64];
+	size_t n = part10_build_modify(0x80, (const uint8_t *)"123456", 6, 6,
+	    8, 30, b, sizeof(b));
+	static const uint8_t want[] = {
+		30, 30, 0x82, 0x08, 0x00, 0, 8, 8, 6, 0x01, 0x02, 0x02,
+		0x09, 0x04, 0x01, 0x02, 0x00, 0, 0, 0, 21, 0, 0, 0,
+		0x00, 0x24, 0x00, 0x80, 0x10,
+		'1', '2', '3', '4', '5', '6', 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	cr_assert_eq(n, sizeof(want));
+	cr_assert_eq(memcmp(b, want, n), 0);
+	/* A current value over 8 bytes, or no room: nothing written. */
+	cr_assert_eq(part10_build_modify(0x80, (const uint8_t *)"123456789",
+	    9, 6, 8, 30, b, sizeof(b)), 0);
+	cr_assert_eq(part10_build_modify(0x80, (const uint8_t *)"1", 1, 6, 8,
+	    30, b, 20), 0);
+	/* An empty current value leaves the first block all FF. */
+	n = part10_build_modify(0x81, NULL, 0, 8, 8, 10, b, sizeof(b));
+	cr_assert_eq(n, sizeof(want));
+	cr_assert_eq(b[27], 0x81);
+	for (size_t i = 29; i < n; i++)
+		cr_assert_eq(b[i], 0xff, "byte %zu", i);
+}
+
+Test(pcsc_part10, pinpad_change_through_control, .init = setup,
+    .fini = teardown)
+{
+	struct pcsc_session *s = open_session();
+	static const uint8_t feats[] = { 0x06, 0x04, 0x42, 0x33, 0x00, 0x06 };
+	static const uint8_t both[] = { 0x06, 0x04, 0x42, 0x33, 0x00, 0x06,
+	    0x07, 0x04, 0x42, 0x33, 0x00, 0x07 };
+	static const struct { uint8_t sw1, sw2; enum pv_err r; const char *m; }
+	    outcomes[] = {
+		{ 0x64, 0x00, PV_E_TIMEOUT, "no PIN entered" },
+		{ 0x64, 0x01, PV_E_CANCELLED, "cancelled" },
+		{ 0x64, 0x02, PV_E_INPUT, "confirmation differ" },
+		{ 0x64, 0x03, PV_E_INPUT, "too short or too long" },
+		{ 0x63, 0xc1, PV_E_PIN_WRONG, "" },
+		{ 0x69, 0x83, PV_E_BLOCKED, "" },
+	};
+	struct pv_why why = { { 0 } };
+	int retries = -1;
+
+	/* A pad that can only verify cannot change. */
+	fk.control_rc = 0;
+	memcpy(fk.features, feats, sizeof(feats));
+	fk.features_len = sizeof(feats);
+	cr_assert_eq(pcsc_session_change_pinpad(s, 0x80,
+	    (const uint8_t *)"123456", 6, 6, 8, &retries, &why),
+	    PV_E_NOT_SUPPORTED);
+	cr_assert_not_null(strstr(why.msg, "FEATURE_MODIFY_PIN_DIRECT"), "%s",
+	    why.msg);
+	memcpy(fk.features, both, sizeof(both));
+	fk.features_len = sizeof(both);
+	fk.control_answer_len = 2;
+	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++) {
+		fk.control_answer[0] = outcomes[i].sw1;
+		fk.control_answer[1] = outcomes[i].sw2;
+		pv_why_clear(&why);
+		cr_assert_eq(pcsc_session_change_pinpad(s, 0x80,
+		    (const uint8_t *)"123456", 6, 6, 8, &retries, &why),
+		    outcomes[i].r, "%02X%02X", outcomes[i].sw1,
+		    outcomes[i].sw2);
+		cr_assert_not_null(strstr(why.msg, outcomes[i].m), "%s",
+		    why.msg);
+	}
+	cr_assert_eq(retries, 1, "63C1 gives the tries left");
+	cr_assert_eq(fk.last_control_code, 0x42330007u);
+	cr_assert_eq(fk.last_control_in_len, 45);
+	cr_assert_eq(fk.last_control_in[27], 0x80, "P2 = PIN reference");
+	fk.control_answer[0] = 0x90;
+	fk.control_answer[1] = 0x00;
+	cr_assert_eq(pcsc_session_change_pinpad(s, 0x80,
+	    (const uint8_t *)"123456", 6, 6, 8, NULL, NULL), PV_OK);
+	/* A garbled answer from the reader. */
+	fk.control_answer_len = 3;
+	pv_why_clear(&why);
+	cr_assert_eq(pcsc_session_change_pinpad(s, 0x80,
+	    (const uint8_t *)"123456", 6, 6, 8, NULL, &why), PV_E_MALFORMED);
+	pcsc_session_close(s);
+}
+
 Test(pcsc_part10, pinpad_verify_through_control, .init = setup,
     .fini = teardown)
 {
@@ -811,7 +896,7 @@ Test(pcsc_part10, pinpad_verify_through_control, .init = setup,
 
 	/* No features at all: a clear "no PIN pad". */
 	fk.control_rc = SCARD_E_UNSUPPORTED_FEATURE;
-	cr_assert_eq(pcsc_session_verify_pinpad(s, 0x80, &retries, &why),
+	cr_assert_eq(pcsc_session_verify_pinpad(s, 0x80, 6, 8, &retries, &why),
 	    PV_E_NOT_SUPPORTED);
 	cr_assert_not_null(strstr(why.msg, "PIN pad"), "%s", why.msg);
 	/* A pad: the structure goes to its control code; 63C2 = wrong. */
@@ -822,7 +907,7 @@ Test(pcsc_part10, pinpad_verify_through_control, .init = setup,
 	fk.control_answer[1] = 0xc2;
 	fk.control_answer_len = 2;
 	pv_why_clear(&why);
-	cr_assert_eq(pcsc_session_verify_pinpad(s, 0x80, &retries, &why),
+	cr_assert_eq(pcsc_session_verify_pinpad(s, 0x80, 6, 8, &retries, &why),
 	    PV_E_PIN_WRONG);
 	cr_assert_eq(retries, 2);
 	cr_assert_eq(fk.last_control_code, 0x42330006u);
@@ -830,6 +915,6 @@ Test(pcsc_part10, pinpad_verify_through_control, .init = setup,
 	cr_assert_eq(fk.last_control_in[22], 0x80, "P2 = PIN reference");
 	fk.control_answer[0] = 0x90;
 	fk.control_answer[1] = 0x00;
-	cr_assert_eq(pcsc_session_verify_pinpad(s, 0x80, NULL, NULL), PV_OK);
+	cr_assert_eq(pcsc_session_verify_pinpad(s, 0x80, 6, 8, NULL, NULL), PV_OK);
 	pcsc_session_close(s);
 }
