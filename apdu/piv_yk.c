@@ -80,6 +80,46 @@ piv_yk_get_serial(struct apdu_session *s, uint32_t *out, struct pv_why *why)
 	return PV_OK;
 }
 
+enum pv_err
+piv_yk_read_serial(struct apdu_session *s, const struct piv_yk_version *ver,
+    uint32_t *out, struct pv_why *why)
+{
+	static const uint8_t otp_aid[] = { 0xa0, 0x00, 0x00, 0x05, 0x27, 0x20,
+	    0x01, 0x01 };
+	struct pv_why sel_why;
+	uint8_t v[4];
+	struct buf_cur c;
+	enum pv_err r, rs;
+
+	*out = 0;
+	if (ver->major >= 5)
+		return piv_yk_get_serial(s, out, why);
+	if (ver->major == 0)
+		return pv_why_set(why, PV_E_NOT_SUPPORTED, "serial: version "
+		    "0.%u.%u is no YubiKey firmware", ver->minor, ver->patch);
+	r = piv_select(s, otp_aid, sizeof(otp_aid), NULL, why);
+	if (r == PV_OK) {
+		/* The OTP application's "get serial": INS 01, P1 10. */
+		r = yk_fixed_answer(s, 0x01, 0x10, 0x00, v, sizeof(v),
+		    "OTP serial", why);
+		if (r == PV_OK) {
+			buf_cur_init(&c, v, sizeof(v));
+			(void)buf_get_u32(&c, out);
+		}
+	} else {
+		pv_why_prefix(why, "SELECT of the OTP application");
+	}
+	memset(&sel_why, 0, sizeof(sel_why));
+	rs = piv_select(s, NULL, 0, NULL, &sel_why);
+	if (rs != PV_OK) {
+		*out = 0;
+		pv_why_clear(why);
+		return pv_why_set(why, rs, "SELECT of PIV after the serial: %s",
+		    sel_why.msg[0] ? sel_why.msg : pv_strerror(rs));
+	}
+	return r;
+}
+
 /* ---- GET METADATA ------------------------------------------------------------ */
 
 static enum pv_err

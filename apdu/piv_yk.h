@@ -56,6 +56,18 @@ enum pv_err piv_yk_get_version(struct apdu_session *s,
 enum pv_err piv_yk_get_serial(struct apdu_session *s, uint32_t *out,
     struct pv_why *why);
 
+/*
+ * piv_yk_read_serial reads the serial of a YubiKey whose version is |ver|:
+ * GET SERIAL from firmware 5 on; before that (NEO, YubiKey 4) the OTP
+ * application's serial command (SELECT A0 00 00 05 27 20 01 01, then
+ * 00 01 10 00), after which PIV is selected again whatever happened, so
+ * that the caller's next command reaches PIV.  PV_E_NOT_SUPPORTED for
+ * version 0 (not a YubiKey's answer).  The re-SELECT failing is returned
+ * over the serial's own outcome.
+ */
+enum pv_err piv_yk_read_serial(struct apdu_session *s,
+    const struct piv_yk_version *ver, uint32_t *out, struct pv_why *why);
+
 struct piv_yk_metadata {
 	bool has_alg;
 	uint8_t alg;			/* 01; PIV_YK_ALG_PIN for PIN/PUK */

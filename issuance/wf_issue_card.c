@@ -180,7 +180,8 @@ wf_insp_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 	else if (!wf_soft(r, why))
 		return r;
 	if (in->yk) {
-		r = piv_yk_get_serial(a, &in->serial, why);
+		/* GET SERIAL, or the OTP application's before firmware 5. */
+		r = piv_yk_read_serial(a, &in->ver, &in->serial, why);
 		if (r == PV_OK)
 			in->has_serial = true;
 		else if (!wf_soft(r, why))

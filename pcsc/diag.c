@@ -122,8 +122,9 @@ step_token(struct pcsc_session *s, void *arg, struct pv_why *why)
 	if (diag_fatal(r))
 		return r;
 	d->has_version = r == PV_OK;
-	if (d->has_version && d->version.major >= 5) {
-		r = piv_yk_get_serial(&s->apdu, &d->serial, NULL);
+	/* From firmware 5 GET SERIAL; before, the OTP application's. */
+	if (d->has_version && d->version.major > 0) {
+		r = piv_yk_read_serial(&s->apdu, &d->version, &d->serial, NULL);
 		if (diag_fatal(r))
 			return r;
 		d->has_serial = r == PV_OK;

@@ -22,25 +22,40 @@
 
 /* ---- identity ------------------------------------------------------------ */
 
+static bool
+session_transport(enum pv_err r)
+{
+	return r == PV_E_RESET || r == PV_E_NO_CARD || r == PV_E_NO_SERVICE ||
+	    r == PV_E_TRANSPORT;
+}
+
 enum pv_err
 pcsc_session_read_identity(struct pcsc_session *s, struct pcsc_identity *out,
     struct pv_why *why)
 {
 	struct buf_out obj;
 	struct piv_chuid ch;
+	struct piv_yk_version ver;
 	uint32_t serial;
 	enum pv_err r;
 
 	memset(out, 0, sizeof(*out));
 	memset(&obj, 0, sizeof(obj));
 	r = piv_yk_get_serial(&s->apdu, &serial, NULL);
+	if (r != PV_OK && !session_transport(r)) {
+		/* A YubiKey before 5 has its serial in the OTP application. */
+		r = piv_yk_get_version(&s->apdu, &ver, NULL);
+		if (r == PV_OK && ver.major > 0 && ver.major < 5)
+			r = piv_yk_read_serial(&s->apdu, &ver, &serial, NULL);
+		else if (r == PV_OK)
+			r = PV_E_NOT_SUPPORTED;	/* F8 failed above */
+	}
 	if (r == PV_OK) {
 		out->has_serial = true;
 		out->serial = serial;
 		return PV_OK;
 	}
-	if (r == PV_E_RESET || r == PV_E_NO_CARD || r == PV_E_NO_SERVICE ||
-	    r == PV_E_TRANSPORT)
+	if (session_transport(r))
 		return r;
 	if (!buf_out_alloc(&obj, 512, 8192))
 		return PV_E_NOMEM;

@@ -87,4 +87,9 @@ check_out "fw 4.3.5: OTP applet serial, then PIV again" '^9000 [0-9A-F]{8}9000 6
 j=$("$PV_BIN/pivstation" diag -r "$(vcardctl reader 4)" --json 2>/dev/null)
 check_out "fw 4.3.5: pivstation diag sees 4.3.5 and no metadata" \
 	'^4\.3\.5 .*cannot say' jq -r '[.piv.yubikey_version, .piv.management_key.algorithm] | join(" ")' <<<"$j"
+ysn=$(sed -nE 's/^Serial Number:[[:space:]]+([0-9]+)$/\1/p' <<<"$st")
+check_out "fw 4.3.5: ... and the serial yubico-piv-tool reads, through the OTP applet" \
+	"^$ysn\$" jq -r '.piv.serial' <<<"$j"
+check_out "fw 4.3.5: diag then reads PIV objects again (CHUID present)" '^true$' \
+	jq -r '.chuid.present' <<<"$j"
 tl_done

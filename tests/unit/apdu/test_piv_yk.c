@@ -492,3 +492,65 @@ Test(piv_yk, retries_reset_move)
 	    "%s", r.why.msg);
 	rig_done(&r);
 }
+
+#define SEL_OTP "00 A4 04 00 08 A0 00 00 05 27 20 01 01 00"
+#define SEL_PIV "00 A4 04 00 09 A0 00 00 03 08 00 00 10 00 00"
+
+/* Before firmware 5 the serial comes from the OTP application, and PIV is
+ * selected again whatever the OTP application answered. */
+Test(piv_yk, serial_before_firmware_5)
+{
+	const struct piv_yk_version v4 = { 4, 3, 5 }, v5 = { 5, 7, 1 },
+	    v0 = { 0, 1, 0 };
+	struct rig r;
+	uint32_t serial = 1;
+
+	rig_init(&r, false);
+	fake_card_expect(r.fc, SEL_OTP, "90 00");
+	fake_card_expect(r.fc, "00 01 10 00 00", "00 BC 61 4E 90 00");
+	fake_card_expect(r.fc, SEL_PIV, "90 00");
+	cr_assert_eq(piv_yk_read_serial(&r.s, &v4, &serial, &r.why), PV_OK,
+	    "%s", r.why.msg);
+	cr_assert_eq(serial, 12345678);
+	/* The OTP application refuses: PIV again all the same. */
+	fake_card_expect(r.fc, SEL_OTP, "90 00");
+	fake_card_expect(r.fc, "00 01 10 00 00", "6D 00");
+	fake_card_expect(r.fc, SEL_PIV, "90 00");
+	cr_assert_eq(piv_yk_read_serial(&r.s, &v4, &serial, &r.why),
+	    PV_E_NOT_SUPPORTED);
+	cr_assert_eq(serial, 0);
+	cr_assert_not_null(strstr(r.why.msg, "OTP serial"), "%s", r.why.msg);
+	/* No OTP application at all. */
+	pv_why_clear(&r.why);
+	fake_card_expect(r.fc, SEL_OTP, "6A 82");
+	fake_card_expect(r.fc, SEL_PIV, "90 00");
+	cr_assert_eq(piv_yk_read_serial(&r.s, &v4, &serial, &r.why),
+	    PV_E_NOT_FOUND);
+	cr_assert_not_null(strstr(r.why.msg, "SELECT of the OTP application"),
+	    "%s", r.why.msg);
+	/* PIV does not come back: that is what the caller must hear. */
+	pv_why_clear(&r.why);
+	fake_card_expect(r.fc, SEL_OTP, "90 00");
+	fake_card_expect(r.fc, "00 01 10 00 00", "00 BC 61 4E 90 00");
+	fake_card_expect(r.fc, SEL_PIV, "6A 82");
+	cr_assert_eq(piv_yk_read_serial(&r.s, &v4, &serial, &r.why),
+	    PV_E_NOT_FOUND);
+	cr_assert_eq(serial, 0);
+	cr_assert_not_null(strstr(r.why.msg, "SELECT of PIV after the serial"),
+	    "%s", r.why.msg);
+	/* A truncated serial is malformed (and PIV is selected again). */
+	pv_why_clear(&r.why);
+	fake_card_expect(r.fc, SEL_OTP, "90 00");
+	fake_card_expect(r.fc, "00 01 10 00 00", "00 BC 61 90 00");
+	fake_card_expect(r.fc, SEL_PIV, "90 00");
+	cr_assert_eq(piv_yk_read_serial(&r.s, &v4, &serial, &r.why),
+	    PV_E_MALFORMED);
+	/* Firmware 5: GET SERIAL, nothing else. */
+	fake_card_expect(r.fc, "00 F8 00 00 00", "00 BC 61 4F 90 00");
+	cr_assert_eq(piv_yk_read_serial(&r.s, &v5, &serial, NULL), PV_OK);
+	cr_assert_eq(serial, 12345679);
+	/* Version 0 is no YubiKey: no command at all. */
+	cr_assert_eq(piv_yk_read_serial(&r.s, &v0, &serial, NULL),
+	    PV_E_NOT_SUPPORTED);
+	rig_done(&r);
+}
