@@ -321,6 +321,18 @@ static const struct audit_table {
 	    "affiliation, email, upn, organization, org_affiliation_1, "
 	    "org_affiliation_2, agency_card_serial, created_at, updated_at",
 	    "'person:' || id" },
+	/*
+	 * A job with its steps, which are one column here (the steps in
+	 * order: SQLite keeps a subquery's ORDER BY under an aggregate).
+	 * Every change to either records the job's digest.
+	 */
+	{ "jobs", "id, kind, person_id, reader, device_id, state, detail, "
+	    "created_at, updated_at, (SELECT group_concat(x, char(10)) FROM "
+	    "(SELECT seq || char(9) || name || char(9) || state || char(9) || "
+	    "updated_at || char(9) || detail AS x FROM job_steps WHERE "
+	    "job_id = jobs.id ORDER BY seq))", "'job:' || id" },
+	{ "operators", "id, name, disabled, created_at",
+	    "'operator:' || name" },
 };
 #define AUDIT_N_TABLES \
 	((int)(sizeof(audit_tables) / sizeof(audit_tables[0])))
@@ -391,7 +403,7 @@ static enum pv_err
 audit_table_select(struct store *st, int t, bool one, sqlite3_stmt **out,
     struct pv_why *why)
 {
-	char sql[640];
+	char sql[1024];
 	int w;
 
 	w = snprintf(sql, sizeof(sql), "SELECT %s, %s FROM %s%s ORDER BY id",

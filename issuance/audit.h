@@ -33,7 +33,10 @@
  * reach of this design (the secret is what the station trusts).
  *
  * The log also vouches for the rows of the tables it describes
- * (certificates, escrow, devices, people): every change of such a row
+ * (certificates, escrow, devices, people, jobs with their job_steps as
+ * one more column, operators; not the counters and credential numbers,
+ * which the log records but whose rows have no stable id): every change
+ * of such a row
  * records in its audit row's detail "rows": [{"table", "id", "sha256"}],
  * the digest of the row after the change,
  *

@@ -138,6 +138,7 @@ store_operator_add(struct store *st, const char *name, int64_t *out_id,
     struct pv_why *why)
 {
 	sqlite3_stmt *s = NULL;
+	json_object *d;
 	char obj[AUDIT_OBJECT_MAX];
 	int64_t id = 0;
 	enum pv_err r;
@@ -161,7 +162,15 @@ store_operator_add(struct store *st, const char *name, int64_t *out_id,
 		goto out;
 	id = sqlite3_last_insert_rowid(st->db);
 	(void)snprintf(obj, sizeof(obj), "operator:%s", name);
-	r = store_audit(st, "operator.add", obj, NULL, why);
+	if ((d = json_object_new_object()) == NULL) {
+		r = PV_E_NOMEM;
+		goto out;
+	}
+	if ((r = store_jrow(st, d, "operators", id, why)) != PV_OK) {
+		json_object_put(d);
+		goto out;
+	}
+	r = store_audit(st, "operator.add", obj, d, why);
 out:
 	sqlite3_finalize(s);
 	if (r != PV_OK) {

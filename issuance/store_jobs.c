@@ -151,6 +151,14 @@ store_job_create(struct store *st, const struct store_job *j,
 			json_object_put(names);
 	}
 	job_object(id, obj, sizeof(obj));
+	if (d == NULL) {
+		r = pv_why_set(why, PV_E_NOMEM, "job.create: out of memory");
+		goto out;
+	}
+	if ((r = store_jrow(st, d, "jobs", id, why)) != PV_OK) {
+		json_object_put(d);
+		goto out;
+	}
 	r = store_audit(st, "job.create", obj, d, why);
 out:
 	sqlite3_finalize(s);
@@ -319,6 +327,14 @@ store_job_set_state(struct store *st, int64_t id, enum store_job_state state,
 	if (detail[0] != '\0')
 		store_jstr(d, "detail", detail);
 	job_object(id, obj, sizeof(obj));
+	if (d == NULL) {
+		r = pv_why_set(why, PV_E_NOMEM, "job.state: out of memory");
+		goto out;
+	}
+	if ((r = store_jrow(st, d, "jobs", id, why)) != PV_OK) {
+		json_object_put(d);
+		goto out;
+	}
 	r = store_audit(st, "job.state", obj, d, why);
 out:
 	sqlite3_finalize(s);
@@ -357,6 +373,14 @@ store_job_set_device(struct store *st, int64_t id, int64_t device_id,
 	d = json_object_new_object();
 	store_jint(d, "device", device_id);
 	job_object(id, obj, sizeof(obj));
+	if (d == NULL) {
+		r = pv_why_set(why, PV_E_NOMEM, "job.device: out of memory");
+		goto out;
+	}
+	if ((r = store_jrow(st, d, "jobs", id, why)) != PV_OK) {
+		json_object_put(d);
+		goto out;
+	}
 	r = store_audit(st, "job.device", obj, d, why);
 out:
 	sqlite3_finalize(s);
@@ -471,6 +495,14 @@ store_job_step_set(struct store *st, int64_t job_id, const char *name,
 	if (detail != NULL && detail[0] != '\0')
 		store_jstr(d, "detail", detail);
 	job_object(job_id, obj, sizeof(obj));
+	if (d == NULL) {
+		r = pv_why_set(why, PV_E_NOMEM, "job.step: out of memory");
+		goto out;
+	}
+	if ((r = store_jrow(st, d, "jobs", job_id, why)) != PV_OK) {
+		json_object_put(d);
+		goto out;
+	}
 	r = store_audit(st, "job.step", obj, d, why);
 out:
 	sqlite3_finalize(s);

@@ -182,6 +182,12 @@ s9a=$(sqlite3 tampered/store.db "SELECT serial FROM certificates WHERE slot = 15
 sqlite3 tampered/store.db "UPDATE certificates SET status = 'revoked', revoked_at = 1, reason = 1 WHERE serial = '$s9a'"
 check_out "audit verify names the altered certificate (exit 7)" "^exit 7 .*certificates row [0-9]+ \(cert:$s9a\) was altered" \
 	bash -c 'out=$("$0" audit verify --home "$1" 2>&1); echo "exit $? $out"' "$P" tampered
+# A step of the issuance job marked pending again by hand: the job is named.
+cp -a "$H" tampered-job
+sqlite3 tampered-job/store.db "UPDATE job_steps SET state = 'pending' WHERE name = 'secobj'"
+check_out "audit verify names the job whose step was altered (exit 7)" \
+	'^exit 7 .*jobs row 1 \(job:1\) was altered' \
+	bash -c 'out=$("$0" audit verify --home "$1" 2>&1); echo "exit $? $out"' "$P" tampered-job
 
 # ---- management key ----------------------------------------------------------------
 check_fails_out "the factory management key no longer authenticates" '[Aa]uthenticat' \

@@ -436,6 +436,24 @@ fill_rows(void)
 		cr_assert_eq(store_escrow_add(st, &e, NULL, NULL, &why), PV_OK,
 		    "%s", why.msg);
 	}
+	/* A job with two steps, one done, then its device; an operator. */
+	{
+		static const char *const steps[] = { "first", "second" };
+		struct store_job j;
+		int64_t job = 0;
+
+		memset(&j, 0, sizeof(j));
+		snprintf(j.kind, sizeof(j.kind), "%s", "issue");
+		j.person_id = person;
+		cr_assert_eq(store_job_create(st, &j, steps, 2, &job, &why),
+		    PV_OK, "%s", why.msg);
+		cr_assert_eq(store_job_step_set(st, job, "first",
+		    STORE_STEP_DONE, "{}", &why), PV_OK, "%s", why.msg);
+		cr_assert_eq(store_job_set_device(st, job, dev, &why), PV_OK,
+		    "%s", why.msg);
+		cr_assert_eq(store_operator_add(st, "officer-1", NULL, &why),
+		    PV_OK, "%s", why.msg);
+	}
 }
 
 Test(audit, untouched_rows_verify)
@@ -446,8 +464,8 @@ Test(audit, untouched_rows_verify)
 
 	fill_rows();
 	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
-	cr_assert_eq(rep.store_rows, 7, "2 people, 1 device, 2 certificates, "
-	    "2 envelopes: %lld", (long long)rep.store_rows);
+	cr_assert_eq(rep.store_rows, 9, "2 people, 1 device, 2 certificates, "
+	    "2 envelopes, 1 job, 1 operator: %lld", (long long)rep.store_rows);
 	/* Legitimate changes keep it so. */
 	memset(&d, 0, sizeof(d));
 	cr_assert_eq(store_device_get(st, 1, &d, &why), PV_OK, "%s", why.msg);
@@ -458,7 +476,14 @@ Test(audit, untouched_rows_verify)
 	store_close(st);
 	st = fx_open(dir);
 	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
-	cr_assert_eq(rep.store_rows, 7);
+	cr_assert_eq(store_job_step_set(st, 1, "second", STORE_STEP_DONE,
+	    NULL, &why), PV_OK, "%s", why.msg);
+	cr_assert_eq(store_job_set_state(st, 1, STORE_JOB_DONE, "ok", &why),
+	    PV_OK, "%s", why.msg);
+	store_close(st);
+	st = fx_open(dir);
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
+	cr_assert_eq(rep.store_rows, 9);
 }
 
 struct row_tamper {
@@ -514,6 +539,26 @@ row_tamper_cases(size_t *n)
 		{ "UPDATE people SET email = 'x@example.org' WHERE id = 1",
 		    "people row 1 (person:1) was altered",
 		    "SELECT max(seq) FROM audit WHERE object = 'person:1'" },
+		/* A job marked done by hand, or a step of it. */
+		{ "UPDATE jobs SET state = 'done'",
+		    "jobs row 1 (job:1) was altered",
+		    "SELECT max(seq) FROM audit WHERE object = 'job:1'" },
+		{ "UPDATE job_steps SET state = 'done' WHERE name = 'second'",
+		    "jobs row 1 (job:1) was altered",
+		    "SELECT max(seq) FROM audit WHERE object = 'job:1'" },
+		{ "DELETE FROM job_steps WHERE name = 'second'",
+		    "jobs row 1 (job:1) was altered",
+		    "SELECT max(seq) FROM audit WHERE object = 'job:1'" },
+		{ "UPDATE job_steps SET seq = 5 WHERE name = 'first'",
+		    "jobs row 1 (job:1) was altered",
+		    "SELECT max(seq) FROM audit WHERE object = 'job:1'" },
+		{ "DELETE FROM job_steps; DELETE FROM jobs",
+		    "jobs row 1 (job:1) was deleted",
+		    "SELECT max(seq) FROM audit WHERE object = 'job:1'" },
+		{ "UPDATE operators SET disabled = 1",
+		    "operators row 1 (operator:officer-1) was altered",
+		    "SELECT max(seq) FROM audit WHERE object = "
+		    "'operator:officer-1'" },
 	};
 
 	*n = sizeof(cases) / sizeof(cases[0]);
