@@ -491,6 +491,13 @@ piv_json(const struct pcsc_diag *d)
 		J_STR(p, "verify_result", d->pin_result == PV_OK ? "PIN accepted" :
 		    d->pin_result == PV_E_BLOCKED ? "PIN blocked" :
 		    d->pin_result == PV_E_PIN_WRONG ? "wrong PIN" :
+		    d->pin_result == PV_E_NOT_SUPPORTED ? "the reader has no "
+		    "PIN pad" :
+		    d->pin_result == PV_E_TIMEOUT ? "no PIN typed on the pad "
+		    "in time" :
+		    d->pin_result == PV_E_CANCELLED ? "cancelled on the pad" :
+		    d->pin_result == PV_E_INPUT ? "PIN of the wrong length "
+		    "typed on the pad" :
 		    pv_strerror(d->pin_result));
 	json_object_object_add(o, "pin", p);
 	if (d->has_puk_meta) {
@@ -824,7 +831,8 @@ diag_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: pivstation diag [-r READER] [--json] [--latency N]\n"
-	    "                       [--pin-stdin] [--try-default-key] [--stats]\n"
+	    "                       [--pin-stdin | --pin-pad] [--try-default-key]\n"
+	    "                       [--stats]\n"
 	    "                       [--trace FILE [--trace-json]]\n"
 	    "\n"
 	    "Everything about one reader and the PIV card or key in it: reader\n"
@@ -842,6 +850,8 @@ diag_usage(FILE *f)
 	    "  --latency N        time N GET DATA round trips (min/median/max)\n"
 	    "  --pin-stdin        read the PIN from standard input and VERIFY it\n"
 	    "                     first (a wrong PIN costs a try; never traced)\n"
+	    "  --pin-pad          VERIFY the PIN typed on the reader's PIN pad\n"
+	    "                     first (the PIN never reaches pivstation)\n"
 	    "  --try-default-key  when the card cannot say, test whether the\n"
 	    "                     management key is the factory default (one\n"
 	    "                     authentication attempt)\n"
@@ -865,12 +875,14 @@ diag_log(void *arg, const char *fmt, ...)
 int
 cli_cmd_diag(struct cli_global *g, int argc, char **argv)
 {
-	enum { OPT_LATENCY = CLI_OPT__NEXT, OPT_TRY_DEFAULT, OPT_PIN_STDIN };
+	enum { OPT_LATENCY = CLI_OPT__NEXT, OPT_TRY_DEFAULT, OPT_PIN_STDIN,
+	    OPT_PIN_PAD };
 	static const struct option longopts[] = {
 		CLI_GLOBAL_LONGOPTS,
 		{ "latency", required_argument, NULL, OPT_LATENCY },
 		{ "try-default-key", no_argument, NULL, OPT_TRY_DEFAULT },
 		{ "pin-stdin", no_argument, NULL, OPT_PIN_STDIN },
+		{ "pin-pad", no_argument, NULL, OPT_PIN_PAD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -905,6 +917,9 @@ cli_cmd_diag(struct cli_global *g, int argc, char **argv)
 		case OPT_PIN_STDIN:
 			pin_stdin = true;
 			break;
+		case OPT_PIN_PAD:
+			dopts.pin_pad = true;
+			break;
 		case 'h':
 			diag_usage(stdout);
 			return CLI_EXIT_OK;
@@ -915,6 +930,12 @@ cli_cmd_diag(struct cli_global *g, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("diag", "unexpected argument '%s'",
 		    argv[optind]);
+	if (pin_stdin && dopts.pin_pad)
+		return cli_usage_error("diag", "--pin-stdin and --pin-pad "
+		    "exclude each other");
+	if (dopts.pin_pad)
+		fprintf(stderr, "pivstation: diag: the cardholder types the PIN "
+		    "on the reader's PIN pad\n");
 	if (pin_stdin) {
 		size_t n;
 

@@ -457,6 +457,18 @@ pcsc_diag_run(struct pcsc_session *s, const struct pcsc_diag_opts *opts,
 
 		if ((r = pcsc_session_run(s, step_verify, va, why)) != PV_OK)
 			goto out;
+	} else if (opts->pin_pad) {
+		d->pin_retries = -1;
+		r = pcsc_session_verify_pinpad(s, PIV_REF_PIN, 6, 8,
+		    &d->pin_retries, NULL);
+		if (diag_fatal(r) && r != PV_E_TIMEOUT &&
+		    r != PV_E_CANCELLED) {
+			(void)pv_why_set(why, r, "PIN pad VERIFY: %s",
+			    pv_strerror(r));
+			goto out;
+		}
+		d->pin_tried = true;
+		d->pin_result = r;
 	}
 	if ((r = pcsc_session_run(s, step_token, d, why)) != PV_OK)
 		goto out;

@@ -29,6 +29,9 @@ struct pcsc_diag_opts {
 				 * the card cannot say whether it is default */
 	const uint8_t *pin;	/* VERIFY this PIN first (borrowed; NULL: no) */
 	size_t pin_len;
+	bool pin_pad;		/* or VERIFY the PIN typed on the reader's pad
+				 * (PV_E_NOT_SUPPORTED as the result when the
+				 * reader has none) */
 };
 
 /* One data object as read: its content (owned) or why not. */

@@ -31,6 +31,9 @@ if [ "${1:-}" = plain ]; then
 	    jq -r .reader.pin_pad "$TL_TMP/plain.json"
 	check_out "plain vpcd reader: no part 10 features" '^0$' \
 	    jq -r '.reader.part10_features | length' "$TL_TMP/plain.json"
+	"$PV" diag -r 0 --pin-pad --json >"$TL_TMP/plainpad.json" 2>/dev/null
+	check_out "plain vpcd reader: diag --pin-pad says there is no pad" \
+	    '^the reader has no PIN pad$' jq -r .piv.pin.verify_result "$TL_TMP/plainpad.json"
 	tl_done; exit
 fi
 
@@ -90,11 +93,30 @@ check_out "pkcs11-tool login again, tries back to 3" 'Cardholder' login 0
 vcardctl reset 0 >/dev/null
 check_out "tries back to 3 after the good PIN (fresh after a reset)" '^3$' tries
 
+# pivstation diag --pin-pad: VERIFY on the pad, result reported
+vcardctl pinpad 0 123456
+"$PV" diag -r 0 --pin-pad --json >"$TL_TMP/dpad.json" 2>"$TL_TMP/dpad.err"
+check_out "diag --pin-pad: PIN accepted, 3 tries" '^PIN accepted 3$' \
+    jq -r '"\(.piv.pin.verify_result) \(.piv.pin.tries_left)"' "$TL_TMP/dpad.json"
+check_out "diag --pin-pad: the cardholder was asked" 'types the PIN on the reader' \
+    cat "$TL_TMP/dpad.err"
+check "pad log: diag's VERIFY, 9000" logged 0 '^VERIFY slot=0 sw=9000 digits=6 '
+vcardctl pinpad 0 654321
+"$PV" diag -r 0 --pin-pad --json >"$TL_TMP/dpad2.json" 2>/dev/null
+check_out "diag --pin-pad, wrong PIN typed: reported with the tries left" '^wrong PIN 2$' \
+    jq -r '"\(.piv.pin.verify_result) \(.piv.pin.tries_left)"' "$TL_TMP/dpad2.json"
+vcardctl pinpad 0 cancel
+"$PV" diag -r 0 --pin-pad --json >"$TL_TMP/dpad3.json" 2>/dev/null
+check_out "diag --pin-pad, Cancel: reported" '^cancelled on the pad$' \
+    jq -r .piv.pin.verify_result "$TL_TMP/dpad3.json"
+vcardctl pinpad 0 123456
+check "... and the right PIN again" "$PV" diag -r 0 --pin-pad
+
 # The second slot of the entry (plain PIV card; PKCS#11 index 1).
 vcardctl pinpad 1 123456
 check_out "piv-card slot 1: pkcs11-tool login through its own pad" 'Cardholder' login 1
 check "pad log of slot 1" logged 1 '^VERIFY slot=1 sw=9000 digits=6 '
-check_out "slot 0's pad saw nothing of it" '^6$' \
+check_out "slot 0's pad saw nothing of it (its own 10 VERIFYs)" '^10$' \
     sh -c "vcardctl pinpad-log 0 | grep -c ^VERIFY"
 
 # ---- structures sent directly ------------------------------------------------
