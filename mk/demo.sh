@@ -47,3 +47,22 @@ PV_BIN="$B" tests/sandbox/run --card 0:usb-key -- bash -c '
 	    --pin-stdin --passphrase-file "$t/pass" --stats
 	echo; echo "\$ pivstation diag -r 0"
 	"$P" diag -r 0'
+
+step "pivstation issue --pin-pad: a plain PIV card in a PIN-pad reader; the cardholder types the PIN on the pad"
+PV_BIN="$B" tests/sandbox/run --pinpad --card 0:piv-card -- bash -c '
+	set -e
+	P=$PV_BIN/pivstation; t=$(mktemp -d); trap "rm -rf $t" EXIT
+	H=$t/home
+	printf "demo ca passphrase\n" >"$t/pass"
+	"$P" init --home "$H" >/dev/null
+	"$P" ca init --home "$H" --passphrase-file "$t/pass" --kra-passphrase-file "$t/pass" >/dev/null
+	# A plain card cannot import: its 9D key is made on the card, not escrowed.
+	sed -i "s/^policy = required\$/policy = optional/" "$H/pivstation.conf"
+	echo "(the sandbox reader has a PIN pad; the cardholder will type 13572468 twice)"
+	vcardctl pinpad 0 13572468
+	echo "\$ pivstation issue --home \$H -r 0 --identity examples/identity.json --pin-pad --passphrase-file pass"
+	"$P" issue --home "$H" -r 0 --identity "$PV_ROOT/examples/identity.json" --pin-pad \
+	    --passphrase-file "$t/pass" </dev/null
+	echo; echo "\$ pivstation diag -r 0 --pin-pad   (the cardholder types the PIN once more)"
+	vcardctl pinpad 0 13572468
+	"$P" diag -r 0 --pin-pad | grep -A5 -E "^  pin pad|^  pin:"'
