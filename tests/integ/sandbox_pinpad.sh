@@ -53,6 +53,9 @@ logged() {	# logged SLOT PATTERN: the pad's last log line matches
 	tl_log "diag failed: $(cat "$TL_TMP/d0.err")"
 J=$TL_TMP/d0.json
 check_out "diag: pin pad true" '^true$' jq -r .reader.pin_pad "$J"
+check_out "diag: the reader's vendor, model, serial and driver version (SCardGetAttrib)" \
+    '^pivstation sandbox\|PIN-pad reader \(part 10 over vpcd\)\|PVPAD-0\|1\.0\.0$' \
+    jq -r '[.reader.vendor, .reader.model, .reader.serial, .reader.driver_version] | join("|")' "$J"
 check_out "diag: the four features with the CCID control codes" \
     '^06=0x42330006 07=0x42330007 0A=0x4233000A 12=0x42330012$' \
     jq -r '[.reader.part10_features[] | "\(.tag)=\(.control_code)"] | join(" ")' "$J"

@@ -10,6 +10,10 @@
  * one copy of the shim and one of vpcd (vpcd keeps per-slot state in
  * globals; two entries must not share one loaded copy).
  *
+ * Reader attributes answered here (vpcd has none): SCARD_ATTR_VENDOR_NAME
+ * "pivstation sandbox", VENDOR_IFD_TYPE, VENDOR_IFD_SERIAL_NO "PVPAD-<SLOT>",
+ * VENDOR_IFD_VERSION 1.0.0.
+ *
  * Control codes answered here (everything else goes to vpcd):
  *   CM_IOCTL_GET_FEATURE_REQUEST   VERIFY_PIN_DIRECT, MODIFY_PIN_DIRECT,
  *                                  IFD_PIN_PROPERTIES, GET_TLV_PROPERTIES,
@@ -194,9 +198,47 @@ IFDHCloseChannel(DWORD Lun)
 	return vpcd.close(Lun);
 }
 
+static int slot_of(DWORD Lun);
+
+/* Copies |n| bytes of an attribute for IFDHGetCapabilities. */
+static RESPONSECODE
+put_attr(const void *v, size_t n, PDWORD Length, PUCHAR Value)
+{
+	if (Length == NULL || Value == NULL || *Length < n)
+		return IFD_ERROR_INSUFFICIENT_BUFFER;
+	memcpy(Value, v, n);
+	*Length = (DWORD)n;
+	return IFD_SUCCESS;
+}
+
+/*
+ * The reader's own facts, which vpcd does not give (pcscd answers
+ * SCardGetAttrib from here): vendor, model, serial number (per slot) and
+ * driver version 1.0.0, so that diag's reader section can be checked.
+ */
 RESPONSECODE
 IFDHGetCapabilities(DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
 {
+	static const char vendor[] = "pivstation sandbox";
+	static const char model[] = "PIN-pad reader (part 10 over vpcd)";
+	/* pcsc-lite passes DWORD attributes in host order. */
+	const uint32_t version = 0x01000000u;
+	char serial[24];
+
+	switch (Tag) {
+	case SCARD_ATTR_VENDOR_NAME:
+		return put_attr(vendor, sizeof(vendor), Length, Value);
+	case SCARD_ATTR_VENDOR_IFD_TYPE:
+		return put_attr(model, sizeof(model), Length, Value);
+	case SCARD_ATTR_VENDOR_IFD_SERIAL_NO:
+		(void)snprintf(serial, sizeof(serial), "PVPAD-%d",
+		    slot_of(Lun));
+		return put_attr(serial, strlen(serial) + 1, Length, Value);
+	case SCARD_ATTR_VENDOR_IFD_VERSION:
+		return put_attr(&version, sizeof(version), Length, Value);
+	default:
+		break;
+	}
 	NEED(get_caps);
 	return vpcd.get_caps(Lun, Tag, Length, Value);
 }
