@@ -125,8 +125,8 @@ iss_pad_prompt(void *ctx, const char *text)
 	const struct iss_ctx *c = ctx;
 	json_object *o;
 
-	if (c->json) {
-		o = json_object_new_object();
+	if (c->json && (o = json_object_new_object()) != NULL) {
+		/* json-c takes NULL values as JSON null. */
 		json_object_object_add(o, "event",
 		    json_object_new_string("pin-pad"));
 		json_object_object_add(o, "text", json_object_new_string(text));

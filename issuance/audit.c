@@ -308,31 +308,32 @@ static const struct audit_table {
 	const char *table;
 	const char *cols;
 	const char *name;
+	const char *child;	/* rows that belong to this one (?1 = its id),
+				 * digested after it in this order; NULL: none */
 } audit_tables[] = {
 	{ "certificates", "id, device_id, slot, serial, pem, spki_sha256, "
 	    "not_before, not_after, status, revoked_at, reason, created_at",
-	    "'cert:' || serial" },
+	    "'cert:' || serial", NULL },
 	{ "escrow", "id, person_id, device_id, kind, cms, fingerprint, "
-	    "current, created_at", "'escrow:' || id" },
+	    "current, created_at", "'escrow:' || id", NULL },
 	{ "devices", "id, person_id, type, atr, serial, guid, fascn, status, "
 	    "key_9d_escrowed, expires_at, issued_at, created_at, updated_at",
-	    "'device:' || id" },
+	    "'device:' || id", NULL },
 	{ "people", "id, person_id, given_name, middle_name, family_name, "
 	    "affiliation, email, upn, organization, org_affiliation_1, "
 	    "org_affiliation_2, agency_card_serial, created_at, updated_at",
-	    "'person:' || id" },
+	    "'person:' || id", NULL },
 	/*
-	 * A job with its steps, which are one column here (the steps in
-	 * order: SQLite keeps a subquery's ORDER BY under an aggregate).
-	 * Every change to either records the job's digest.
+	 * A job with its steps: the steps are digested after the job's
+	 * columns, each column framed like the job's, so every change to
+	 * either records the job's digest and no step can hide in another.
 	 */
 	{ "jobs", "id, kind, person_id, reader, device_id, state, detail, "
-	    "created_at, updated_at, (SELECT group_concat(x, char(10)) FROM "
-	    "(SELECT seq || char(9) || name || char(9) || state || char(9) || "
-	    "updated_at || char(9) || detail AS x FROM job_steps WHERE "
-	    "job_id = jobs.id ORDER BY seq))", "'job:' || id" },
+	    "created_at, updated_at", "'job:' || id",
+	    "SELECT seq, name, state, detail, updated_at FROM job_steps "
+	    "WHERE job_id = ?1 ORDER BY seq" },
 	{ "operators", "id, name, disabled, created_at",
-	    "'operator:' || name" },
+	    "'operator:' || name", NULL },
 };
 #define AUDIT_N_TABLES \
 	((int)(sizeof(audit_tables) / sizeof(audit_tables[0])))
@@ -348,22 +349,17 @@ audit_table_index(const char *table)
 	return -1;
 }
 
-/* Digest of the current row of |stmt| (columns as audit_tables[t]). */
-static enum pv_err
-audit_digest_stmt(int t, sqlite3_stmt *stmt, uint8_t out[32])
+/*
+ * Feeds columns 0..|n|-1 of the current row of |stmt|: per column its
+ * SQLite type byte, then an integer as u64, text or blob as u32 length
+ * and bytes, nothing for NULL.
+ */
+static bool
+audit_hash_cols(EVP_MD_CTX *md, sqlite3_stmt *stmt, int n)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int i, n = sqlite3_column_count(stmt) - 1;	/* last: the name */
-	unsigned len = 0;
-	enum pv_err r = PV_E_CRYPTO;
-	bool ok;
+	bool ok = true;
+	int i;
 
-	if (md == NULL)
-		return PV_E_NOMEM;
-	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(md, AUDIT_ROWREC_TAG,
-	    sizeof(AUDIT_ROWREC_TAG)) == 1 &&
-	    audit_hash_str(md, audit_tables[t].table);
 	for (i = 0; ok && i < n; i++) {
 		int type = sqlite3_column_type(stmt, i);
 		uint8_t tb = (uint8_t)type, v[8], l4[4];
@@ -392,8 +388,51 @@ audit_digest_stmt(int t, sqlite3_stmt *stmt, uint8_t out[32])
 		ok = EVP_DigestUpdate(md, l4, 4) == 1 &&
 		    (pn == 0 || EVP_DigestUpdate(md, p, pn) == 1);
 	}
+	return ok;
+}
+
+/*
+ * Digest of the current row of |stmt| (columns as audit_tables[t], its
+ * id first), then of its child rows if the table has any: each preceded
+ * by a marker byte, so that the rows' boundaries are part of the digest.
+ */
+static enum pv_err
+audit_digest_stmt(struct store *st, int t, sqlite3_stmt *stmt,
+    uint8_t out[32])
+{
+	static const uint8_t child_mark = 0xfe;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	sqlite3_stmt *c = NULL;
+	int rc = SQLITE_DONE, n = sqlite3_column_count(stmt) - 1;	/* last: name */
+	unsigned len = 0;
+	enum pv_err r = PV_E_CRYPTO;
+	bool ok;
+
+	if (md == NULL)
+		return PV_E_NOMEM;
+	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, AUDIT_ROWREC_TAG,
+	    sizeof(AUDIT_ROWREC_TAG)) == 1 &&
+	    audit_hash_str(md, audit_tables[t].table) &&
+	    audit_hash_cols(md, stmt, n);
+	if (ok && audit_tables[t].child != NULL) {
+		if (sqlite3_prepare_v2(st->db, audit_tables[t].child, -1, &c,
+		    NULL) != SQLITE_OK || sqlite3_bind_int64(c, 1,
+		    sqlite3_column_int64(stmt, 0)) != SQLITE_OK) {
+			r = PV_E_DB;
+			ok = false;
+		}
+		while (ok && (rc = sqlite3_step(c)) == SQLITE_ROW)
+			ok = EVP_DigestUpdate(md, &child_mark, 1) == 1 &&
+			    audit_hash_cols(md, c, sqlite3_column_count(c));
+		if (ok && rc != SQLITE_DONE) {
+			r = PV_E_DB;
+			ok = false;
+		}
+	}
 	if (ok && EVP_DigestFinal_ex(md, out, &len) == 1 && len == 32)
 		r = PV_OK;
+	sqlite3_finalize(c);
 	EVP_MD_CTX_free(md);
 	return r;
 }
@@ -403,7 +442,7 @@ static enum pv_err
 audit_table_select(struct store *st, int t, bool one, sqlite3_stmt **out,
     struct pv_why *why)
 {
-	char sql[1024];
+	char sql[640];
 	int w;
 
 	w = snprintf(sql, sizeof(sql), "SELECT %s, %s FROM %s%s ORDER BY id",
@@ -440,7 +479,7 @@ store_jrow(struct store *st, json_object *detail, const char *table,
 	if ((r = store_step_row(st, s, "audit row digest", table, why)) !=
 	    PV_OK)
 		goto out;
-	if ((r = audit_digest_stmt(t, s, dg)) != PV_OK) {
+	if ((r = audit_digest_stmt(st, t, s, dg)) != PV_OK) {
 		r = pv_why_set(why, r, "audit: cannot digest %s row %lld",
 		    table, (long long)id);
 		goto out;
@@ -467,6 +506,50 @@ store_jrow(struct store *st, json_object *detail, const char *table,
 		r = PV_E_NOMEM;
 out:
 	sqlite3_finalize(s);
+	return r;
+}
+
+enum pv_err
+store_jrows_all(struct store *st, json_object *detail, const char *table,
+    struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[128];
+	int64_t *ids = NULL, *grow;
+	size_t n = 0, cap = 0, i;
+	int rc;
+	enum pv_err r = PV_OK;
+
+	if (audit_table_index(table) < 0)
+		return pv_why_set(why, PV_E_INTERNAL, "audit: table %s is not "
+		    "bound to the log", table);
+	(void)snprintf(sql, sizeof(sql), "SELECT id FROM %s ORDER BY id",
+	    table);
+	if ((r = store_prepare(st, sql, &s, "audit row digests", why)) !=
+	    PV_OK)
+		return r;
+	/* The ids first: store_jrow runs its own statements. */
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			if ((grow = realloc(ids, cap * sizeof(*ids))) == NULL) {
+				r = PV_E_NOMEM;
+				goto out;
+			}
+			ids = grow;
+		}
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(st, sqlite3_extended_errcode(st->db),
+		    "audit row digests", why);
+		goto out;
+	}
+	for (i = 0; i < n && r == PV_OK; i++)
+		r = store_jrow(st, detail, table, ids[i], why);
+out:
+	sqlite3_finalize(s);
+	free(ids);
 	return r;
 }
 
@@ -655,7 +738,7 @@ audit_verify_rows(struct store *st, struct audit_report *rep,
 				    name);
 				goto out;
 			}
-			if ((r = audit_digest_stmt(t, s, dg)) != PV_OK) {
+			if ((r = audit_digest_stmt(st, t, s, dg)) != PV_OK) {
 				r = pv_why_set(why, r, "audit verify: cannot "
 				    "digest %s row %lld", tab, (long long)id);
 				goto out;

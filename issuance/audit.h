@@ -42,7 +42,9 @@
  *
  *	SHA-256("pivstation-row-v1" 0x00 || u32 length || table ||
  *		for each column in a fixed order: u8 SQLite type ||
- *		integer: u64 | text, blob: u32 length || bytes | null: -)
+ *		integer: u64 | text, blob: u32 length || bytes | null: - ||
+ *		for each child row in order (a job's steps by seq):
+ *		0xFE || its columns framed the same way)
  *
  * audit_verify, once the chain holds, checks that each such row equals
  * the last digest recorded for it, that every recorded row still exists

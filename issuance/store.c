@@ -154,6 +154,13 @@ static const char *const store_migrations[] = {
 	"  mac BLOB);"
 	"INSERT INTO audit_head (id, count, hash, mac)"
 	"  VALUES (1, 0, zeroblob(32), NULL);",
+
+	/*
+	 * 2: the audit log also vouches for jobs (with their steps) and
+	 * operators.  No table changes; store_migrate records the digest of
+	 * every existing row of both in the migration's audit row.
+	 */
+	"SELECT 1;",
 };
 #define STORE_N_MIGRATIONS \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -378,12 +385,17 @@ out:
 	return r;
 }
 
+/*
+ * Brings the schema to STORE_SCHEMA_VERSION in one transaction with one
+ * audit row: "store.create" for a new store, else "store.migrate" with
+ * the versions crossed.
+ */
 static enum pv_err
 store_migrate(struct store *st, struct pv_why *why)
 {
 	sqlite3_stmt *s = NULL;
-	json_object *d;
-	int v;
+	json_object *d = NULL;
+	int v, from;
 	enum pv_err r;
 
 	if ((r = store_read_version(st, &v, why)) != PV_OK)
@@ -392,40 +404,50 @@ store_migrate(struct store *st, struct pv_why *why)
 		return pv_why_set(why, PV_E_STATE,
 		    "the store has schema version %d; this pivstation knows "
 		    "up to %d: use a newer pivstation", v, STORE_SCHEMA_VERSION);
-	while (v < STORE_SCHEMA_VERSION) {
-		if ((r = store_begin(st, why)) != PV_OK)
-			return r;
-		if (v == 0)
-			r = store_exec(st, "CREATE TABLE schema_version ("
-			    "version INTEGER NOT NULL); INSERT INTO "
-			    "schema_version VALUES (0);", "create store", why);
-		if (r == PV_OK)
-			r = store_exec(st, store_migrations[v],
-			    "migrate the store", why);
-		if (r == PV_OK)
-			r = store_prepare(st, "UPDATE schema_version SET "
-			    "version = ?1", &s, "migrate the store", why);
-		if (r == PV_OK && !store_bind_i64(s, 1, v + 1))
-			r = store_db_err(st, SQLITE_ERROR, "migrate", why);
-		if (r == PV_OK)
-			r = store_step_done(st, s, "migrate the store", why);
-		sqlite3_finalize(s);
-		s = NULL;
-		if (r == PV_OK) {
-			d = json_object_new_object();
-			store_jint(d, "from", v);
-			store_jint(d, "to", v + 1);
-			r = store_audit(st, v == 0 ? "store.create" :
-			    "store.migrate", "store", d, why);
-		}
-		if (r != PV_OK) {
-			store_rollback(st);
-			return r;
-		}
-		if ((r = store_commit(st, why)) != PV_OK)
-			return r;
-		v++;
+	if (v == STORE_SCHEMA_VERSION) {
+		st->version = v;
+		return PV_OK;
 	}
+	if ((r = store_begin(st, why)) != PV_OK)
+		return r;
+	from = v;
+	if (v == 0)
+		r = store_exec(st, "CREATE TABLE schema_version ("
+		    "version INTEGER NOT NULL); INSERT INTO "
+		    "schema_version VALUES (0);", "create store", why);
+	if (r == PV_OK && (d = json_object_new_object()) == NULL)
+		r = pv_why_set(why, PV_E_NOMEM, "migrate the store: out of "
+		    "memory");
+	for (; r == PV_OK && v < STORE_SCHEMA_VERSION; v++) {
+		r = store_exec(st, store_migrations[v], "migrate the store",
+		    why);
+		/* 2: rows of tables the log starts to vouch for. */
+		if (r == PV_OK && v + 1 == 2 && (r = store_jrows_all(st, d,
+		    "jobs", why)) == PV_OK)
+			r = store_jrows_all(st, d, "operators", why);
+	}
+	if (r == PV_OK)
+		r = store_prepare(st, "UPDATE schema_version SET version = ?1",
+		    &s, "migrate the store", why);
+	if (r == PV_OK && !store_bind_i64(s, 1, v))
+		r = store_db_err(st, SQLITE_ERROR, "migrate", why);
+	if (r == PV_OK)
+		r = store_step_done(st, s, "migrate the store", why);
+	sqlite3_finalize(s);
+	if (r == PV_OK) {
+		store_jint(d, "from", from);
+		store_jint(d, "to", v);
+		r = store_audit(st, from == 0 ? "store.create" :
+		    "store.migrate", "store", d, why);
+		d = NULL;	/* store_audit released it */
+	}
+	json_object_put(d);
+	if (r != PV_OK) {
+		store_rollback(st);
+		return r;
+	}
+	if ((r = store_commit(st, why)) != PV_OK)
+		return r;
 	st->version = v;
 	return PV_OK;
 }

@@ -88,6 +88,11 @@ void store_jhex(json_object *o, const char *key, const uint8_t *p,
 enum pv_err store_jrow(struct store *st, json_object *detail,
     const char *table, int64_t id, struct pv_why *why);
 
+/* store_jrows_all: store_jrow for every row of |table|, in id order (a
+ * migration that starts binding a table). */
+enum pv_err store_jrows_all(struct store *st, json_object *detail,
+    const char *table, struct pv_why *why);
+
 
 /* audit.c: append with the store's actor and clock (no transaction of
  * its own: the caller holds one). */

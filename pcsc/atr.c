@@ -1012,8 +1012,19 @@ atr_identify(const char *path, const uint8_t *atr, size_t atr_len,
 		goto out;
 	}
 	if (!atr_list_cached(path, &st)) {
+		struct stat after;
+
 		if ((r = atr_list_read(f, &buf, &len)) != PV_OK)
 			goto out;
+		/* Rewritten while being read: use it once, keep nothing. */
+		if (fstat(fileno(f), &after) != 0 || after.st_size !=
+		    st.st_size || (off_t)len != st.st_size ||
+		    after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+		    after.st_mtim.tv_nsec != st.st_mtim.tv_nsec) {
+			r = atr_list_match(buf, len, atr, atr_len, fn, ctx,
+			    n_matched, NULL);
+			goto out;
+		}
 		if ((p = strdup(path)) == NULL) {
 			r = PV_E_NOMEM;
 			goto out;

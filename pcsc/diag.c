@@ -109,15 +109,13 @@ diag_read(struct pcsc_session *s, struct pcsc_diag_obj *o)
 /* ---- steps --------------------------------------------------------------- */
 
 static enum pv_err
-step_token(struct pcsc_session *s, void *arg, struct pv_why *why)
+step_ident(struct pcsc_session *s, void *arg, struct pv_why *why)
 {
 	struct pcsc_diag *d = arg;
 	enum pv_err r;
 
 	(void)why;
 	d->has_version = d->has_serial = false;
-	d->has_pin_meta = d->has_puk_meta = d->has_mgmt_meta = false;
-	d->has_pin_status = false;
 	r = piv_yk_get_version(&s->apdu, &d->version, NULL);
 	if (diag_fatal(r))
 		return r;
@@ -133,6 +131,19 @@ step_token(struct pcsc_session *s, void *arg, struct pv_why *why)
 			s->id.serial = d->serial;
 		}
 	}
+	return PV_OK;
+}
+
+/* Metadata and PIN state, after the VERIFY if one was asked for. */
+static enum pv_err
+step_token(struct pcsc_session *s, void *arg, struct pv_why *why)
+{
+	struct pcsc_diag *d = arg;
+	enum pv_err r;
+
+	(void)why;
+	d->has_pin_meta = d->has_puk_meta = d->has_mgmt_meta = false;
+	d->has_pin_status = false;
 	if (d->has_version && piv_yk_version_ge(&d->version, 5, 3, 0)) {
 		r = piv_yk_get_metadata(&s->apdu, PIV_REF_PIN, &d->pin_meta,
 		    NULL);
@@ -452,6 +463,13 @@ pcsc_diag_run(struct pcsc_session *s, const struct pcsc_diag_opts *opts,
 		r = PV_OK;
 		goto out;
 	}
+	/*
+	 * Version and serial before any VERIFY: before firmware 5 the serial
+	 * comes from the OTP application, and leaving PIV may drop the PIN's
+	 * verified state.
+	 */
+	if ((r = pcsc_session_run(s, step_ident, d, why)) != PV_OK)
+		goto out;
 	if (opts->pin != NULL) {
 		void *va[2] = { d, (void *)(uintptr_t)opts };
 

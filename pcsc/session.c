@@ -528,6 +528,38 @@ pinpad_control(struct pcsc_session *s, uint8_t feature, const char *what,
 	return PV_OK;
 }
 
+struct pad_arg {
+	uint8_t feature;
+	const char *what;
+	const uint8_t *in;
+	size_t in_len;
+	int *retries;
+};
+
+static enum pv_err
+pad_step(struct pcsc_session *s, void *arg, struct pv_why *why)
+{
+	struct pad_arg *a = arg;
+
+	return pinpad_control(s, a->feature, a->what, a->in, a->in_len,
+	    a->retries, why);
+}
+
+/*
+ * The pad's command runs inside a transaction like any other step: no
+ * other program's command gets in between, and a reset by another one is
+ * recovered (same card checked, PIV selected) before the pad is asked
+ * again.
+ */
+static enum pv_err
+pinpad_run(struct pcsc_session *s, uint8_t feature, const char *what,
+    const uint8_t *in, size_t in_len, int *retries, struct pv_why *why)
+{
+	struct pad_arg a = { feature, what, in, in_len, retries };
+
+	return pcsc_session_run(s, pad_step, &a, why);
+}
+
 enum pv_err
 pcsc_session_verify_pinpad(struct pcsc_session *s, uint8_t ref,
     uint8_t min_len, uint8_t max_len, int *retries, struct pv_why *why)
@@ -541,7 +573,7 @@ pcsc_session_verify_pinpad(struct pcsc_session *s, uint8_t ref,
 		return pv_why_set(why, PV_E_INTERNAL, "PIN pad VERIFY: "
 		    "structure too long");
 	pcsc_trace_note(s->trace, "VERIFY %02X on the reader's PIN pad", ref);
-	return pinpad_control(s, PART10_VERIFY_PIN_DIRECT, "VERIFY", pvs, n,
+	return pinpad_run(s, PART10_VERIFY_PIN_DIRECT, "VERIFY", pvs, n,
 	    retries, why);
 }
 
@@ -562,7 +594,7 @@ pcsc_session_change_pinpad(struct pcsc_session *s, uint8_t ref,
 	/* The structure carries |cur|: only its name goes to the trace. */
 	pcsc_trace_note(s->trace, "CHANGE REFERENCE DATA %02X, new value on "
 	    "the reader's PIN pad", ref);
-	r = pinpad_control(s, PART10_MODIFY_PIN_DIRECT, "CHANGE REFERENCE "
+	r = pinpad_run(s, PART10_MODIFY_PIN_DIRECT, "CHANGE REFERENCE "
 	    "DATA", pms, n, retries, why);
 	buf_wipe(pms, sizeof(pms));
 	return r;

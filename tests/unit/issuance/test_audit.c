@@ -549,6 +549,12 @@ row_tamper_cases(size_t *n)
 		{ "DELETE FROM job_steps WHERE name = 'second'",
 		    "jobs row 1 (job:1) was altered",
 		    "SELECT max(seq) FROM audit WHERE object = 'job:1'" },
+		/* One step deleted, its text moved into another's detail. */
+		{ "UPDATE job_steps SET detail = detail || char(10) || '1' || "
+		    "char(9) || 'second' || char(9) || 'pending' WHERE name = "
+		    "'first'; DELETE FROM job_steps WHERE name = 'second'",
+		    "jobs row 1 (job:1) was altered",
+		    "SELECT max(seq) FROM audit WHERE object = 'job:1'" },
 		{ "UPDATE job_steps SET seq = 5 WHERE name = 'first'",
 		    "jobs row 1 (job:1) was altered",
 		    "SELECT max(seq) FROM audit WHERE object = 'job:1'" },
