@@ -91,6 +91,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* cli_json_string writes |s| as a JSON string literal (quotes included). */
 void cli_json_string(FILE *f, const char *s);
 
+struct json_object;
+
+/*
+ * cli_json_line writes |o| as one JSON Lines record on standard output,
+ * flushes (a reader of events must not wait) and releases |o|.
+ */
+void cli_json_line(struct json_object *o);
+
 /* Subcommands (one file each). */
 cli_cmd_fn cli_cmd_version;
 cli_cmd_fn cli_cmd_readers, cli_cmd_atr, cli_cmd_diag;

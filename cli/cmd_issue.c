@@ -108,10 +108,7 @@ iss_progress(void *ctx, const struct wf_issue_event *ev)
 		    wf_step_state_name(ev->state)));
 		json_object_object_add(o, "text",
 		    json_object_new_string(ev->text));
-		printf("%s\n", json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		fflush(stdout);
-		json_object_put(o);
+		cli_json_line(o);
 		return;
 	}
 	fprintf(stderr, "issue: [%2u/%u] %-10s %-11s %s\n", ev->index,
@@ -130,10 +127,7 @@ iss_pad_prompt(void *ctx, const char *text)
 		json_object_object_add(o, "event",
 		    json_object_new_string("pin-pad"));
 		json_object_object_add(o, "text", json_object_new_string(text));
-		printf("%s\n", json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		fflush(stdout);
-		json_object_put(o);
+		cli_json_line(o);
 		return;
 	}
 	fprintf(stderr, "issue: PIN pad: %s\n", text);
@@ -326,10 +320,7 @@ iss_print_result(const struct cli_global *g, const struct wf_issue_result *res,
 		    json_object_new_int64((int64_t)st.tr.ns_transmit));
 	}
 	json_object_object_add(o, "stats", x);
-	printf("%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	fflush(stdout);
-	json_object_put(o);
+	cli_json_line(o);
 	if (g->stats && s != NULL) {
 		char line[512];
 

@@ -169,9 +169,7 @@ watch_event(void *arg, const struct pcsc_event *ev)
 		    (double)ev->when.tv_sec + ev->when.tv_nsec / 1e9, num));
 		json_object_object_add(o, "initial",
 		    json_object_new_boolean(ev->initial));
-		printf("%s\n", json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		cli_json_line(o);
 	} else {
 		printf("%s %-14s", ts, pcsc_ev_name(ev->kind));
 		if (ev->kind == PCSC_EV_SERVICE_LOST)

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <json-c/json.h>
+
 #include "cli/cli.h"
 
 int
@@ -130,3 +132,12 @@ cli_global_opt(struct cli_global *g, int c, const char *arg)
 	}
 }
 
+
+void
+cli_json_line(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(stdout);
+	json_object_put(o);
+}

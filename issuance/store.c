@@ -20,11 +20,19 @@
 /*
  * The schema, one entry per version.  Never edit a released entry: add a
  * new one that changes the previous schema.  Each runs in the same
- * transaction as the schema_version update and the audit row saying so.
+ * transaction as the schema_version update and the audit row saying so:
+ * its SQL (NULL: none), then, for each table in |bind|, the digest of
+ * every existing row goes into that audit row (a table the log starts to
+ * vouch for, audit.c's audit_tables).
  */
-static const char *const store_migrations[] = {
+static const char *const store_bind_2[] = { "jobs", "operators", NULL };
+
+static const struct store_migration {
+	const char *sql;
+	const char *const *bind;
+} store_migrations[] = {
 	/* 1: the first schema. */
-	"CREATE TABLE people ("
+	{ "CREATE TABLE people ("
 	"  id INTEGER PRIMARY KEY,"
 	"  person_id TEXT NOT NULL UNIQUE CHECK (length(person_id) = 10),"
 	"  given_name TEXT NOT NULL,"
@@ -153,14 +161,11 @@ static const char *const store_migrations[] = {
 	"  hash BLOB NOT NULL,"
 	"  mac BLOB);"
 	"INSERT INTO audit_head (id, count, hash, mac)"
-	"  VALUES (1, 0, zeroblob(32), NULL);",
+	"  VALUES (1, 0, zeroblob(32), NULL);", NULL },
 
-	/*
-	 * 2: the audit log also vouches for jobs (with their steps) and
-	 * operators.  No table changes; store_migrate records the digest of
-	 * every existing row of both in the migration's audit row.
-	 */
-	"SELECT 1;",
+	/* 2: the audit log also vouches for jobs (with their steps) and
+	 * operators; no table changes. */
+	{ NULL, store_bind_2 },
 };
 #define STORE_N_MIGRATIONS \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -334,6 +339,21 @@ store_audit(struct store *st, const char *action, const char *object,
 	return r;
 }
 
+enum pv_err
+store_audit_row(struct store *st, const char *action, const char *object,
+    json_object *detail, const char *table, int64_t id, struct pv_why *why)
+{
+	enum pv_err r;
+
+	if (detail == NULL)
+		return pv_why_set(why, PV_E_NOMEM, "%s: out of memory", action);
+	if ((r = store_jrow(st, detail, table, id, why)) != PV_OK) {
+		json_object_put(detail);
+		return r;
+	}
+	return store_audit(st, action, object, detail, why);
+}
+
 /* ---- open, close, migrate ----------------------------------------------------------- */
 
 static enum pv_err
@@ -419,12 +439,13 @@ store_migrate(struct store *st, struct pv_why *why)
 		r = pv_why_set(why, PV_E_NOMEM, "migrate the store: out of "
 		    "memory");
 	for (; r == PV_OK && v < STORE_SCHEMA_VERSION; v++) {
-		r = store_exec(st, store_migrations[v], "migrate the store",
-		    why);
-		/* 2: rows of tables the log starts to vouch for. */
-		if (r == PV_OK && v + 1 == 2 && (r = store_jrows_all(st, d,
-		    "jobs", why)) == PV_OK)
-			r = store_jrows_all(st, d, "operators", why);
+		const struct store_migration *m = &store_migrations[v];
+		const char *const *t;
+
+		if (m->sql != NULL)
+			r = store_exec(st, m->sql, "migrate the store", why);
+		for (t = m->bind; r == PV_OK && t != NULL && *t != NULL; t++)
+			r = store_jrows_all(st, d, *t, why);
 	}
 	if (r == PV_OK)
 		r = store_prepare(st, "UPDATE schema_version SET version = ?1",

@@ -160,11 +160,7 @@ store_cert_add(struct store *st, const struct store_cert *c, int64_t *out_id,
 	store_jint(d, "not_before", c->not_before);
 	store_jint(d, "not_after", c->not_after);
 	(void)snprintf(obj, sizeof(obj), "cert:%s", serial);
-	if ((r = store_jrow(st, d, "certificates", id, why)) != PV_OK) {
-		json_object_put(d);
-		goto out;
-	}
-	r = store_audit(st, "cert.add", obj, d, why);
+	r = store_audit_row(st, "cert.add", obj, d, "certificates", id, why);
 out:
 	sqlite3_finalize(s);
 	if (r != PV_OK) {
@@ -223,11 +219,7 @@ cert_set_status(struct store *st, const char *serial_in,
 	if (to != STORE_CERT_ACTIVE)
 		store_jint(d, "reason", reason);
 	(void)snprintf(obj, sizeof(obj), "cert:%s", serial);
-	if ((r = store_jrow(st, d, "certificates", c.id, why)) != PV_OK) {
-		json_object_put(d);
-		goto out;
-	}
-	r = store_audit(st, action, obj, d, why);
+	r = store_audit_row(st, action, obj, d, "certificates", c.id, why);
 out:
 	sqlite3_finalize(s);
 	store_cert_cleanup(&c);

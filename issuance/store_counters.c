@@ -162,15 +162,8 @@ store_operator_add(struct store *st, const char *name, int64_t *out_id,
 		goto out;
 	id = sqlite3_last_insert_rowid(st->db);
 	(void)snprintf(obj, sizeof(obj), "operator:%s", name);
-	if ((d = json_object_new_object()) == NULL) {
-		r = PV_E_NOMEM;
-		goto out;
-	}
-	if ((r = store_jrow(st, d, "operators", id, why)) != PV_OK) {
-		json_object_put(d);
-		goto out;
-	}
-	r = store_audit(st, "operator.add", obj, d, why);
+	d = json_object_new_object();
+	r = store_audit_row(st, "operator.add", obj, d, "operators", id, why);
 out:
 	sqlite3_finalize(s);
 	if (r != PV_OK) {

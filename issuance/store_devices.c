@@ -168,11 +168,7 @@ store_device_add(struct store *st, const struct store_device *d,
 	o = device_detail(d);
 	store_jint(o, "person", d->person_id);
 	(void)snprintf(obj, sizeof(obj), "device:%lld", (long long)id);
-	if ((r = store_jrow(st, o, "devices", id, why)) != PV_OK) {
-		json_object_put(o);
-		goto out;
-	}
-	r = store_audit(st, "device.add", obj, o, why);
+	r = store_audit_row(st, "device.add", obj, o, "devices", id, why);
 out:
 	sqlite3_finalize(s);
 	if (r != PV_OK) {
@@ -219,11 +215,8 @@ store_device_update(struct store *st, const struct store_device *d,
 		goto out;
 	(void)snprintf(obj, sizeof(obj), "device:%lld", (long long)d->id);
 	o = device_detail(d);
-	if ((r = store_jrow(st, o, "devices", d->id, why)) != PV_OK) {
-		json_object_put(o);
-		goto out;
-	}
-	r = store_audit(st, "device.update", obj, o, why);
+	r = store_audit_row(st, "device.update", obj, o, "devices", d->id,
+	    why);
 out:
 	sqlite3_finalize(s);
 	if (r != PV_OK) {

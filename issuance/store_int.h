@@ -88,6 +88,15 @@ void store_jhex(json_object *o, const char *key, const uint8_t *p,
 enum pv_err store_jrow(struct store *st, json_object *detail,
     const char *table, int64_t id, struct pv_why *why);
 
+/*
+ * store_audit_row: store_jrow of row |id| of |table| into |detail|, then
+ * store_audit.  |detail| is released whatever happens; NULL (an
+ * allocation that failed) gives PV_E_NOMEM.
+ */
+enum pv_err store_audit_row(struct store *st, const char *action,
+    const char *object, json_object *detail, const char *table, int64_t id,
+    struct pv_why *why);
+
 /* store_jrows_all: store_jrow for every row of |table|, in id order (a
  * migration that starts binding a table). */
 enum pv_err store_jrows_all(struct store *st, json_object *detail,

@@ -151,15 +151,7 @@ store_job_create(struct store *st, const struct store_job *j,
 			json_object_put(names);
 	}
 	job_object(id, obj, sizeof(obj));
-	if (d == NULL) {
-		r = pv_why_set(why, PV_E_NOMEM, "job.create: out of memory");
-		goto out;
-	}
-	if ((r = store_jrow(st, d, "jobs", id, why)) != PV_OK) {
-		json_object_put(d);
-		goto out;
-	}
-	r = store_audit(st, "job.create", obj, d, why);
+	r = store_audit_row(st, "job.create", obj, d, "jobs", id, why);
 out:
 	sqlite3_finalize(s);
 	if (r != PV_OK) {
@@ -327,15 +319,7 @@ store_job_set_state(struct store *st, int64_t id, enum store_job_state state,
 	if (detail[0] != '\0')
 		store_jstr(d, "detail", detail);
 	job_object(id, obj, sizeof(obj));
-	if (d == NULL) {
-		r = pv_why_set(why, PV_E_NOMEM, "job.state: out of memory");
-		goto out;
-	}
-	if ((r = store_jrow(st, d, "jobs", id, why)) != PV_OK) {
-		json_object_put(d);
-		goto out;
-	}
-	r = store_audit(st, "job.state", obj, d, why);
+	r = store_audit_row(st, "job.state", obj, d, "jobs", id, why);
 out:
 	sqlite3_finalize(s);
 	if (r != PV_OK) {
@@ -373,15 +357,7 @@ store_job_set_device(struct store *st, int64_t id, int64_t device_id,
 	d = json_object_new_object();
 	store_jint(d, "device", device_id);
 	job_object(id, obj, sizeof(obj));
-	if (d == NULL) {
-		r = pv_why_set(why, PV_E_NOMEM, "job.device: out of memory");
-		goto out;
-	}
-	if ((r = store_jrow(st, d, "jobs", id, why)) != PV_OK) {
-		json_object_put(d);
-		goto out;
-	}
-	r = store_audit(st, "job.device", obj, d, why);
+	r = store_audit_row(st, "job.device", obj, d, "jobs", id, why);
 out:
 	sqlite3_finalize(s);
 	if (r != PV_OK) {
@@ -495,15 +471,7 @@ store_job_step_set(struct store *st, int64_t job_id, const char *name,
 	if (detail != NULL && detail[0] != '\0')
 		store_jstr(d, "detail", detail);
 	job_object(job_id, obj, sizeof(obj));
-	if (d == NULL) {
-		r = pv_why_set(why, PV_E_NOMEM, "job.step: out of memory");
-		goto out;
-	}
-	if ((r = store_jrow(st, d, "jobs", job_id, why)) != PV_OK) {
-		json_object_put(d);
-		goto out;
-	}
-	r = store_audit(st, "job.step", obj, d, why);
+	r = store_audit_row(st, "job.step", obj, d, "jobs", job_id, why);
 out:
 	sqlite3_finalize(s);
 	if (r != PV_OK) {

@@ -208,13 +208,8 @@ store_person_put(struct store *st, const struct identity *ident,
 			store_jstr(d, "renamed", "yes");
 	}
 	(void)snprintf(obj, sizeof(obj), "person:%lld", (long long)id);
-	if ((r = store_jrow(st, d, "people", id, why)) != PV_OK) {
-		json_object_put(d);
-		d = NULL;
-		goto out;
-	}
-	r = store_audit(st, update ? "person.update" : "person.add", obj, d,
-	    why);
+	r = store_audit_row(st, update ? "person.update" : "person.add", obj,
+	    d, "people", id, why);
 out:
 	sqlite3_finalize(s);
 	if (r != PV_OK) {

@@ -451,18 +451,13 @@ wf_verify_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 	return piv_verify(a, PIV_REF_PIN, pa->pin, pa->len, &pa->retries, why);
 }
 
-enum pv_err
-wf_verify_pin(struct wf *w, const uint8_t *pin, size_t len,
-    struct pv_why *why)
+/* A VERIFY's refusal in the cardholder's words; other results as they are. */
+static enum pv_err
+wf_pin_outcome(enum pv_err r, int retries, struct pv_why *why)
 {
-	struct wf_pin_arg pa = { pin, len, -1 };
-	enum pv_err r;
-
-	r = wf_card_run(w, wf_verify_fn, &pa, why);
 	if (r == PV_E_PIN_WRONG) {
 		pv_why_clear(why);
-		return pv_why_set(why, r, "wrong PIN (%d tries left)",
-		    pa.retries);
+		return pv_why_set(why, r, "wrong PIN (%d tries left)", retries);
 	}
 	if (r == PV_E_BLOCKED) {
 		pv_why_clear(why);
@@ -471,12 +466,32 @@ wf_verify_pin(struct wf *w, const uint8_t *pin, size_t len,
 	return r;
 }
 
-/* The pad's length range: [pin] pin_min..pin_max, within PIV's 8 bytes. */
-static void
-wf_pad_range(const struct wf *w, uint8_t *min, uint8_t *max)
+enum pv_err
+wf_verify_pin(struct wf *w, const uint8_t *pin, size_t len,
+    struct pv_why *why)
+{
+	struct wf_pin_arg pa = { pin, len, -1 };
+	enum pv_err r;
+
+	r = wf_card_run(w, wf_verify_fn, &pa, why);
+	return wf_pin_outcome(r, pa.retries, why);
+}
+
+/*
+ * Before the pad waits: it must exist; the person is told |prompt|; the
+ * length range is [pin] min_length..max_length, within PIV's 8 bytes.
+ */
+static enum pv_err
+wf_pad_ready(const struct wf *w, bool change, const char *prompt,
+    uint8_t *min, uint8_t *max, struct pv_why *why)
 {
 	unsigned lo = w->p->cfg->pin_min, hi = w->p->cfg->pin_max;
 
+	if ((change ? w->card->pad_change == NULL : w->card->pad_verify ==
+	    NULL))
+		return pv_why_set(why, PV_E_NOT_SUPPORTED, "%s: no PIN pad to "
+		    "type the PIN on", w->card->reader != NULL ?
+		    w->card->reader : "the reader");
 	if (hi > 8)
 		hi = 8;
 	if (lo < 1)
@@ -485,17 +500,6 @@ wf_pad_range(const struct wf *w, uint8_t *min, uint8_t *max)
 		lo = hi;
 	*min = (uint8_t)lo;
 	*max = (uint8_t)hi;
-}
-
-static enum pv_err
-wf_pad_ready(const struct wf *w, bool change, const char *prompt,
-    struct pv_why *why)
-{
-	if ((change ? w->card->pad_change == NULL : w->card->pad_verify ==
-	    NULL))
-		return pv_why_set(why, PV_E_NOT_SUPPORTED, "%s: no PIN pad to "
-		    "type the PIN on", w->card->reader != NULL ?
-		    w->card->reader : "the reader");
 	if (w->p->pad_prompt != NULL)
 		w->p->pad_prompt(w->p->progress_ctx, prompt);
 	return PV_OK;
@@ -509,22 +513,13 @@ wf_pad_verify_pin(struct wf *w, const char *prompt, struct pv_why *why)
 	int retries = -1;
 	enum pv_err r;
 
-	if ((r = wf_pad_ready(w, false, prompt, why)) != PV_OK)
+	if ((r = wf_pad_ready(w, false, prompt, &min, &max, why)) != PV_OK)
 		return r;
-	wf_pad_range(w, &min, &max);
 	t0 = wf_now_ns();
 	r = w->card->pad_verify(w->card->ctx, PIV_REF_PIN, min, max, &retries,
 	    why);
 	w->ns_card += wf_now_ns() - t0;
-	if (r == PV_E_PIN_WRONG) {
-		pv_why_clear(why);
-		return pv_why_set(why, r, "wrong PIN (%d tries left)", retries);
-	}
-	if (r == PV_E_BLOCKED) {
-		pv_why_clear(why);
-		return pv_why_set(why, r, "the card's PIN is blocked");
-	}
-	return r;
+	return wf_pin_outcome(r, retries, why);
 }
 
 enum pv_err
@@ -535,9 +530,8 @@ wf_pad_change_pin(struct wf *w, const char *prompt, const uint8_t *cur,
 	uint8_t min, max;
 	enum pv_err r;
 
-	if ((r = wf_pad_ready(w, true, prompt, why)) != PV_OK)
+	if ((r = wf_pad_ready(w, true, prompt, &min, &max, why)) != PV_OK)
 		return r;
-	wf_pad_range(w, &min, &max);
 	t0 = wf_now_ns();
 	r = w->card->pad_change(w->card->ctx, PIV_REF_PIN, cur, cur_len, min,
 	    max, retries, why);

@@ -474,12 +474,12 @@ wf_step_set_pin(struct wf *w, struct pv_why *why)
 	struct wf_ref_arg ra;
 	enum pv_err r;
 
+	if (w->p->pin_pad)
+		return wf_set_pin_pad(w, why);
 	memset(&ra, 0, sizeof(ra));
 	ra.w = w;
 	ra.val = w->p->pin;
 	ra.len = w->p->pin_len;
-	if (w->p->pin_pad)
-		return wf_set_pin_pad(w, why);
 	r = wf_card_run(w, wf_pin_fn, &ra, why);
 	if (r == PV_E_PIN_WRONG) {
 		pv_why_clear(why);

@@ -939,23 +939,19 @@ atr_list_match(const char *list, size_t list_len, const uint8_t *atr,
 static struct {
 	pthread_mutex_t mu;
 	char *path;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
+	struct stat st;		/* of the file when it was read */
 	char *buf;
 	size_t len;
 } atr_list_cache = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
+/* The same file, unchanged: device, inode, size, modification time. */
 static bool
-atr_list_cached(const char *path, const struct stat *st)
+atr_same_file(const struct stat *a, const struct stat *b)
 {
-	return atr_list_cache.buf != NULL && strcmp(atr_list_cache.path,
-	    path) == 0 && atr_list_cache.dev == st->st_dev &&
-	    atr_list_cache.ino == st->st_ino &&
-	    atr_list_cache.size == st->st_size &&
-	    atr_list_cache.mtime.tv_sec == st->st_mtim.tv_sec &&
-	    atr_list_cache.mtime.tv_nsec == st->st_mtim.tv_nsec;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
 /* Reads |f| whole into *out (NUL-free text is not assumed). */
@@ -1011,16 +1007,15 @@ atr_identify(const char *path, const uint8_t *atr, size_t atr_len,
 		r = PV_E_IO;
 		goto out;
 	}
-	if (!atr_list_cached(path, &st)) {
+	if (atr_list_cache.buf == NULL || strcmp(atr_list_cache.path, path) !=
+	    0 || !atr_same_file(&atr_list_cache.st, &st)) {
 		struct stat after;
 
 		if ((r = atr_list_read(f, &buf, &len)) != PV_OK)
 			goto out;
 		/* Rewritten while being read: use it once, keep nothing. */
-		if (fstat(fileno(f), &after) != 0 || after.st_size !=
-		    st.st_size || (off_t)len != st.st_size ||
-		    after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
-		    after.st_mtim.tv_nsec != st.st_mtim.tv_nsec) {
+		if (fstat(fileno(f), &after) != 0 ||
+		    !atr_same_file(&st, &after) || (off_t)len != st.st_size) {
 			r = atr_list_match(buf, len, atr, atr_len, fn, ctx,
 			    n_matched, NULL);
 			goto out;
@@ -1034,10 +1029,7 @@ atr_identify(const char *path, const uint8_t *atr, size_t atr_len,
 		atr_list_cache.buf = buf;
 		atr_list_cache.len = len;
 		atr_list_cache.path = p;
-		atr_list_cache.dev = st.st_dev;
-		atr_list_cache.ino = st.st_ino;
-		atr_list_cache.size = st.st_size;
-		atr_list_cache.mtime = st.st_mtim;
+		atr_list_cache.st = st;
 		buf = p = NULL;
 	}
 	/* Matching under the lock: |fn| must not identify again. */

@@ -137,6 +137,31 @@ part10_prop_name(uint8_t tag)
 	}
 }
 
+/*
+ * The fields both PIN structures open with: timeouts, then the PIV PIN
+ * format (bmFormatString 82: units in bytes, PIN at offset 0, left
+ * justified, ASCII; an 8-byte block; no length field).
+ */
+static void
+pin_format(struct buf_out *o, uint8_t timeout_s)
+{
+	(void)buf_put_u8(o, timeout_s);		/* bTimerOut */
+	(void)buf_put_u8(o, timeout_s);		/* bTimerOut2 */
+	(void)buf_put_u8(o, 0x82);		/* bmFormatString */
+	(void)buf_put_u8(o, 0x08);		/* bmPINBlockString */
+	(void)buf_put_u8(o, 0x00);		/* bmPINLengthFormat */
+}
+
+/* ... and close with: bTeoPrologue, ulDataLength (LE 32), the APDU. */
+static void
+pin_apdu(struct buf_out *o, const uint8_t *apdu, uint8_t n)
+{
+	(void)buf_put_zeros(o, 3);		/* bTeoPrologue */
+	(void)buf_put_u8(o, n);
+	(void)buf_put_zeros(o, 3);
+	(void)buf_put(o, apdu, n);
+}
+
 size_t
 part10_build_verify(uint8_t ref, uint8_t min_len, uint8_t max_len,
     uint8_t timeout_s, uint8_t *out, size_t cap)
@@ -148,13 +173,7 @@ part10_build_verify(uint8_t ref, uint8_t min_len, uint8_t max_len,
 
 	apdu[3] = ref;
 	buf_out_fixed(&o, out, cap);
-	(void)buf_put_u8(&o, timeout_s);	/* bTimerOut */
-	(void)buf_put_u8(&o, timeout_s);	/* bTimerOut2 */
-	/* bmFormatString: units in bytes, PIN at offset 0, left justified,
-	 * ASCII. */
-	(void)buf_put_u8(&o, 0x82);
-	(void)buf_put_u8(&o, 0x08);		/* bmPINBlockString: 8-byte block */
-	(void)buf_put_u8(&o, 0x00);		/* bmPINLengthFormat: none */
+	pin_format(&o, timeout_s);
 	(void)buf_put_u8(&o, max_len);		/* wPINMaxExtraDigit, LE: max */
 	(void)buf_put_u8(&o, min_len);		/* ... then min */
 	(void)buf_put_u8(&o, 0x02);		/* bEntryValidationCondition: OK key */
@@ -162,10 +181,7 @@ part10_build_verify(uint8_t ref, uint8_t min_len, uint8_t max_len,
 	(void)buf_put_u8(&o, 0x09);		/* wLangId 0x0409, LE */
 	(void)buf_put_u8(&o, 0x04);
 	(void)buf_put_u8(&o, 0x00);		/* bMsgIndex */
-	(void)buf_put_zeros(&o, 3);		/* bTeoPrologue */
-	(void)buf_put_u8(&o, sizeof(apdu));	/* ulDataLength, LE 32 bits */
-	(void)buf_put_zeros(&o, 3);
-	(void)buf_put(&o, apdu, sizeof(apdu));
+	pin_apdu(&o, apdu, sizeof(apdu));
 	return buf_out_ok(&o) ? o.len : 0;
 }
 
@@ -190,11 +206,7 @@ part10_build_modify(uint8_t ref, const uint8_t *cur, size_t cur_len,
 	if (cur_len > 0)
 		memcpy(apdu + 5, cur, cur_len);
 	buf_out_fixed(&o, out, cap);
-	(void)buf_put_u8(&o, timeout_s);	/* bTimerOut */
-	(void)buf_put_u8(&o, timeout_s);	/* bTimerOut2 */
-	(void)buf_put_u8(&o, 0x82);		/* bmFormatString: bytes, ASCII */
-	(void)buf_put_u8(&o, 0x08);		/* bmPINBlockString: 8 bytes */
-	(void)buf_put_u8(&o, 0x00);		/* bmPINLengthFormat: none */
+	pin_format(&o, timeout_s);
 	(void)buf_put_u8(&o, 0x00);		/* bInsertionOffsetOld (unused) */
 	(void)buf_put_u8(&o, 0x08);		/* bInsertionOffsetNew */
 	(void)buf_put_u8(&o, max_len);		/* wPINMaxExtraDigit, LE */
@@ -208,10 +220,7 @@ part10_build_modify(uint8_t ref, const uint8_t *cur, size_t cur_len,
 	(void)buf_put_u8(&o, 0x01);		/* bMsgIndex1: "new PIN" */
 	(void)buf_put_u8(&o, 0x02);		/* bMsgIndex2: "confirm" */
 	(void)buf_put_u8(&o, 0x00);		/* bMsgIndex3 */
-	(void)buf_put_zeros(&o, 3);		/* bTeoPrologue */
-	(void)buf_put_u8(&o, sizeof(apdu));	/* ulDataLength, LE 32 bits */
-	(void)buf_put_zeros(&o, 3);
-	(void)buf_put(&o, apdu, sizeof(apdu));
+	pin_apdu(&o, apdu, sizeof(apdu));
 	n = buf_out_ok(&o) ? o.len : 0;
 	buf_wipe(apdu, sizeof(apdu));
 	return n;

@@ -144,8 +144,7 @@ pcsc_session_recover(struct pcsc_session *s, struct pv_why *why)
 		    "%s: after a reset the card has no PIV application",
 		    s->reader) : PV_OK;
 	r = pcsc_session_read_identity(s, &now, NULL);
-	if (r == PV_E_RESET || r == PV_E_NO_CARD || r == PV_E_NO_SERVICE ||
-	    r == PV_E_TRANSPORT)
+	if (session_transport(r))
 		return r;
 	if (!known) {
 		if (r == PV_OK)
