@@ -22,11 +22,32 @@ ifeq ($(origin CC),default)
 CC	:= cc
 endif
 
-PKGS	:= libpcsclite openssl ncursesw sqlite3 zlib libqrencode inih json-c
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
-CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
+# pkg-config is asked when a rule first needs a layer's flags, never when
+# this file is read: on a fresh machine the packages only arrive with `make
+# deps`, which every top-level target runs first (in a sub-make for the
+# build, so its flags are read after the install).  A package that is still
+# missing stops the build with pkg-config's own message.  Each layer gets the
+# flags of what it includes (its own and the layers' below it).
+PKGS_apdu	:= openssl zlib
+PKGS_pcsc	:= libpcsclite $(PKGS_apdu)
+PKGS_issuance	:= sqlite3 json-c inih $(PKGS_pcsc)
+PKGS_tui	:= ncursesw $(PKGS_issuance)
+PKGS_cli	:= $(PKGS_issuance)
+PKGS_vcard	:= $(PKGS_apdu)
+PKGS_prog	:= ncursesw $(PKGS_issuance)	# what `pivstation` links
+PKGS_tests	:= criterion $(PKGS_prog)
+
+# pkg_query OPTION PACKAGES: the flags, or a stop naming what is missing.
+pkg_query = $(if $(shell pkg-config --exists $(2) && echo y),$(shell \
+	pkg-config $(1) $(2)),$(shell pkg-config --print-errors --exists \
+	$(2))$(error pkg-config: $(2): not all installed (run 'make deps')))
+# lazy_pkg NAME OPTION PACKAGES: NAME asks pkg-config on first use, once.
+define lazy_pkg
+$(1) = $$(eval $(1) := $$$$(call pkg_query,$(2),$(3)))$$($(1))
+endef
+$(foreach l,apdu pcsc issuance tui cli vcard prog tests,$(eval $(call \
+	lazy_pkg,CFLAGS_$(l),--cflags,$$(PKGS_$(l))))$(eval $(call \
+	lazy_pkg,LIBS_$(l),--libs,$$(PKGS_$(l)))))
 
 CSTD	:= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 WARN	:= -Wall -Wextra -Wshadow -Wcast-qual -Wwrite-strings -Wpointer-arith \
@@ -64,9 +85,9 @@ endif
 
 VERSION	:= $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CPPFLAGS += -I. -DPV_VERSION=\"$(VERSION)\"
-CFLAGS	+= $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -MMD -MP
+CFLAGS	+= $(CSTD) $(WARN) $(OPT) -MMD -MP
 LDFLAGS	+= $(LDOPT)
-LDLIBS	+= $(PKG_LIBS) -lm -lpthread
+LDLIBS	+= -lm -lpthread
 
 # ---- sources, one library per layer ----------------------------------------
 LAYERS	:= apdu pcsc issuance tui vcard cli
@@ -96,6 +117,15 @@ ALL_LIBS	:= $(LIB_support) $(LIB_cli) $(LIB_tui) $(LIB_issuance) $(LIB_pcsc) \
 # Layers whose code must pass the -Wconversion set (STYLE.md §9).
 $(BUILD)/obj/apdu/%.o $(BUILD)/obj/pcsc/%.o $(BUILD)/obj/vcard/%.o: EXTRA := $(STRICT)
 
+# Each folder compiles with its layer's package flags.
+$(BUILD)/obj/apdu/%.o: PKG = $(CFLAGS_apdu)
+$(BUILD)/obj/pcsc/%.o: PKG = $(CFLAGS_pcsc)
+$(BUILD)/obj/issuance/%.o: PKG = $(CFLAGS_issuance)
+$(BUILD)/obj/tui/%.o: PKG = $(CFLAGS_tui)
+$(BUILD)/obj/cli/%.o: PKG = $(CFLAGS_cli)
+$(BUILD)/obj/vcard/%.o: PKG = $(CFLAGS_vcard)
+$(BUILD)/obj/tests/%.o: PKG = $(CFLAGS_tests)
+
 # V=1 shows full command lines.
 ifeq ($(V),1)
 Q :=
@@ -106,7 +136,7 @@ endif
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG) $(EXTRA) -c $< -o $@
 
 define lib_rule
 $$(LIB_$(1)): $$(call obj,$(2))
@@ -134,24 +164,24 @@ bins: $(BINS)
 
 $(BUILD)/pivstation: $(call obj,cli/main.c) $(CLIENT_LIBS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,cli/main.c) $(CLIENT_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,cli/main.c) $(CLIENT_LIBS) \
+	    $(LIBS_prog) $(LDLIBS)
 
 $(BUILD)/pivstation-vcard: $(call obj,vcard/main.c) $(VCARD_LIBS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,vcard/main.c) $(VCARD_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,vcard/main.c) $(VCARD_LIBS) \
+	    $(LIBS_vcard) $(LDLIBS)
 
 # ---- unit tests: one Criterion binary per layer folder under tests/unit ----------
 UNIT_DIRS	:= $(sort $(patsubst tests/unit/%/,%,$(dir $(wildcard tests/unit/*/*.c))))
 UNIT_BINS	:= $(patsubst %,$(BUILD)/tests/unit_%,$(UNIT_DIRS))
-
-$(BUILD)/obj/tests/%.o: CFLAGS += $(CRIT_CFLAGS)
 
 define unit_rule
 $(BUILD)/tests/unit_$(1): $$(call obj,$$(wildcard tests/unit/$(1)/*.c)) $$(ALL_LIBS)
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  LD      $$@")
 	$$(Q)$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$(call obj,$$(wildcard tests/unit/$(1)/*.c)) \
-	    $$(ALL_LIBS) $$(CRIT_LIBS) $$(LDLIBS)
+	    $$(ALL_LIBS) $$(LIBS_tests) $$(LDLIBS)
 endef
 $(foreach d,$(UNIT_DIRS),$(eval $(call unit_rule,$(d))))
 
@@ -164,13 +194,14 @@ FUZZ_BINS	:= $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 $(BUILD)/fuzz/replay_%: $(call obj,tests/fuzz/fuzz_%.c) $(call obj,tests/fuzz/replay_main.c) $(ALL_LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LIBS_tests) \
+	    $(LDLIBS)
 
 $(BUILD)/fuzz/fuzz_%: $(call obj,tests/fuzz/fuzz_%.c) $(ALL_LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $(filter %.o,$^) \
-	    $(ALL_LIBS) $(LDLIBS)
+	    $(ALL_LIBS) $(LIBS_tests) $(LDLIBS)
 
 # ---- top-level targets ---------------------------------------------------------
 ASAN_BUILD	:= build/asan
@@ -183,13 +214,22 @@ FUZZ_SECONDS	?= 0
 deps:
 	@bash mk/deps.sh
 
-demo: deps all
+# Targets that build do it in a sub-make, after deps: see pkg_query.
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@bash mk/demo.sh $(BUILD)
 
+# check = the build, the layer and header checks, then every test kind;
+# check-unit, check-fuzz-replay and check-integ run one kind each
+# (check-integ takes PV_INTEG=REGEX to pick tests by name).
 check: deps
 	@$(MAKE) --no-print-directory MODE=asan BUILD=$(ASAN_BUILD) check-build
 	@$(MAKE) --no-print-directory check-layers check-headers
 	@bash mk/check.sh $(ASAN_BUILD)
+
+check-unit check-fuzz-replay check-integ: deps
+	@$(MAKE) --no-print-directory MODE=asan BUILD=$(ASAN_BUILD) check-build
+	@PV_CHECK_ONLY=$(patsubst check-%,%,$@) bash mk/check.sh $(ASAN_BUILD)
 
 check-build: $(BINS) $(UNIT_BINS) $(REPLAY_BINS)
 
@@ -197,7 +237,7 @@ check-layers:
 	@bash mk/check-layers.sh
 
 check-headers:
-	@bash mk/check-headers.sh "$(CC)" "$(CSTD) $(WARN) $(PKG_CFLAGS) $(CRIT_CFLAGS) -I."
+	@bash mk/check-headers.sh "$(CC)" "$(CSTD) $(WARN) $(CFLAGS_tests) -I."
 
 fuzz: deps
 	@$(MAKE) --no-print-directory MODE=fuzz CC=clang BUILD=$(FUZZ_BUILD) fuzz-build
@@ -205,7 +245,8 @@ fuzz: deps
 
 fuzz-build: $(FUZZ_BINS)
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@bash tests/bench/run $(BUILD)
 
 # Every k from 1 to N (make check runs a sample: tests/integ/issue_fault_sweep.sh).
@@ -214,7 +255,8 @@ bench: deps all
 SWEEP_JOBS	?= 2
 SWEEP_PROFILE	?= usb-key
 SWEEP_SECOND	?=
-check-sweep: deps all
+check-sweep: deps
+	@$(MAKE) --no-print-directory all
 	@PV_BIN=$(abspath $(BUILD)) PV_ROOT=$(CURDIR) PV_SWEEP_KS=all \
 	    PV_SWEEP_JOBS=$(SWEEP_JOBS) PV_SWEEP_PROFILE=$(SWEEP_PROFILE) \
 	    PV_SWEEP_SECOND=$(SWEEP_SECOND) bash tests/integ/issue_fault_sweep.sh

@@ -11,9 +11,11 @@ export PV_BIN="$PWD/$B" PV_ROOT="$PWD"
 passed=0; failed=0; failures=()
 
 note_fail() { failed=$((failed + 1)); failures+=("$1"); }
+# PV_CHECK_ONLY=unit|fuzz-replay|integ runs one kind (make check-unit, ...).
+want() { [ -z "${PV_CHECK_ONLY:-}" ] || [ "$PV_CHECK_ONLY" = "$1" ]; }
 
 # 1. Unit tests (Criterion): one binary per layer.
-for t in "$B"/tests/unit_*; do
+want unit && for t in "$B"/tests/unit_*; do
 	[ -x "$t" ] || continue
 	out=$("$t" --jobs 2 --short-filename 2>&1); rc=$?
 	line=$(grep -E 'Synthesis: Tested: [0-9]+' <<<"$out" | tail -1)
@@ -31,7 +33,7 @@ for t in "$B"/tests/unit_*; do
 done
 
 # 2. Fuzz corpora replayed through the fuzz entry points under ASan/UBSan.
-for r in "$B"/fuzz/replay_*; do
+want fuzz-replay && for r in "$B"/fuzz/replay_*; do
 	[ -x "$r" ] || continue
 	name=${r##*/replay_}
 	dir=tests/fuzz/corpus/$name
@@ -50,6 +52,7 @@ done
 mkdir -p "$B/integ-logs"
 jobs=${PV_INTEG_JOBS:-2}
 # PV_INTEG=none skips them; PV_INTEG=REGEX runs the matching names only.
+want integ || PV_INTEG=none
 mapfile -t integ < <(ls tests/integ/*.sh 2>/dev/null | sort | \
 	{ case ${PV_INTEG:-} in none) cat >/dev/null ;; '') cat ;; *) grep -E "${PV_INTEG}" ;; esac; })
 if [ ${#integ[@]} -gt 0 ]; then
