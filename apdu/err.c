@@ -6,12 +6,15 @@
 
 #include "apdu/err.h"
 
-#define PV_TEXT(name, text) text,
-#define PV_NAME(name, text) #name,
+#define PV_TEXT(name, class, text) text,
+#define PV_NAME(name, class, text) #name,
+#define PV_CLASS(name, class, text) PV_CLASS_##class,
 static const char *const pv_texts[] = { PV_ERRORS(PV_TEXT) };
 static const char *const pv_names[] = { PV_ERRORS(PV_NAME) };
+static const enum pv_class pv_classes[] = { PV_ERRORS(PV_CLASS) };
 #undef PV_TEXT
 #undef PV_NAME
+#undef PV_CLASS
 
 const char *
 pv_strerror(enum pv_err e)
@@ -27,6 +30,31 @@ pv_errname(enum pv_err e)
 	if ((size_t)e >= sizeof(pv_names) / sizeof(pv_names[0]))
 		return "PV_E_UNKNOWN";
 	return pv_names[e];
+}
+
+enum pv_class
+pv_err_class(enum pv_err e)
+{
+	if ((size_t)e >= sizeof(pv_classes) / sizeof(pv_classes[0]))
+		return PV_CLASS_INTERNAL;
+	return pv_classes[e];
+}
+
+const char *
+pv_class_name(enum pv_class c)
+{
+	switch (c) {
+	case PV_CLASS_OK: return "ok";
+	case PV_CLASS_CARD_GONE: return "card-gone";
+	case PV_CLASS_CARD: return "card";
+	case PV_CLASS_AUTH: return "auth";
+	case PV_CLASS_INPUT: return "input";
+	case PV_CLASS_VERIFY: return "verify";
+	case PV_CLASS_STATE: return "state";
+	case PV_CLASS_CANCEL: return "cancel";
+	case PV_CLASS_INTERNAL: return "internal";
+	}
+	return "internal";
 }
 
 enum pv_err

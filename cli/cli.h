@@ -14,17 +14,20 @@
 
 #include "apdu/err.h"
 
-/* Exit codes (documented in `pivstation --help` and pivstation(1)). */
+/*
+ * Exit codes (documented in `pivstation --help` and pivstation(1)): one per
+ * error class (apdu/err.h), plus usage.
+ */
 enum cli_exit {
 	CLI_EXIT_OK = 0,	/* success */
-	CLI_EXIT_FAIL = 1,	/* the operation failed; the message says why */
+	CLI_EXIT_FAIL = 1,	/* classes STATE and INTERNAL: the message says why */
 	CLI_EXIT_USAGE = 2,	/* bad command line */
-	CLI_EXIT_NO_CARD = 3,	/* pcscd, reader or card unavailable, card removed */
-	CLI_EXIT_CARD = 4,	/* card refused a command or sent malformed data */
-	CLI_EXIT_AUTH = 5,	/* wrong or blocked PIN, PUK or management key */
-	CLI_EXIT_INPUT = 6,	/* an input file or value is invalid */
-	CLI_EXIT_VERIFY = 7,	/* a certificate, signature or audit check failed */
-	CLI_EXIT_INTERRUPTED = 130 /* interrupted by a signal */
+	CLI_EXIT_NO_CARD = 3,	/* CARD_GONE: pcscd, reader or card unavailable */
+	CLI_EXIT_CARD = 4,	/* CARD: refused a command or sent malformed data */
+	CLI_EXIT_AUTH = 5,	/* AUTH: wrong or blocked PIN, PUK or management key */
+	CLI_EXIT_INPUT = 6,	/* INPUT: an input file or value is invalid */
+	CLI_EXIT_VERIFY = 7,	/* VERIFY: a certificate, signature or audit check */
+	CLI_EXIT_INTERRUPTED = 130 /* CANCEL: interrupted */
 };
 
 /* Options accepted before the subcommand and by every subcommand. */
@@ -77,7 +80,7 @@ enum {
  */
 bool cli_global_opt(struct cli_global *g, int c, const char *arg);
 
-/* cli_exit_for maps an error to the documented exit code. */
+/* cli_exit_for: the exit code of |e|'s class. */
 int cli_exit_for(enum pv_err e);
 
 /* cli_error prints "pivstation: <what>: <why>" on stderr. */

@@ -60,7 +60,7 @@ audit_open(struct cli_global *g, struct store **out)
 	if ((r = home_check(&h, &why)) != PV_OK)
 		goto fail;
 	if (!home_exists(&h, HOME_STORE)) {
-		r = pv_why_set(&why, PV_E_NOT_FOUND, "no store in %s: run "
+		r = pv_why_set(&why, PV_E_NOT_SET_UP, "no store in %s: run "
 		    "'pivstation init'", h.dir);
 		goto fail;
 	}

@@ -133,7 +133,7 @@ done:
 	if (r != PV_OK) {
 		pkix_pass_clear(out);
 		cli_error("%s: %s", what, why.msg[0] ? why.msg : pv_strerror(r));
-		return r == PV_E_NOT_FOUND ? CLI_EXIT_INPUT : cli_exit_for(r);
+		return cli_exit_for(r);
 	}
 	return CLI_EXIT_OK;
 }
@@ -166,7 +166,7 @@ ca_env_load(struct cli_global *g, struct ca_env *e)
 	r = config_load_home(&e->home, &e->cfg, &why);
 	if (r == PV_OK) {
 		e->have_cfg = true;
-	} else if (r == PV_E_NOT_FOUND) {
+	} else if (r == PV_E_NOT_SET_UP) {
 		config_defaults(&e->cfg);	/* no pivstation.conf yet */
 	} else {
 		cli_error("%s", why.msg[0] ? why.msg : pv_strerror(r));
@@ -179,8 +179,7 @@ static int
 ca_fail(const char *what, enum pv_err r, const struct pv_why *why)
 {
 	cli_error("%s: %s", what, why->msg[0] ? why->msg : pv_strerror(r));
-	/* a missing file or row is no card error (cli_exit_for's reading) */
-	return r == PV_E_NOT_FOUND ? CLI_EXIT_FAIL : cli_exit_for(r);
+	return cli_exit_for(r);
 }
 
 /*

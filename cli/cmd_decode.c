@@ -222,8 +222,7 @@ cli_cmd_decode(struct cli_global *g, int argc, char **argv)
 	if (e != PV_OK) {
 		cli_error("decode: %s: %s", path, why.msg[0] ? why.msg :
 		    pv_strerror(e));
-		rc = e == PV_E_INPUT || e == PV_E_TOO_LONG ? CLI_EXIT_INPUT :
-		    cli_exit_for(e);
+		rc = cli_exit_for(e);
 		goto out;
 	}
 	if (fwrite(out.p, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {

@@ -43,8 +43,7 @@ static int
 esc_fail(const char *what, enum pv_err r, const struct pv_why *why)
 {
 	cli_error("%s: %s", what, why->msg[0] ? why->msg : pv_strerror(r));
-	/* a missing file or row is no card error (cli_exit_for's reading) */
-	return r == PV_E_NOT_FOUND ? CLI_EXIT_FAIL : cli_exit_for(r);
+	return cli_exit_for(r);
 }
 
 static int
@@ -72,7 +71,7 @@ esc_env(struct cli_global *g, struct home *h, char *dir, size_t cap,
 	if ((r = home_path(h, HOME_CA_DIR, dir, cap)) != PV_OK)
 		return esc_fail("escrow", r, &why);
 	r = config_load_home(h, cfg, &why);
-	if (r == PV_E_NOT_FOUND)
+	if (r == PV_E_NOT_SET_UP)
 		config_defaults(cfg);
 	else if (r != PV_OK)
 		return esc_fail("pivstation.conf", r, &why);

@@ -353,18 +353,6 @@ iss_fail(const struct cli_global *g, enum pv_err r, int rc, const char *fmt,
 	return rc;
 }
 
-static int
-iss_rc(enum pv_err r)
-{
-	/* a file or row that is missing is no card error */
-	if (r == PV_E_NOT_FOUND || r == PV_E_EXISTS || r == PV_E_POLICY ||
-	    r == PV_E_STATE)
-		return CLI_EXIT_FAIL;
-	if (r == PV_E_TOO_LONG)
-		return CLI_EXIT_INPUT;
-	return cli_exit_for(r);
-}
-
 /*
  * --pin-pad needs a reader that can both change and verify a PIN on its
  * pad: say so before anything is written rather than in the middle.
@@ -380,7 +368,7 @@ iss_check_pad(const struct cli_global *g, struct pcsc_session *s)
 	enum pv_err r;
 
 	if ((r = pcsc_session_features(s, &fs, &rc, &why)) != PV_OK)
-		return iss_fail(g, r, iss_rc(r), "%s: reader features: %s",
+		return iss_fail(g, r, cli_exit_for(r), "%s: reader features: %s",
 		    s->reader, why.msg[0] ? why.msg : pv_strerror(r));
 	for (size_t i = 0; i < sizeof(need); i++)
 		if (!part10_find(&fs, need[i], &code))
@@ -472,16 +460,15 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 
 	/* Everything that needs no card is checked first. */
 	if ((r = identity_load_file(id_path, &ident, &why)) != PV_OK) {
-		rc = iss_fail(g, r, r == PV_E_NOT_FOUND || r == PV_E_IO ?
-		    CLI_EXIT_INPUT : iss_rc(r), "%s", why.msg[0] ? why.msg :
+		rc = iss_fail(g, r, cli_exit_for(r), "%s", why.msg[0] ? why.msg :
 		    pv_strerror(r));
 		goto out;
 	}
 	if ((rc = cli_home(g, &h)) != CLI_EXIT_OK)
 		goto out;
 	if ((r = config_load_home(&h, &cfg, &why)) != PV_OK) {
-		rc = iss_fail(g, r, r == PV_E_NOT_FOUND ? CLI_EXIT_FAIL :
-		    iss_rc(r), "%s", why.msg[0] ? why.msg : pv_strerror(r));
+		rc = iss_fail(g, r, cli_exit_for(r), "%s", why.msg[0] ?
+		    why.msg : pv_strerror(r));
 		goto out;
 	}
 	if (!pin_pad && (rc = iss_read_pin(pin_stdin, &pin)) != CLI_EXIT_OK)
@@ -495,12 +482,12 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	if ((r = secret_master_load(&h, &master, &why)) != PV_OK ||
 	    (r = store_open_home(&h, cli_actor(), cfg.busy_timeout_ms, &st,
 	    &why)) != PV_OK) {
-		rc = iss_fail(g, r, iss_rc(r), "%s", why.msg[0] ? why.msg :
+		rc = iss_fail(g, r, cli_exit_for(r), "%s", why.msg[0] ? why.msg :
 		    pv_strerror(r));
 		goto out;
 	}
 	if ((r = home_path(&h, HOME_CA_DIR, dir, sizeof(dir))) != PV_OK) {
-		rc = iss_fail(g, r, iss_rc(r), "%s", pv_strerror(r));
+		rc = iss_fail(g, r, cli_exit_for(r), "%s", pv_strerror(r));
 		goto out;
 	}
 	if ((rc = cli_passphrase("CA passphrase", pass_file, pass_fd,
@@ -509,9 +496,8 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 		goto out;
 	if ((r = ca_open_keys(dir, &pass, CA_KEY_ISSUING | CA_KEY_SIGNER, &ca,
 	    &why)) != PV_OK) {
-		rc = iss_fail(g, r, r == PV_E_NOT_FOUND ? CLI_EXIT_FAIL :
-		    iss_rc(r), "the CA: %s%s", why.msg[0] ? why.msg :
-		    pv_strerror(r), r == PV_E_NOT_FOUND ?
+		rc = iss_fail(g, r, cli_exit_for(r), "the CA: %s%s", why.msg[0] ?
+		    why.msg : pv_strerror(r), r == PV_E_NOT_SET_UP ?
 		    " (run 'pivstation ca init')" : "");
 		goto out;
 	}
@@ -531,7 +517,7 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	p.progress = iss_progress;
 	p.progress_ctx = &ictx;
 	if ((r = wf_issue_check(&p, &why)) != PV_OK) {
-		rc = iss_fail(g, r, iss_rc(r), "%s", why.msg[0] ? why.msg :
+		rc = iss_fail(g, r, cli_exit_for(r), "%s", why.msg[0] ? why.msg :
 		    pv_strerror(r));
 		goto out;
 	}
@@ -542,7 +528,7 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	so.trace_json = g->trace_json;
 	so.share = PCSC_SHARE_SHARED;
 	if ((r = pcsc_session_open(&so, &s, &why)) != PV_OK) {
-		rc = iss_fail(g, r, iss_rc(r), "%s", why.msg[0] ? why.msg :
+		rc = iss_fail(g, r, cli_exit_for(r), "%s", why.msg[0] ? why.msg :
 		    pv_strerror(r));
 		goto out;
 	}
@@ -556,7 +542,7 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 		goto out;
 	wf_card_from_session(&card, s);
 	r = wf_issue_run(&p, &card, &res, &why);
-	rc = iss_rc(r);
+	rc = cli_exit_for(r);
 	if (r != PV_OK) {
 		cli_error("issue: %s", why.msg[0] ? why.msg : pv_strerror(r));
 		if (res.job_id != 0 && pin_pad && (r == PV_E_TIMEOUT ||

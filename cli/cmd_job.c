@@ -56,7 +56,7 @@ job_open(struct cli_global *g, struct store **out)
 	if ((r = home_check(&h, &why)) != PV_OK)
 		goto fail;
 	if (!home_exists(&h, HOME_STORE)) {
-		r = pv_why_set(&why, PV_E_NOT_FOUND, "no store in %s: run "
+		r = pv_why_set(&why, PV_E_NOT_SET_UP, "no store in %s: run "
 		    "'pivstation init'", h.dir);
 		goto fail;
 	}
@@ -220,8 +220,7 @@ job_cancel_cmd(struct cli_global *g, const char *id_text, const char *reason)
 	store_close(st);
 	if (r != PV_OK) {
 		cli_error("%s", why.msg[0] ? why.msg : pv_strerror(r));
-		/* An unknown job number is bad input, not a missing card. */
-		return r == PV_E_NOT_FOUND ? CLI_EXIT_INPUT : cli_exit_for(r);
+		return cli_exit_for(r);
 	}
 	shown = res.n_revoked < JOB_CANCEL_MAX_REVOKED ? res.n_revoked :
 	    JOB_CANCEL_MAX_REVOKED;

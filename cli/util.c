@@ -13,45 +13,19 @@
 int
 cli_exit_for(enum pv_err e)
 {
-	switch (e) {
-	case PV_OK:
-		return CLI_EXIT_OK;
-	case PV_E_NO_CARD:
-	case PV_E_NO_SERVICE:
-	case PV_E_NO_READER:
-	case PV_E_SHARING:
-	case PV_E_TIMEOUT:
-	case PV_E_TRANSPORT:
-	case PV_E_RESET:
-	case PV_E_DIFFERENT_CARD:
-		return CLI_EXIT_NO_CARD;
-	case PV_E_MALFORMED:
-	case PV_E_SW:
-	case PV_E_NOT_FOUND:
-	case PV_E_SECURITY:
-	case PV_E_NOT_SUPPORTED:
-	case PV_E_BAD_P1P2:
-	case PV_E_BAD_DATA:
-	case PV_E_NO_SPACE:
-	case PV_E_WRONG_LENGTH:
-	case PV_E_CONDITIONS:
-	case PV_E_PROTO:
-	case PV_E_CHAIN:
-		return CLI_EXIT_CARD;
-	case PV_E_PIN_WRONG:
-	case PV_E_BLOCKED:
-	case PV_E_AUTH_FAILED:
-		return CLI_EXIT_AUTH;
-	case PV_E_INPUT:
-	case PV_E_CONFIG:
-		return CLI_EXIT_INPUT;
-	case PV_E_VERIFY:
-		return CLI_EXIT_VERIFY;
-	case PV_E_CANCELLED:
-		return CLI_EXIT_INTERRUPTED;
-	default:
-		return CLI_EXIT_FAIL;
+	switch (pv_err_class(e)) {
+	case PV_CLASS_OK: return CLI_EXIT_OK;
+	case PV_CLASS_CARD_GONE: return CLI_EXIT_NO_CARD;
+	case PV_CLASS_CARD: return CLI_EXIT_CARD;
+	case PV_CLASS_AUTH: return CLI_EXIT_AUTH;
+	case PV_CLASS_INPUT: return CLI_EXIT_INPUT;
+	case PV_CLASS_VERIFY: return CLI_EXIT_VERIFY;
+	case PV_CLASS_CANCEL: return CLI_EXIT_INTERRUPTED;
+	case PV_CLASS_STATE:
+	case PV_CLASS_INTERNAL:
+		break;
 	}
+	return CLI_EXIT_FAIL;
 }
 
 void

@@ -248,7 +248,7 @@ audit_write_head_file(struct store *st)
 	    HOME_WRITE_REPLACE, NULL);
 }
 
-/* Reads the head file: PV_E_NOT_FOUND when absent, PV_E_VERIFY if bad. */
+/* Reads the head file: PV_E_NO_FILE when absent, PV_E_VERIFY if bad. */
 static enum pv_err
 audit_read_head_file(struct store *st, int64_t *count, uint8_t hash[32],
     struct pv_why *why)
@@ -791,7 +791,7 @@ audit_verify(struct store *st, struct audit_report *out, struct pv_why *why)
 	}
 	if (st->head_path[0] != '\0' && st->has_key) {
 		r = audit_read_head_file(st, &file_count, file_hash, why);
-		if (r == PV_E_NOT_FOUND) {
+		if (r == PV_E_NO_FILE) {
 			pv_why_clear(why);
 			file_count = -1;
 		} else if (r != PV_OK) {
@@ -802,7 +802,7 @@ audit_verify(struct store *st, struct audit_report *out, struct pv_why *why)
 	}
 	r = audit_read_head(st, &head_count, head_hash, head_mac, &has_mac,
 	    NULL);
-	if (r == PV_E_NOT_FOUND || r == PV_E_VERIFY) {
+	if (r == PV_E_NO_RECORD || r == PV_E_VERIFY) {
 		r = pv_why_set(why, PV_E_VERIFY, "audit head: missing or "
 		    "malformed (the audit_head row was deleted or altered)");
 		goto out;

@@ -881,9 +881,9 @@ ca_open_keys(const char *dir, const struct pkix_pass *pass, unsigned which,
 	}
 	if ((r = ca_load_cert(dir, CA_FILE_ISSUING_CRT, &ca->issuing, why)) !=
 	    PV_OK) {
-		if (r == PV_E_NOT_FOUND) {
+		if (r == PV_E_NO_FILE) {
 			pv_why_clear(why);
-			r = pv_why_set(why, PV_E_NOT_FOUND,
+			r = pv_why_set(why, PV_E_NOT_SET_UP,
 			    "no CA in %s (run 'pivstation ca init' or "
 			    "'pivstation ca import')", dir);
 		}
@@ -1207,7 +1207,7 @@ ca_crl_last_number(const char *dir, uint64_t *out, bool *found,
 	*out = 0;
 	*found = false;
 	r = ca_read(dir, CA_FILE_CRL_DER, &p, &n, why);
-	if (r == PV_E_NOT_FOUND) {
+	if (r == PV_E_NO_FILE) {
 		pv_why_clear(why);
 		return PV_OK;
 	}

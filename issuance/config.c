@@ -974,7 +974,7 @@ config_load(const char *path, struct pv_config *out, struct pv_why *why)
 
 	if ((f = fopen(path, "rb")) == NULL) {
 		if (errno == ENOENT)
-			return pv_why_set(why, PV_E_NOT_FOUND,
+			return pv_why_set(why, PV_E_NO_FILE,
 			    "%s does not exist", path);
 		return pv_why_set(why, PV_E_IO, "%s: %s", path,
 		    strerror(errno));
@@ -1010,9 +1010,9 @@ config_load_home(const struct home *h, struct pv_config *out,
 	if ((r = home_path(h, HOME_CONFIG, path, sizeof(path))) != PV_OK)
 		return pv_why_set(why, r, "station home path too long");
 	r = config_load(path, out, why);
-	if (r == PV_E_NOT_FOUND) {
+	if (r == PV_E_NO_FILE) {
 		pv_why_clear(why);
-		r = pv_why_set(why, PV_E_NOT_FOUND,
+		r = pv_why_set(why, PV_E_NOT_SET_UP,
 		    "%s does not exist: run 'pivstation init'", path);
 	}
 	return r;

@@ -298,25 +298,26 @@ escrow_recover_person(struct store *st, const char *person, X509 *kra_cert,
 	r = strchr(person, '@') != NULL ?
 	    store_person_find_email(st, person, &p, why) :
 	    store_person_find_external(st, person, &p, why);
-	if (r == PV_E_NOT_FOUND) {
+	if (r == PV_E_NO_RECORD) {
+		/* The operator named the person: bad input. */
 		pv_why_clear(why);
-		r = pv_why_set(why, PV_E_NOT_FOUND, "no person '%s' in the store",
+		r = pv_why_set(why, PV_E_INPUT, "no person '%s' in the store",
 		    person);
 	}
 	if (r != PV_OK)
 		goto out;
 	r = store_escrow_current_person(st, p.id, STORE_ESCROW_KEY_9D, &e, why);
-	if (r == PV_E_NOT_FOUND) {
+	if (r == PV_E_NO_RECORD) {
 		pv_why_clear(why);
-		r = pv_why_set(why, PV_E_NOT_FOUND,
+		r = pv_why_set(why, PV_E_NO_RECORD,
 		    "'%s' has no escrowed key management key", person);
 	}
 	if (r != PV_OK)
 		goto out;
 	r = store_cert_live(st, e.device_id, 0x9d, &sc, why);
-	if (r == PV_E_NOT_FOUND) {
+	if (r == PV_E_NO_RECORD) {
 		pv_why_clear(why);
-		r = pv_why_set(why, PV_E_NOT_FOUND,
+		r = pv_why_set(why, PV_E_NO_RECORD,
 		    "device %" PRId64 " of '%s' has no live 9d certificate",
 		    e.device_id, person);
 	}

@@ -63,7 +63,7 @@ home_check(const struct home *h, struct pv_why *why)
 
 	if (lstat(h->dir, &st) != 0) {
 		if (errno == ENOENT)
-			return pv_why_set(why, PV_E_NOT_FOUND,
+			return pv_why_set(why, PV_E_NOT_SET_UP,
 			    "station home %s does not exist: run 'pivstation "
 			    "init'", h->dir);
 		return pv_why_set(why, PV_E_IO, "station home %s: %s", h->dir,

@@ -356,11 +356,10 @@ identity_load_file(const char *path, struct identity *out, struct pv_why *why)
 
 	memset(out, 0, sizeof(*out));
 	if ((f = fopen(path, "rb")) == NULL) {
-		if (errno == ENOENT)
-			return pv_why_set(why, PV_E_NOT_FOUND,
-			    "%s: no such file", path);
-		return pv_why_set(why, PV_E_IO, "%s: %s", path,
-		    strerror(errno));
+		/* The file a person named: whatever is wrong is input. */
+		return pv_why_set(why, errno == ENOENT ? PV_E_NO_FILE :
+		    PV_E_INPUT, "%s: %s", path, errno == ENOENT ?
+		    "no such file" : strerror(errno));
 	}
 	if ((buf = malloc(IDENTITY_FILE_MAX + 1)) == NULL) {
 		r = PV_E_NOMEM;

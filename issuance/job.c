@@ -84,7 +84,7 @@ job_begin(struct store *st, const char *kind, int64_t person_id,
 			*out_resumed = true;
 		goto out;
 	}
-	if (r != PV_E_NOT_FOUND)
+	if (r != PV_E_NO_RECORD)
 		goto out;
 	pv_why_clear(why);
 	memset(&row, 0, sizeof(row));
@@ -152,7 +152,7 @@ job_step_set(struct store *st, struct job *j, const char *name,
 	enum pv_err r;
 
 	if (i < 0)
-		return pv_why_set(why, PV_E_NOT_FOUND, "job %lld has no step "
+		return pv_why_set(why, PV_E_NO_RECORD, "job %lld has no step "
 		    "'%s'", (long long)j->row.id, name);
 	if ((r = store_job_step_set(st, j->row.id, name, state, detail,
 	    why)) != PV_OK)

@@ -93,7 +93,7 @@ const char *job_step_detail(const struct job *j, const char *name);
  * store and in |j|, and reports progress.  job_step_failed marks it failed
  * with |error| as its detail ({"error": ...} JSON is built here).
  * job_step_reset sets it back to pending (a card was swapped: redo it).
- * PV_E_NOT_FOUND for an unknown step, PV_E_STATE when the job is not
+ * PV_E_NO_RECORD for an unknown step, PV_E_STATE when the job is not
  * RUNNING.
  */
 enum pv_err job_step_done(struct store *st, struct job *j, const char *name,

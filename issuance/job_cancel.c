@@ -159,10 +159,11 @@ job_cancel(struct store *st, int64_t id, const char *reason,
 	if ((r = store_begin(st, why)) != PV_OK)
 		return r;
 	if ((r = store_job_get(st, id, &job, why)) != PV_OK) {
-		if (r == PV_E_NOT_FOUND) {
+		if (r == PV_E_NO_RECORD) {
+			/* The operator named the job: bad input. */
 			pv_why_clear(why);
-			(void)pv_why_set(why, r, "job cancel: there is no job "
-			    "%lld", (long long)id);
+			r = pv_why_set(why, PV_E_INPUT, "job cancel: there is "
+			    "no job %lld", (long long)id);
 		}
 		goto out;
 	}

@@ -1362,7 +1362,7 @@ pkix_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len,
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
-		return pv_why_set(why, e == ENOENT ? PV_E_NOT_FOUND : PV_E_IO,
+		return pv_why_set(why, e == ENOENT ? PV_E_NO_FILE : PV_E_IO,
 		    "%s: %s", path, strerror(e));
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

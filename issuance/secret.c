@@ -165,7 +165,7 @@ secret_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len,
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			r = pv_why_set(why, PV_E_NOT_FOUND, "%s does not exist",
+			r = pv_why_set(why, PV_E_NO_FILE, "%s does not exist",
 			    path);
 		else if (errno == ELOOP)
 			r = pv_why_set(why, PV_E_POLICY,
@@ -274,9 +274,9 @@ secret_master_load(const struct home *h, struct secret_master *out,
 	if ((r = home_path(h, HOME_MASTER_SECRET, path, sizeof(path))) != PV_OK)
 		goto out;
 	r = secret_read_file(path, 4 * SECRET_MASTER_LEN, &p, &len, why);
-	if (r == PV_E_NOT_FOUND) {
+	if (r == PV_E_NO_FILE) {
 		pv_why_clear(why);
-		r = pv_why_set(why, PV_E_NOT_FOUND,
+		r = pv_why_set(why, PV_E_NOT_SET_UP,
 		    "no master secret in %s: run 'pivstation init'", h->dir);
 		goto out;
 	}

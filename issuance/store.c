@@ -189,7 +189,7 @@ store_db_err(struct store *st, int rc, const char *op, struct pv_why *why)
 			e = PV_E_EXISTS;
 			break;
 		case SQLITE_CONSTRAINT_FOREIGNKEY:
-			e = PV_E_NOT_FOUND;
+			e = PV_E_NO_RECORD;
 			break;
 		default:
 			e = PV_E_INVAL;
@@ -235,7 +235,7 @@ store_step_row(struct store *st, sqlite3_stmt *stmt, const char *op,
 	if (rc == SQLITE_ROW)
 		return PV_OK;
 	if (rc == SQLITE_DONE)
-		return pv_why_set(why, PV_E_NOT_FOUND, "%s: %s not found", op,
+		return pv_why_set(why, PV_E_NO_RECORD, "%s: %s not found", op,
 		    what);
 	return store_db_err(st, sqlite3_extended_errcode(st->db), op, why);
 }

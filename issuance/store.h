@@ -20,7 +20,7 @@
  * Errors: PV_E_DB for SQLite failures (|why| names the operation and
  * SQLite's message), PV_E_EXISTS for a uniqueness violation (the row, or
  * an active certificate for the slot, or a live device with the serial,
- * already exists), PV_E_NOT_FOUND for a missing row or a reference to one,
+ * already exists), PV_E_NO_RECORD for a missing row or a reference to one,
  * PV_E_INVAL for a value the schema refuses, PV_E_STATE for a change the
  * row's state does not allow.
  *
@@ -138,7 +138,7 @@ struct store_person {
 enum pv_err store_person_put(struct store *st, const struct identity *ident,
     int64_t *out_id, struct pv_why *why);
 
-/* store_person_get / _find_*: PV_E_NOT_FOUND when there is no such row. */
+/* store_person_get / _find_*: PV_E_NO_RECORD when there is no such row. */
 enum pv_err store_person_get(struct store *st, int64_t id,
     struct store_person *out, struct pv_why *why);
 enum pv_err store_person_find_external(struct store *st,
@@ -286,13 +286,13 @@ enum pv_err store_cert_revoke(struct store *st, const char *serial,
 enum pv_err store_cert_set_hold(struct store *st, const char *serial,
     bool hold, struct pv_why *why);
 
-/* store_cert_get_serial: PV_E_NOT_FOUND when unknown.  Cleanup |out|. */
+/* store_cert_get_serial: PV_E_NO_RECORD when unknown.  Cleanup |out|. */
 enum pv_err store_cert_get_serial(struct store *st, const char *serial,
     struct store_cert *out, struct pv_why *why);
 
 /*
  * store_cert_live returns the device's live (active or on-hold)
- * certificate in |slot|: at most one exists.  PV_E_NOT_FOUND when none.
+ * certificate in |slot|: at most one exists.  PV_E_NO_RECORD when none.
  */
 enum pv_err store_cert_live(struct store *st, int64_t device_id,
     uint8_t slot, struct store_cert *out, struct pv_why *why);
@@ -351,7 +351,7 @@ struct store_escrow {
 enum pv_err store_escrow_add(struct store *st, const struct store_escrow *e,
     int64_t *out_id, bool *out_existed, struct pv_why *why);
 
-/* The current envelope for (device, kind); PV_E_NOT_FOUND if none. */
+/* The current envelope for (device, kind); PV_E_NO_RECORD if none. */
 enum pv_err store_escrow_current(struct store *st, int64_t device_id,
     enum store_escrow_kind kind, struct store_escrow *out,
     struct pv_why *why);
@@ -426,7 +426,7 @@ enum pv_err store_job_get(struct store *st, int64_t id, struct store_job *out,
 
 /*
  * store_job_find_running: the newest RUNNING job of |kind| for
- * |person_id|.  PV_E_NOT_FOUND when none.
+ * |person_id|.  PV_E_NO_RECORD when none.
  */
 enum pv_err store_job_find_running(struct store *st, const char *kind,
     int64_t person_id, struct store_job *out, struct pv_why *why);
@@ -455,7 +455,7 @@ enum pv_err store_job_steps(struct store *st, int64_t job_id,
 
 /*
  * store_job_step_set sets step |name| of a RUNNING job to |state| with
- * |detail| (NULL = keep the old detail).  PV_E_NOT_FOUND for an unknown
+ * |detail| (NULL = keep the old detail).  PV_E_NO_RECORD for an unknown
  * step, PV_E_STATE when the job is finished, PV_E_TOO_LONG for a detail
  * of STORE_DETAIL_MAX bytes or more.
  */

@@ -191,7 +191,7 @@ store_operator_exists(struct store *st, const char *name, bool *out,
 		goto out;
 	}
 	r = store_step_row(st, s, "find operator", "operator", why);
-	if (r == PV_E_NOT_FOUND) {
+	if (r == PV_E_NO_RECORD) {
 		pv_why_clear(why);
 		r = PV_OK;
 	} else if (r == PV_OK) {

@@ -155,7 +155,7 @@ store_escrow_add(struct store *st, const struct store_escrow *e,
 		existed = true;
 		goto out;
 	}
-	if (r != PV_OK && r != PV_E_NOT_FOUND)
+	if (r != PV_OK && r != PV_E_NO_RECORD)
 		goto out;
 	pv_why_clear(why);
 	if (r == PV_OK) {

@@ -30,7 +30,7 @@ struct store {
 
 /*
  * store_db_err turns SQLite result |rc| of operation |op| into an error:
- * uniqueness -> PV_E_EXISTS, foreign key -> PV_E_NOT_FOUND, other
+ * uniqueness -> PV_E_EXISTS, foreign key -> PV_E_NO_RECORD, other
  * constraints -> PV_E_INVAL, anything else -> PV_E_DB.  |why| gets
  * "<op>: <sqlite message>".
  */
@@ -47,7 +47,7 @@ enum pv_err store_step_done(struct store *st, sqlite3_stmt *stmt,
 
 /*
  * store_step_row steps |stmt| expecting a row: PV_OK with a row,
- * PV_E_NOT_FOUND ("<op>: <what> not found") when there is none.
+ * PV_E_NO_RECORD ("<op>: <what> not found") when there is none.
  */
 enum pv_err store_step_row(struct store *st, sqlite3_stmt *stmt,
     const char *op, const char *what, struct pv_why *why);

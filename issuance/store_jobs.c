@@ -461,7 +461,7 @@ store_job_step_set(struct store *st, int64_t job_id, const char *name,
 	if ((r = store_step_done(st, s, "set job step", why)) != PV_OK)
 		goto out;
 	if (sqlite3_changes(st->db) != 1) {
-		r = pv_why_set(why, PV_E_NOT_FOUND, "job %lld has no step '%s'",
+		r = pv_why_set(why, PV_E_NO_RECORD, "job %lld has no step '%s'",
 		    (long long)job_id, name);
 		goto out;
 	}

@@ -125,7 +125,7 @@ person_email_free(struct store *st, const struct identity *ident,
 		goto out;
 	}
 	r = store_step_row(st, s, "check email", "person", why);
-	if (r == PV_E_NOT_FOUND) {
+	if (r == PV_E_NO_RECORD) {
 		pv_why_clear(why);
 		r = PV_OK;
 		goto out;
@@ -157,7 +157,7 @@ store_person_put(struct store *st, const struct identity *ident,
 	if ((r = store_begin(st, why)) != PV_OK)
 		return r;
 	r = store_person_find_external(st, ident->person_id, &old, why);
-	if (r != PV_OK && r != PV_E_NOT_FOUND)
+	if (r != PV_OK && r != PV_E_NO_RECORD)
 		goto out;
 	update = r == PV_OK;
 	pv_why_clear(why);

@@ -139,20 +139,20 @@ wf_store_knows(struct wf *w, struct store_device *d, bool *found,
     struct pv_why *why)
 {
 	char serial[16];
-	enum pv_err r = PV_E_NOT_FOUND;
+	enum pv_err r = PV_E_NO_RECORD;
 
 	*found = false;
 	if (w->in.has_serial) {
 		(void)snprintf(serial, sizeof(serial), "%u", w->in.serial);
 		r = store_device_find_serial(w->st, serial, d, why);
 	}
-	if (r == PV_E_NOT_FOUND && w->in.chuid_ok) {
+	if (r == PV_E_NO_RECORD && w->in.chuid_ok) {
 		pv_why_clear(why);
 		r = store_device_find_guid(w->st, w->in.chuid_guid, d, why);
 		if (r == PV_OK && d->status == STORE_DEV_TERMINATED)
-			r = PV_E_NOT_FOUND;
+			r = PV_E_NO_RECORD;
 	}
-	if (r == PV_E_NOT_FOUND) {
+	if (r == PV_E_NO_RECORD) {
 		pv_why_clear(why);
 		return PV_OK;
 	}
@@ -302,7 +302,7 @@ wf_check_done(struct wf *w, bool *done, struct pv_why *why)
 		return PV_OK;
 	r = store_person_find_external(w->st, w->p->ident->person_id, &person,
 	    why);
-	if (r == PV_E_NOT_FOUND) {
+	if (r == PV_E_NO_RECORD) {
 		pv_why_clear(why);
 		return PV_OK;
 	}
@@ -573,7 +573,7 @@ wf_find_job(struct wf *w, struct pv_why *why)
 	if (r == PV_OK)
 		r = store_job_find_running(w->st, WF_ISSUE_JOB_KIND, person.id,
 		    &row, why);
-	if (r == PV_E_NOT_FOUND) {
+	if (r == PV_E_NO_RECORD) {
 		pv_why_clear(why);
 		return PV_OK;
 	}

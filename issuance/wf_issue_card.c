@@ -94,26 +94,6 @@ wf_card_from_session(struct wf_card *c, struct pcsc_session *s)
 
 /* ---- running groups of commands ----------------------------------------------- */
 
-bool
-wf_err_is_transport(enum pv_err r)
-{
-	switch (r) {
-	case PV_E_TRANSPORT:
-	case PV_E_NO_CARD:
-	case PV_E_RESET:
-	case PV_E_TIMEOUT:
-	case PV_E_NO_SERVICE:
-	case PV_E_NO_READER:
-	case PV_E_SHARING:
-	case PV_E_PROTO:
-	case PV_E_DIFFERENT_CARD:
-	case PV_E_CANCELLED:
-		return true;
-	default:
-		return false;
-	}
-}
-
 enum pv_err
 wf_card_run(struct wf *w, wf_card_fn *fn, void *arg, struct pv_why *why)
 {
@@ -145,7 +125,7 @@ struct wf_insp_arg {
 static bool
 wf_soft(enum pv_err r, struct pv_why *why)
 {
-	if (wf_err_is_transport(r) || r == PV_E_NOMEM)
+	if (pv_err_aborts(r))
 		return false;
 	pv_why_clear(why);
 	return true;

@@ -144,9 +144,6 @@ struct wf {
 
 /* ---- wf_issue_card.c -------------------------------------------------------- */
 
-/* Is |r| the card, reader or service going away (resumable)? */
-bool wf_err_is_transport(enum pv_err r);
-
 /* wf_card_run runs |fn| through the card seam and counts its time. */
 enum pv_err wf_card_run(struct wf *w, wf_card_fn *fn, void *arg,
     struct pv_why *why);

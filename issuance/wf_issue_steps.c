@@ -575,7 +575,7 @@ wf_certify(struct wf *w, enum config_slot s, EVP_PKEY *pub,
 	if (r == PV_OK)
 		r = store_cert_revoke(w->st, old.serial,
 		    STORE_REASON_SUPERSEDED, 0, why);
-	else if (r == PV_E_NOT_FOUND) {
+	else if (r == PV_E_NO_RECORD) {
 		pv_why_clear(why);
 		r = PV_OK;
 	}
@@ -744,7 +744,7 @@ wf_km_hash_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 	struct wf_km_arg *ka = arg;
 
 	ka->card_r = wf_card_key_hash(a, PIV_KEY_KEYMGMT, ka->hash, why);
-	if (wf_err_is_transport(ka->card_r))
+	if (pv_err_aborts(ka->card_r))
 		return ka->card_r;
 	pv_why_clear(why);
 	return PV_OK;
@@ -827,7 +827,7 @@ wf_match_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 			continue;
 		r = wf_card_key_hash(a, config_slot_ref((enum config_slot)s),
 		    have, why);
-		if (wf_err_is_transport(r))
+		if (pv_err_aborts(r))
 			return r;
 		pv_why_clear(why);
 		if (r != PV_OK || memcmp(have, ma->want[s], 32) != 0)

@@ -21,27 +21,6 @@
 
 #define DIAG_OBJ_MAX	(64u * 1024u)
 
-/* Errors that end the probe; card answers (not found, refused) do not. */
-static bool
-diag_fatal(enum pv_err r)
-{
-	switch (r) {
-	case PV_E_NO_CARD:
-	case PV_E_NO_SERVICE:
-	case PV_E_TRANSPORT:
-	case PV_E_RESET:
-	case PV_E_DIFFERENT_CARD:
-	case PV_E_NOMEM:
-	case PV_E_CANCELLED:
-	case PV_E_TIMEOUT:
-	case PV_E_SHARING:
-	case PV_E_NO_READER:
-		return true;
-	default:
-		return false;
-	}
-}
-
 const char *
 pcsc_diag_key_name(uint8_t key)
 {
@@ -103,7 +82,7 @@ diag_read(struct pcsc_session *s, struct pcsc_diag_obj *o)
 		o->len = n;
 	}
 	buf_out_cleanup(&b);
-	return diag_fatal(r) ? r : PV_OK;
+	return pv_err_aborts(r) ? r : PV_OK;
 }
 
 /* ---- steps --------------------------------------------------------------- */
@@ -117,13 +96,13 @@ step_ident(struct pcsc_session *s, void *arg, struct pv_why *why)
 	(void)why;
 	d->has_version = d->has_serial = false;
 	r = piv_yk_get_version(&s->apdu, &d->version, NULL);
-	if (diag_fatal(r))
+	if (pv_err_aborts(r))
 		return r;
 	d->has_version = r == PV_OK;
 	/* From firmware 5 GET SERIAL; before, the OTP application's. */
 	if (d->has_version && d->version.major > 0) {
 		r = piv_yk_read_serial(&s->apdu, &d->version, &d->serial, NULL);
-		if (diag_fatal(r))
+		if (pv_err_aborts(r))
 			return r;
 		d->has_serial = r == PV_OK;
 		if (d->has_serial && !s->id.has_serial && !s->id.has_guid) {
@@ -147,17 +126,17 @@ step_token(struct pcsc_session *s, void *arg, struct pv_why *why)
 	if (d->has_version && piv_yk_version_ge(&d->version, 5, 3, 0)) {
 		r = piv_yk_get_metadata(&s->apdu, PIV_REF_PIN, &d->pin_meta,
 		    NULL);
-		if (diag_fatal(r))
+		if (pv_err_aborts(r))
 			return r;
 		d->has_pin_meta = r == PV_OK;
 		r = piv_yk_get_metadata(&s->apdu, PIV_REF_PUK, &d->puk_meta,
 		    NULL);
-		if (diag_fatal(r))
+		if (pv_err_aborts(r))
 			return r;
 		d->has_puk_meta = r == PV_OK;
 		r = piv_yk_get_metadata(&s->apdu, PIV_KEY_MGMT, &d->mgmt_meta,
 		    NULL);
-		if (diag_fatal(r))
+		if (pv_err_aborts(r))
 			return r;
 		d->has_mgmt_meta = r == PV_OK;
 		if (d->has_mgmt_meta && d->mgmt_meta.has_alg) {
@@ -170,7 +149,7 @@ step_token(struct pcsc_session *s, void *arg, struct pv_why *why)
 		 * §3.2.1).  The PUK has no such query. */
 		r = piv_verify_status(&s->apdu, PIV_REF_PIN, &d->pin_status,
 		    NULL);
-		if (diag_fatal(r))
+		if (pv_err_aborts(r))
 			return r;
 		d->has_pin_status = r == PV_OK;
 	}
@@ -188,7 +167,7 @@ step_verify(struct pcsc_session *s, void *arg, struct pv_why *why)
 	d->pin_retries = -1;
 	r = piv_verify(&s->apdu, PIV_REF_PIN, o->pin, o->pin_len,
 	    &d->pin_retries, NULL);
-	if (diag_fatal(r))
+	if (pv_err_aborts(r))
 		return r;
 	d->pin_tried = true;
 	d->pin_result = r;
@@ -279,7 +258,7 @@ step_cert(struct pcsc_session *s, void *arg, struct pv_why *why)
 	if (d->has_version && piv_yk_version_ge(&d->version, 5, 3, 0) &&
 	    (c->key < PIV_KEY_RETIRED_FIRST || c->key > PIV_KEY_RETIRED_LAST)) {
 		r = piv_yk_get_metadata(&s->apdu, c->key, &c->meta, NULL);
-		if (diag_fatal(r))
+		if (pv_err_aborts(r))
 			return r;
 		c->has_meta = r == PV_OK;
 	}
@@ -300,7 +279,7 @@ step_mgmt_default(struct pcsc_session *s, void *arg, struct pv_why *why)
 	if (piv_alg_sym_key_len(alg) != sizeof(def))
 		return PV_OK;	/* the factory key is 24 bytes */
 	r = piv_auth_mgmt(&s->apdu, alg, def, sizeof(def), NULL);
-	if (diag_fatal(r))
+	if (pv_err_aborts(r))
 		return r;
 	if (r == PV_OK || r == PV_E_AUTH_FAILED) {
 		d->mgmt_default_tested = true;
@@ -340,7 +319,7 @@ step_latency(struct pcsc_session *s, void *arg, struct pv_why *why)
 		t0 = pcsc_now_ns();
 		r = piv_get_data(&s->apdu, PIV_OBJ_DISCOVERY, &b, NULL);
 		t[i] = (pcsc_now_ns() - t0) / 1000u;
-		if (diag_fatal(r))
+		if (pv_err_aborts(r))
 			break;
 		r = PV_OK;
 	}
@@ -415,7 +394,7 @@ diag_reader(struct pcsc_session *s, struct pcsc_diag *d, struct pv_why *why)
 	    &d->channel);
 	r = pcsc_session_features(s, &d->features, &d->features_rc, &w);
 	(void)snprintf(d->features_why, sizeof(d->features_why), "%s", w.msg);
-	if (diag_fatal(r))
+	if (pv_err_aborts(r))
 		return pv_why_set(why, r, "reader features: %s", pv_strerror(r));
 	if (part10_find(&d->features, PART10_GET_TLV_PROPERTIES, &code) &&
 	    pcsc_card_control(s->card, code, NULL, 0, buf, sizeof(buf), &n) ==
@@ -479,7 +458,7 @@ pcsc_diag_run(struct pcsc_session *s, const struct pcsc_diag_opts *opts,
 		d->pin_retries = -1;
 		r = pcsc_session_verify_pinpad(s, PIV_REF_PIN, 6, 8,
 		    &d->pin_retries, NULL);
-		if (diag_fatal(r) && r != PV_E_TIMEOUT &&
+		if (pv_err_aborts(r) && r != PV_E_TIMEOUT &&
 		    r != PV_E_CANCELLED) {
 			(void)pv_why_set(why, r, "PIN pad VERIFY: %s",
 			    pv_strerror(r));

@@ -238,7 +238,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	r = vc_state_load(state_path, &st, &why);
-	if (r == PV_E_NOT_FOUND) {
+	if (r == PV_E_NO_FILE) {
 		if (!have_serial) {
 			uint8_t b[4];
 

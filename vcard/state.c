@@ -576,7 +576,7 @@ vc_state_load(const char *path, struct vc_state *st, struct pv_why *why)
 	memset(st, 0, sizeof(*st));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
 		if (errno == ENOENT)
-			return PV_E_NOT_FOUND;
+			return PV_E_NO_FILE;
 		return pv_why_set(why, PV_E_IO, "%s: %s", path,
 		    strerror(errno));
 	}

@@ -157,7 +157,7 @@ enum pv_err vc_state_decode(const uint8_t *p, size_t len,
     struct vc_state *st, struct pv_why *why);
 
 /*
- * vc_state_load reads |path| into |st|.  PV_E_NOT_FOUND when the file
+ * vc_state_load reads |path| into |st|.  PV_E_NO_FILE when the file
  * does not exist, PV_E_IO or PV_E_MALFORMED otherwise (with |why|).
  */
 enum pv_err vc_state_load(const char *path, struct vc_state *st,

@@ -683,7 +683,7 @@ Test(pkix, write_file_is_exclusive_and_private)
 	cr_assert_eq(symlink(path, link_path), 0);
 	cr_assert_eq(pkix_read_file(link_path, 100, &got, &n, NULL), PV_E_IO);
 	snprintf(path, sizeof(path), "%s/none", dir);
-	cr_assert_eq(pkix_read_file(path, 100, &got, &n, NULL), PV_E_NOT_FOUND);
+	cr_assert_eq(pkix_read_file(path, 100, &got, &n, NULL), PV_E_NO_FILE);
 	tca_rmtree(dir);
 }
 

@@ -304,7 +304,7 @@ Test(config, load_files)
 	FILE *f;
 
 	cr_assert_eq(home_resolve(d, &h, NULL), PV_OK);
-	cr_assert_eq(config_load_home(&h, &c, &why), PV_E_NOT_FOUND);
+	cr_assert_eq(config_load_home(&h, &c, &why), PV_E_NOT_SET_UP);
 	cr_assert(strstr(why.msg, "pivstation init") != NULL, "%s", why.msg);
 	f = fopen(fx_path(d, HOME_CONFIG), "w");
 	cr_assert_not_null(f);

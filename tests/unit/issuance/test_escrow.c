@@ -331,7 +331,7 @@ Test(escrow, recover_by_person_from_the_store)
 	pv_why_clear(&why);
 	cr_assert_eq(escrow_recover_person(st, "nobody@example.gov",
 	    ca_get0_kra(ca), kra_key, &pass, NULL, &p12der, &p12_len, NULL,
-	    &why), PV_E_NOT_FOUND);
+	    &why), PV_E_INPUT);
 	cr_assert(strstr(why.msg, "nobody@example.gov") != NULL, "%s", why.msg);
 	strcpy(ident.person_id, "0000000043");
 	strcpy(ident.email, "john@example.gov");
@@ -339,7 +339,7 @@ Test(escrow, recover_by_person_from_the_store)
 	pv_why_clear(&why);
 	cr_assert_eq(escrow_recover_person(st, "john@example.gov",
 	    ca_get0_kra(ca), kra_key, &pass, NULL, &p12der, &p12_len, NULL,
-	    &why), PV_E_NOT_FOUND);
+	    &why), PV_E_NO_RECORD);
 	cr_assert(strstr(why.msg, "no escrowed") != NULL, "%s", why.msg);
 	cr_assert_null(p12der);
 

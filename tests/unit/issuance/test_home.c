@@ -97,7 +97,7 @@ Test(home, create_makes_0700_folders_and_check_accepts)
 
 	umask(022);
 	cr_assert_eq(home_resolve(fx_path(d, "a/b/home"), &h, NULL), PV_OK);
-	cr_assert_eq(home_check(&h, &why), PV_E_NOT_FOUND);
+	cr_assert_eq(home_check(&h, &why), PV_E_NOT_SET_UP);
 	cr_assert(strstr(why.msg, "pivstation init") != NULL, "%s", why.msg);
 	cr_assert_eq(home_create(&h, &created, NULL), PV_OK);
 	cr_assert(created);
@@ -219,7 +219,7 @@ Test(secret, read_file_checks_mode_type_size)
 	cr_assert_eq(secret_read_file(fx_path(d, "ln"), 100, &p, &n, NULL),
 	    PV_E_POLICY);
 	cr_assert_eq(secret_read_file(fx_path(d, "none"), 100, &p, &n, NULL),
-	    PV_E_NOT_FOUND);
+	    PV_E_NO_FILE);
 	cr_assert_eq(secret_read_file(d, 100, &p, &n, NULL), PV_E_POLICY,
 	    "a folder is not a regular file");
 	fx_rmtree(d);
@@ -233,7 +233,7 @@ Test(secret, master_secret_created_once)
 	struct pv_why why = { "" };
 
 	cr_assert_eq(home_resolve(d, &h, NULL), PV_OK);
-	cr_assert_eq(secret_master_load(&h, &a, &why), PV_E_NOT_FOUND);
+	cr_assert_eq(secret_master_load(&h, &a, &why), PV_E_NOT_SET_UP);
 	cr_assert(strstr(why.msg, "pivstation init") != NULL, "%s", why.msg);
 	cr_assert_eq(secret_master_create(&h, NULL), PV_OK);
 	cr_assert_eq(mode_of(fx_path(d, HOME_MASTER_SECRET)), 0600);

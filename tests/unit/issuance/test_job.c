@@ -137,7 +137,7 @@ Test(job, failures_and_reset)
 	cr_assert_eq(job_step_reset(st, &j, "select", NULL), PV_OK);
 	cr_assert_eq(j.steps[0].state, STORE_STEP_PENDING);
 	cr_assert_str_eq(job_step_detail(&j, "select"), "");
-	cr_assert_eq(job_step_done(st, &j, "nope", NULL, &why), PV_E_NOT_FOUND);
+	cr_assert_eq(job_step_done(st, &j, "nope", NULL, &why), PV_E_NO_RECORD);
 	cr_assert(strstr(why.msg, "no step 'nope'") != NULL, "%s", why.msg);
 	pv_why_clear(&why);
 	cr_assert_eq(job_finish(st, &j, STORE_JOB_DONE, NULL, &why),
@@ -263,7 +263,7 @@ Test(job, step_and_its_rows_are_one_transaction)
 	cr_assert_eq(k.row.device_id, dev);
 	cr_assert(!job_step_is_done(&k, "escrow-9d"));
 	cr_assert_eq(store_escrow_current(st, dev, STORE_ESCROW_KEY_9D, &got,
-	    NULL), PV_E_NOT_FOUND);
+	    NULL), PV_E_NO_RECORD);
 
 	/* Run again to the commit: both are there. */
 	cr_assert_eq(store_begin(st, NULL), PV_OK);

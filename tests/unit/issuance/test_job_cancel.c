@@ -265,7 +265,7 @@ Test(job_cancel, refusals_change_nothing)
 	long long rows = fx_audit_rows(st);
 	char longer[JOB_REASON_MAX + 2];
 
-	cr_assert_eq(job_cancel(st, 999, "lost", &res, &why), PV_E_NOT_FOUND);
+	cr_assert_eq(job_cancel(st, 999, "lost", &res, &why), PV_E_INPUT);
 	cr_assert(strstr(why.msg, "no job 999") != NULL, "%s", why.msg);
 	pv_why_clear(&why);
 	cr_assert_eq(job_cancel(st, job.row.id, "", &res, &why), PV_E_INPUT);

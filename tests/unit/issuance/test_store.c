@@ -154,7 +154,7 @@ Test(store, people)
 	    "to person 0000000001") != NULL, "%s", why.msg);
 	cr_assert_eq(fx_audit_rows(st), rows, "nothing written");
 	cr_assert_eq(store_person_find_external(st, "0000000002", &p, NULL),
-	    PV_E_NOT_FOUND);
+	    PV_E_NO_RECORD);
 	/* Nor may the first person's update take another's address. */
 	add_person("0000000005", "carol@example.gov");
 	id = fx_identity("0000000001", "Renamed", "Carol@example.gov");
@@ -166,7 +166,7 @@ Test(store, people)
 	cr_assert_eq(store_person_put(st, &id, &b, NULL), PV_OK);
 	pv_why_clear(&why);
 	cr_assert_eq(store_person_find_external(st, "0000000009", &p, &why),
-	    PV_E_NOT_FOUND);
+	    PV_E_NO_RECORD);
 	cr_assert(strstr(why.msg, "not found") != NULL, "%s", why.msg);
 	/* Two people without email are fine. */
 	add_person("0000000003", NULL);
@@ -238,7 +238,7 @@ Test(store, devices)
 	d.has_guid = false;
 	d.has_fascn = false;
 	d.serial[0] = '\0';
-	cr_assert_eq(store_device_add(st, &d, NULL, NULL), PV_E_NOT_FOUND);
+	cr_assert_eq(store_device_add(st, &d, NULL, NULL), PV_E_NO_RECORD);
 }
 
 Test(store, one_live_certificate_per_slot)
@@ -327,9 +327,9 @@ Test(store, certificate_input_checks)
 	cr_assert_eq(store_cert_add(st, &c, NULL, NULL), PV_E_INVAL);
 	c = cert(dev, 0x9a, "01", 1);
 	cr_assert_eq(store_cert_revoke(st, "01", 7, 0, NULL), PV_E_INVAL);
-	cr_assert_eq(store_cert_revoke(st, "01", 1, 0, NULL), PV_E_NOT_FOUND);
+	cr_assert_eq(store_cert_revoke(st, "01", 1, 0, NULL), PV_E_NO_RECORD);
 	c = cert(999, 0x9a, "01", 1);
-	cr_assert_eq(store_cert_add(st, &c, NULL, NULL), PV_E_NOT_FOUND,
+	cr_assert_eq(store_cert_add(st, &c, NULL, NULL), PV_E_NO_RECORD,
 	    "unknown device");
 }
 
@@ -403,7 +403,7 @@ Test(store, escrow_never_duplicated_never_lost)
 	cr_assert_eq(store_device_set_status(st, dev, STORE_DEV_TERMINATED,
 	    NULL), PV_OK);
 	cr_assert_eq(store_escrow_current_person(st, p, STORE_ESCROW_KEY_9D,
-	    &got, NULL), PV_E_NOT_FOUND);
+	    &got, NULL), PV_E_NO_RECORD);
 	cr_assert_eq(store_escrow_current(st, dev, STORE_ESCROW_KEY_9D, &got,
 	    NULL), PV_OK, "but it is still there");
 	store_escrow_cleanup(&got);
@@ -419,7 +419,7 @@ Test(store, escrow_input_checks)
 	cr_assert_eq(store_escrow_add(st, &e, NULL, NULL, NULL), PV_E_INVAL);
 	e = envelope(p, 999, STORE_ESCROW_KEY_9D, 1);
 	cr_assert_eq(store_escrow_add(st, &e, NULL, NULL, NULL),
-	    PV_E_NOT_FOUND);
+	    PV_E_NO_RECORD);
 }
 
 Test(store, transactions_nest_and_roll_back)
@@ -434,7 +434,7 @@ Test(store, transactions_nest_and_roll_back)
 	cr_assert_eq(store_person_put(st, &a, NULL, NULL), PV_OK);
 	store_rollback(st);
 	cr_assert_eq(store_person_find_external(st, a.person_id, &p, NULL),
-	    PV_E_NOT_FOUND);
+	    PV_E_NO_RECORD);
 	cr_assert_eq(fx_audit_rows(st), rows, "the audit row went too");
 
 	cr_assert_eq(store_begin(st, NULL), PV_OK);
@@ -446,7 +446,7 @@ Test(store, transactions_nest_and_roll_back)
 	cr_assert_eq(store_person_find_external(st, a.person_id, &p, NULL),
 	    PV_OK);
 	cr_assert_eq(store_person_find_external(st, b.person_id, &p, NULL),
-	    PV_E_NOT_FOUND);
+	    PV_E_NO_RECORD);
 	cr_assert_eq(fx_audit_rows(st), rows + 1);
 	cr_assert_eq(audit_verify(st, &rep, NULL), PV_OK);
 	cr_assert_eq(store_commit(st, NULL), PV_E_STATE, "nothing to commit");
@@ -456,7 +456,7 @@ Test(store, transactions_nest_and_roll_back)
 	store_close(st);
 	st = fx_open(dir);
 	cr_assert_eq(store_person_find_external(st, b.person_id, &p, NULL),
-	    PV_E_NOT_FOUND);
+	    PV_E_NO_RECORD);
 	cr_assert_eq(audit_verify(st, &rep, NULL), PV_OK);
 }
 

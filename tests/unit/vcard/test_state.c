@@ -183,7 +183,7 @@ Test(state, save_is_atomic_and_private)
 
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/card.pv", dir);
-	cr_assert_eq(vc_state_load(path, &b, &why), PV_E_NOT_FOUND);
+	cr_assert_eq(vc_state_load(path, &b, &why), PV_E_NO_FILE);
 	make_rich();
 	cr_assert_eq(vc_state_save(path, &a, &why), PV_OK, "%s", why.msg);
 	cr_assert_eq(stat(path, &sb), 0);
