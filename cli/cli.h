@@ -110,21 +110,39 @@ cli_cmd_fn cli_cmd_init, cli_cmd_audit;	/* cmd_station.c, cmd_audit.c */
 cli_cmd_fn cli_cmd_ca, cli_cmd_escrow;	/* cmd_ca.c, cmd_escrow.c */
 cli_cmd_fn cli_cmd_issue;		/* cmd_issue.c */
 cli_cmd_fn cli_cmd_job;			/* cmd_job.c */
-struct pkix_pass; struct pv_config;	/* issuance/pkix_util.h, config.h */
-/* cli_passphrase (cmd_ca.c) reads |what| from |file|, else fd |fd| (>= 0),
- * else $|env1| or $|env2|, else |cfg|'s [ca] passphrase source, else a
- * no-echo prompt on the terminal (twice if |confirm|); prints the error.
- * Returns an exit code, CLI_EXIT_OK on success. */
-int cli_passphrase(const char *what, const char *file, int fd,
-    const char *env1, const char *env2, const struct pv_config *cfg,
-    bool confirm, struct pkix_pass *out);
-struct home;	/* issuance/home.h */
-/* cli_home resolves the station home (--home, $PIVSTATION_HOME, default)
- * into |out|; prints the error.  Returns an exit code, CLI_EXIT_OK on
- * success. */
-int cli_home(const struct cli_global *g, struct home *out);
-/* cli_actor: who acts, for the audit log: $PIVSTATION_OPERATOR, else the
- * login name.  A static string. */
-const char *cli_actor(void);
+#include "issuance/passphrase.h"
+
+struct station;	/* issuance/station.h */
+
+/*
+ * cli_station opens the station for a command (station.h): --home, the
+ * operator named by $PIVSTATION_OPERATOR (else the account), the
+ * passphrase sources in |pass| (NULL: none given; the environment, the
+ * configuration and then a no-echo prompt on the terminal are tried).
+ * Prints the error.  Returns an exit code, CLI_EXIT_OK with *out set.
+ */
+int cli_station(const struct cli_global *g, unsigned need,
+    const struct pass_chain *pass, struct station **out);
+
+/* cli_pass_chain: no sources, the terminal prompt, warnings on stderr. */
+void cli_pass_chain(struct pass_chain *c);
+
+/*
+ * cli_prompt_secret asks for |what| on the terminal with echo off (twice
+ * when |confirm|).  PV_E_INPUT with |why| when there is no terminal.
+ */
+enum pv_err cli_prompt_secret(const char *what, bool confirm,
+    struct pkix_pass *out, struct pv_why *why);
+
+/*
+ * cli_fd_arg parses the file descriptor given to option |opt| of |cmd|
+ * (0-65535).  Returns CLI_EXIT_OK, or prints the usage error and returns
+ * CLI_EXIT_USAGE.
+ */
+int cli_fd_arg(const char *cmd, const char *opt, const char *s, int *out);
+
+/* cli_fail prints "pivstation: <what>: <why or the error's text>" and
+ * returns the exit code of |r|'s class. */
+int cli_fail(const char *what, enum pv_err r, const struct pv_why *why);
 
 #endif /* PV_CLI_CLI_H */

@@ -15,6 +15,7 @@
 #include "issuance/audit.h"
 #include "issuance/home.h"
 #include "issuance/secret.h"
+#include "issuance/station.h"
 #include "issuance/store.h"
 
 static void
@@ -44,47 +45,22 @@ audit_help(FILE *f)
 	    "  --json      machine-readable output\n");
 }
 
-/* Opens the station's existing store; prints errors.  Returns an exit
- * code. */
-static int
-audit_open(struct cli_global *g, struct store **out)
-{
-	struct pv_why why = { "" };
-	struct home h;
-	enum pv_err r;
-	int rc;
-
-	(void)secret_harden_process();
-	if ((rc = cli_home(g, &h)) != CLI_EXIT_OK)
-		return rc;
-	if ((r = home_check(&h, &why)) != PV_OK)
-		goto fail;
-	if (!home_exists(&h, HOME_STORE)) {
-		r = pv_why_set(&why, PV_E_NOT_SET_UP, "no store in %s: run "
-		    "'pivstation init'", h.dir);
-		goto fail;
-	}
-	if ((r = store_open_home(&h, cli_actor(), 0, out, &why)) != PV_OK)
-		goto fail;
-	return CLI_EXIT_OK;
-fail:
-	cli_error("audit: %s", why.msg[0] ? why.msg : pv_strerror(r));
-	return cli_exit_for(r);
-}
-
 static int
 audit_verify_cmd(struct cli_global *g)
 {
 	struct pv_why why = { "" };
 	struct audit_report rep;
-	struct store *st = NULL;
+	struct station *stn = NULL;
+	struct store *st;
 	enum pv_err r;
 	int rc;
 
-	if ((rc = audit_open(g, &st)) != CLI_EXIT_OK)
+	if ((rc = cli_station(g, STATION_NEED_STORE, NULL, &stn)) !=
+	    CLI_EXIT_OK)
 		return rc;
+	st = station_store(stn);
 	r = audit_verify(st, &rep, &why);
-	store_close(st);
+	station_close(stn);
 	if (g->json) {
 		printf("{\"ok\":%s,\"rows\":%lld,\"first_bad\":%lld,"
 		    "\"head_authenticated\":%s,\"head_file\":\"%s\","
@@ -126,14 +102,17 @@ static int
 audit_note_cmd(struct cli_global *g, const char *text)
 {
 	struct pv_why why = { "" };
-	struct store *st = NULL;
+	struct station *stn = NULL;
+	struct store *st;
 	enum pv_err r;
 	int rc;
 
-	if ((rc = audit_open(g, &st)) != CLI_EXIT_OK)
+	if ((rc = cli_station(g, STATION_NEED_STORE, NULL, &stn)) !=
+	    CLI_EXIT_OK)
 		return rc;
+	st = station_store(stn);
 	r = audit_note(st, text, &why);
-	store_close(st);
+	station_close(stn);
 	if (r != PV_OK) {
 		cli_error("audit note: %s", why.msg[0] ? why.msg :
 		    pv_strerror(r));
@@ -235,7 +214,8 @@ cli_cmd_audit(struct cli_global *g, int argc, char **argv)
 	};
 	struct pv_why why = { "" };
 	struct audit_show sh = { false, true, -1, 0 };
-	struct store *st = NULL;
+	struct station *stn = NULL;
+	struct store *st;
 	const char *sub;
 	long long since = 0;
 	enum pv_err r;
@@ -280,8 +260,10 @@ cli_cmd_audit(struct cli_global *g, int argc, char **argv)
 		return audit_verify_cmd(g);
 	if (strcmp(sub, "show") != 0)
 		return cli_usage_error("audit", "unknown subcommand '%s'", sub);
-	if ((rc = audit_open(g, &st)) != CLI_EXIT_OK)
+	if ((rc = cli_station(g, STATION_NEED_STORE, NULL, &stn)) !=
+	    CLI_EXIT_OK)
 		return rc;
+	st = station_store(stn);
 	sh.json = g->json;
 	if (sh.json)
 		printf("{\"rows\":[\n");
@@ -290,7 +272,7 @@ cli_cmd_audit(struct cli_global *g, int argc, char **argv)
 		r = PV_OK;	/* --limit reached */
 	if (sh.json)
 		printf("%s]}\n", sh.first ? "" : "\n");
-	store_close(st);
+	station_close(stn);
 	if (r != PV_OK) {
 		cli_error("audit show: %s", why.msg[0] ? why.msg :
 		    pv_strerror(r));

@@ -1,9 +1,7 @@
 /*
  * cmd_ca.c: `pivstation ca`: create or import the station CA, show it,
  * publish its CRL, and the low-level signing tools scripts and tests use
- * (issue one certificate, sign a CHUID, build a Security Object).  Also
- * cli_passphrase(), which every command that needs a CA, KRA or PKCS#12
- * passphrase uses.
+ * (issue one certificate, sign a CHUID, build a Security Object).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,183 +25,22 @@
 #include "issuance/ca.h"
 #include "issuance/chuid.h"
 #include "issuance/config.h"
+#include "issuance/crl.h"
 #include "issuance/home.h"
 #include "issuance/pkix_util.h"
 #include "issuance/profile.h"
 #include "issuance/secobj.h"
-#include "issuance/secret.h"
+#include "issuance/station.h"
 #include "issuance/store.h"
 
-#define CA_ENV_PASS	"PIVSTATION_CA_PASSPHRASE"
-#define CA_ENV_KRA_PASS	"PIVSTATION_KRA_PASSPHRASE"
 #define CA_IN_MAX	(1024 * 1024)
 
-/* ---- passphrases ------------------------------------------------------------ */
-
-/* cli_prompt asks on the controlling terminal with echo off. */
-static enum pv_err
-cli_prompt(const char *prompt, struct pkix_pass *out, struct pv_why *why)
-{
-	struct termios old, quiet;
-	bool restore = false;
-	enum pv_err r;
-	int fd;
-
-	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return pv_why_set(why, PV_E_INPUT, "no terminal to ask on");
-	if (tcgetattr(fd, &old) == 0) {
-		quiet = old;
-		quiet.c_lflag &= (tcflag_t)~(ECHO | ECHOE | ECHOK | ECHONL);
-		restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
-	}
-	(void)!write(fd, prompt, strlen(prompt));
-	r = pkix_pass_from_fd(fd, out, why);
-	if (restore)
-		(void)tcsetattr(fd, TCSAFLUSH, &old);
-	(void)!write(fd, "\n", 1);
-	(void)close(fd);
-	return r;
-}
-
-int
-cli_passphrase(const char *what, const char *file, int fd,
-    const char *env1, const char *env2, const struct pv_config *cfg,
-    bool confirm, struct pkix_pass *out)
-{
-	struct pv_why why = { "" };
-	struct pkix_pass again;
-	char prompt[160];
-	bool found = false;
-	enum pv_err r = PV_OK;
-
-	pkix_pass_clear(out);
-	if (file != NULL) {
-		r = pkix_pass_from_file(file, out, &why);
-		goto done;
-	}
-	if (fd >= 0) {
-		r = pkix_pass_from_fd(fd, out, &why);
-		goto done;
-	}
-	if (env1 != NULL && ((r = pkix_pass_from_env(env1, out, &found,
-	    &why)) != PV_OK || found))
-		goto done;
-	if (env2 != NULL && ((r = pkix_pass_from_env(env2, out, &found,
-	    &why)) != PV_OK || found))
-		goto done;
-	if (cfg != NULL) {
-		switch (cfg->pass_source) {
-		case CONFIG_PASS_ENV:
-			r = pkix_pass_from_env(cfg->pass_arg, out, &found, &why);
-			if (r == PV_OK && !found)
-				r = pv_why_set(&why, PV_E_INPUT,
-				    "[ca] passphrase: $%s is not set",
-				    cfg->pass_arg);
-			goto done;
-		case CONFIG_PASS_FILE:
-			r = pkix_pass_from_file(cfg->pass_arg, out, &why);
-			goto done;
-		case CONFIG_PASS_FD:
-			r = pkix_pass_from_fd(atoi(cfg->pass_arg), out, &why);
-			goto done;
-		default:
-			break;
-		}
-	}
-	(void)snprintf(prompt, sizeof(prompt), "%s: ", what);
-	if ((r = cli_prompt(prompt, out, &why)) != PV_OK) {
-		pv_why_clear(&why);
-		r = pv_why_set(&why, PV_E_INPUT,
-		    "%s needed and no terminal to ask on: give "
-		    "--passphrase-file FILE, --passphrase-fd N or $%s", what,
-		    env1 != NULL ? env1 : CA_ENV_PASS);
-		goto done;
-	}
-	if (confirm) {
-		(void)snprintf(prompt, sizeof(prompt), "%s (again): ", what);
-		if ((r = cli_prompt(prompt, &again, &why)) == PV_OK &&
-		    (again.len != out->len || CRYPTO_memcmp(again.v, out->v,
-		    out->len) != 0))
-			r = pv_why_set(&why, PV_E_INPUT,
-			    "the two passphrases differ");
-		pkix_pass_clear(&again);
-	}
-done:
-	if (r != PV_OK) {
-		pkix_pass_clear(out);
-		cli_error("%s: %s", what, why.msg[0] ? why.msg : pv_strerror(r));
-		return cli_exit_for(r);
-	}
-	return CLI_EXIT_OK;
-}
-
 /* ---- common ----------------------------------------------------------------- */
-
-/* Everything a `ca` subcommand needs to find the CA. */
-struct ca_env {
-	struct home home;
-	char dir[HOME_PATH_MAX];	/* <home>/ca */
-	struct pv_config cfg;
-	bool have_cfg;
-};
-
-static int
-ca_env_load(struct cli_global *g, struct ca_env *e)
-{
-	struct pv_why why = { "" };
-	enum pv_err r;
-	int rc;
-
-	memset(e, 0, sizeof(*e));
-	if ((rc = cli_home(g, &e->home)) != CLI_EXIT_OK)
-		return rc;
-	if ((r = home_path(&e->home, HOME_CA_DIR, e->dir, sizeof(e->dir))) !=
-	    PV_OK) {
-		cli_error("ca: %s", pv_strerror(r));
-		return cli_exit_for(r);
-	}
-	r = config_load_home(&e->home, &e->cfg, &why);
-	if (r == PV_OK) {
-		e->have_cfg = true;
-	} else if (r == PV_E_NOT_SET_UP) {
-		config_defaults(&e->cfg);	/* no pivstation.conf yet */
-	} else {
-		cli_error("%s", why.msg[0] ? why.msg : pv_strerror(r));
-		return cli_exit_for(r);
-	}
-	return CLI_EXIT_OK;
-}
 
 static int
 ca_fail(const char *what, enum pv_err r, const struct pv_why *why)
 {
-	cli_error("%s: %s", what, why->msg[0] ? why->msg : pv_strerror(r));
-	return cli_exit_for(r);
-}
-
-/*
- * ca_audit records |action| in the store's audit log when the station has
- * a store; a station without one (CA made before `pivstation init`) has no
- * log to write to.
- */
-static int
-ca_audit(const struct ca_env *e, const char *action, const char *object,
-    const char *detail)
-{
-	struct pv_why why = { "" };
-	struct store *st = NULL;
-	enum pv_err r;
-
-	if (!home_exists(&e->home, HOME_STORE))
-		return CLI_EXIT_OK;
-	if ((r = store_open_home(&e->home, cli_actor(), e->cfg.busy_timeout_ms,
-	    &st, &why)) == PV_OK)
-		r = audit_append(st, action, object, detail, &why);
-	store_close(st);
-	if (r != PV_OK)
-		return ca_fail("audit log", r, &why);
-	return CLI_EXIT_OK;
+	return cli_fail(what, r, why);
 }
 
 static int
@@ -235,17 +72,6 @@ ca_write_out(const char *path, const void *p, size_t n)
 	if ((r = pkix_write_file(path, p, n, false, &why)) != PV_OK)
 		return ca_fail("write", r, &why);
 	return CLI_EXIT_OK;
-}
-
-static bool
-ca_parse_fd(const char *s, int *out)
-{
-	unsigned long long v;
-
-	if (!buf_dec_uint(s, INT_MAX, &v))
-		return false;
-	*out = (int)v;
-	return true;
 }
 
 /* Options shared by the subcommands that need passphrases. */
@@ -284,46 +110,30 @@ enum {
 	{ "passphrase-file", required_argument, NULL, CA_OPT_PASS_FILE }, \
 	{ "passphrase-fd", required_argument, NULL, CA_OPT_PASS_FD }
 
-struct ca_pass_opts {
-	const char *file;
-	int fd;
-	const char *kra_file;
-	int kra_fd;
-};
-
-/* ca_pass_opt handles the passphrase options; -1 not one, else exit code. */
+/* ca_pass_opt puts the passphrase options into |pc|; -1 not one, else an
+ * exit code. */
 static int
-ca_pass_opt(const char *cmd, int c, const char *arg, struct ca_pass_opts *o)
+ca_pass_opt(const char *cmd, int c, const char *arg, struct pass_chain *pc)
 {
 	switch (c) {
 	case CA_OPT_PASS_FILE:
-		o->file = arg;
+		pc->src[PASS_CA].file = arg;
 		return CLI_EXIT_OK;
 	case CA_OPT_PASS_FD:
-		if (!ca_parse_fd(arg, &o->fd))
-			return cli_usage_error(cmd, "--passphrase-fd: '%s' is "
-			    "not a file descriptor", arg);
-		return CLI_EXIT_OK;
+		return cli_fd_arg(cmd, "--passphrase-fd", arg,
+		    &pc->src[PASS_CA].fd);
 	case CA_OPT_KRA_PASS_FILE:
-		o->kra_file = arg;
+		pc->src[PASS_KRA].file = arg;
 		return CLI_EXIT_OK;
 	case CA_OPT_KRA_PASS_FD:
-		if (!ca_parse_fd(arg, &o->kra_fd))
-			return cli_usage_error(cmd, "--kra-passphrase-fd: '%s' "
-			    "is not a file descriptor", arg);
+		return cli_fd_arg(cmd, "--kra-passphrase-fd", arg,
+		    &pc->src[PASS_KRA].fd);
+	case CA_OPT_KEY_PASS_FILE:
+		pc->src[PASS_KEY].file = arg;
 		return CLI_EXIT_OK;
 	default:
 		return -1;
 	}
-}
-
-/* ca_get_pass reads the CA passphrase from the options, env, config, tty. */
-static int
-ca_get_pass(const struct ca_env *e, const struct ca_pass_opts *o,
-    bool confirm, struct pkix_pass *out)
-{
-	return cli_passphrase("CA passphrase", o->file, o->fd, CA_ENV_PASS,
-	    NULL, &e->cfg, confirm, out);
 }
 
 /* ---- ca init / ca import ----------------------------------------------------- */
@@ -385,7 +195,8 @@ ca_init_help(FILE *f)
 	    "  --passphrase-fd N           CA passphrase: first line read from N\n"
 	    "  --kra-passphrase-file FILE  KRA passphrase (default: the CA's)\n"
 	    "  --kra-passphrase-fd N\n"
-	    "Without those: $" CA_ENV_PASS " / $" CA_ENV_KRA_PASS ",\n"
+	    "Without those: $PIVSTATION_CA_PASSPHRASE / "
+	    "$PIVSTATION_KRA_PASSPHRASE,\n"
 	    "then [ca] passphrase, then a prompt (only on a terminal).\n");
 }
 
@@ -429,10 +240,10 @@ ca_cmd_init(struct cli_global *g, int argc, char **argv, bool import)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cmd = import ? "ca import" : "ca init";
-	struct ca_pass_opts po = { NULL, -1, NULL, -1 };
+	struct pass_chain po;
 	struct ca_init_params p;
-	struct ca_env e;
-	struct pkix_pass pass, kra_pass, key_pass;
+	struct station *stn = NULL;
+	struct pkix_pass key_pass;
 	struct pv_why why = { "" };
 	const char *name = NULL, *alg = NULL, *kra_alg = NULL, *pol = NULL;
 	const char *cert_path = NULL, *key_path = NULL, *chain_path = NULL;
@@ -440,15 +251,13 @@ ca_cmd_init(struct cli_global *g, int argc, char **argv, bool import)
 	STACK_OF(X509) *certs = NULL, *chain = NULL;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
-	struct ca *ca = NULL;
 	uint8_t *buf = NULL;
 	size_t n = 0;
 	enum pv_err r;
 	int c, rc;
 
-	memset(&pass, 0, sizeof(pass));
-	memset(&kra_pass, 0, sizeof(kra_pass));
 	memset(&key_pass, 0, sizeof(key_pass));
+	cli_pass_chain(&po);
 	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
 	    NULL)) != -1) {
 		if (cli_global_opt(g, c, optarg))
@@ -466,7 +275,6 @@ ca_cmd_init(struct cli_global *g, int argc, char **argv, bool import)
 		case CA_OPT_CERT: cert_path = optarg; break;
 		case CA_OPT_KEY: key_path = optarg; break;
 		case CA_OPT_CHAIN: chain_path = optarg; break;
-		case CA_OPT_KEY_PASS_FILE: key_pass_path = optarg; break;
 		case 'h':
 			(import ? ca_import_help : ca_init_help)(stdout);
 			return CLI_EXIT_OK;
@@ -477,31 +285,43 @@ ca_cmd_init(struct cli_global *g, int argc, char **argv, bool import)
 	if (optind < argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'",
 		    argv[optind]);
+	key_pass_path = po.src[PASS_KEY].file;
 	if (import && (cert_path == NULL || key_path == NULL))
 		return cli_usage_error(cmd, "--cert and --key are required");
 	if (!import && (cert_path || key_path || chain_path || key_pass_path))
 		return cli_usage_error(cmd, "--cert/--key/--chain belong to "
 		    "'ca import'");
-	(void)secret_harden_process();
-	if ((rc = ca_env_load(g, &e)) != CLI_EXIT_OK)
+	if ((rc = cli_station(g, STATION_WANT_STORE, &po, &stn)) != CLI_EXIT_OK)
 		return rc;
 
 	/* settings: config, then options */
-	if ((r = ca_params_from_config(&e.cfg, &p, &why)) != PV_OK)
-		return ca_fail("pivstation.conf", r, &why);
-	if (name != NULL && (r = pkix_dn_parse(name, &p.name, &why)) != PV_OK)
-		return cli_usage_error(cmd, "--name: %s", why.msg);
+	if ((r = ca_params_from_config(station_config(stn), &p, &why)) !=
+	    PV_OK) {
+		rc = ca_fail("pivstation.conf", r, &why);
+		goto out;
+	}
+	if (name != NULL && (r = pkix_dn_parse(name, &p.name, &why)) != PV_OK) {
+		rc = cli_usage_error(cmd, "--name: %s", why.msg);
+		goto out;
+	}
 	if (alg != NULL) {
-		if ((r = pkix_alg_parse(alg, &p.root_alg, &why)) != PV_OK)
-			return cli_usage_error(cmd, "--alg: %s", why.msg);
+		if ((r = pkix_alg_parse(alg, &p.root_alg, &why)) != PV_OK) {
+			rc = cli_usage_error(cmd, "--alg: %s", why.msg);
+			goto out;
+		}
 		p.issuing_alg = p.signer_alg = p.kra_alg = p.root_alg;
 	}
 	if (kra_alg != NULL && (r = pkix_alg_parse(kra_alg, &p.kra_alg,
-	    &why)) != PV_OK)
-		return cli_usage_error(cmd, "--kra-alg: %s", why.msg);
+	    &why)) != PV_OK) {
+		rc = cli_usage_error(cmd, "--kra-alg: %s", why.msg);
+		goto out;
+	}
 	if (pol != NULL) {
-		if ((r = pkix_policy_set_parse(pol, &p.policies, &why)) != PV_OK)
-			return cli_usage_error(cmd, "--policies: %s", why.msg);
+		if ((r = pkix_policy_set_parse(pol, &p.policies, &why)) !=
+		    PV_OK) {
+			rc = cli_usage_error(cmd, "--policies: %s", why.msg);
+			goto out;
+		}
 		/* the OIDs of the other set no longer apply */
 		p.n_signer_policies = 0;
 		p.n_extra_policies = 0;
@@ -539,9 +359,11 @@ ca_cmd_init(struct cli_global *g, int argc, char **argv, bool import)
 			sk_X509_free(more);	/* certificates moved */
 		}
 		if (key_pass_path != NULL &&
-		    (rc = cli_passphrase("key passphrase", key_pass_path, -1,
-		    NULL, NULL, NULL, false, &key_pass)) != CLI_EXIT_OK)
+		    (r = station_passphrase(stn, PASS_KEY, false, &key_pass,
+		    &why)) != PV_OK) {
+			rc = ca_fail(cmd, r, &why);
 			goto out;
+		}
 		if ((rc = ca_read(key_path, CA_IN_MAX, &buf, &n)) != CLI_EXIT_OK)
 			goto out;
 		r = pkix_key_from_bytes(buf, n, key_pass_path ? key_pass.v :
@@ -554,54 +376,15 @@ ca_cmd_init(struct cli_global *g, int argc, char **argv, bool import)
 		}
 	}
 
-	if ((r = home_create(&e.home, NULL, &why)) != PV_OK) {
-		rc = ca_fail("station home", r, &why);
-		goto out;
-	}
-	if ((rc = ca_get_pass(&e, &po, true, &pass)) != CLI_EXIT_OK)
-		goto out;
-	if (po.kra_file != NULL || po.kra_fd >= 0 ||
-	    getenv(CA_ENV_KRA_PASS) != NULL) {
-		if ((rc = cli_passphrase("KRA passphrase", po.kra_file,
-		    po.kra_fd, CA_ENV_KRA_PASS, NULL, NULL, true, &kra_pass)) !=
-		    CLI_EXIT_OK)
-			goto out;
-	} else {
-		kra_pass = pass;
-	}
-	if (import)
-		r = ca_import(e.dir, cert, key, chain, &p, &pass, &kra_pass,
-		    time(NULL), &why);
-	else
-		r = ca_init(e.dir, &p, &pass, &kra_pass, time(NULL), &why);
-	if (r != PV_OK) {
+	if ((r = station_ca_create(stn, &p, cert, key, chain, &why)) != PV_OK) {
 		rc = ca_fail(cmd, r, &why);
 		goto out;
 	}
-	if ((r = ca_open(e.dir, NULL, &ca, &why)) != PV_OK) {
-		rc = ca_fail(cmd, r, &why);
-		goto out;
-	}
-	{
-		struct ca_cert_info info[4];
-		char detail[512];
-
-		ca_describe(ca, info);
-		(void)snprintf(detail, sizeof(detail),
-		    "{\"issuing_serial\":\"%s\",\"signer_serial\":\"%s\","
-		    "\"kra_serial\":\"%s\",\"imported\":%s}", info[1].serial,
-		    info[2].serial, info[3].serial, import ? "true" : "false");
-		if ((rc = ca_audit(&e, import ? "ca.import" : "ca.init",
-		    "ca", detail)) != CLI_EXIT_OK)
-			goto out;
-	}
-	ca_print_info(ca, g->json);
+	ca_print_info(station_ca(stn), g->json);
 	rc = CLI_EXIT_OK;
 out:
-	pkix_pass_clear(&pass);
-	pkix_pass_clear(&kra_pass);
 	pkix_pass_clear(&key_pass);
-	ca_free(ca);
+	station_close(stn);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	sk_X509_pop_free(chain, X509_free);
@@ -620,11 +403,9 @@ ca_cmd_show(struct cli_global *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ca_env e;
-	struct ca *ca = NULL;
-	struct pv_why why = { "" };
+	struct station *stn = NULL;
+	struct ca *ca;
 	bool pem = false;
-	enum pv_err r;
 	int c, rc, i;
 
 	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
@@ -648,136 +429,25 @@ ca_cmd_show(struct cli_global *g, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("ca show", "unexpected argument '%s'",
 		    argv[optind]);
-	if ((rc = ca_env_load(g, &e)) != CLI_EXIT_OK)
+	if ((rc = cli_station(g, STATION_NEED_CA, NULL, &stn)) != CLI_EXIT_OK)
 		return rc;
-	if ((r = ca_open(e.dir, NULL, &ca, &why)) != PV_OK)
-		return ca_fail("ca show", r, &why);
+	ca = station_ca(stn);
 	if (pem) {
 		for (i = 0; i < sk_X509_num(ca_get0_chain(ca)); i++)
 			if (!PEM_write_X509(stdout, sk_X509_value(
 			    ca_get0_chain(ca), i))) {
-				ca_free(ca);
+				station_close(stn);
 				cli_error("ca show: writing PEM failed");
 				return CLI_EXIT_FAIL;
 			}
 	} else {
 		ca_print_info(ca, g->json);
 	}
-	ca_free(ca);
+	station_close(stn);
 	return CLI_EXIT_OK;
 }
 
 /* ---- ca crl -------------------------------------------------------------------- */
-
-/*
- * ca_revoked_file reads "SERIALHEX [UNIXTIME [REASON]]" lines (# comments)
- * into a new array.
- */
-static int
-ca_revoked_file(const char *path, struct ca_revoked **out, size_t *n_out)
-{
-	uint8_t *buf = NULL;
-	size_t n = 0, cap = 0, cnt = 0, line = 0;
-	struct ca_revoked *rv = NULL, *grow;
-	char *save = NULL, *l;
-	int rc;
-
-	*out = NULL;
-	*n_out = 0;
-	if ((rc = ca_read(path, CA_IN_MAX, &buf, &n)) != CLI_EXIT_OK)
-		return rc;
-	for (l = strtok_r((char *)buf, "\n", &save); l != NULL;
-	    l = strtok_r(NULL, "\n", &save)) {
-		char hex[64] = "";
-		long long when = 0;
-		int reason = -1, got;
-		unsigned k;
-		size_t hl, i;
-
-		line++;
-		while (*l == ' ' || *l == '\t')
-			l++;
-		if (*l == '#' || *l == '\0' || *l == '\r')
-			continue;
-		got = sscanf(l, "%63s %lld %d", hex, &when, &reason);
-		hl = strlen(hex);
-		if (got < 1 || hl == 0 || hl % 2 != 0 || hl > 40) {
-			cli_error("%s:%zu: expected SERIALHEX [UNIXTIME "
-			    "[REASON]]", path, line);
-			rc = CLI_EXIT_INPUT;
-			goto out;
-		}
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((grow = realloc(rv, cap * sizeof(*rv))) == NULL) {
-				cli_error("out of memory");
-				rc = CLI_EXIT_FAIL;
-				goto out;
-			}
-			rv = grow;
-		}
-		memset(&rv[cnt], 0, sizeof(rv[cnt]));
-		for (i = 0; i < hl / 2; i++) {
-			if (sscanf(hex + 2 * i, "%2x", &k) != 1) {
-				cli_error("%s:%zu: '%s' is not hex", path, line,
-				    hex);
-				rc = CLI_EXIT_INPUT;
-				goto out;
-			}
-			rv[cnt].serial[i] = (uint8_t)k;
-		}
-		rv[cnt].serial_len = hl / 2;
-		rv[cnt].revoked_at = got >= 2 ? (time_t)when : time(NULL);
-		rv[cnt].reason = got >= 3 ? reason : -1;
-		cnt++;
-	}
-	*out = rv;
-	*n_out = cnt;
-	rv = NULL;
-	rc = CLI_EXIT_OK;
-out:
-	free(rv);
-	OPENSSL_free(buf);
-	return rc;
-}
-
-/* ca_revoked_store lists the store's revoked and on-hold certificates. */
-static int
-ca_revoked_store(struct store *st, struct ca_revoked **out, size_t *n_out)
-{
-	struct store_cert *list = NULL;
-	struct ca_revoked *rv = NULL;
-	struct pv_why why = { "" };
-	size_t n = 0, i, j;
-	enum pv_err r;
-	unsigned k;
-
-	*out = NULL;
-	*n_out = 0;
-	if ((r = store_cert_list_crl(st, &list, &n, &why)) != PV_OK)
-		return ca_fail("store", r, &why);
-	if (n > 0 && (rv = calloc(n, sizeof(*rv))) == NULL) {
-		store_cert_free_list(list, n);
-		cli_error("out of memory");
-		return CLI_EXIT_FAIL;
-	}
-	for (i = 0; i < n; i++) {
-		size_t hl = strlen(list[i].serial);
-
-		for (j = 0; j < hl / 2 && j < sizeof(rv[i].serial); j++) {
-			if (sscanf(list[i].serial + 2 * j, "%2x", &k) != 1)
-				break;
-			rv[i].serial[j] = (uint8_t)k;
-		}
-		rv[i].serial_len = j;
-		rv[i].revoked_at = (time_t)list[i].revoked_at;
-		rv[i].reason = list[i].reason;
-	}
-	store_cert_free_list(list, n);
-	*out = rv;
-	*n_out = n;
-	return CLI_EXIT_OK;
-}
 
 static int
 ca_cmd_crl(struct cli_global *g, int argc, char **argv)
@@ -790,23 +460,19 @@ ca_cmd_crl(struct cli_global *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ca_pass_opts po = { NULL, -1, NULL, -1 };
-	struct ca_env e;
-	struct pkix_pass pass;
+	struct pass_chain po;
+	struct station *stn = NULL;
 	struct pv_why why = { "" };
-	struct ca *ca = NULL;
-	struct store *st = NULL;
+	struct crl_result res;
 	struct ca_revoked *rv = NULL;
 	const char *revoked = NULL;
-	unsigned long long hours = 168;
-	uint64_t number = 0;
-	uint8_t *der = NULL;
-	size_t n_rv = 0, der_len = 0;
-	bool found = false;
+	unsigned long long hours = CRL_DEFAULT_HOURS;
+	uint8_t *buf = NULL;
+	size_t n_rv = 0, n = 0;
 	enum pv_err r;
 	int c, rc;
 
-	memset(&pass, 0, sizeof(pass));
+	cli_pass_chain(&po);
 	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
 	    NULL)) != -1) {
 		if (cli_global_opt(g, c, optarg))
@@ -843,80 +509,45 @@ ca_cmd_crl(struct cli_global *g, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("ca crl", "unexpected argument '%s'",
 		    argv[optind]);
-	(void)secret_harden_process();
-	if ((rc = ca_env_load(g, &e)) != CLI_EXIT_OK)
+	/* The store's list when there is a store and no --revoked file. */
+	if ((rc = cli_station(g, STATION_NEED_CA_ISSUING | (revoked == NULL ?
+	    STATION_WANT_STORE : 0), &po, &stn)) != CLI_EXIT_OK)
 		return rc;
-	if ((rc = ca_get_pass(&e, &po, false, &pass)) != CLI_EXIT_OK)
-		goto out;
-	if ((r = ca_open_keys(e.dir, &pass, CA_KEY_ISSUING, &ca, &why)) !=
-	    PV_OK) {
-		rc = ca_fail("ca crl", r, &why);
-		goto out;
-	}
-	if (home_exists(&e.home, HOME_STORE) && revoked == NULL) {
-		if ((r = store_open_home(&e.home, cli_actor(),
-		    e.cfg.busy_timeout_ms, &st, &why)) != PV_OK) {
-			rc = ca_fail("store", r, &why);
+	if (revoked != NULL) {
+		if ((rc = ca_read(revoked, CA_IN_MAX, &buf, &n)) != CLI_EXIT_OK)
 			goto out;
-		}
-		if ((rc = ca_revoked_store(st, &rv, &n_rv)) != CLI_EXIT_OK)
-			goto out;
-		if ((r = store_crl_number_next(st, &number, &why)) != PV_OK) {
-			rc = ca_fail("store", r, &why);
-			goto out;
-		}
-	} else {
-		if (revoked != NULL && (rc = ca_revoked_file(revoked, &rv,
-		    &n_rv)) != CLI_EXIT_OK)
-			goto out;
-		if ((r = ca_crl_last_number(e.dir, &number, &found, &why)) !=
-		    PV_OK) {
+		if ((r = crl_revoked_parse((const char *)buf, n, revoked,
+		    time(NULL), &rv, &n_rv, &why)) != PV_OK) {
 			rc = ca_fail("ca crl", r, &why);
 			goto out;
 		}
-		number = found ? number + 1 : 1;
 	}
-	if ((r = ca_crl_make(ca, rv, n_rv, number, time(NULL), (unsigned)hours,
-	    &der, &der_len, &why)) != PV_OK ||
-	    (r = ca_crl_publish(ca, der, der_len, &why)) != PV_OK) {
+	if ((r = crl_publish(station_ca(stn), station_store(stn), rv, n_rv,
+	    time(NULL), (unsigned)hours, &res, &why)) != PV_OK) {
 		rc = ca_fail("ca crl", r, &why);
 		goto out;
 	}
-	if (st != NULL) {
-		char detail[96];
-
-		(void)snprintf(detail, sizeof(detail),
-		    "{\"crl_number\":%llu,\"entries\":%zu}",
-		    (unsigned long long)number, n_rv);
-		if ((r = audit_append(st, "crl.publish", "ca", detail, &why)) !=
-		    PV_OK) {
-			rc = ca_fail("audit log", r, &why);
-			goto out;
-		}
-	}
 	if (g->json) {
 		printf("{\"crl_number\":%llu,\"entries\":%zu,\"der\":",
-		    (unsigned long long)number, n_rv);
+		    (unsigned long long)res.number, res.entries);
 		{
 			char path[HOME_PATH_MAX + 16];
 
-			(void)snprintf(path, sizeof(path), "%s/%s", e.dir,
-			    CA_FILE_CRL_DER);
+			(void)snprintf(path, sizeof(path), "%s/%s",
+			    station_ca_dir(stn), CA_FILE_CRL_DER);
 			cli_json_string(stdout, path);
 		}
 		printf("}\n");
 	} else {
 		printf("CRL %llu published: %zu revoked, %s/%s and %s\n",
-		    (unsigned long long)number, n_rv, e.dir, CA_FILE_CRL_DER,
-		    CA_FILE_CRL_PEM);
+		    (unsigned long long)res.number, res.entries,
+		    station_ca_dir(stn), CA_FILE_CRL_DER, CA_FILE_CRL_PEM);
 	}
 	rc = CLI_EXIT_OK;
 out:
-	pkix_pass_clear(&pass);
-	OPENSSL_free(der);
+	OPENSSL_free(buf);
 	free(rv);
-	store_close(st);
-	ca_free(ca);
+	station_close(stn);
 	return rc;
 }
 
@@ -982,9 +613,8 @@ ca_cmd_issue(struct cli_global *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ca_pass_opts po = { NULL, -1, NULL, -1 };
-	struct ca_env e;
-	struct pkix_pass pass;
+	struct pass_chain po;
+	struct station *stn = NULL;
 	struct profile_cfg cfg;
 	struct profile_subject subj;
 	struct profile_card card;
@@ -995,7 +625,6 @@ ca_cmd_issue(struct cli_global *g, int argc, char **argv)
 	bool have_fascn = false, have_uuid = false, have_expiry = false;
 	bool der = false;
 	unsigned long slot = 0;
-	struct ca *ca = NULL;
 	EVP_PKEY *pub = NULL;
 	X509 *x = NULL;
 	uint8_t *buf = NULL;
@@ -1004,9 +633,9 @@ ca_cmd_issue(struct cli_global *g, int argc, char **argv)
 	enum pv_err r;
 	int c, rc;
 
-	memset(&pass, 0, sizeof(pass));
 	memset(&subj, 0, sizeof(subj));
 	memset(&card, 0, sizeof(card));
+	cli_pass_chain(&po);
 	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
 	    NULL)) != -1) {
 		if (cli_global_opt(g, c, optarg))
@@ -1085,15 +714,20 @@ ca_cmd_issue(struct cli_global *g, int argc, char **argv)
 	if (subject != NULL && (r = pkix_dn_parse(subject, &subj.dn, &why)) !=
 	    PV_OK)
 		return cli_usage_error("ca issue", "--subject: %s", why.msg);
-	(void)secret_harden_process();
-	if ((rc = ca_env_load(g, &e)) != CLI_EXIT_OK)
+	if ((rc = cli_station(g, STATION_NEED_CA_ISSUING, &po, &stn)) !=
+	    CLI_EXIT_OK)
 		return rc;
-	if ((r = profile_cfg_from_config(&e.cfg, &cfg, &why)) != PV_OK)
-		return ca_fail("pivstation.conf", r, &why);
+	if ((r = profile_cfg_from_config(station_config(stn), &cfg, &why)) !=
+	    PV_OK) {
+		rc = ca_fail("pivstation.conf", r, &why);
+		goto out;
+	}
 	if (pol != NULL) {
-		if (pkix_policy_set_parse(pol, &cfg.policies, &why) != PV_OK)
-			return cli_usage_error("ca issue", "--policies: %s",
+		if (pkix_policy_set_parse(pol, &cfg.policies, &why) != PV_OK) {
+			rc = cli_usage_error("ca issue", "--policies: %s",
 			    why.msg);
+			goto out;
+		}
 		memset(cfg.policy, 0, sizeof(cfg.policy));
 	}
 	if ((rc = ca_read(pub_path, CA_IN_MAX, &buf, &n)) != CLI_EXIT_OK)
@@ -1102,11 +736,7 @@ ca_cmd_issue(struct cli_global *g, int argc, char **argv)
 		rc = ca_fail(pub_path, r, &why);
 		goto out;
 	}
-	if ((rc = ca_get_pass(&e, &po, false, &pass)) != CLI_EXIT_OK)
-		goto out;
-	if ((r = ca_open_keys(e.dir, &pass, CA_KEY_ISSUING, &ca, &why)) !=
-	    PV_OK ||
-	    (r = profile_issue(ca, pub, (uint8_t)slot, &subj, &card, &cfg,
+	if ((r = profile_issue(station_ca(stn), pub, (uint8_t)slot, &subj, &card, &cfg,
 	    time(NULL), &x, &info, &why)) != PV_OK) {
 		rc = ca_fail("ca issue", r, &why);
 		goto out;
@@ -1134,12 +764,11 @@ ca_cmd_issue(struct cli_global *g, int argc, char **argv)
 		rc = ca_write_out(out_path, pem, n);
 	}
 out:
-	pkix_pass_clear(&pass);
 	OPENSSL_free(buf);
 	OPENSSL_free(pem);
 	EVP_PKEY_free(pub);
 	X509_free(x);
-	ca_free(ca);
+	station_close(stn);
 	return rc;
 }
 
@@ -1160,22 +789,21 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cmd = secobj ? "ca secobj" : "ca sign-chuid";
-	struct ca_pass_opts po = { NULL, -1, NULL, -1 };
-	struct ca_env e;
-	struct pkix_pass pass;
+	struct pass_chain po;
+	struct station *stn = NULL;
 	struct pv_why why = { "" };
 	struct secobj_entry ent[SECOBJ_MAX_ENTRIES];
 	uint8_t *data[SECOBJ_MAX_ENTRIES];
 	const char *tbs_path = NULL, *out_path = NULL;
-	struct ca *ca = NULL;
+	struct ca *ca;
 	uint8_t *tbs = NULL, *res = NULL;
 	size_t tbs_len = 0, res_len = 0, n_ent = 0, i;
 	enum pv_err r;
 	int c, rc;
 
-	memset(&pass, 0, sizeof(pass));
 	memset(ent, 0, sizeof(ent));
 	memset(data, 0, sizeof(data));
+	cli_pass_chain(&po);
 	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
 	    NULL)) != -1) {
 		if (cli_global_opt(g, c, optarg))
@@ -1245,19 +873,13 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 		    "--tbs is required");
 		goto out;
 	}
-	(void)secret_harden_process();
-	if ((rc = ca_env_load(g, &e)) != CLI_EXIT_OK)
-		goto out;
 	if (!secobj && (rc = ca_read(tbs_path, CA_IN_MAX, &tbs, &tbs_len)) !=
 	    CLI_EXIT_OK)
 		goto out;
-	if ((rc = ca_get_pass(&e, &po, false, &pass)) != CLI_EXIT_OK)
+	if ((rc = cli_station(g, STATION_NEED_CA_SIGNER, &po, &stn)) !=
+	    CLI_EXIT_OK)
 		goto out;
-	if ((r = ca_open_keys(e.dir, &pass, CA_KEY_SIGNER, &ca, &why)) !=
-	    PV_OK) {
-		rc = ca_fail(cmd, r, &why);
-		goto out;
-	}
+	ca = station_ca(stn);
 	if (secobj)
 		r = secobj_build(ca_get0_signer(ca), ca_get0_signer_key(ca),
 		    ent, n_ent, &res, &res_len, &why);
@@ -1270,12 +892,11 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 	}
 	rc = ca_write_out(out_path, res, res_len);
 out:
-	pkix_pass_clear(&pass);
 	for (i = 0; i < n_ent; i++)
 		OPENSSL_free(data[i]);
 	OPENSSL_free(tbs);
 	OPENSSL_free(res);
-	ca_free(ca);
+	station_close(stn);
 	return rc;
 }
 
@@ -1289,10 +910,9 @@ ca_cmd_verify_chuid(struct cli_global *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ca_env e;
+	struct station *stn = NULL;
 	struct pv_why why = { "" };
 	const char *path = NULL;
-	struct ca *ca = NULL;
 	X509_STORE *st = NULL;
 	uint8_t *p = NULL;
 	size_t n = 0;
@@ -1322,12 +942,11 @@ ca_cmd_verify_chuid(struct cli_global *g, int argc, char **argv)
 	if (path == NULL || optind < argc)
 		return cli_usage_error("ca verify-chuid", "--chuid FILE is "
 		    "required");
-	if ((rc = ca_env_load(g, &e)) != CLI_EXIT_OK)
+	if ((rc = cli_station(g, STATION_NEED_CA, NULL, &stn)) != CLI_EXIT_OK)
 		return rc;
 	if ((rc = ca_read(path, CA_IN_MAX, &p, &n)) != CLI_EXIT_OK)
-		return rc;
-	if ((r = ca_open(e.dir, NULL, &ca, &why)) != PV_OK ||
-	    (r = ca_trust_store(ca, &st, &why)) != PV_OK ||
+		goto out;
+	if ((r = ca_trust_store(station_ca(stn), &st, &why)) != PV_OK ||
 	    (r = chuid_verify_object(p, n, st, NULL, &why)) != PV_OK) {
 		rc = ca_fail("ca verify-chuid", r, &why);
 		goto out;
@@ -1339,7 +958,7 @@ ca_cmd_verify_chuid(struct cli_global *g, int argc, char **argv)
 	rc = CLI_EXIT_OK;
 out:
 	X509_STORE_free(st);
-	ca_free(ca);
+	station_close(stn);
 	OPENSSL_free(p);
 	return rc;
 }

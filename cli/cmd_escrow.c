@@ -20,7 +20,7 @@
 #include "issuance/escrow.h"
 #include "issuance/home.h"
 #include "issuance/pkix_util.h"
-#include "issuance/secret.h"
+#include "issuance/station.h"
 #include "issuance/store.h"
 
 #define ESC_IN_MAX (1024 * 1024)
@@ -42,40 +42,7 @@ enum {
 static int
 esc_fail(const char *what, enum pv_err r, const struct pv_why *why)
 {
-	cli_error("%s: %s", what, why->msg[0] ? why->msg : pv_strerror(r));
-	return cli_exit_for(r);
-}
-
-static int
-esc_fd_arg(const char *cmd, const char *s, int *out)
-{
-	unsigned long long v;
-
-	if (!buf_dec_uint(s, 65535, &v))
-		return cli_usage_error(cmd, "'%s' is not a file descriptor", s);
-	*out = (int)v;
-	return CLI_EXIT_OK;
-}
-
-/* esc_ca_dir resolves <home>/ca and loads the configuration (or defaults). */
-static int
-esc_env(struct cli_global *g, struct home *h, char *dir, size_t cap,
-    struct pv_config *cfg)
-{
-	struct pv_why why = { "" };
-	enum pv_err r;
-	int rc;
-
-	if ((rc = cli_home(g, h)) != CLI_EXIT_OK)
-		return rc;
-	if ((r = home_path(h, HOME_CA_DIR, dir, cap)) != PV_OK)
-		return esc_fail("escrow", r, &why);
-	r = config_load_home(h, cfg, &why);
-	if (r == PV_E_NOT_SET_UP)
-		config_defaults(cfg);
-	else if (r != PV_OK)
-		return esc_fail("pivstation.conf", r, &why);
-	return CLI_EXIT_OK;
+	return cli_fail(what, r, why);
 }
 
 static int
@@ -101,12 +68,9 @@ esc_cmd_keygen(struct cli_global *g, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct pv_why why = { "" };
-	struct pv_config cfg;
-	struct home h;
-	char dir[HOME_PATH_MAX];
+	struct station *stn = NULL;
 	const char *alg_s = NULL, *env_path = NULL, *pub_path = NULL;
 	enum pkix_alg alg;
-	struct ca *ca = NULL;
 	EVP_PKEY *k = NULL;
 	BIO *b = NULL;
 	uint8_t *env = NULL;
@@ -143,23 +107,21 @@ esc_cmd_keygen(struct cli_global *g, int argc, char **argv)
 	if (optind < argc || env_path == NULL || pub_path == NULL)
 		return cli_usage_error("escrow keygen", "--envelope and --pubkey "
 		    "are required");
-	(void)secret_harden_process();
-	if ((rc = esc_env(g, &h, dir, sizeof(dir), &cfg)) != CLI_EXIT_OK)
+	if (alg_s != NULL && pkix_alg_parse(alg_s, &alg, &why) != PV_OK)
+		return cli_usage_error("escrow keygen", "--alg: %s", why.msg);
+	if ((rc = cli_station(g, STATION_NEED_CA, NULL, &stn)) != CLI_EXIT_OK)
 		return rc;
-	if (alg_s != NULL) {
-		if (pkix_alg_parse(alg_s, &alg, &why) != PV_OK)
-			return cli_usage_error("escrow keygen", "--alg: %s",
-			    why.msg);
-	} else {
-		alg = pkix_alg_from_piv((unsigned)cfg.slot_alg[CONFIG_SLOT_9D]);
-	}
-	if (alg == PKIX_ALG_NONE || alg == PKIX_ALG_RSA4096)
-		return cli_usage_error("escrow keygen", "--alg: p256, p384, "
+	if (alg_s == NULL)
+		alg = pkix_alg_from_piv((unsigned)station_config(stn)->
+		    slot_alg[CONFIG_SLOT_9D]);
+	if (alg == PKIX_ALG_NONE || alg == PKIX_ALG_RSA4096) {
+		rc = cli_usage_error("escrow keygen", "--alg: p256, p384, "
 		    "rsa2048 or rsa3072");
-	if ((r = ca_open(dir, NULL, &ca, &why)) != PV_OK ||
-	    (r = escrow_keygen(alg, &k, &why)) != PV_OK ||
-	    (r = escrow_seal_key(k, ca_get0_kra(ca), &env, &env_len, &why)) !=
-	    PV_OK) {
+		goto out;
+	}
+	if ((r = escrow_keygen(alg, &k, &why)) != PV_OK ||
+	    (r = escrow_seal_key(k, ca_get0_kra(station_ca(stn)), &env,
+	    &env_len, &why)) != PV_OK) {
 		rc = esc_fail("escrow keygen", r, &why);
 		goto out;
 	}
@@ -184,7 +146,7 @@ out:
 	BIO_free(b);
 	OPENSSL_free(env);
 	EVP_PKEY_free(k);
-	ca_free(ca);
+	station_close(stn);
 	return rc;
 }
 
@@ -233,16 +195,11 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct pv_why why = { "" };
-	struct pv_config cfg;
-	struct home h;
-	char dir[HOME_PATH_MAX];
+	struct pass_chain pc;
 	const char *env_path = NULL, *cert_path = NULL, *person = NULL;
 	const char *out_path = NULL, *name = NULL;
-	const char *pass_file = NULL, *p12_file = NULL;
-	int pass_fd = -1, p12_fd = -1;
-	struct pkix_pass kra_pass, p12_pass;
-	struct store *st = NULL;
-	struct ca *ca = NULL;
+	struct pkix_pass p12_pass;
+	struct station *stn = NULL;
 	EVP_PKEY *kra_key = NULL;
 	STACK_OF(X509) *certs = NULL;
 	X509 *cert = NULL;
@@ -251,8 +208,8 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 	enum pv_err r;
 	int c, rc;
 
-	memset(&kra_pass, 0, sizeof(kra_pass));
 	memset(&p12_pass, 0, sizeof(p12_pass));
+	cli_pass_chain(&pc);
 	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
 	    NULL)) != -1) {
 		if (cli_global_opt(g, c, optarg))
@@ -263,16 +220,17 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 		case ESC_OPT_PERSON: person = optarg; break;
 		case ESC_OPT_OUT: out_path = optarg; break;
 		case ESC_OPT_NAME: name = optarg; break;
-		case ESC_OPT_PASS_FILE: pass_file = optarg; break;
+		case ESC_OPT_PASS_FILE: pc.src[PASS_KRA].file = optarg; break;
 		case ESC_OPT_PASS_FD:
-			if ((rc = esc_fd_arg("escrow recover", optarg,
-			    &pass_fd)) != CLI_EXIT_OK)
+			if ((rc = cli_fd_arg("escrow recover", "--passphrase-fd",
+			    optarg, &pc.src[PASS_KRA].fd)) != CLI_EXIT_OK)
 				return rc;
 			break;
-		case ESC_OPT_P12_PASS_FILE: p12_file = optarg; break;
+		case ESC_OPT_P12_PASS_FILE: pc.src[PASS_P12].file = optarg; break;
 		case ESC_OPT_P12_PASS_FD:
-			if ((rc = esc_fd_arg("escrow recover", optarg,
-			    &p12_fd)) != CLI_EXIT_OK)
+			if ((rc = cli_fd_arg("escrow recover",
+			    "--p12-passphrase-fd", optarg,
+			    &pc.src[PASS_P12].fd)) != CLI_EXIT_OK)
 				return rc;
 			break;
 		case 'h':
@@ -291,17 +249,10 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 	    (person != NULL && (env_path != NULL || cert_path != NULL)))
 		return cli_usage_error("escrow recover", "give --out and either "
 		    "--person, or --envelope and --cert");
-	(void)secret_harden_process();
-	if ((rc = esc_env(g, &h, dir, sizeof(dir), &cfg)) != CLI_EXIT_OK)
+	if ((rc = cli_station(g, STATION_NEED_CA | (person != NULL ?
+	    STATION_NEED_STORE : 0), &pc, &stn)) != CLI_EXIT_OK)
 		return rc;
-
-	if (person != NULL) {
-		if ((r = store_open_home(&h, cli_actor(), cfg.busy_timeout_ms,
-		    &st, &why)) != PV_OK) {
-			rc = esc_fail("store", r, &why);
-			goto out;
-		}
-	} else {
+	if (person == NULL) {
 		if ((r = pkix_read_file(env_path, ESC_IN_MAX, &env, &env_len,
 		    &why)) != PV_OK ||
 		    (r = pkix_read_file(cert_path, ESC_IN_MAX, &buf, &n,
@@ -312,28 +263,20 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 		}
 		cert = sk_X509_shift(certs);
 	}
-	if ((r = ca_open(dir, NULL, &ca, &why)) != PV_OK) {
-		rc = esc_fail("escrow recover", r, &why);
+	if ((r = station_kra_key(stn, &kra_key, &why)) != PV_OK ||
+	    (r = station_passphrase(stn, PASS_P12, true, &p12_pass, &why)) !=
+	    PV_OK) {
+		rc = cli_fail("escrow recover", r, &why);
 		goto out;
 	}
-	if ((rc = cli_passphrase("KRA passphrase", pass_file, pass_fd,
-	    "PIVSTATION_KRA_PASSPHRASE", "PIVSTATION_CA_PASSPHRASE", &cfg, false,
-	    &kra_pass)) != CLI_EXIT_OK)
-		goto out;
-	if ((r = ca_kra_key_load(dir, &kra_pass, &kra_key, &why)) != PV_OK) {
-		rc = esc_fail("escrow recover", r, &why);
-		goto out;
-	}
-	if ((rc = cli_passphrase("PKCS#12 passphrase", p12_file, p12_fd,
-	    "PIVSTATION_P12_PASSPHRASE", NULL, NULL, true, &p12_pass)) !=
-	    CLI_EXIT_OK)
-		goto out;
-	if (st != NULL)
-		r = escrow_recover_person(st, person, ca_get0_kra(ca), kra_key,
-		    &p12_pass, name, &p12, &p12_len, NULL, &why);
+	if (person != NULL)
+		r = escrow_recover_person(station_store(stn), person,
+		    ca_get0_kra(station_ca(stn)), kra_key, &p12_pass, name,
+		    &p12, &p12_len, NULL, &why);
 	else
-		r = escrow_recover_p12(env, env_len, ca_get0_kra(ca), kra_key,
-		    cert, &p12_pass, name, &p12, &p12_len, &why);
+		r = escrow_recover_p12(env, env_len,
+		    ca_get0_kra(station_ca(stn)), kra_key, cert, &p12_pass, name,
+		    &p12, &p12_len, &why);
 	if (r != PV_OK) {
 		rc = esc_fail("escrow recover", r, &why);
 		goto out;
@@ -349,10 +292,8 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 	}
 	rc = CLI_EXIT_OK;
 out:
-	pkix_pass_clear(&kra_pass);
 	pkix_pass_clear(&p12_pass);
-	store_close(st);
-	ca_free(ca);
+	station_close(stn);
 	EVP_PKEY_free(kra_key);
 	X509_free(cert);
 	sk_X509_pop_free(certs, X509_free);

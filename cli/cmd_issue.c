@@ -24,7 +24,7 @@
 #include "issuance/home.h"
 #include "issuance/identity.h"
 #include "issuance/pkix_util.h"
-#include "issuance/secret.h"
+#include "issuance/station.h"
 #include "issuance/store.h"
 #include "issuance/wf_issue.h"
 #include "pcsc/part10.h"
@@ -164,7 +164,9 @@ iss_read_pin(bool from_stdin, struct pkix_pass *pin)
 		return CLI_EXIT_USAGE;
 	}
 	(void)close(fd);
-	return cli_passphrase("new PIN", NULL, -1, NULL, NULL, NULL, true, pin);
+	if ((r = cli_prompt_secret("new PIN", true, pin, &why)) != PV_OK)
+		return cli_fail("issue: new PIN", r, &why);
+	return CLI_EXIT_OK;
 }
 
 /* ---- output ------------------------------------------------------------------------ */
@@ -397,29 +399,23 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	};
 	struct pv_why why = { "" };
 	struct iss_ctx ictx;
-	struct home h;
-	struct pv_config cfg;
 	struct identity ident;
-	struct secret_master master;
-	struct pkix_pass pin, pass;
-	struct store *st = NULL;
-	struct ca *ca = NULL;
+	struct pkix_pass pin;
+	struct pass_chain pc;
+	struct station *stn = NULL;
 	struct pcsc_session *s = NULL;
 	struct pcsc_session_opts so;
 	struct wf_issue_params p;
 	struct wf_issue_result res;
 	struct wf_card card;
-	char dir[HOME_PATH_MAX];
-	const char *id_path = NULL, *pass_file = NULL;
+	const char *id_path = NULL;
 	bool pin_stdin = false, pin_pad = false, reissue = false;
-	int pass_fd = -1, c, rc = CLI_EXIT_FAIL;
+	int c, rc = CLI_EXIT_FAIL;
 	enum pv_err r;
-	unsigned long long v;
 
-	memset(&master, 0, sizeof(master));
 	memset(&pin, 0, sizeof(pin));
-	memset(&pass, 0, sizeof(pass));
 	memset(&res, 0, sizeof(res));
+	cli_pass_chain(&pc);
 	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
 	    NULL)) != -1) {
 		if (cli_global_opt(g, c, optarg))
@@ -429,12 +425,11 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 		case ISS_OPT_PIN_STDIN: pin_stdin = true; break;
 		case ISS_OPT_PIN_PAD: pin_pad = true; break;
 		case ISS_OPT_REISSUE: reissue = true; break;
-		case ISS_OPT_PASS_FILE: pass_file = optarg; break;
+		case ISS_OPT_PASS_FILE: pc.src[PASS_CA].file = optarg; break;
 		case ISS_OPT_PASS_FD:
-			if (!buf_dec_uint(optarg, 65535, &v))
-				return cli_usage_error("issue", "--passphrase-fd: "
-				    "'%s' is not a file descriptor", optarg);
-			pass_fd = (int)v;
+			if ((rc = cli_fd_arg("issue", "--passphrase-fd", optarg,
+			    &pc.src[PASS_CA].fd)) != CLI_EXIT_OK)
+				return rc;
 			break;
 		case 'h':
 			iss_usage(stdout);
@@ -460,55 +455,36 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 
 	/* Everything that needs no card is checked first. */
 	if ((r = identity_load_file(id_path, &ident, &why)) != PV_OK) {
-		rc = iss_fail(g, r, cli_exit_for(r), "%s", why.msg[0] ? why.msg :
-		    pv_strerror(r));
-		goto out;
-	}
-	if ((rc = cli_home(g, &h)) != CLI_EXIT_OK)
-		goto out;
-	if ((r = config_load_home(&h, &cfg, &why)) != PV_OK) {
 		rc = iss_fail(g, r, cli_exit_for(r), "%s", why.msg[0] ?
 		    why.msg : pv_strerror(r));
 		goto out;
 	}
+	if ((rc = cli_station(g, STATION_NEED_CONFIG, &pc, &stn)) !=
+	    CLI_EXIT_OK)
+		goto out;
 	if (!pin_pad && (rc = iss_read_pin(pin_stdin, &pin)) != CLI_EXIT_OK)
 		goto out;
-	if (!pin_pad && (r = config_check_pin(&cfg, (const uint8_t *)pin.v,
-	    pin.len, &why)) != PV_OK) {
+	if (!pin_pad && (r = config_check_pin(station_config(stn),
+	    (const uint8_t *)pin.v, pin.len, &why)) != PV_OK) {
 		rc = iss_fail(g, r, CLI_EXIT_INPUT, "%s", why.msg[0] ?
 		    why.msg : pv_strerror(r));
 		goto out;
 	}
-	if ((r = secret_master_load(&h, &master, &why)) != PV_OK ||
-	    (r = store_open_home(&h, cli_actor(), cfg.busy_timeout_ms, &st,
-	    &why)) != PV_OK) {
-		rc = iss_fail(g, r, cli_exit_for(r), "%s", why.msg[0] ? why.msg :
-		    pv_strerror(r));
+	/* The store and the CA keys once the inputs are good: the CA
+	 * passphrase is asked only now. */
+	if ((r = station_require(stn, STATION_NEED_STORE |
+	    STATION_NEED_CA_ISSUING | STATION_NEED_CA_SIGNER, &why)) != PV_OK) {
+		rc = iss_fail(g, r, cli_exit_for(r), "%s", why.msg[0] ?
+		    why.msg : pv_strerror(r));
 		goto out;
 	}
-	if ((r = home_path(&h, HOME_CA_DIR, dir, sizeof(dir))) != PV_OK) {
-		rc = iss_fail(g, r, cli_exit_for(r), "%s", pv_strerror(r));
-		goto out;
-	}
-	if ((rc = cli_passphrase("CA passphrase", pass_file, pass_fd,
-	    "PIVSTATION_CA_PASSPHRASE", NULL, &cfg, false, &pass)) !=
-	    CLI_EXIT_OK)
-		goto out;
-	if ((r = ca_open_keys(dir, &pass, CA_KEY_ISSUING | CA_KEY_SIGNER, &ca,
-	    &why)) != PV_OK) {
-		rc = iss_fail(g, r, cli_exit_for(r), "the CA: %s%s", why.msg[0] ?
-		    why.msg : pv_strerror(r), r == PV_E_NOT_SET_UP ?
-		    " (run 'pivstation ca init')" : "");
-		goto out;
-	}
-	pkix_pass_clear(&pass);
 
 	memset(&p, 0, sizeof(p));
-	p.cfg = &cfg;
+	p.cfg = station_config(stn);
 	p.ident = &ident;
-	p.ca = ca;
-	p.master = &master;
-	p.st = st;
+	p.ca = station_ca(stn);
+	p.master = station_master(stn);
+	p.st = station_store(stn);
 	p.pin = (const uint8_t *)pin.v;
 	p.pin_len = pin.len;
 	p.pin_pad = pin_pad;
@@ -559,10 +535,7 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	iss_print_result(g, &res, s, r, &why, rc, &ident);
 out:
 	pkix_pass_clear(&pin);
-	pkix_pass_clear(&pass);
-	secret_master_clear(&master);
 	pcsc_session_close(s);
-	ca_free(ca);
-	store_close(st);
+	station_close(stn);
 	return rc;
 }

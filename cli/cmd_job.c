@@ -13,6 +13,7 @@
 #include "issuance/home.h"
 #include "issuance/job_cancel.h"
 #include "issuance/secret.h"
+#include "issuance/station.h"
 #include "issuance/store.h"
 
 enum { JOB_OPT_ALL = CLI_OPT__NEXT, JOB_OPT_REASON };
@@ -40,32 +41,6 @@ job_help(FILE *f)
 	    "  --all          list jobs in every state\n"
 	    "  --reason TEXT  why the job is cancelled (required)\n"
 	    "  --json         machine-readable output\n");
-}
-
-static int
-job_open(struct cli_global *g, struct store **out)
-{
-	struct pv_why why = { "" };
-	struct home h;
-	enum pv_err r;
-	int rc;
-
-	(void)secret_harden_process();
-	if ((rc = cli_home(g, &h)) != CLI_EXIT_OK)
-		return rc;
-	if ((r = home_check(&h, &why)) != PV_OK)
-		goto fail;
-	if (!home_exists(&h, HOME_STORE)) {
-		r = pv_why_set(&why, PV_E_NOT_SET_UP, "no store in %s: run "
-		    "'pivstation init'", h.dir);
-		goto fail;
-	}
-	if ((r = store_open_home(&h, cli_actor(), 0, out, &why)) != PV_OK)
-		goto fail;
-	return CLI_EXIT_OK;
-fail:
-	cli_error("job: %s", why.msg[0] ? why.msg : pv_strerror(r));
-	return cli_exit_for(r);
 }
 
 static void
@@ -167,15 +142,18 @@ job_list_cmd(struct cli_global *g, bool all)
 {
 	struct pv_why why = { "" };
 	struct job_info *list = NULL;
-	struct store *st = NULL;
+	struct station *stn = NULL;
+	struct store *st;
 	size_t n = 0, i;
 	enum pv_err r;
 	int rc;
 
-	if ((rc = job_open(g, &st)) != CLI_EXIT_OK)
+	if ((rc = cli_station(g, STATION_NEED_STORE, NULL, &stn)) !=
+	    CLI_EXIT_OK)
 		return rc;
+	st = station_store(stn);
 	r = job_info_list(st, all, &list, &n, &why);
-	store_close(st);
+	station_close(stn);
 	if (r != PV_OK) {
 		cli_error("job list: %s", why.msg[0] ? why.msg :
 		    pv_strerror(r));
@@ -201,7 +179,8 @@ job_cancel_cmd(struct cli_global *g, const char *id_text, const char *reason)
 {
 	struct pv_why why = { "" };
 	struct job_cancel_result res;
-	struct store *st = NULL;
+	struct station *stn = NULL;
+	struct store *st;
 	unsigned long long id;
 	enum pv_err r;
 	size_t i, shown;
@@ -213,11 +192,13 @@ job_cancel_cmd(struct cli_global *g, const char *id_text, const char *reason)
 	if (reason == NULL)
 		return cli_usage_error("job", "cancel: --reason TEXT is "
 		    "required");
-	if ((rc = job_open(g, &st)) != CLI_EXIT_OK)
+	if ((rc = cli_station(g, STATION_NEED_STORE, NULL, &stn)) !=
+	    CLI_EXIT_OK)
 		return rc;
+	st = station_store(stn);
 	memset(&res, 0, sizeof(res));
 	r = job_cancel(st, (int64_t)id, reason, &res, &why);
-	store_close(st);
+	station_close(stn);
 	if (r != PV_OK) {
 		cli_error("%s", why.msg[0] ? why.msg : pv_strerror(r));
 		return cli_exit_for(r);

@@ -1,52 +1,158 @@
 /*
- * cmd_station.c: `pivstation init`, which sets up a station home, and the
- * helpers every command that needs the home uses (cli_home, cli_actor).
+ * cmd_station.c: `pivstation init`, which sets up a station home, and how
+ * every command opens the station (cli_station): the global options, the
+ * operator, passphrases from options, the environment, the configuration
+ * or the terminal.
  */
+#include <fcntl.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "apdu/buf.h"
 #include "cli/cli.h"
-#include "issuance/config.h"
-#include "issuance/home.h"
-#include "issuance/secret.h"
+#include "issuance/station.h"
 #include "issuance/store.h"
 
-int
-cli_home(const struct cli_global *g, struct home *out)
+/* ---- secrets typed on the terminal ------------------------------------------ */
+
+static enum pv_err
+cli_prompt_once(int fd, const char *prompt, struct pkix_pass *out,
+    struct pv_why *why)
 {
-	struct pv_why why = { "" };
+	struct termios old, quiet;
+	bool restore = false;
 	enum pv_err r;
 
-	if ((r = home_resolve(g->home, out, &why)) != PV_OK) {
+	if (tcgetattr(fd, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= (tcflag_t)~(ECHO | ECHOE | ECHOK | ECHONL);
+		restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+	}
+	(void)!write(fd, prompt, strlen(prompt));
+	r = pkix_pass_from_fd(fd, out, why);
+	if (restore)
+		(void)tcsetattr(fd, TCSAFLUSH, &old);
+	(void)!write(fd, "\n", 1);
+	return r;
+}
+
+enum pv_err
+cli_prompt_secret(const char *what, bool confirm, struct pkix_pass *out,
+    struct pv_why *why)
+{
+	struct pkix_pass again;
+	char prompt[160];
+	enum pv_err r;
+	int fd;
+
+	pkix_pass_clear(out);
+	memset(&again, 0, sizeof(again));
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return pv_why_set(why, PV_E_INPUT, "no terminal to ask on");
+	(void)snprintf(prompt, sizeof(prompt), "%s: ", what);
+	r = cli_prompt_once(fd, prompt, out, why);
+	if (r == PV_OK && confirm) {
+		(void)snprintf(prompt, sizeof(prompt), "%s (again): ", what);
+		if ((r = cli_prompt_once(fd, prompt, &again, why)) == PV_OK &&
+		    (again.len != out->len || CRYPTO_memcmp(again.v, out->v,
+		    out->len) != 0))
+			r = pv_why_set(why, PV_E_INPUT, "the two entries differ");
+	}
+	pkix_pass_clear(&again);
+	(void)close(fd);
+	if (r != PV_OK)
+		pkix_pass_clear(out);
+	return r;
+}
+
+/* The chain's last source: a person at the terminal. */
+static enum pv_err
+cli_pass_prompt(void *ctx, enum pass_kind kind, const char *what,
+    bool confirm, struct pkix_pass *out, struct pv_why *why)
+{
+	struct pv_why tty = { "" };
+	enum pv_err r;
+
+	(void)ctx;
+	r = cli_prompt_secret(what, confirm, out, &tty);
+	if (r == PV_OK || strcmp(tty.msg, "no terminal to ask on") != 0) {
+		(void)pv_why_set(why, r, "%s", tty.msg);
+		return r;
+	}
+	return pv_why_set(why, PV_E_INPUT, "needed and no terminal to ask on: "
+	    "give %s or $%s", kind == PASS_P12 ? "--p12-passphrase-file FILE "
+	    "or --p12-passphrase-fd N" : "--passphrase-file FILE or "
+	    "--passphrase-fd N", pass_kind_env(kind));
+}
+
+static void
+cli_pass_note(void *ctx, const char *text)
+{
+	(void)ctx;
+	fprintf(stderr, "pivstation: warning: %s\n", text);
+}
+
+void
+cli_pass_chain(struct pass_chain *c)
+{
+	pass_chain_init(c);
+	c->prompt = cli_pass_prompt;
+	c->note = cli_pass_note;
+}
+
+int
+cli_fd_arg(const char *cmd, const char *opt, const char *s, int *out)
+{
+	unsigned long long v;
+
+	if (!buf_dec_uint(s, 65535, &v))
+		return cli_usage_error(cmd, "%s: '%s' is not a file descriptor",
+		    opt, s);
+	*out = (int)v;
+	return CLI_EXIT_OK;
+}
+
+int
+cli_fail(const char *what, enum pv_err r, const struct pv_why *why)
+{
+	cli_error("%s: %s", what, why != NULL && why->msg[0] ? why->msg :
+	    pv_strerror(r));
+	return cli_exit_for(r);
+}
+
+/* ---- the station -------------------------------------------------------------- */
+
+int
+cli_station(const struct cli_global *g, unsigned need,
+    const struct pass_chain *pass, struct station **out)
+{
+	struct station_opts o;
+	struct pass_chain def;
+	struct pv_why why = { "" };
+	const char *op = getenv("PIVSTATION_OPERATOR");
+	enum pv_err r;
+
+	if (pass == NULL) {
+		cli_pass_chain(&def);
+		pass = &def;
+	}
+	memset(&o, 0, sizeof(o));
+	o.home = g->home;
+	o.need = need;
+	o.operator = op != NULL && op[0] != '\0' ? op : NULL;
+	o.pass = pass;
+	if ((r = station_open(&o, out, &why)) != PV_OK) {
 		cli_error("%s", why.msg[0] ? why.msg : pv_strerror(r));
 		return cli_exit_for(r);
 	}
 	return CLI_EXIT_OK;
-}
-
-const char *
-cli_actor(void)
-{
-	static char name[64];
-	const char *env = getenv("PIVSTATION_OPERATOR");
-	struct passwd *pw;
-
-	if (env != NULL && env[0] != '\0' && strlen(env) < sizeof(name))
-		return env;
-	if (name[0] == '\0') {
-		pw = getpwuid(geteuid());
-		if (pw != NULL && pw->pw_name != NULL &&
-		    strlen(pw->pw_name) < sizeof(name))
-			strcpy(name, pw->pw_name);
-		else
-			(void)snprintf(name, sizeof(name), "uid:%ld",
-			    (long)geteuid());
-	}
-	return name;
 }
 
 static void
@@ -68,6 +174,7 @@ init_help(FILE *f)
 }
 
 enum { INIT_OPT_PRINT = CLI_OPT__NEXT };
+#define INIT_STATE(made) ((made) ? "created" : "kept")
 
 int
 cli_cmd_init(struct cli_global *g, int argc, char **argv)
@@ -79,15 +186,13 @@ cli_cmd_init(struct cli_global *g, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct pv_why why = { "" };
+	struct station_init_result res;
 	struct home h;
-	struct pv_config cfg;
-	struct store *st = NULL;
 	const char *text = config_default_text();
-	const char *cfg_state = "kept", *secret_state = "kept",
-	    *store_state = "kept", *home_state = "kept";
-	bool print = false, created = false;
+	const char *op = getenv("PIVSTATION_OPERATOR");
+	bool print = false;
 	enum pv_err r;
-	int c, rc;
+	int c;
 
 	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
 	    NULL)) != -1) {
@@ -112,62 +217,29 @@ cli_cmd_init(struct cli_global *g, int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	(void)secret_harden_process();
-	if ((rc = cli_home(g, &h)) != CLI_EXIT_OK)
-		return rc;
-	if ((r = home_create(&h, &created, &why)) != PV_OK)
-		goto fail;
-	if (created)
-		home_state = "created";
-
-	if (!home_exists(&h, HOME_CONFIG)) {
-		r = home_write_file(&h, HOME_CONFIG, text, strlen(text), 0,
-		    &why);
-		if (r != PV_OK)
-			goto fail;
-		cfg_state = "created";
-	}
-	if ((r = config_load_home(&h, &cfg, &why)) != PV_OK)
-		goto fail;
-
-	if (!home_exists(&h, HOME_MASTER_SECRET)) {
-		if ((r = secret_master_create(&h, &why)) != PV_OK)
-			goto fail;
-		secret_state = "created";
-	} else {
-		struct secret_master m;
-
-		r = secret_master_load(&h, &m, &why);
-		secret_master_clear(&m);
-		if (r != PV_OK)
-			goto fail;
-	}
-
-	if (!home_exists(&h, HOME_STORE))
-		store_state = "created";
-	if ((r = store_open_home(&h, cli_actor(), cfg.busy_timeout_ms, &st,
-	    &why)) != PV_OK)
-		goto fail;
-
+	if ((r = station_init(g->home, op != NULL && op[0] != '\0' ? op : NULL,
+	    &res, &why)) != PV_OK ||
+	    (r = home_resolve(g->home, &h, &why)) != PV_OK)
+		return cli_fail("init", r, &why);
 	if (g->json) {
 		printf("{\"home\":");
 		cli_json_string(stdout, h.dir);
 		printf(",\"home_state\":\"%s\",\"config\":\"%s\","
 		    "\"master_secret\":\"%s\",\"store\":\"%s\","
-		    "\"schema_version\":%d}\n", home_state, cfg_state,
-		    secret_state, store_state, store_schema_version(st));
+		    "\"schema_version\":%d}\n", INIT_STATE(res.home_created),
+		    INIT_STATE(res.config_created),
+		    INIT_STATE(res.master_created),
+		    INIT_STATE(res.store_created), res.schema_version);
 	} else {
-		printf("station home   %s (%s)\n", h.dir, home_state);
+		printf("station home   %s (%s)\n", h.dir,
+		    INIT_STATE(res.home_created));
 		printf("configuration  %s/%s (%s)\n", h.dir, HOME_CONFIG,
-		    cfg_state);
+		    INIT_STATE(res.config_created));
 		printf("master secret  %s/%s (%s)\n", h.dir, HOME_MASTER_SECRET,
-		    secret_state);
+		    INIT_STATE(res.master_created));
 		printf("store          %s/%s (%s, schema version %d)\n", h.dir,
-		    HOME_STORE, store_state, store_schema_version(st));
+		    HOME_STORE, INIT_STATE(res.store_created),
+		    res.schema_version);
 	}
-	store_close(st);
 	return CLI_EXIT_OK;
-fail:
-	store_close(st);
-	cli_error("init: %s", why.msg[0] ? why.msg : pv_strerror(r));
-	return cli_exit_for(r);
 }

@@ -185,13 +185,15 @@ static const struct config_key config_keys[] = {
 	{ "ca", "passphrase", T_PASS, 0, 0, 0, 0 },
 	{ "store", "busy_timeout_ms", T_UINT, OFF(busy_timeout_ms), 0, 600000,
 	    0 },
+	{ "security", "strict_passphrase_files", T_BOOL,
+	    OFF(strict_passphrase_files), 0, 0, 0 },
 };
 #undef OFF
 #define CONFIG_N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 static const char *const config_sections[] = {
 	"keys", "validity", "urls", "policy", "certificates", "escrow", "pin",
-	"fascn", "card", "ca", "store"
+	"fascn", "card", "ca", "store", "security"
 };
 
 struct config_parse {

@@ -157,6 +157,10 @@ struct pv_config {
 
 	/* [store] */
 	unsigned busy_timeout_ms;
+
+	/* [security] */
+	bool strict_passphrase_files;	/* refuse (not warn of) passphrase
+					 * files others may read or write */
 };
 
 /*

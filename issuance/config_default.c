@@ -152,7 +152,13 @@ static const char config_text[] =
 "[store]\n"
 "# How long to wait, in milliseconds, for another pivstation process that\n"
 "# holds the store's write lock (0-600000).\n"
-"busy_timeout_ms = 5000\n";
+"busy_timeout_ms = 5000\n"
+"\n"
+"[security]\n"
+"# A passphrase file (--passphrase-file, [ca] passphrase = file:PATH) that\n"
+"# users other than the station's may read or write: yes refuses it, no\n"
+"# takes it with a warning.\n"
+"strict_passphrase_files = no\n";
 
 const char *
 config_default_text(void)

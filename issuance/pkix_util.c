@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1412,19 +1413,30 @@ pkix_pass_clear(struct pkix_pass *p)
 		OPENSSL_cleanse(p, sizeof(*p));
 }
 
-/* pkix_pass_take_line keeps the first line of |buf| (without CR/LF). */
+/*
+ * pkix_pass_take_line keeps the first line of |buf| (without CR/LF).  A
+ * NUL byte in it would cut the passphrase short without a word, and a
+ * first line left empty by mistake looks like "no passphrase": both are
+ * refused with a message that says so.
+ */
 static enum pv_err
 pkix_pass_take_line(const char *buf, size_t n, const char *src,
     struct pkix_pass *out, struct pv_why *why)
 {
 	size_t len = 0;
 
-	while (len < n && buf[len] != '\n' && buf[len] != '\0')
+	while (len < n && buf[len] != '\n') {
+		if (buf[len] == '\0')
+			return pv_why_set(why, PV_E_INPUT, "%s: the passphrase "
+			    "holds a NUL byte", src);
 		len++;
+	}
 	if (len > 0 && buf[len - 1] == '\r')
 		len--;
 	if (len == 0)
-		return pv_why_set(why, PV_E_INPUT, "%s: empty passphrase", src);
+		return pv_why_set(why, PV_E_INPUT, len < n ? "%s: the first "
+		    "line is empty (the passphrase is the first line)" :
+		    "%s: empty passphrase", src);
 	if (len > PKIX_PASS_MAX)
 		return pv_why_set(why, PV_E_TOO_LONG,
 		    "%s: passphrase longer than %d bytes", src, PKIX_PASS_MAX);
@@ -1434,34 +1446,17 @@ pkix_pass_take_line(const char *buf, size_t n, const char *src,
 	return PV_OK;
 }
 
-enum pv_err
-pkix_pass_from_file(const char *path, struct pkix_pass *out,
+/* Reads up to the first line end of |fd| (one byte at a time, so the rest
+ * stays unread for whoever reads the descriptor next). */
+static enum pv_err
+pkix_pass_read_line(int fd, const char *src, struct pkix_pass *out,
     struct pv_why *why)
 {
-	uint8_t *p = NULL;
-	size_t n = 0;
-	enum pv_err r;
-
-	pkix_pass_clear(out);
-	if ((r = pkix_read_file(path, 64 * 1024, &p, &n, why)) != PV_OK)
-		return r;
-	r = pkix_pass_take_line((const char *)p, n, path, out, why);
-	OPENSSL_clear_free(p, n + 1);
-	return r;
-}
-
-enum pv_err
-pkix_pass_from_fd(int fd, struct pkix_pass *out, struct pv_why *why)
-{
-	char buf[PKIX_PASS_MAX + 2];
+	char buf[PKIX_PASS_MAX + 3];
 	size_t n = 0;
 	ssize_t got;
-	char src[32];
 	enum pv_err r;
 
-	pkix_pass_clear(out);
-	(void)snprintf(src, sizeof(src), "file descriptor %d", fd);
-	/* One byte at a time: stop at the line end, leave the rest unread. */
 	while (n < sizeof(buf)) {
 		got = read(fd, buf + n, 1);
 		if (got < 0 && errno == EINTR)
@@ -1471,14 +1466,100 @@ pkix_pass_from_fd(int fd, struct pkix_pass *out, struct pv_why *why)
 			    strerror(errno));
 			goto out;
 		}
-		if (got == 0 || buf[n] == '\n')
+		if (got == 0)
 			break;
-		n++;
+		if (buf[n++] == '\n')
+			break;
 	}
 	r = pkix_pass_take_line(buf, n, src, out, why);
 out:
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return r;
+}
+
+bool
+pkix_pass_is_fd_path(const char *path, int *fd)
+{
+	static const char *const pre[] = { "/dev/fd/", "/proc/self/fd/" };
+	unsigned long long v;
+	size_t i, k;
+
+	if (strcmp(path, "/dev/stdin") == 0) {
+		*fd = STDIN_FILENO;
+		return true;
+	}
+	for (i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
+		k = strlen(pre[i]);
+		if (strncmp(path, pre[i], k) == 0 &&
+		    buf_dec_uint(path + k, 65535, &v)) {
+			*fd = (int)v;
+			return true;
+		}
+	}
+	return false;
+}
+
+enum pv_err
+pkix_pass_from_file(const char *path, struct pkix_pass *out,
+    struct pv_why *why)
+{
+	struct pollfd pfd;
+	struct stat st;
+	int fd = -1, k, pr;
+	enum pv_err r;
+
+	pkix_pass_clear(out);
+	if (pkix_pass_is_fd_path(path, &k)) {
+		/* A pipe from the shell: read it as the descriptor it is. */
+		if (fstat(k, &st) != 0)
+			return pv_why_set(why, PV_E_INPUT, "%s: %s", path,
+			    strerror(errno));
+		return pkix_pass_read_line(k, path, out, why);
+	}
+	/* Non-blocking, so that a FIFO nobody writes to cannot hang us. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return pv_why_set(why, errno == ENOENT ? PV_E_NO_FILE :
+		    PV_E_INPUT, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		r = pv_why_set(why, PV_E_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISFIFO(st.st_mode)) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		do
+			pr = poll(&pfd, 1, PKIX_PASS_FIFO_WAIT_S * 1000);
+		while (pr < 0 && errno == EINTR);
+		if (pr <= 0) {
+			r = pv_why_set(why, PV_E_INPUT, "%s: a FIFO nobody wrote "
+			    "to within %d s", path, PKIX_PASS_FIFO_WAIT_S);
+			goto out;
+		}
+	} else if (!S_ISREG(st.st_mode)) {
+		r = pv_why_set(why, PV_E_INPUT, "%s: not a regular file, FIFO "
+		    "or pipe", path);
+		goto out;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+		r = pv_why_set(why, PV_E_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	r = pkix_pass_read_line(fd, path, out, why);
+out:
+	(void)close(fd);
+	return r;
+}
+
+enum pv_err
+pkix_pass_from_fd(int fd, struct pkix_pass *out, struct pv_why *why)
+{
+	char src[32];
+
+	pkix_pass_clear(out);
+	(void)snprintf(src, sizeof(src), "file descriptor %d", fd);
+	return pkix_pass_read_line(fd, src, out, why);
 }
 
 enum pv_err

@@ -368,6 +368,7 @@ enum pv_err pkix_path_join(char *out, size_t cap, const char *dir,
 /* ---- passphrases ---------------------------------------------------------- */
 
 #define PKIX_PASS_MAX 1023
+#define PKIX_PASS_FIFO_WAIT_S 10	/* how long a FIFO may keep us waiting */
 #define PKIX_PASS_MIN_NEW 8	/* shortest passphrase accepted for new keys */
 
 /* A passphrase in the caller's storage; wipe it with pkix_pass_clear. */
@@ -378,9 +379,15 @@ struct pkix_pass {
 
 /*
  * pkix_pass_from_file reads the first line of |path| (without its line
- * end).  pkix_pass_from_fd reads the first line from |fd| (does not close
- * it).  pkix_pass_from_env copies $|var|; *found tells whether it was set.
- * An empty passphrase is PV_E_INPUT.
+ * end): a regular file, a FIFO (written to within PKIX_PASS_FIFO_WAIT_S
+ * seconds, else PV_E_INPUT), or /dev/fd/N, /proc/self/fd/N, /dev/stdin
+ * (read as that descriptor: a shell's process substitution).  Symbolic
+ * links are followed; whether the file may be read by others is the
+ * caller's rule (passphrase.h).  pkix_pass_from_fd reads the first line
+ * from |fd| (does not close it; the rest stays unread).
+ * pkix_pass_from_env copies $|var|; *found tells whether it was set.  An
+ * empty passphrase, an empty first line or a NUL byte is PV_E_INPUT; a
+ * missing file PV_E_NO_FILE.
  */
 enum pv_err pkix_pass_from_file(const char *path, struct pkix_pass *out,
     struct pv_why *why);
@@ -388,6 +395,13 @@ enum pv_err pkix_pass_from_fd(int fd, struct pkix_pass *out,
     struct pv_why *why);
 enum pv_err pkix_pass_from_env(const char *var, struct pkix_pass *out,
     bool *found, struct pv_why *why);
+
+/*
+ * pkix_pass_is_fd_path: is |path| "/dev/fd/N", "/proc/self/fd/N" or
+ * "/dev/stdin" (descriptor N of this process, as a shell's process
+ * substitution hands over)?  Sets *fd.
+ */
+bool pkix_pass_is_fd_path(const char *path, int *fd);
 
 /* pkix_pass_set copies a NUL-terminated string (PV_E_TOO_LONG / PV_E_INPUT). */
 enum pv_err pkix_pass_set(struct pkix_pass *p, const char *s,
