@@ -20,12 +20,14 @@
 #include "apdu/buf.h"
 #include "cli/cli.h"
 #include "issuance/ca.h"
+#include "issuance/card.h"
 #include "issuance/config.h"
 #include "issuance/home.h"
 #include "issuance/identity.h"
 #include "issuance/pkix_util.h"
 #include "issuance/station.h"
 #include "issuance/store.h"
+#include "issuance/wf.h"
 #include "issuance/wf_issue.h"
 #include "pcsc/part10.h"
 #include "pcsc/session.h"
@@ -86,7 +88,7 @@ struct iss_ctx {
 };
 
 static void
-iss_progress(void *ctx, const struct wf_issue_event *ev)
+iss_progress(void *ctx, const struct wf_event *ev)
 {
 	const struct iss_ctx *c = ctx;
 	json_object *o;
@@ -115,12 +117,19 @@ iss_progress(void *ctx, const struct wf_issue_event *ev)
 	    ev->count, ev->step, wf_step_state_name(ev->state), ev->text);
 }
 
-/* Tells the person at the pad what to type (stderr, or a JSON event). */
-static void
-iss_pad_prompt(void *ctx, const char *text)
+/* Tells the person at the pad what to type (stderr, or a JSON event);
+ * issue asks nothing else in the middle of a run. */
+static enum pv_err
+iss_ask(void *ctx, const struct wf_ask *q, struct pkix_pass *answer,
+    struct pv_why *why)
 {
 	const struct iss_ctx *c = ctx;
+	const char *text = q->text;
 	json_object *o;
+
+	(void)answer;
+	if (q->kind != WF_ASK_PAD)
+		return pv_why_set(why, PV_E_INPUT, "%s: nobody to ask", q->text);
 
 	if (c->json && (o = json_object_new_object()) != NULL) {
 		/* json-c takes NULL values as JSON null. */
@@ -128,9 +137,10 @@ iss_pad_prompt(void *ctx, const char *text)
 		    json_object_new_string("pin-pad"));
 		json_object_object_add(o, "text", json_object_new_string(text));
 		cli_json_line(o);
-		return;
+		return PV_OK;
 	}
 	fprintf(stderr, "issue: PIN pad: %s\n", text);
+	return PV_OK;
 }
 
 /* ---- the PIN ----------------------------------------------------------------------- */
@@ -355,32 +365,6 @@ iss_fail(const struct cli_global *g, enum pv_err r, int rc, const char *fmt,
 	return rc;
 }
 
-/*
- * --pin-pad needs a reader that can both change and verify a PIN on its
- * pad: say so before anything is written rather than in the middle.
- */
-static int
-iss_check_pad(const struct cli_global *g, struct pcsc_session *s)
-{
-	static const uint8_t need[] = { PART10_MODIFY_PIN_DIRECT,
-	    PART10_VERIFY_PIN_DIRECT };
-	struct part10_features fs;
-	struct pv_why why = { "" };
-	uint32_t code, rc;
-	enum pv_err r;
-
-	if ((r = pcsc_session_features(s, &fs, &rc, &why)) != PV_OK)
-		return iss_fail(g, r, cli_exit_for(r), "%s: reader features: %s",
-		    s->reader, why.msg[0] ? why.msg : pv_strerror(r));
-	for (size_t i = 0; i < sizeof(need); i++)
-		if (!part10_find(&fs, need[i], &code))
-			return iss_fail(g, PV_E_NOT_SUPPORTED, CLI_EXIT_USAGE,
-			    "--pin-pad: %s has no PIN pad (it does not offer "
-			    "%s); nothing was written: use --pin-stdin or the "
-			    "prompt", s->reader, part10_feature_name(need[i]));
-	return CLI_EXIT_OK;
-}
-
 /* ---- the command ------------------------------------------------------------------ */
 
 int
@@ -407,7 +391,8 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	struct pcsc_session_opts so;
 	struct wf_issue_params p;
 	struct wf_issue_result res;
-	struct wf_card card;
+	struct wf_hooks hooks;
+	struct card card;
 	const char *id_path = NULL;
 	bool pin_stdin = false, pin_pad = false, reissue = false;
 	int c, rc = CLI_EXIT_FAIL;
@@ -488,10 +473,12 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	p.pin = (const uint8_t *)pin.v;
 	p.pin_len = pin.len;
 	p.pin_pad = pin_pad;
-	p.pad_prompt = iss_pad_prompt;
 	p.reissue = reissue;
-	p.progress = iss_progress;
-	p.progress_ctx = &ictx;
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.event = iss_progress;
+	hooks.ask = iss_ask;
+	hooks.ctx = &ictx;
+	p.hooks = &hooks;
 	if ((r = wf_issue_check(&p, &why)) != PV_OK) {
 		rc = iss_fail(g, r, cli_exit_for(r), "%s", why.msg[0] ? why.msg :
 		    pv_strerror(r));
@@ -508,15 +495,7 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 		    pv_strerror(r));
 		goto out;
 	}
-	if (!s->piv_selected) {
-		rc = iss_fail(g, s->select_err, CLI_EXIT_CARD, "the card in %s "
-		    "has no PIV application (SELECT: %s)", s->reader,
-		    pv_strerror(s->select_err));
-		goto out;
-	}
-	if (pin_pad && (rc = iss_check_pad(g, s)) != CLI_EXIT_OK)
-		goto out;
-	wf_card_from_session(&card, s);
+	card_from_session(&card, s);
 	r = wf_issue_run(&p, &card, &res, &why);
 	rc = cli_exit_for(r);
 	if (r != PV_OK) {

@@ -38,72 +38,38 @@ job_load(struct store *st, int64_t id, struct job *out, struct pv_why *why)
 	return PV_OK;
 }
 
-/* Is the stored job made of exactly |steps|, in order? */
-static bool
-job_same_steps(const struct job *j, const char *const *steps, size_t n)
-{
-	size_t i;
-
-	if (j->n_steps != n)
-		return false;
-	for (i = 0; i < n; i++)
-		if (strcmp(j->steps[i].name, steps[i]) != 0)
-			return false;
-	return true;
-}
-
 enum pv_err
-job_begin(struct store *st, const char *kind, int64_t person_id,
+job_create(struct store *st, const char *kind, int64_t person_id,
     const char *reader, const char *const *steps, size_t n_steps,
-    struct job *out, bool *out_resumed, struct pv_why *why)
+    struct job *out, struct pv_why *why)
 {
-	struct store_job row;
+	struct store_job row, other;
+	struct pv_why ignore = { "" };
 	int64_t id = 0;
 	enum pv_err r;
 
-	if (out_resumed != NULL)
-		*out_resumed = false;
 	job_cleanup(out);
 	if (strlen(kind) >= sizeof(row.kind) ||
 	    (reader != NULL && strlen(reader) >= sizeof(row.reader)))
 		return pv_why_set(why, PV_E_INVAL, "job: kind or reader name "
 		    "too long");
-	if ((r = store_begin(st, why)) != PV_OK)
-		return r;
-	r = store_job_find_running(st, kind, person_id, &row, why);
-	if (r == PV_OK) {
-		if ((r = job_load(st, row.id, out, why)) != PV_OK)
-			goto out;
-		if (!job_same_steps(out, steps, n_steps)) {
-			r = pv_why_set(why, PV_E_STATE, "job %lld (%s) was "
-			    "started with other steps, by another version: "
-			    "cancel it first", (long long)row.id, kind);
-			goto out;
-		}
-		if (out_resumed != NULL)
-			*out_resumed = true;
-		goto out;
-	}
-	if (r != PV_E_NO_RECORD)
-		goto out;
-	pv_why_clear(why);
 	memset(&row, 0, sizeof(row));
 	strcpy(row.kind, kind);
 	row.person_id = person_id;
 	if (reader != NULL)
 		strcpy(row.reader, reader);
-	if ((r = store_job_create(st, &row, steps, n_steps, &id, why)) != PV_OK)
-		goto out;
-	r = job_load(st, id, out, why);
-out:
-	if (r != PV_OK) {
-		store_rollback(st);
-		job_cleanup(out);
-		return r;
+	r = store_job_create(st, &row, steps, n_steps, &id, why);
+	if (r == PV_E_EXISTS && person_id != 0 &&
+	    store_job_find_running(st, kind, person_id, &other, &ignore) ==
+	    PV_OK) {
+		pv_why_clear(why);
+		return pv_why_set(why, PV_E_EXISTS, "this person already has "
+		    "%s job %lld running%s%s", kind, (long long)other.id,
+		    other.reader[0] ? " on " : "", other.reader);
 	}
-	if ((r = store_commit(st, why)) != PV_OK)
-		job_cleanup(out);
-	return r;
+	if (r != PV_OK)
+		return r;
+	return job_load(st, id, out, why);
 }
 
 long
@@ -163,8 +129,6 @@ job_step_set(struct store *st, struct job *j, const char *name,
 		strcpy(j->steps[i].detail, detail);
 	}
 	j->steps[i].updated_at = store_now(st);
-	if (j->progress != NULL)
-		j->progress(j->progress_ctx, j, (size_t)i);
 	return PV_OK;
 }
 
@@ -215,9 +179,27 @@ enum pv_err
 job_set_device(struct store *st, struct job *j, int64_t device_id,
     struct pv_why *why)
 {
+	struct store_job *jobs = NULL;
+	size_t n = 0, i;
 	enum pv_err r;
 
-	if ((r = store_job_set_device(st, j->row.id, device_id, why)) != PV_OK)
+	r = store_job_set_device(st, j->row.id, device_id, why);
+	if (r == PV_E_EXISTS && store_job_list_running(st, &jobs, &n,
+	    NULL) == PV_OK) {
+		for (i = 0; i < n; i++)
+			if (jobs[i].device_id == device_id &&
+			    jobs[i].id != j->row.id)
+				break;
+		if (i < n) {
+			pv_why_clear(why);
+			r = pv_why_set(why, PV_E_EXISTS, "device %lld is being "
+			    "personalised by %s job %lld%s%s", (long long)
+			    device_id, jobs[i].kind, (long long)jobs[i].id,
+			    jobs[i].reader[0] ? " on " : "", jobs[i].reader);
+		}
+		free(jobs);
+	}
+	if (r != PV_OK)
 		return r;
 	j->row.device_id = device_id;
 	return PV_OK;
@@ -245,7 +227,5 @@ job_finish(struct store *st, struct job *j, enum store_job_state state,
 	(void)strncpy(j->row.detail, detail ? detail : "",
 	    sizeof(j->row.detail) - 1);
 	j->row.detail[sizeof(j->row.detail) - 1] = '\0';
-	if (j->progress != NULL)
-		j->progress(j->progress_ctx, j, (size_t)-1);
 	return PV_OK;
 }

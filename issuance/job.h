@@ -1,10 +1,12 @@
 /*
  * job.h: resumable jobs made of named steps, kept in the store.
  *
- * A workflow (wf_issue) names its steps once, in order, and asks job_begin
- * for the job: the running job of that kind for that person if one was
- * left behind (a pulled card, a killed process), otherwise a new one.  It
- * then runs the first step that is not done, and so on.  A step that
+ * A workflow (wf.h runs them) names its steps once, in order.  Its job is
+ * created with job_create (at most one RUNNING job of a kind per person,
+ * and per device: the store's UNIQUE indexes make a second one fail, so
+ * two runs never share a job) or, when one was left behind (a pulled
+ * card, a killed process), loaded with job_load to be resumed.  Then the
+ * first step that is not done runs, and so on.  A step that
  * completes is marked done together with what it produced, in the same
  * store transaction as the rows it wrote, so that after a crash the store
  * says either "not done, nothing written" or "done, and here is the
@@ -23,9 +25,7 @@
  *
  * The struct job in memory follows each call; after a store_rollback()
  * it may show a step done that the store does not: reload it with
- * job_load() (or job_begin()) before going on.
- *
- * Progress goes to an optional callback (console, batch, --json output).
+ * job_load() before going on.
  */
 #ifndef PV_ISSUANCE_JOB_H
 #define PV_ISSUANCE_JOB_H
@@ -37,35 +37,23 @@
 #include "apdu/err.h"
 #include "issuance/store.h"
 
-struct job;
-
-/*
- * job_progress_fn is called after a step changes state (|step| is its
- * index in j->steps) and, with |step| == (size_t)-1, after the job itself
- * changes state.
- */
-typedef void job_progress_fn(void *ctx, const struct job *j, size_t step);
-
 struct job {
 	struct store_job row;
 	struct store_job_step *steps;	/* owned, row order */
 	size_t n_steps;
-	job_progress_fn *progress;	/* may be NULL */
-	void *progress_ctx;
 };
 
 /*
- * job_begin resumes the RUNNING job of |kind| for |person_id| or creates
- * one with the |n_steps| steps |steps| and |reader|.  A resumed job must
- * have exactly these step names in this order (a job left by another
- * version of the workflow gets PV_E_STATE: cancel it first); its reader
- * is not changed.  Steps left FAILED stay failed until run again.
- * *out_resumed (may be NULL) says which.  |out| must be zeroed or cleaned
- * up; free it with job_cleanup().  The progress fields are kept.
+ * job_create makes a RUNNING job of |kind| for |person_id| (0: none) with
+ * the |n_steps| steps |steps| (distinct, in order), all pending, and
+ * |reader|.  When the person already has a RUNNING job of that kind it is
+ * PV_E_EXISTS naming that job and its reader: the caller resumes it (or
+ * refuses) instead.  |out| must be zeroed or cleaned up; free it with
+ * job_cleanup().
  */
-enum pv_err job_begin(struct store *st, const char *kind, int64_t person_id,
+enum pv_err job_create(struct store *st, const char *kind, int64_t person_id,
     const char *reader, const char *const *steps, size_t n_steps,
-    struct job *out, bool *out_resumed, struct pv_why *why);
+    struct job *out, struct pv_why *why);
 
 /* job_load reads job |id| and its steps into |out| (any state). */
 enum pv_err job_load(struct store *st, int64_t id, struct job *out,
@@ -103,7 +91,8 @@ enum pv_err job_step_failed(struct store *st, struct job *j, const char *name,
 enum pv_err job_step_reset(struct store *st, struct job *j, const char *name,
     struct pv_why *why);
 
-/* job_set_device records the device the job personalises. */
+/* job_set_device records the device the job personalises; a device
+ * another RUNNING job works on is PV_E_EXISTS naming that job. */
 enum pv_err job_set_device(struct store *st, struct job *j, int64_t device_id,
     struct pv_why *why);
 

@@ -166,6 +166,15 @@ static const struct store_migration {
 	/* 2: the audit log also vouches for jobs (with their steps) and
 	 * operators; no table changes. */
 	{ NULL, store_bind_2 },
+
+	/* 3: at most one RUNNING job of a kind per person, and one per
+	 * device: claiming a person or a card for a job is one insert or
+	 * update the store refuses when another run got there first. */
+	{ "DROP INDEX jobs_running;"
+	"CREATE UNIQUE INDEX jobs_running ON jobs(kind, person_id)"
+	"  WHERE state = 'running' AND person_id IS NOT NULL;"
+	"CREATE UNIQUE INDEX jobs_running_device ON jobs(device_id)"
+	"  WHERE state = 'running' AND device_id IS NOT NULL;", NULL },
 };
 #define STORE_N_MIGRATIONS \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

@@ -57,7 +57,7 @@
 #include "issuance/home.h"
 #include "issuance/identity.h"
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 struct store;	/* opaque */
 

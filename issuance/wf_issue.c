@@ -14,54 +14,17 @@
 #include "apdu/buf.h"
 #include "issuance/ca.h"
 #include "issuance/wf_issue_int.h"
+#include "pcsc/pcsc.h"
 
-const char *const wf_step_names[WF_S__COUNT] = {
-	"register", "mgmt-key", "chuid", "escrow-puk", "set-puk", "set-pin",
-	"key-9a", "key-9c", "escrow-9d", "key-9d", "key-9e", "certs",
-	"objects", "secobj", "finish"
+#define WF_S_DEF(id, name, fn, writes) [WF_S_##id] = { name, fn, writes },
+static const struct wf_step_def wf_issue_steps[WF_S__COUNT] = {
+	WF_ISSUE_STEPS(WF_S_DEF)
 };
+#undef WF_S_DEF
 
-const char *
-wf_step_state_name(enum wf_step_state s)
-{
-	switch (s) {
-	case WF_STEP_DONE: return "done";
-	case WF_STEP_DONE_BEFORE: return "done-before";
-	case WF_STEP_SKIPPED: return "skipped";
-	case WF_STEP_FAILED: return "failed";
-	case WF_STEP_REDO: return "redo";
-	}
-	return "unknown";
-}
-
-/* ---- progress ------------------------------------------------------------------- */
-
-static void
-wf_emit(struct wf *w, int step, enum wf_step_state state, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
-
-static void
-wf_emit(struct wf *w, int step, enum wf_step_state state, const char *fmt,
-    ...)
-{
-	struct wf_issue_event ev;
-	char text[512];
-	va_list ap;
-
-	if (w->p->progress == NULL)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	memset(&ev, 0, sizeof(ev));
-	ev.job_id = w->job.row.id;
-	ev.step = step < 0 ? "inspect" : wf_step_names[step];
-	ev.index = step < 0 ? 0 : (unsigned)step + 1;
-	ev.count = WF_S__COUNT;
-	ev.state = state;
-	ev.text = text;
-	w->p->progress(w->p->progress_ctx, &ev);
-}
+const struct wf_def wf_issue_def = {
+	WF_ISSUE_JOB_KIND, wf_issue_steps, WF_S__COUNT
+};
 
 /* ---- checks without a card -------------------------------------------------------- */
 
@@ -173,7 +136,7 @@ static enum pv_err
 wf_check_blank(struct wf *w, struct pv_why *why)
 {
 	static const char *const sl[4] = { "9A", "9C", "9D", "9E" };
-	const struct wf_insp *in = &w->in;
+	const struct card_facts *in = &w->in;
 	struct store_device d;
 	char reasons[200] = "", certs[32] = "", tmp[64];
 	bool found;
@@ -224,7 +187,7 @@ wf_check_blank(struct wf *w, struct pv_why *why)
 }
 
 bool
-wf_done_match(const struct wf_insp *in, const struct store_device *d,
+wf_done_match(const struct card_facts *in, const struct store_device *d,
     const struct store_job *j, int64_t person_id, unsigned live,
     const uint8_t live_sha256[4][32])
 {
@@ -252,8 +215,6 @@ wf_done_match(const struct wf_insp *in, const struct store_device *d,
 			return false;
 	return true;
 }
-
-static bool wf_job_shape_ok(const struct job *j);
 
 /* SHA-256 of the DER of the certificate in |pem|. */
 static bool
@@ -330,9 +291,7 @@ wf_check_done(struct wf *w, bool *done, struct pv_why *why)
 		free(jobs);
 		return PV_OK;
 	}
-	r = job_load(w->st, hit->id, &w->job, why);
-	if (r == PV_OK && !wf_job_shape_ok(&w->job))
-		r = PV_E_STATE;
+	r = wf_job_load(&w->run, hit->id, why);
 	if (r == PV_OK)
 		r = wf_load_job_facts(w, why);
 	if (r == PV_OK) {
@@ -342,7 +301,7 @@ wf_check_done(struct wf *w, bool *done, struct pv_why *why)
 		/* Not this version's job, or its facts no longer follow:
 		 * not taken as done. */
 		pv_why_clear(why);
-		job_cleanup(&w->job);
+		job_cleanup(&w->run.job);
 		memset(&w->dev, 0, sizeof(w->dev));
 		r = PV_OK;
 	}
@@ -354,7 +313,7 @@ wf_check_done(struct wf *w, bool *done, struct pv_why *why)
 static enum pv_err
 wf_check_same_card(struct wf *w, struct pv_why *why)
 {
-	const struct wf_insp *in = &w->in;
+	const struct card_facts *in = &w->in;
 	char serial[16];
 
 	if (w->dev.serial[0] != '\0') {
@@ -364,20 +323,20 @@ wf_check_same_card(struct wf *w, struct pv_why *why)
 		return pv_why_set(why, PV_E_DIFFERENT_CARD, "job %lld for this "
 		    "person is issuing the token with serial %s, but the card "
 		    "in %s %s%s: put that token back to finish the job",
-		    (long long)w->job.row.id, w->dev.serial,
-		    w->card->reader ? w->card->reader : "the reader",
+		    (long long)w->run.job.row.id, w->dev.serial,
+		    card_reader(w->card),
 		    in->has_serial ? "has serial " : "has no serial",
 		    in->has_serial ? serial : "");
 	}
 	if (in->has_chuid) {
 		if (in->chuid_ok && memcmp(in->chuid_guid, w->guid, 16) == 0)
 			return PV_OK;
-	} else if (!job_step_is_done(&w->job, wf_step_names[WF_S_CHUID])) {
+	} else if (!wf_step_done_at(&w->run, WF_S_CHUID)) {
 		return PV_OK;	/* nothing card-specific written yet */
 	}
 	return pv_why_set(why, PV_E_DIFFERENT_CARD, "job %lld for this person "
 	    "is issuing another card (its CHUID GUID differs): put that card "
-	    "back to finish the job", (long long)w->job.row.id);
+	    "back to finish the job", (long long)w->run.job.row.id);
 }
 
 /* Escrow policy, algorithms, blocked PIN or PUK. */
@@ -385,21 +344,20 @@ static enum pv_err
 wf_check_token(struct wf *w, struct pv_why *why)
 {
 	const struct pv_config *cfg = w->p->cfg;
-	const struct wf_insp *in = &w->in;
-	const char *reader = w->card->reader ? w->card->reader : "the reader";
+	const struct card_facts *in = &w->in;
+	const char *reader = card_reader(w->card);
 	bool yk57;
 	unsigned s;
 
 	/* IMPORT KEY is a YubiKey extension (PIV-REFERENCE §9); a token that
 	 * answers GET VERSION has it. */
 	w->can_import = in->yk;
-	if (job_step_is_done(&w->job, wf_step_names[WF_S_ESCROW_9D]))
-		(void)wf_json_bool(job_step_detail(&w->job,
-		    wf_step_names[WF_S_ESCROW_9D]), "escrowed", &w->escrow_9d);
+	if (wf_step_done_at(&w->run, WF_S_ESCROW_9D))
+		(void)wf_json_bool(wf_detail(w, WF_S_ESCROW_9D), "escrowed",
+		    &w->escrow_9d);
 	else
 		w->escrow_9d = w->can_import;
-	if (!w->can_import &&
-	    !job_step_is_done(&w->job, wf_step_names[WF_S_ESCROW_9D]) &&
+	if (!w->can_import && !wf_step_done_at(&w->run, WF_S_ESCROW_9D) &&
 	    cfg->escrow_policy == CONFIG_ESCROW_REQUIRED)
 		return pv_why_set(why, PV_E_POLICY, "escrow policy 'required' "
 		    "([escrow] policy): the token in %s is a plain PIV card "
@@ -465,28 +423,30 @@ wf_retire_device(struct wf *w, int64_t dev_id, struct pv_why *why)
 	return r;
 }
 
-static enum pv_err
-wf_register(struct wf *w, struct pv_why *why)
+/* The first step: person, device, card UUID, credential number, the job. */
+enum pv_err
+wf_step_register(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
 	const struct pv_config *cfg = w->p->cfg;
 	struct store_device *d = &w->dev;
-	char gh[33], sh[33], detail[256];
+	char gh[33], sh[33];
 	int64_t person_id = 0;
 	size_t i;
 	enum pv_err r;
 
-	if ((r = store_begin(w->st, why)) != PV_OK)
+	if ((r = wf_tx_begin(run, why)) != PV_OK)
 		return r;
 	r = store_person_put(w->st, w->p->ident, &person_id, why);
 	for (i = 0; i < w->n_old_dev && r == PV_OK; i++)
 		r = wf_retire_device(w, w->old_dev[i], why);
+	/* Claims the person: another run that got here first makes this one
+	 * stop, before anything is written to its card. */
 	if (r == PV_OK)
-		r = job_begin(w->st, WF_ISSUE_JOB_KIND, person_id,
-		    w->card->reader, wf_step_names, WF_S__COUNT, &w->job, NULL,
-		    why);
+		r = wf_job_create(run, person_id, why);
 	if (r == PV_OK)
 		r = store_credential_number_next(w->st, cfg->agency_code,
-		    cfg->system_code, w->job.row.id, &w->cred, why);
+		    cfg->system_code, run->job.row.id, &w->cred, why);
 	if (r == PV_OK && (RAND_bytes(w->guid, 16) != 1 ||
 	    RAND_bytes(w->salt, 16) != 1))
 		r = pv_why_set(why, PV_E_CRYPTO, "no random bytes for the card "
@@ -522,99 +482,47 @@ wf_register(struct wf *w, struct pv_why *why)
 		d->expires_at = w->expires;
 		r = store_device_add(w->st, d, &d->id, why);
 	}
+	/* Claims the card: a device in another running job is refused. */
 	if (r == PV_OK)
-		r = job_set_device(w->st, &w->job, d->id, why);
-	if (r == PV_OK) {
-		buf_hex(w->guid, 16, gh);
-		buf_hex(w->salt, 16, sh);
-		(void)snprintf(detail, sizeof(detail), "{\"guid\":\"%s\","
-		    "\"salt\":\"%s\",\"cred\":%u,\"expires\":%lld,"
-		    "\"device\":%lld}", gh, sh, w->cred, (long long)w->expires,
-		    (long long)d->id);
-		r = job_step_done(w->st, &w->job,
-		    wf_step_names[WF_S_REGISTER], detail, why);
-	}
-	if (r == PV_OK)
-		r = store_commit(w->st, why);
-	else
-		store_rollback(w->st);
+		r = job_set_device(w->st, &run->job, d->id, why);
 	if (r != PV_OK) {
-		job_cleanup(&w->job);
+		/* The runner rolls back: no job, no device. */
+		job_cleanup(&run->job);
 		memset(d, 0, sizeof(*d));
+		return r;
 	}
-	return r;
+	buf_hex(w->guid, 16, gh);
+	buf_hex(w->salt, 16, sh);
+	wf_done_detail(run, "{\"guid\":\"%s\",\"salt\":\"%s\",\"cred\":%u,"
+	    "\"expires\":%lld,\"device\":%lld}", gh, sh, w->cred,
+	    (long long)w->expires, (long long)d->id);
+	wf_note(run, WF_STEP_DONE, "job %lld: device %lld, card UUID and "
+	    "FASC-N %s allocated", (long long)run->job.row.id,
+	    (long long)d->id, w->fascn_str);
+	return PV_OK;
 }
 
 /* ---- the run ----------------------------------------------------------------------- */
-
-static bool
-wf_job_shape_ok(const struct job *j)
-{
-	size_t i;
-
-	if (j->n_steps != WF_S__COUNT)
-		return false;
-	for (i = 0; i < WF_S__COUNT; i++)
-		if (strcmp(j->steps[i].name, wf_step_names[i]) != 0)
-			return false;
-	return true;
-}
 
 /* The person's RUNNING issue job, if any: reads only. */
 static enum pv_err
 wf_find_job(struct wf *w, struct pv_why *why)
 {
 	struct store_person person;
-	struct store_job row;
+	bool found = false;
 	enum pv_err r;
 
 	r = store_person_find_external(w->st, w->p->ident->person_id, &person,
 	    why);
-	if (r == PV_OK)
-		r = store_job_find_running(w->st, WF_ISSUE_JOB_KIND, person.id,
-		    &row, why);
 	if (r == PV_E_NO_RECORD) {
 		pv_why_clear(why);
 		return PV_OK;
 	}
-	if (r != PV_OK)
+	if (r == PV_OK)
+		r = wf_job_find(&w->run, person.id, &found, why);
+	if (r != PV_OK || !found)
 		return r;
-	if ((r = job_load(w->st, row.id, &w->job, why)) != PV_OK)
-		return r;
-	if (!wf_job_shape_ok(&w->job))
-		return pv_why_set(why, PV_E_STATE, "job %lld for this person "
-		    "was started by another version of pivstation with other "
-		    "steps", (long long)row.id);
-	w->resumed = true;
 	return wf_load_job_facts(w, why);
-}
-
-static void
-wf_describe_card(const struct wf *w, char *out, size_t cap)
-{
-	const struct wf_insp *in = &w->in;
-	size_t n;
-
-	if (in->yk)
-		(void)snprintf(out, cap, "YubiKey-compatible token, firmware "
-		    "%u.%u.%u%s", in->ver.major, in->ver.minor, in->ver.patch,
-		    in->has_serial ? ", serial " : "");
-	else
-		(void)snprintf(out, cap, "PIV card without YubiKey "
-		    "extensions");
-	n = strlen(out);
-	if (in->has_serial)
-		(void)snprintf(out + n, cap - n, "%u", in->serial);
-	n = strlen(out);
-	if (in->has_pin_meta)
-		(void)snprintf(out + n, cap - n, "; PIN %s, %u tries left",
-		    in->pin_default ? "default" : "set", in->pin_left);
-	else if (in->has_pin_status && in->pin_status.retries >= 0)
-		(void)snprintf(out + n, cap - n, "; PIN %d tries left",
-		    in->pin_status.retries);
-	n = strlen(out);
-	(void)snprintf(out + n, cap - n, "; %s", in->has_chuid ? "has a CHUID" :
-	    "no CHUID");
 }
 
 static void
@@ -626,10 +534,10 @@ wf_fill_result(struct wf *w)
 	bool b = false;
 	unsigned s;
 
-	o->job_id = w->job.row.id;
+	o->job_id = w->run.job.row.id;
 	o->person_id = w->dev.person_id;
 	o->device_id = w->dev.id;
-	o->resumed = w->resumed;
+	o->resumed = w->run.resumed;
 	o->type = w->dev.type;
 	(void)snprintf(o->serial, sizeof(o->serial), "%s", w->dev.serial);
 	memcpy(o->guid, w->guid, 16);
@@ -643,67 +551,40 @@ wf_fill_result(struct wf *w)
 			    sizeof(o->cert_serial[s]), "%s", c.serial);
 		store_cert_cleanup(&c);
 	}
-	(void)wf_json_bool(job_step_detail(&w->job,
-	    wf_step_names[WF_S_ESCROW_9D]), "escrowed", &b);
+	(void)wf_json_bool(wf_detail(w, WF_S_ESCROW_9D), "escrowed", &b);
 	o->key_9d_escrowed = b;
 	b = false;
-	(void)wf_json_bool(job_step_detail(&w->job,
-	    wf_step_names[WF_S_ESCROW_PUK]), "escrowed", &b);
+	(void)wf_json_bool(wf_detail(w, WF_S_ESCROW_PUK), "escrowed", &b);
 	o->puk_escrowed = b;
-	if (w->mk_cur.len != 0) {
+	if (w->adm.cur.len != 0) {
 		(void)snprintf(o->mgmt_alg, sizeof(o->mgmt_alg), "%s",
-		    mgmtkey_alg_name(w->mk_cur.alg));
-		o->mgmt_changed = !w->mk_cur_default;
+		    mgmtkey_alg_name(w->adm.cur.alg));
+		o->mgmt_changed = !w->adm.cur_default;
 	}
-	o->ns_card = w->ns_card;
+	o->steps_run = w->run.steps_run;
+	o->ns_card = w->card->ns;
 }
 
-/* Runs the job's steps in order until none is left. */
+/* The card's refusals that need no reading: PIV, the pad. */
 static enum pv_err
-wf_run_steps(struct wf *w, struct pv_why *why)
+wf_check_reader(struct wf *w, struct pv_why *why)
 {
-	struct pv_why ignore = { "" };
-	const char *name;
-	unsigned iter;
-	long idx;
 	enum pv_err r;
 
-	/* A step put back (a key no longer on the card) is run again, so a
-	 * job can take more turns than it has steps; but never for ever. */
-	for (iter = 0; iter < 4 * WF_S__COUNT; iter++) {
-		if ((name = job_next_step(&w->job)) == NULL)
-			return PV_OK;
-		idx = job_find_step(&w->job, name);
-		if (idx <= WF_S_REGISTER || idx >= WF_S__COUNT)
-			return pv_why_set(why, PV_E_STATE, "job %lld: step '%s' "
-			    "cannot run now", (long long)w->job.row.id, name);
-		w->note[0] = '\0';
-		w->note_state = WF_STEP_DONE;
-		r = wf_step_fns[idx](w, why);
-		if (r != PV_OK) {
-			/* The job stays RUNNING; the mark says what failed. */
-			(void)job_step_failed(w->st, &w->job, name,
-			    why->msg[0] ? why->msg : pv_strerror(r), &ignore);
-			wf_emit(w, (int)idx, WF_STEP_FAILED, "%s", why->msg[0] ?
-			    why->msg : pv_strerror(r));
-			return r;
-		}
-		wf_emit(w, (int)idx, w->note_state, "%s", w->note);
-		if (w->note_state != WF_STEP_REDO)
-			w->out->steps_run++;
-	}
-	return pv_why_set(why, PV_E_STATE, "job %lld does not settle: its "
-	    "steps keep being redone", (long long)w->job.row.id);
+	if ((r = card_check_piv(w->card, why)) != PV_OK)
+		return r;
+	if (w->p->pin_pad && (r = card_check_pad(w->card, true, why)) != PV_OK)
+		return r;
+	return PV_OK;
 }
 
 enum pv_err
-wf_issue_run(const struct wf_issue_params *p, const struct wf_card *card,
+wf_issue_run(const struct wf_issue_params *p, struct card *card,
     struct wf_issue_result *out, struct pv_why *why)
 {
 	struct wf w;
-	uint64_t t0 = wf_now_ns();
+	uint64_t t0 = pcsc_now_ns(), c0 = card->ns;
 	char desc[200];
-	size_t i;
 	enum pv_err r;
 
 	memset(out, 0, sizeof(*out));
@@ -713,20 +594,22 @@ wf_issue_run(const struct wf_issue_params *p, const struct wf_card *card,
 	w.out = out;
 	w.st = p->st;
 	w.now = p->now != 0 ? p->now : store_now(p->st);
+	wf_run_init(&w.run, &wf_issue_def, p->st, p->hooks, card->reader);
 
 	if ((r = wf_issue_check(p, why)) != PV_OK ||
-	    (r = profile_cfg_from_config(p->cfg, &w.pcfg, why)) != PV_OK)
-		goto out;
-	if ((r = wf_find_job(&w, why)) != PV_OK)
+	    (r = profile_cfg_from_config(p->cfg, &w.pcfg, why)) != PV_OK ||
+	    (r = wf_check_reader(&w, why)) != PV_OK ||
+	    (r = wf_find_job(&w, why)) != PV_OK)
 		goto out;
 
 	/* Read the card; nothing is written before the decisions below. */
-	if ((r = wf_inspect(&w, !w.resumed, why)) != PV_OK) {
+	if ((r = card_inspect(card, w.run.resumed ? 0 : CARD_FACTS_CERTS,
+	    &w.in, why)) != PV_OK) {
 		pv_why_prefix(why, "reading the card");
 		goto out;
 	}
-	wf_describe_card(&w, desc, sizeof(desc));
-	if (!w.resumed && !p->reissue) {
+	card_describe(&w.in, desc, sizeof(desc));
+	if (!w.run.resumed && !p->reissue) {
 		bool done = false;
 
 		if ((r = wf_check_done(&w, &done, why)) != PV_OK)
@@ -740,20 +623,20 @@ wf_issue_run(const struct wf_issue_params *p, const struct wf_card *card,
 				    (enum mgmtkey_alg)w.in.mgm_alg));
 				out->mgmt_changed = !w.in.mgm_default;
 			}
-			wf_emit(&w, -1, WF_STEP_DONE, "%s; already issued to "
-			    "this person by job %lld: nothing to do", desc,
-			    (long long)w.job.row.id);
+			wf_emit(&w.run, -1, WF_STEP_DONE, "%s; already issued "
+			    "to this person by job %lld: nothing to do", desc,
+			    (long long)w.run.job.row.id);
 			goto out;
 		}
 	}
-	if (w.resumed)
+	if (w.run.resumed)
 		r = wf_check_same_card(&w, why);
 	else
 		r = wf_check_blank(&w, why);
 	if (r == PV_OK)
 		r = wf_check_token(&w, why);
 	if (r != PV_OK) {
-		wf_emit(&w, -1, WF_STEP_FAILED, "%s: %s", desc, why->msg);
+		wf_emit(&w.run, -1, WF_STEP_FAILED, "%s: %s", desc, why->msg);
 		goto out;
 	}
 	/*
@@ -764,19 +647,19 @@ wf_issue_run(const struct wf_issue_params *p, const struct wf_card *card,
 	 * not the default is not blank, and this is where that shows
 	 * without anything written.
 	 */
-	if (w.resumed && job_step_is_done(&w.job, wf_step_names[WF_S_SET_PIN])) {
+	if (w.run.resumed && wf_step_done_at(&w.run, WF_S_SET_PIN)) {
 		r = p->pin_pad ? wf_pad_verify_pin(&w, "type the PIN this job "
 		    "set, on the reader's PIN pad", why) :
-		    wf_verify_pin(&w, p->pin, p->pin_len, why);
+		    card_verify_pin(card, p->pin, p->pin_len, NULL, why);
 		if (r != PV_OK) {
 			pv_why_prefix(why, "job %lld already set the person's "
 			    "PIN in an earlier run; give that PIN",
-			    (long long)w.job.row.id);
+			    (long long)w.run.job.row.id);
 			goto out;
 		}
-	} else if (!w.resumed && !w.in.has_pin_meta) {
-		r = wf_verify_pin(&w, (const uint8_t *)WF_DEFAULT_PIN,
-		    sizeof(WF_DEFAULT_PIN) - 1, why);
+	} else if (!w.run.resumed && !w.in.has_pin_meta) {
+		r = card_verify_pin(card, (const uint8_t *)WF_DEFAULT_PIN,
+		    sizeof(WF_DEFAULT_PIN) - 1, NULL, why);
 		if (r == PV_E_PIN_WRONG) {
 			pv_why_prefix(why, "the card's PIN is not the factory "
 			    "default, so it is not blank; nothing was written");
@@ -785,39 +668,29 @@ wf_issue_run(const struct wf_issue_params *p, const struct wf_card *card,
 		if (r != PV_OK)
 			goto out;
 	}
-	wf_emit(&w, -1, WF_STEP_DONE, "%s%s", desc, w.resumed ?
+	wf_emit(&w.run, -1, WF_STEP_DONE, "%s%s", desc, w.run.resumed ?
 	    "; resuming the person's job" : "; blank");
 
-	if (!w.resumed) {
-		if ((r = wf_register(&w, why)) != PV_OK)
+	/* A new job's register step runs before the card is touched; the
+	 * rest needs the card UUID it allocates. */
+	if (!w.run.resumed) {
+		r = wf_run_step_first(&w.run, &w, why);
+		if (r != PV_OK)
 			goto out;
-		wf_emit(&w, WF_S_REGISTER, WF_STEP_DONE, "job %lld: device %lld, "
-		    "card UUID and FASC-N %s allocated", (long long)w.job.row.id,
-		    (long long)w.dev.id, w.fascn_str);
-		out->steps_run++;
-	} else {
-		for (i = 0; i < w.job.n_steps; i++)
-			if (w.job.steps[i].state == STORE_STEP_DONE)
-				wf_emit(&w, (int)i, WF_STEP_DONE_BEFORE,
-				    "done by an earlier run");
 	}
-	if (card->note_identity != NULL)
-		card->note_identity(card->ctx, w.in.has_serial, w.in.serial,
-		    w.in.chuid_ok, w.in.chuid_guid);
+	card_note_identity(card, w.in.has_serial, w.in.serial, w.in.chuid_ok,
+	    w.in.chuid_guid);
 	if ((r = wf_subjects(&w, why)) != PV_OK ||
 	    (r = wf_mgmt_setup(&w, why)) != PV_OK)
 		goto out;
-	r = wf_run_steps(&w, why);
-	if (r != PV_OK)
-		pv_why_prefix(why, "job %lld, step %s", (long long)w.job.row.id,
-		    job_next_step(&w.job) ? job_next_step(&w.job) : "?");
+	r = wf_run_steps(&w.run, &w, why);
 out:
 	wf_fill_result(&w);
-	out->ns_total = wf_now_ns() - t0;
-	mgmtkey_clear(&w.mk_cur);
-	mgmtkey_clear(&w.mk_alt);
+	out->ns_card = card->ns - c0;
+	out->ns_total = pcsc_now_ns() - t0;
+	card_admin_clear(&w.adm);
 	EVP_PKEY_free(w.km_key);
-	job_cleanup(&w.job);
+	wf_run_cleanup(&w.run);
 	OPENSSL_cleanse(w.salt, sizeof(w.salt));
 	return r;
 }

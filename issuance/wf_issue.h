@@ -8,26 +8,8 @@
  * inspected (SELECT, version, serial, metadata, CHUID, certificates, PIN
  * and PUK state); a card that is not blank is refused unless |reissue|; a
  * token that cannot import keys is refused when the escrow policy is
- * "required".  Then the steps, in order, each a state of the job:
- *
- *   register    person, device (ISSUING), card UUID, FASC-N credential
- *               number, expiry and the per-job PUK salt, one transaction
- *   mgmt-key    factory 9B key replaced by the per-card derived key
- *   chuid       signed CHUID written first, so the card carries its GUID
- *               (its identity on a resume) from the start
- *   escrow-puk  the PUK sealed to the KRA and stored, before it is set
- *   set-puk     PUK changed from the factory default
- *   set-pin     PIN changed from the factory default to the person's
- *   key-9a      on-card key, certificate issued and recorded
- *   key-9c      on-card key, certificate issued and recorded
- *   escrow-9d   9D key made on the host, sealed to the KRA, stored
- *   key-9d      9D key imported (or made on the card when not escrowed),
- *               certificate issued and recorded
- *   key-9e      on-card key, certificate issued and recorded
- *   certs       the four certificates written to their containers
- *   objects     CCC, Discovery Object, Key History
- *   secobj      Printed Information, then the Security Object last
- *   finish      device ACTIVE, job DONE
+ * "required".  Then the job's steps (wf_issue_int.h lists them) run on the
+ * workflow runner (wf.h), each a state of the job.
  *
  * A step that writes rows commits them with its "done" mark in one store
  * transaction; a step that only writes to the card is safe to run again.
@@ -55,79 +37,10 @@
 #include "issuance/store.h"
 
 struct ca;		/* issuance/ca.h */
-struct pcsc_session;	/* pcsc/session.h */
+struct card;		/* issuance/card.h */
+struct wf_hooks;	/* issuance/wf.h */
 
 #define WF_ISSUE_JOB_KIND	"issue"
-#define WF_ISSUE_N_STEPS	15
-
-/* ---- the card seam --------------------------------------------------------- */
-
-/* One group of card commands that must not be interleaved with others. */
-typedef enum pv_err wf_card_fn(struct apdu_session *a, void *arg,
-    struct pv_why *why);
-
-/*
- * How the workflow reaches the card.  |run| runs |fn| inside one PC/SC
- * transaction, recovering from a reset by another program and running it
- * again (pcsc_session_run); NULL calls |fn| directly (tests).  |epoch|
- * changes whenever the card's security status was lost (a reset was
- * recovered): the workflow then authenticates again; NULL: never.
- * |note_identity| (NULL allowed) learns the card's serial / GUID so that
- * a reset can be checked to leave the same card in the reader.
- */
-struct wf_card {
-	struct apdu_session *apdu;
-	enum pv_err (*run)(void *ctx, wf_card_fn *fn, void *arg,
-	    struct pv_why *why);
-	unsigned (*epoch)(void *ctx);
-	void (*note_identity)(void *ctx, bool has_serial, uint32_t serial,
-	    bool has_guid, const uint8_t guid[16]);
-	/*
-	 * The reader's PIN pad (NULL: none): VERIFY, or CHANGE REFERENCE
-	 * DATA from |cur| to a value the person types twice, of |min|..|max|
-	 * digits; the typed PIN never reaches this process.  Errors as
-	 * pcsc_session_verify_pinpad / pcsc_session_change_pinpad.
-	 */
-	enum pv_err (*pad_verify)(void *ctx, uint8_t ref, uint8_t min,
-	    uint8_t max, int *retries, struct pv_why *why);
-	enum pv_err (*pad_change)(void *ctx, uint8_t ref, const uint8_t *cur,
-	    size_t cur_len, uint8_t min, uint8_t max, int *retries,
-	    struct pv_why *why);
-	void *ctx;
-	const uint8_t *atr;		/* for the device row; may be NULL */
-	size_t atr_len;
-	const char *reader;		/* for the job row and messages */
-};
-
-/*
- * wf_card_from_session fills |c| for a session opened with
- * pcsc_session_open (borrowed: it must outlive |c|).
- */
-void wf_card_from_session(struct wf_card *c, struct pcsc_session *s);
-
-/* ---- progress -------------------------------------------------------------- */
-
-enum wf_step_state {
-	WF_STEP_DONE,		/* the step ran and completed now */
-	WF_STEP_DONE_BEFORE,	/* completed by an earlier run of the job */
-	WF_STEP_SKIPPED,	/* nothing to do (policy, token) */
-	WF_STEP_FAILED,		/* the step failed; the job stays resumable */
-	WF_STEP_REDO		/* no longer matches the card: to be done again */
-};
-
-struct wf_issue_event {
-	int64_t job_id;		/* 0 before the job exists */
-	const char *step;	/* step name; "inspect" before the job */
-	unsigned index;		/* 1-based; 0 for "inspect" */
-	unsigned count;		/* WF_ISSUE_N_STEPS */
-	enum wf_step_state state;
-	const char *text;	/* a sentence for a person; never a secret */
-};
-
-typedef void wf_issue_progress_fn(void *ctx, const struct wf_issue_event *ev);
-
-/* wf_step_state_name: "done", "done-before", "skipped", "failed", "redo". */
-const char *wf_step_state_name(enum wf_step_state s);
 
 /* ---- the issuance -------------------------------------------------------------- */
 
@@ -140,14 +53,11 @@ struct wf_issue_params {
 	const uint8_t *pin;		/* the person's new PIN (borrowed) */
 	size_t pin_len;
 	bool pin_pad;			/* instead: the person types it on the
-					 * reader's pad (card->pad_*) */
-	/* Called just before the pad waits for the person (NULL: none);
-	 * |text| says what to type.  Gets progress_ctx. */
-	void (*pad_prompt)(void *ctx, const char *text);
+					 * reader's pad (told through the
+					 * hooks' ask, WF_ASK_PAD) */
 	bool reissue;			/* a card already issued may be redone */
 	int64_t now;			/* 0: the store's clock */
-	wf_issue_progress_fn *progress;	/* NULL: none */
-	void *progress_ctx;
+	const struct wf_hooks *hooks;	/* events, questions, cancel; NULL */
 };
 
 #define WF_SERIAL_MAX	STORE_SERIAL_TEXT_MAX
@@ -193,7 +103,12 @@ enum pv_err wf_issue_check(const struct wf_issue_params *p,
  * (out->already_issued) with nothing written: a re-run after a crash
  * succeeds.  Returns PV_OK with |out| filled; or:
  *   PV_E_EXISTS   the card is already issued (or being issued to someone
- *                 else) and p->reissue is false;
+ *                 else) and p->reissue is false; or another run claimed
+ *                 this person or this card for a job first (nothing was
+ *                 written to the card);
+ *   PV_E_INPUT    --pin-pad on a reader without a PIN pad;
+ *   PV_E_NOT_FOUND (or the SELECT's error)  the card has no PIV
+ *                 application;
  *   PV_E_POLICY   escrow = required and the token cannot import keys;
  *   PV_E_PIN_WRONG, PV_E_BLOCKED  the PIN (or PUK) is not the expected one
  *                 or is blocked;
@@ -207,9 +122,8 @@ enum pv_err wf_issue_check(const struct wf_issue_params *p,
  * |why| says what happened and, for a resumable failure, which job to
  * resume.  |out| is filled as far as known even on failure (job_id).
  */
-enum pv_err wf_issue_run(const struct wf_issue_params *p,
-    const struct wf_card *card, struct wf_issue_result *out,
-    struct pv_why *why);
+enum pv_err wf_issue_run(const struct wf_issue_params *p, struct card *card,
+    struct wf_issue_result *out, struct pv_why *why);
 
 /* ---- helpers, public for the tests ------------------------------------------- */
 

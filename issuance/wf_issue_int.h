@@ -1,8 +1,8 @@
 /*
  * wf_issue_int.h: what the files of the primary issuance workflow share
- * (wf_issue.c runner and decisions, wf_issue_card.c card commands,
- * wf_issue_steps.c the job's steps, wf_issue_obj.c object builders).
- * Not for use outside issuance/wf_issue*.c.
+ * (wf_issue.c the checks, decisions and run, wf_issue_steps.c the job's
+ * steps, wf_issue_obj.c the object builders).  Not for use outside
+ * issuance/wf_issue*.c.
  */
 #ifndef PV_ISSUANCE_WF_ISSUE_INT_H
 #define PV_ISSUANCE_WF_ISSUE_INT_H
@@ -18,62 +18,65 @@
 #include "apdu/fascn.h"
 #include "apdu/piv.h"
 #include "apdu/piv_yk.h"
+#include "issuance/card.h"
+#include "issuance/card_admin.h"
 #include "issuance/job.h"
 #include "issuance/mgmtkey.h"
 #include "issuance/profile.h"
+#include "issuance/wf.h"
 #include "issuance/wf_issue.h"
 
-/* Step names, in order (the job's steps; job.h). */
-enum wf_step {
-	WF_S_REGISTER,
-	WF_S_MGMT,
-	WF_S_CHUID,
-	WF_S_ESCROW_PUK,
-	WF_S_SET_PUK,
-	WF_S_SET_PIN,
-	WF_S_KEY_9A,
-	WF_S_KEY_9C,
-	WF_S_ESCROW_9D,
-	WF_S_KEY_9D,
-	WF_S_KEY_9E,
-	WF_S_CERTS,
-	WF_S_OBJECTS,
-	WF_S_SECOBJ,
-	WF_S_FINISH,
-	WF_S__COUNT
-};
+/*
+ * The steps of a primary issuance job, in order: step (enum name, stored
+ * name, function, writes the store).  A step that writes rows commits
+ * them with its done mark (wf.h); one that only writes to the card is
+ * safe to run again.
+ *
+ *   register    person, device (ISSUING), card UUID, FASC-N credential
+ *               number, expiry and the per-job PUK salt; creates the job
+ *   mgmt-key    factory 9B key replaced by the per-card derived key
+ *   chuid       signed CHUID written first, so the card carries its GUID
+ *               (its identity on a resume) from the start
+ *   escrow-puk  the PUK sealed to the KRA and stored, before it is set
+ *   set-puk     PUK changed from the factory default
+ *   set-pin     PIN changed from the factory default to the person's
+ *   key-9a/9c   on-card key, certificate issued and recorded
+ *   escrow-9d   9D key made on the host, sealed to the KRA, stored
+ *   key-9d      9D key imported (or made on the card when not escrowed),
+ *               certificate issued and recorded
+ *   key-9e      on-card key, certificate issued and recorded
+ *   certs       the four certificates written to their containers
+ *   objects     CCC, Discovery Object, Key History
+ *   secobj      Printed Information, then the Security Object last
+ *   finish      device ACTIVE, job DONE
+ */
+#define WF_ISSUE_STEPS(X) \
+	X(REGISTER,	"register",	wf_step_register,	true) \
+	X(MGMT,		"mgmt-key",	wf_step_mgmt,		false) \
+	X(CHUID,	"chuid",	wf_step_chuid,		false) \
+	X(ESCROW_PUK,	"escrow-puk",	wf_step_escrow_puk,	true) \
+	X(SET_PUK,	"set-puk",	wf_step_set_puk,	false) \
+	X(SET_PIN,	"set-pin",	wf_step_set_pin,	false) \
+	X(KEY_9A,	"key-9a",	wf_step_key_9a,		true) \
+	X(KEY_9C,	"key-9c",	wf_step_key_9c,		true) \
+	X(ESCROW_9D,	"escrow-9d",	wf_step_escrow_9d,	true) \
+	X(KEY_9D,	"key-9d",	wf_step_key_9d,		true) \
+	X(KEY_9E,	"key-9e",	wf_step_key_9e,		true) \
+	X(CERTS,	"certs",	wf_step_certs,		true) \
+	X(OBJECTS,	"objects",	wf_step_objects,	false) \
+	X(SECOBJ,	"secobj",	wf_step_secobj,		false) \
+	X(FINISH,	"finish",	wf_step_finish,		true)
 
-extern const char *const wf_step_names[WF_S__COUNT];
+#define WF_S_ENUM(id, name, fn, writes) WF_S_##id,
+enum wf_step { WF_ISSUE_STEPS(WF_S_ENUM) WF_S__COUNT };
+#undef WF_S_ENUM
+
+extern const struct wf_def wf_issue_def;
 
 /* Factory defaults (PIV-REFERENCE §9). */
 #define WF_DEFAULT_PIN		"123456"
 #define WF_DEFAULT_PUK		"12345678"
 #define WF_PUK_LEN		8
-
-/* What the card said before anything was written (read-only). */
-struct wf_insp {
-	bool yk;			/* GET VERSION answered: YubiKey extensions */
-	struct piv_yk_version ver;
-	bool has_serial;
-	uint32_t serial;
-	bool has_mgm_meta;		/* 9B metadata: algorithm, default */
-	uint8_t mgm_alg;
-	bool mgm_default;
-	bool has_pin_meta;		/* PIN metadata: default, tries */
-	bool pin_default;
-	uint8_t pin_left;
-	bool has_puk_meta;
-	bool puk_default;
-	uint8_t puk_left;
-	bool has_pin_status;		/* VERIFY without data */
-	struct piv_pin_status pin_status;
-	bool has_chuid;			/* a CHUID object is present */
-	bool chuid_ok;			/* ... and parses */
-	uint8_t chuid_guid[16];
-	bool read_certs;		/* the four containers were read */
-	unsigned certs;			/* bit (1 << config slot) per certificate */
-	uint8_t cert_sha256[4][32];	/* of each certificate object's DER */
-};
 
 /*
  * wf_done_match (pure): is the inspected card |in| the device |d| of the
@@ -84,21 +87,20 @@ struct wf_insp {
  * (1 << config slot) per slot with a live certificate whose DER hashes
  * to live_sha256[slot].  Reads nothing else.
  */
-bool wf_done_match(const struct wf_insp *in, const struct store_device *d,
+bool wf_done_match(const struct card_facts *in, const struct store_device *d,
     const struct store_job *j, int64_t person_id, unsigned live,
     const uint8_t live_sha256[4][32]);
 
-/* The workflow's state for one run. */
+/* The issue workflow's state for one run. */
 struct wf {
 	const struct wf_issue_params *p;
-	const struct wf_card *card;
+	struct card *card;
 	struct wf_issue_result *out;
 	struct store *st;
 	int64_t now;
-	struct job job;
-	bool resumed;
+	struct wf_run run;
 
-	struct wf_insp in;
+	struct card_facts in;
 
 	/* Facts of the job, from its register step. */
 	struct store_device dev;
@@ -114,17 +116,8 @@ struct wf {
 	size_t n_old_dev;
 	bool can_import;		/* YubiKey IMPORT KEY available */
 	bool escrow_9d;			/* 9D made on the host and escrowed */
-	bool can_set_mgmt;		/* YubiKey SET MANAGEMENT KEY available */
 
-	/* Management key: the one the card has now, and maybe the other. */
-	struct mgmtkey mk_cur;
-	bool mk_cur_default;
-	struct mgmtkey mk_alt;
-	bool have_alt;
-	bool mk_alt_default;
-	enum mgmtkey_alg derived_alg;
-	bool admin_ok;
-	unsigned admin_epoch;
+	struct card_admin adm;		/* the 9B key */
 
 	/* Made in this run. */
 	EVP_PKEY *km_key;		/* the 9D private key before its import */
@@ -134,70 +127,16 @@ struct wf {
 	struct profile_cfg pcfg;
 	struct profile_subject subj;	/* 9A 9C 9D */
 	struct profile_subject subj_9e;
-
-	/* For the progress line of the step being run. */
-	enum wf_step_state note_state;
-	char note[256];
-
-	uint64_t ns_card;
 };
 
-/* ---- wf_issue_card.c -------------------------------------------------------- */
+/* ---- wf_issue_steps.c -------------------------------------------------------- */
 
-/* wf_card_run runs |fn| through the card seam and counts its time. */
-enum pv_err wf_card_run(struct wf *w, wf_card_fn *fn, void *arg,
-    struct pv_why *why);
+#define WF_S_DECL(id, name, fn, writes) wf_step_fn fn;
+WF_ISSUE_STEPS(WF_S_DECL)
+#undef WF_S_DECL
 
-/* wf_inspect reads what wf_insp holds (certificates when |certs|). */
-enum pv_err wf_inspect(struct wf *w, bool certs, struct pv_why *why);
-
-/*
- * wf_mgmt_setup works out which 9B key the card has now (metadata, else
- * the job's record) and the derived key; wf_admin authenticates with it
- * (again after a reset), inside a card command group.
- */
-enum pv_err wf_mgmt_setup(struct wf *w, struct pv_why *why);
-enum pv_err wf_admin(struct wf *w, struct apdu_session *a,
-    struct pv_why *why);
-
-/*
- * wf_mgmt_set, inside a group: replace the current key by the derived one
- * (when the token can and it is not already).  *changed says whether the
- * card's key is now the derived one.
- */
-enum pv_err wf_mgmt_set(struct wf *w, struct apdu_session *a, bool *changed,
-    struct pv_why *why);
-
-/*
- * wf_pad_verify_pin: VERIFY the PIN the person types on the reader's pad,
- * after telling them |prompt|; messages as wf_verify_pin.
- */
-enum pv_err wf_pad_verify_pin(struct wf *w, const char *prompt,
-    struct pv_why *why);
-
-/*
- * wf_pad_change_pin: CHANGE REFERENCE DATA of the PIN from |cur| to what
- * the person types twice on the pad, after telling them |prompt|.  Its
- * own messages only for a PIN-pad refusal; a wrong |cur| is returned as
- * PV_E_PIN_WRONG with *retries.
- */
-enum pv_err wf_pad_change_pin(struct wf *w, const char *prompt,
-    const uint8_t *cur, size_t cur_len, int *retries, struct pv_why *why);
-
-/* wf_verify_pin: VERIFY |pin| (card group of its own). */
-enum pv_err wf_verify_pin(struct wf *w, const uint8_t *pin, size_t len,
-    struct pv_why *why);
-
-/* wf_card_pubkey_spki: the SHA-256 of the SPKI of the key in |slot| per
- * GET METADATA; PV_E_NOT_FOUND when no key, PV_E_NOT_SUPPORTED without
- * metadata.  Inside a group. */
-enum pv_err wf_card_key_hash(struct apdu_session *a, uint8_t slot,
-    uint8_t out[32], struct pv_why *why);
-
-/* ---- wf_issue_steps.c ------------------------------------------------------- */
-
-typedef enum pv_err wf_step_fn(struct wf *w, struct pv_why *why);
-extern wf_step_fn *const wf_step_fns[WF_S__COUNT];
+/* wf_detail: the result recorded by step |s| ("" when none). */
+const char *wf_detail(const struct wf *w, enum wf_step s);
 
 /* wf_load_job_facts reads the register step's detail and the device. */
 enum pv_err wf_load_job_facts(struct wf *w, struct pv_why *why);
@@ -205,9 +144,19 @@ enum pv_err wf_load_job_facts(struct wf *w, struct pv_why *why);
 /* wf_subjects builds the certificate subjects (needs the card UUID). */
 enum pv_err wf_subjects(struct wf *w, struct pv_why *why);
 
-/* wf_tx_end commits (r == PV_OK) or rolls back, reloading the job when the
- * store did not take it. */
-enum pv_err wf_tx_end(struct wf *w, enum pv_err r, struct pv_why *why);
+/* wf_mgmt_setup: which 9B key the card has (metadata, else the job's
+ * record) and the derived one. */
+enum pv_err wf_mgmt_setup(struct wf *w, struct pv_why *why);
+
+/*
+ * wf_pad_verify_pin / wf_pad_change_pin: the PIN typed on the reader's
+ * pad, after telling the person |prompt| (lengths from [pin]); outcomes
+ * as card_pad_verify_pin / card_pad_change_pin.
+ */
+enum pv_err wf_pad_verify_pin(struct wf *w, const char *prompt,
+    struct pv_why *why);
+enum pv_err wf_pad_change_pin(struct wf *w, const char *prompt,
+    const uint8_t *cur, size_t cur_len, int *retries, struct pv_why *why);
 
 /* ---- wf_issue_obj.c ----------------------------------------------------------- */
 
@@ -231,16 +180,10 @@ enum pv_err wf_build_keyhist(struct buf_out *out, struct pv_why *why);
 enum pv_err wf_build_printed(struct wf *w, struct buf_out *out,
     struct pv_why *why);
 
-/* wf_spki_hash: SHA-256 of |pkey|'s SubjectPublicKeyInfo DER. */
-enum pv_err wf_spki_hash(EVP_PKEY *pkey, uint8_t out[32], struct pv_why *why);
-
 /* wf_spki_b64 / wf_spki_from_b64: the SPKI DER as base64 and back. */
 enum pv_err wf_spki_b64(EVP_PKEY *pkey, char *out, size_t cap,
     struct pv_why *why);
 enum pv_err wf_spki_from_b64(const char *b64, EVP_PKEY **out,
     struct pv_why *why);
-
-/* wf_now_ns: CLOCK_MONOTONIC in nanoseconds. */
-uint64_t wf_now_ns(void);
 
 #endif /* PV_ISSUANCE_WF_ISSUE_INT_H */

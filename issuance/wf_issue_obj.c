@@ -23,15 +23,6 @@
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-uint64_t
-wf_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static json_object *
 wf_json_member(const char *json, const char *key, json_object **root)
 {
@@ -91,22 +82,6 @@ wf_json_bool(const char *json, const char *key, bool *out)
 	}
 	json_object_put(root);
 	return ok;
-}
-
-enum pv_err
-wf_spki_hash(EVP_PKEY *pkey, uint8_t out[32], struct pv_why *why)
-{
-	unsigned char *der = NULL;
-	unsigned int n = 32;
-	int len;
-	enum pv_err r = PV_OK;
-
-	len = i2d_PUBKEY(pkey, &der);
-	if (len <= 0 || EVP_Digest(der, (size_t)len, out, &n, EVP_sha256(),
-	    NULL) != 1)
-		r = pkix_crypto_err(why, "public key hash");
-	OPENSSL_free(der);
-	return r;
 }
 
 enum pv_err

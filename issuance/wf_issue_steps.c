@@ -23,42 +23,10 @@
 
 #define WF_OBJ_MAX	16384	/* largest object this workflow builds */
 
-static void
-wf_note(struct wf *w, enum wf_step_state state, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-wf_note(struct wf *w, enum wf_step_state state, const char *fmt, ...)
-{
-	va_list ap;
-
-	w->note_state = state;
-	va_start(ap, fmt);
-	(void)vsnprintf(w->note, sizeof(w->note), fmt, ap);
-	va_end(ap);
-}
-
-enum pv_err
-wf_tx_end(struct wf *w, enum pv_err r, struct pv_why *why)
-{
-	struct pv_why ignore = { "" };
-
-	if (r == PV_OK)
-		r = store_commit(w->st, why);	/* rolls back on failure */
-	else
-		store_rollback(w->st);
-	/* The job in memory may show a mark the store did not keep. */
-	if (r != PV_OK && w->job.row.id != 0)
-		(void)job_load(w->st, w->job.row.id, &w->job, &ignore);
-	return r;
-}
-
-static const char *
+const char *
 wf_detail(const struct wf *w, enum wf_step s)
 {
-	const char *d = job_step_detail(&w->job, wf_step_names[s]);
-
-	return d != NULL ? d : "";
+	return wf_step_detail_at(&w->run, (size_t)s);
 }
 
 /* ---- job facts and subjects -------------------------------------------------- */
@@ -71,9 +39,9 @@ wf_load_job_facts(struct wf *w, struct pv_why *why)
 	int64_t v;
 	enum pv_err r;
 
-	if (!job_step_is_done(&w->job, wf_step_names[WF_S_REGISTER]))
+	if (!wf_step_done_at(&w->run, WF_S_REGISTER))
 		return pv_why_set(why, PV_E_STATE, "job %lld was never "
-		    "registered", (long long)w->job.row.id);
+		    "registered", (long long)w->run.job.row.id);
 	if (!wf_json_str(d, "guid", hex, sizeof(hex)) ||
 	    !buf_unhex(hex, strlen(hex), w->guid, 16) ||
 	    !wf_json_str(d, "salt", hex, sizeof(hex)) ||
@@ -81,9 +49,9 @@ wf_load_job_facts(struct wf *w, struct pv_why *why)
 	    !wf_json_i64(d, "cred", &v) || v < 1 || v > 999999 ||
 	    !wf_json_i64(d, "expires", &w->expires) || w->expires <= 0)
 		return pv_why_set(why, PV_E_STATE, "job %lld: its register "
-		    "record is damaged", (long long)w->job.row.id);
+		    "record is damaged", (long long)w->run.job.row.id);
 	w->cred = (uint32_t)v;
-	if ((r = store_device_get(w->st, w->job.row.device_id, &w->dev,
+	if ((r = store_device_get(w->st, w->run.job.row.device_id, &w->dev,
 	    why)) != PV_OK)
 		return r;
 	if ((r = wf_fascn_make(w->p->cfg, w->p->ident, w->cred, w->fascn,
@@ -94,7 +62,7 @@ wf_load_job_facts(struct wf *w, struct pv_why *why)
 		return pv_why_set(why, PV_E_STATE, "job %lld: the FASC-N of "
 		    "device %lld does not follow from the job's record: "
 		    "[fascn] settings or the person ID changed since the "
-		    "job began", (long long)w->job.row.id,
+		    "job began", (long long)w->run.job.row.id,
 		    (long long)w->dev.id);
 	return PV_OK;
 }
@@ -163,7 +131,7 @@ wf_put_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 	enum pv_err r;
 	size_t i;
 
-	if ((r = wf_admin(pa->w, a, why)) != PV_OK)
+	if ((r = card_admin_auth(&pa->w->adm, a, why)) != PV_OK)
 		return r;
 	for (i = 0; i < pa->n; i++) {
 		r = piv_put_data(a, pa->tag[i], pa->data[i], pa->len[i], why);
@@ -197,43 +165,41 @@ wf_mgmt_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 {
 	struct wf_mgmt_arg *ma = arg;
 
-	return wf_mgmt_set(ma->w, a, &ma->changed, why);
+	return card_admin_set_derived(&ma->w->adm, a, &ma->changed, why);
 }
 
-static enum pv_err
-wf_step_mgmt(struct wf *w, struct pv_why *why)
+enum pv_err
+wf_step_mgmt(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
 	struct wf_mgmt_arg ma = { w, false };
-	bool was_default = w->mk_cur_default;
-	char d[128];
+	bool was_default = w->adm.cur_default;
 	enum pv_err r;
 
-	if ((r = wf_card_run(w, wf_mgmt_fn, &ma, why)) != PV_OK)
+	if ((r = card_run(w->card, wf_mgmt_fn, &ma, why)) != PV_OK)
 		return r;
-	(void)snprintf(d, sizeof(d), "{\"changed\":%s,\"alg_id\":%d,"
-	    "\"alg\":\"%s\"}", ma.changed ? "true" : "false",
-	    (int)w->mk_cur.alg, mgmtkey_alg_name(w->mk_cur.alg));
-	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_MGMT], d,
-	    why)) != PV_OK)
-		return r;
-	if (!w->can_set_mgmt)
-		wf_note(w, WF_STEP_SKIPPED, "the token has no SET MANAGEMENT "
+	wf_done_detail(run, "{\"changed\":%s,\"alg_id\":%d,\"alg\":\"%s\"}",
+	    ma.changed ? "true" : "false", (int)w->adm.cur.alg,
+	    mgmtkey_alg_name(w->adm.cur.alg));
+	if (!w->adm.can_set)
+		wf_note(run, WF_STEP_SKIPPED, "the token has no SET MANAGEMENT "
 		    "KEY command: its factory management key stays");
 	else if (was_default)
-		wf_note(w, WF_STEP_DONE, "factory management key replaced by "
+		wf_note(run, WF_STEP_DONE, "factory management key replaced by "
 		    "this station's per-card %s key",
-		    mgmtkey_alg_name(w->mk_cur.alg));
+		    mgmtkey_alg_name(w->adm.cur.alg));
 	else
-		wf_note(w, WF_STEP_DONE, "the card already has this station's "
-		    "per-card %s key", mgmtkey_alg_name(w->mk_cur.alg));
+		wf_note(run, WF_STEP_DONE, "the card already has this station's "
+		    "per-card %s key", mgmtkey_alg_name(w->adm.cur.alg));
 	return PV_OK;
 }
 
 /* ---- chuid ------------------------------------------------------------------- */
 
-static enum pv_err
-wf_step_chuid(struct wf *w, struct pv_why *why)
+enum pv_err
+wf_step_chuid(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
 	struct wf_put_arg pa;
 	struct buf_out obj;
 	char date[9] = "";
@@ -250,15 +216,11 @@ wf_step_chuid(struct wf *w, struct pv_why *why)
 	if ((r = wf_build_chuid(w, &obj, why)) != PV_OK)
 		goto out;
 	wf_put_add(&pa, PIV_OBJ_CHUID, &obj);
-	if ((r = wf_card_run(w, wf_put_fn, &pa, why)) != PV_OK)
+	if ((r = card_run(w->card, wf_put_fn, &pa, why)) != PV_OK)
 		goto out;
-	if (w->card->note_identity != NULL)
-		w->card->note_identity(w->card->ctx, w->in.has_serial,
-		    w->in.serial, true, w->guid);
-	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_CHUID], "{}",
-	    why)) != PV_OK)
-		goto out;
-	wf_note(w, WF_STEP_DONE, "signed CHUID written: FASC-N %s, expiry "
+	card_note_identity(w->card, w->in.has_serial, w->in.serial, true,
+	    w->guid);
+	wf_note(run, WF_STEP_DONE, "signed CHUID written: FASC-N %s, expiry "
 	    "%s", w->fascn_str, date);
 out:
 	buf_out_cleanup(&obj);
@@ -267,11 +229,12 @@ out:
 
 /* ---- escrow-puk, set-puk, set-pin ------------------------------------------------- */
 
-static enum pv_err
-wf_step_escrow_puk(struct wf *w, struct pv_why *why)
+enum pv_err
+wf_step_escrow_puk(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
 	struct store_escrow e;
-	char puk[9], d[96];
+	char puk[9];
 	uint8_t *cms = NULL;
 	size_t cms_len = 0;
 	int64_t id = 0;
@@ -280,13 +243,10 @@ wf_step_escrow_puk(struct wf *w, struct pv_why *why)
 
 	memset(&e, 0, sizeof(e));
 	if (!w->p->cfg->escrow_puk) {
-		r = job_step_done(w->st, &w->job,
-		    wf_step_names[WF_S_ESCROW_PUK], "{\"escrowed\":false}",
-		    why);
-		if (r == PV_OK)
-			wf_note(w, WF_STEP_SKIPPED, "PUK escrow is off ([escrow] "
-			    "puk = no)");
-		return r;
+		wf_done_detail(run, "{\"escrowed\":false}");
+		wf_note(run, WF_STEP_SKIPPED, "PUK escrow is off ([escrow] puk = "
+		    "no)");
+		return PV_OK;
 	}
 	if ((r = wf_puk_derive(w->p->master, w->guid, w->salt, puk)) !=
 	    PV_OK ||
@@ -304,18 +264,12 @@ wf_step_escrow_puk(struct wf *w, struct pv_why *why)
 	e.kind = STORE_ESCROW_PUK;
 	e.cms = cms;
 	e.cms_len = cms_len;
-	if ((r = store_begin(w->st, why)) != PV_OK)
+	if ((r = wf_tx_begin(run, why)) != PV_OK ||
+	    (r = store_escrow_add(w->st, &e, &id, &existed, why)) != PV_OK)
 		goto out;
-	r = store_escrow_add(w->st, &e, &id, &existed, why);
-	if (r == PV_OK) {
-		(void)snprintf(d, sizeof(d), "{\"escrowed\":true,"
-		    "\"escrow_id\":%lld}", (long long)id);
-		r = job_step_done(w->st, &w->job,
-		    wf_step_names[WF_S_ESCROW_PUK], d, why);
-	}
-	if ((r = wf_tx_end(w, r, why)) != PV_OK)
-		goto out;
-	wf_note(w, WF_STEP_DONE, "random PUK sealed to the key recovery agent "
+	wf_done_detail(run, "{\"escrowed\":true,\"escrow_id\":%lld}",
+	    (long long)id);
+	wf_note(run, WF_STEP_DONE, "random PUK sealed to the key recovery agent "
 	    "(escrow record %lld)%s", (long long)id, existed ?
 	    ", as recorded before" : "");
 out:
@@ -344,7 +298,7 @@ wf_puk_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 {
 	static const uint8_t def[] = WF_DEFAULT_PUK;
 	struct wf_ref_arg *ra = arg;
-	const struct wf_insp *in = &ra->w->in;
+	const struct card_facts *in = &ra->w->in;
 	enum pv_err r = PV_E_PIN_WRONG;
 
 	ra->retries = -1;
@@ -362,9 +316,10 @@ wf_puk_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 	return r;
 }
 
-static enum pv_err
-wf_step_set_puk(struct wf *w, struct pv_why *why)
+enum pv_err
+wf_step_set_puk(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
 	char puk[9];
 	struct wf_ref_arg ra;
 	enum pv_err r;
@@ -375,7 +330,7 @@ wf_step_set_puk(struct wf *w, struct pv_why *why)
 	ra.w = w;
 	ra.val = (const uint8_t *)puk;
 	ra.len = WF_PUK_LEN;
-	r = wf_card_run(w, wf_puk_fn, &ra, why);
+	r = card_run(w->card, wf_puk_fn, &ra, why);
 	OPENSSL_cleanse(puk, sizeof(puk));
 	if (r == PV_E_PIN_WRONG) {
 		pv_why_clear(why);
@@ -389,10 +344,7 @@ wf_step_set_puk(struct wf *w, struct pv_why *why)
 	}
 	if (r != PV_OK)
 		return r;
-	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_SET_PUK],
-	    "{}", why)) != PV_OK)
-		return r;
-	wf_note(w, WF_STEP_DONE, ra.via_verify ? "the card already has this "
+	wf_note(run, WF_STEP_DONE, ra.via_verify ? "the card already has this "
 	    "job's PUK" : "PUK changed from the factory default to the random "
 	    "escrowed one");
 	return PV_OK;
@@ -403,7 +355,7 @@ wf_pin_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 {
 	static const uint8_t def[] = WF_DEFAULT_PIN;
 	struct wf_ref_arg *ra = arg;
-	const struct wf_insp *in = &ra->w->in;
+	const struct card_facts *in = &ra->w->in;
 	enum pv_err r;
 
 	ra->retries = -1;
@@ -429,10 +381,10 @@ wf_pin_fn(struct apdu_session *a, void *arg, struct pv_why *why)
  * through this process.
  */
 static enum pv_err
-wf_set_pin_pad(struct wf *w, struct pv_why *why)
+wf_set_pin_pad(struct wf_run *run, struct wf *w, struct pv_why *why)
 {
 	static const uint8_t def[] = WF_DEFAULT_PIN;
-	const struct wf_insp *in = &w->in;
+	const struct card_facts *in = &w->in;
 	bool via_verify = false;
 	int retries = -1;
 	enum pv_err r = PV_E_PIN_WRONG;
@@ -459,28 +411,27 @@ wf_set_pin_pad(struct wf *w, struct pv_why *why)
 	}
 	if (r != PV_OK)
 		return r;
-	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_SET_PIN],
-	    "{\"pin_pad\":true}", why)) != PV_OK)
-		return r;
-	wf_note(w, WF_STEP_DONE, via_verify ? "the card already has the PIN "
+	wf_done_detail(run, "{\"pin_pad\":true}");
+	wf_note(run, WF_STEP_DONE, via_verify ? "the card already has the PIN "
 	    "typed on the pad" : "PIN changed from the factory default to the "
 	    "one the cardholder typed on the reader's PIN pad");
 	return PV_OK;
 }
 
-static enum pv_err
-wf_step_set_pin(struct wf *w, struct pv_why *why)
+enum pv_err
+wf_step_set_pin(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
 	struct wf_ref_arg ra;
 	enum pv_err r;
 
 	if (w->p->pin_pad)
-		return wf_set_pin_pad(w, why);
+		return wf_set_pin_pad(run, w, why);
 	memset(&ra, 0, sizeof(ra));
 	ra.w = w;
 	ra.val = w->p->pin;
 	ra.len = w->p->pin_len;
-	r = wf_card_run(w, wf_pin_fn, &ra, why);
+	r = card_run(w->card, wf_pin_fn, &ra, why);
 	if (r == PV_E_PIN_WRONG) {
 		pv_why_clear(why);
 		return pv_why_set(why, r, "wrong PIN: the card's PIN is neither "
@@ -493,10 +444,7 @@ wf_step_set_pin(struct wf *w, struct pv_why *why)
 	}
 	if (r != PV_OK)
 		return r;
-	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_SET_PIN],
-	    "{}", why)) != PV_OK)
-		return r;
-	wf_note(w, WF_STEP_DONE, ra.via_verify ? "the card already has the "
+	wf_note(run, WF_STEP_DONE, ra.via_verify ? "the card already has the "
 	    "PIN given" : "PIN changed from the factory default to the "
 	    "person's");
 	return PV_OK;
@@ -537,7 +485,6 @@ wf_certify(struct wf *w, enum config_slot s, EVP_PKEY *pub,
 	struct store_cert c, old;
 	X509 *x = NULL;
 	size_t pem_len = 0;
-	char d[128];
 	enum pv_err r;
 
 	memset(&c, 0, sizeof(c));
@@ -567,9 +514,9 @@ wf_certify(struct wf *w, enum config_slot s, EVP_PKEY *pub,
 	c.not_after = (int64_t)info.not_after;
 	c.status = STORE_CERT_ACTIVE;
 	if ((r = pkix_cert_to_pem(x, &c.pem, &pem_len, why)) != PV_OK ||
-	    (r = wf_spki_hash(pub, c.spki_sha256, why)) != PV_OK)
+	    (r = pkix_spki_sha256(pub, c.spki_sha256, why)) != PV_OK)
 		goto out;
-	if ((r = store_begin(w->st, why)) != PV_OK)
+	if ((r = wf_tx_begin(&w->run, why)) != PV_OK)
 		goto out;
 	r = store_cert_live(w->st, w->dev.id, slot, &old, why);
 	if (r == PV_OK)
@@ -581,14 +528,10 @@ wf_certify(struct wf *w, enum config_slot s, EVP_PKEY *pub,
 	}
 	if (r == PV_OK)
 		r = store_cert_add(w->st, &c, NULL, why);
-	if (r == PV_OK) {
-		(void)snprintf(d, sizeof(d), "{\"serial\":\"%s\"}", c.serial);
-		r = job_step_done(w->st, &w->job, wf_step_names[wf_key_step(s)],
-		    d, why);
-	}
-	if ((r = wf_tx_end(w, r, why)) != PV_OK)
+	if (r != PV_OK)
 		goto out;
-	wf_note(w, WF_STEP_DONE, "%s; %s certificate %s issued%s%s", how,
+	wf_done_detail(&w->run, "{\"serial\":\"%s\"}", c.serial);
+	wf_note(&w->run, WF_STEP_DONE, "%s; %s certificate %s issued%s%s", how,
 	    profile_slot_name(slot), c.serial, old.serial[0] ?
 	    ", replacing " : "", old.serial);
 out:
@@ -611,7 +554,7 @@ wf_gen_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 	struct wf_gen_arg *ga = arg;
 	enum pv_err r;
 
-	if ((r = wf_admin(ga->w, a, why)) != PV_OK)
+	if ((r = card_admin_auth(&ga->w->adm, a, why)) != PV_OK)
 		return r;
 	return piv_generate(a, ga->slot, ga->alg, PIV_PINPOL_DEFAULT,
 	    PIV_TOUCH_DEFAULT, &ga->pk, why);
@@ -630,7 +573,7 @@ wf_step_oncard(struct wf *w, enum config_slot s, struct pv_why *why)
 	ga.w = w;
 	ga.slot = config_slot_ref(s);
 	ga.alg = (uint8_t)w->p->cfg->slot_alg[s];
-	if ((r = wf_card_run(w, wf_gen_fn, &ga, why)) != PV_OK)
+	if ((r = card_run(w->card, wf_gen_fn, &ga, why)) != PV_OK)
 		return r;
 	w->made_now |= wf_slot_bit(s);
 	if ((r = piv_pubkey_to_evp(&ga.pk, &pub, why)) != PV_OK)
@@ -642,53 +585,61 @@ wf_step_oncard(struct wf *w, enum config_slot s, struct pv_why *why)
 	return r;
 }
 
-static enum pv_err
-wf_step_key_9a(struct wf *w, struct pv_why *why)
+enum pv_err
+wf_step_key_9a(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
+
+	(void)run;
 	return wf_step_oncard(w, CONFIG_SLOT_9A, why);
 }
 
-static enum pv_err
-wf_step_key_9c(struct wf *w, struct pv_why *why)
+enum pv_err
+wf_step_key_9c(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
+
+	(void)run;
 	return wf_step_oncard(w, CONFIG_SLOT_9C, why);
 }
 
-static enum pv_err
-wf_step_key_9e(struct wf *w, struct pv_why *why)
+enum pv_err
+wf_step_key_9e(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
+
+	(void)run;
 	return wf_step_oncard(w, CONFIG_SLOT_9E, why);
 }
 
 /* ---- escrow-9d, key-9d ------------------------------------------------------------- */
 
-static enum pv_err
-wf_step_escrow_9d(struct wf *w, struct pv_why *why)
+enum pv_err
+wf_step_escrow_9d(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
 	struct store_escrow e;
 	EVP_PKEY *km = NULL;
 	uint8_t *cms = NULL;
 	size_t cms_len = 0;
-	char b64[800], d[900];
+	char b64[800];
 	int64_t id = 0;
 	enum pkix_alg alg;
 	enum pv_err r;
 
 	memset(&e, 0, sizeof(e));
 	if (!w->escrow_9d) {
-		r = job_step_done(w->st, &w->job, wf_step_names[WF_S_ESCROW_9D],
-		    "{\"escrowed\":false}", why);
-		if (r == PV_OK)
-			wf_note(w, WF_STEP_SKIPPED, "the token cannot import "
-			    "keys and [escrow] policy = optional: the 9D key "
-			    "is made on the card and not escrowed");
-		return r;
+		wf_done_detail(run, "{\"escrowed\":false}");
+		wf_note(run, WF_STEP_SKIPPED, "the token cannot import keys and "
+		    "[escrow] policy = optional: the 9D key is made on the card "
+		    "and not escrowed");
+		return PV_OK;
 	}
 	alg = pkix_alg_from_piv((unsigned)w->p->cfg->slot_alg[CONFIG_SLOT_9D]);
 	if ((r = escrow_keygen(alg, &km, why)) != PV_OK ||
 	    (r = escrow_seal_key(km, ca_get0_kra(w->p->ca), &cms, &cms_len,
 	    why)) != PV_OK ||
-	    (r = wf_spki_hash(km, e.fingerprint, why)) != PV_OK ||
+	    (r = pkix_spki_sha256(km, e.fingerprint, why)) != PV_OK ||
 	    (r = wf_spki_b64(km, b64, sizeof(b64), why)) != PV_OK)
 		goto out;
 	e.person_id = w->dev.person_id;
@@ -696,21 +647,15 @@ wf_step_escrow_9d(struct wf *w, struct pv_why *why)
 	e.kind = STORE_ESCROW_KEY_9D;
 	e.cms = cms;
 	e.cms_len = cms_len;
-	if ((r = store_begin(w->st, why)) != PV_OK)
+	if ((r = wf_tx_begin(run, why)) != PV_OK ||
+	    (r = store_escrow_add(w->st, &e, &id, NULL, why)) != PV_OK)
 		goto out;
-	r = store_escrow_add(w->st, &e, &id, NULL, why);
-	if (r == PV_OK) {
-		(void)snprintf(d, sizeof(d), "{\"escrowed\":true,"
-		    "\"escrow_id\":%lld,\"spki\":\"%s\"}", (long long)id, b64);
-		r = job_step_done(w->st, &w->job, wf_step_names[WF_S_ESCROW_9D],
-		    d, why);
-	}
-	if ((r = wf_tx_end(w, r, why)) != PV_OK)
-		goto out;
+	wf_done_detail(run, "{\"escrowed\":true,\"escrow_id\":%lld,"
+	    "\"spki\":\"%s\"}", (long long)id, b64);
 	EVP_PKEY_free(w->km_key);
 	w->km_key = km;
 	km = NULL;
-	wf_note(w, WF_STEP_DONE, "%s key made on the station and sealed to "
+	wf_note(run, WF_STEP_DONE, "%s key made on the station and sealed to "
 	    "the key recovery agent (escrow record %lld) before it goes near "
 	    "the card", pkix_alg_name(alg), (long long)id);
 out:
@@ -732,7 +677,7 @@ wf_import_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 	struct wf_km_arg *ka = arg;
 	enum pv_err r;
 
-	if ((r = wf_admin(ka->w, a, why)) != PV_OK)
+	if ((r = card_admin_auth(&ka->w->adm, a, why)) != PV_OK)
 		return r;
 	return piv_yk_import_evp(a, PIV_KEY_KEYMGMT, ka->key,
 	    PIV_PINPOL_DEFAULT, PIV_TOUCH_DEFAULT, why);
@@ -743,16 +688,17 @@ wf_km_hash_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 {
 	struct wf_km_arg *ka = arg;
 
-	ka->card_r = wf_card_key_hash(a, PIV_KEY_KEYMGMT, ka->hash, why);
+	ka->card_r = card_key_hash(a, PIV_KEY_KEYMGMT, ka->hash, why);
 	if (pv_err_aborts(ka->card_r))
 		return ka->card_r;
 	pv_why_clear(why);
 	return PV_OK;
 }
 
-static enum pv_err
-wf_step_key_9d(struct wf *w, struct pv_why *why)
+enum pv_err
+wf_step_key_9d(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
 	struct wf_km_arg ka;
 	EVP_PKEY *pub = NULL;
 	uint8_t want[32], have[32];
@@ -769,26 +715,25 @@ wf_step_key_9d(struct wf *w, struct pv_why *why)
 	if (!wf_json_str(wf_detail(w, WF_S_ESCROW_9D), "spki", b64,
 	    sizeof(b64)))
 		return pv_why_set(why, PV_E_STATE, "job %lld: the escrow-9d "
-		    "record has no public key", (long long)w->job.row.id);
+		    "record has no public key", (long long)w->run.job.row.id);
 	if ((r = wf_spki_from_b64(b64, &pub, why)) != PV_OK ||
-	    (r = wf_spki_hash(pub, want, why)) != PV_OK)
+	    (r = pkix_spki_sha256(pub, want, why)) != PV_OK)
 		goto out;
-	if (w->km_key != NULL && wf_spki_hash(w->km_key, have, why) == PV_OK &&
+	if (w->km_key != NULL && pkix_spki_sha256(w->km_key, have, why) == PV_OK &&
 	    memcmp(have, want, 32) == 0) {
 		ka.key = w->km_key;
-		if ((r = wf_card_run(w, wf_import_fn, &ka, why)) != PV_OK)
+		if ((r = card_run(w->card, wf_import_fn, &ka, why)) != PV_OK)
 			goto out;
 		how = "escrowed key imported";
 	} else {
 		/* A later run: the private key lives only in escrow now.  It
 		 * is enough if the card has it already. */
-		if ((r = wf_card_run(w, wf_km_hash_fn, &ka, why)) != PV_OK)
+		if ((r = card_run(w->card, wf_km_hash_fn, &ka, why)) != PV_OK)
 			goto out;
 		if (ka.card_r != PV_OK || memcmp(ka.hash, want, 32) != 0) {
-			r = job_step_reset(w->st, &w->job,
-			    wf_step_names[WF_S_ESCROW_9D], why);
+			r = wf_step_reset(run, WF_S_ESCROW_9D, why);
 			if (r == PV_OK)
-				wf_note(w, WF_STEP_REDO, "the 9D key escrowed "
+				wf_note(run, WF_STEP_REDO, "the 9D key escrowed "
 				    "by an earlier run is not on the card and "
 				    "its private key is only in escrow now: a "
 				    "new one is made and escrowed (the earlier "
@@ -825,7 +770,7 @@ wf_match_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 	for (s = 0; s < CONFIG_N_SLOTS; s++) {
 		if (!(ma->check & wf_slot_bit((enum config_slot)s)))
 			continue;
-		r = wf_card_key_hash(a, config_slot_ref((enum config_slot)s),
+		r = card_key_hash(a, config_slot_ref((enum config_slot)s),
 		    have, why);
 		if (pv_err_aborts(r))
 			return r;
@@ -844,9 +789,10 @@ wf_match_fn(struct apdu_session *a, void *arg, struct pv_why *why)
  * card's management key).  A certificate that no longer matches is
  * revoked and its key step done again.
  */
-static enum pv_err
-wf_step_certs(struct wf *w, struct pv_why *why)
+enum pv_err
+wf_step_certs(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
 	struct store_cert c[CONFIG_N_SLOTS];
 	struct buf_out obj[CONFIG_N_SLOTS];
 	struct wf_match_arg ma;
@@ -887,7 +833,7 @@ wf_step_certs(struct wf *w, struct pv_why *why)
 	if (r != PV_OK)
 		goto out;
 	if (ma.check != 0) {
-		if ((r = wf_card_run(w, wf_match_fn, &ma, why)) != PV_OK)
+		if ((r = card_run(w->card, wf_match_fn, &ma, why)) != PV_OK)
 			goto out;
 	}
 	if (ma.mismatch != 0) {
@@ -895,7 +841,7 @@ wf_step_certs(struct wf *w, struct pv_why *why)
 
 		(void)wf_json_bool(wf_detail(w, WF_S_ESCROW_9D), "escrowed",
 		    &escrowed);
-		if ((r = store_begin(w->st, why)) != PV_OK)
+		if ((r = wf_tx_begin(run, why)) != PV_OK)
 			goto out;
 		for (s = 0; s < CONFIG_N_SLOTS && r == PV_OK; s++) {
 			if (!(ma.mismatch & wf_slot_bit((enum config_slot)s)))
@@ -903,14 +849,13 @@ wf_step_certs(struct wf *w, struct pv_why *why)
 			r = store_cert_revoke(w->st, c[s].serial,
 			    STORE_REASON_SUPERSEDED, 0, why);
 			if (r == PV_OK)
-				r = job_step_reset(w->st, &w->job, wf_step_names[
-				    wf_key_step((enum config_slot)s)], why);
+				r = wf_step_reset(run, wf_key_step(
+				    (enum config_slot)s), why);
 			if (r == PV_OK && s == CONFIG_SLOT_9D && escrowed)
-				r = job_step_reset(w->st, &w->job,
-				    wf_step_names[WF_S_ESCROW_9D], why);
+				r = wf_step_reset(run, WF_S_ESCROW_9D, why);
 		}
-		if ((r = wf_tx_end(w, r, why)) == PV_OK)
-			wf_note(w, WF_STEP_REDO, "the card's keys no longer "
+		if (r == PV_OK)
+			wf_note(run, WF_STEP_REDO, "the card's keys no longer "
 			    "match %u recorded certificate(s): revoked, their "
 			    "keys are made again",
 			    (unsigned)__builtin_popcount(ma.mismatch));
@@ -923,12 +868,9 @@ wf_step_certs(struct wf *w, struct pv_why *why)
 		    &tag);
 		wf_put_add(&pa, tag, &obj[s]);
 	}
-	if ((r = wf_card_run(w, wf_put_fn, &pa, why)) != PV_OK)
+	if ((r = card_run(w->card, wf_put_fn, &pa, why)) != PV_OK)
 		goto out;
-	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_CERTS], "{}",
-	    why)) != PV_OK)
-		goto out;
-	wf_note(w, WF_STEP_DONE, "the four certificates written to the card%s",
+	wf_note(run, WF_STEP_DONE, "the four certificates written to the card%s",
 	    ma.check ? " (keys checked against the card)" : "");
 out:
 	for (s = 0; s < CONFIG_N_SLOTS; s++) {
@@ -940,9 +882,10 @@ out:
 
 /* ---- objects, secobj, finish ---------------------------------------------------------- */
 
-static enum pv_err
-wf_step_objects(struct wf *w, struct pv_why *why)
+enum pv_err
+wf_step_objects(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
 	struct buf_out o[3];
 	struct wf_put_arg pa;
 	enum pv_err r;
@@ -963,12 +906,10 @@ wf_step_objects(struct wf *w, struct pv_why *why)
 	wf_put_add(&pa, PIV_OBJ_CCC, &o[0]);
 	wf_put_add(&pa, PIV_OBJ_DISCOVERY, &o[1]);
 	wf_put_add(&pa, PIV_OBJ_KEY_HISTORY, &o[2]);
-	if ((r = wf_card_run(w, wf_put_fn, &pa, why)) != PV_OK)
+	if ((r = card_run(w->card, wf_put_fn, &pa, why)) != PV_OK)
 		goto out;
-	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_OBJECTS],
-	    "{}", why)) == PV_OK)
-		wf_note(w, WF_STEP_DONE, "CCC, Discovery Object and Key History "
-		    "written");
+	wf_note(run, WF_STEP_DONE, "CCC, Discovery Object and Key History "
+	    "written");
 out:
 	for (i = 0; i < 3; i++)
 		buf_out_cleanup(&o[i]);
@@ -987,7 +928,7 @@ wf_printed_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 	struct wf_secobj_arg *sa = arg;
 	enum pv_err r;
 
-	if ((r = wf_admin(sa->w, a, why)) != PV_OK)
+	if ((r = card_admin_auth(&sa->w->adm, a, why)) != PV_OK)
 		return r;
 	if ((r = piv_put_data(a, PIV_OBJ_PRINTED, sa->printed->p,
 	    sa->printed->len, why)) != PV_OK)
@@ -1000,9 +941,10 @@ wf_printed_fn(struct apdu_session *a, void *arg, struct pv_why *why)
  * Printed Information, then the Security Object over it and the CHUID as
  * read back from the card: the hashes are of what the card holds.
  */
-static enum pv_err
-wf_step_secobj(struct wf *w, struct pv_why *why)
+enum pv_err
+wf_step_secobj(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
 	struct buf_out printed, chuid, so;
 	struct secobj_entry e[2];
 	struct wf_secobj_arg sa;
@@ -1027,12 +969,12 @@ wf_step_secobj(struct wf *w, struct pv_why *why)
 	sa.w = w;
 	sa.printed = &printed;
 	sa.chuid = &chuid;
-	if ((r = wf_card_run(w, wf_printed_fn, &sa, why)) != PV_OK)
+	if ((r = card_run(w->card, wf_printed_fn, &sa, why)) != PV_OK)
 		goto out;
 	if (piv_chuid_parse(chuid.p, chuid.len, &ch, NULL) != PV_OK ||
 	    memcmp(ch.guid, w->guid, 16) != 0) {
 		r = pv_why_set(why, PV_E_STATE, "the CHUID on the card is not "
-		    "the one job %lld wrote", (long long)w->job.row.id);
+		    "the one job %lld wrote", (long long)w->run.job.row.id);
 		goto out;
 	}
 	e[0].dg = secobj_default_dg(SECOBJ_CID_CHUID);
@@ -1050,13 +992,10 @@ wf_step_secobj(struct wf *w, struct pv_why *why)
 	so.len = sig_len;
 	pa.w = w;
 	wf_put_add(&pa, PIV_OBJ_SECURITY, &so);
-	if ((r = wf_card_run(w, wf_put_fn, &pa, why)) != PV_OK)
+	if ((r = card_run(w->card, wf_put_fn, &pa, why)) != PV_OK)
 		goto out;
-	if ((r = job_step_done(w->st, &w->job, wf_step_names[WF_S_SECOBJ], "{}",
-	    why)) == PV_OK)
-		wf_note(w, WF_STEP_DONE, "Printed Information written; signed "
-		    "Security Object over CHUID and Printed Information written "
-		    "last");
+	wf_note(run, WF_STEP_DONE, "Printed Information written; signed "
+	    "Security Object over CHUID and Printed Information written last");
 out:
 	OPENSSL_free(sig);
 	buf_out_cleanup(&printed);
@@ -1064,50 +1003,91 @@ out:
 	return r;
 }
 
-static enum pv_err
-wf_step_finish(struct wf *w, struct pv_why *why)
+enum pv_err
+wf_step_finish(struct wf_run *run, void *state, struct pv_why *why)
 {
+	struct wf *w = state;
 	char d[64];
 	bool escrowed = false;
 	enum pv_err r;
 
 	(void)wf_json_bool(wf_detail(w, WF_S_ESCROW_9D), "escrowed", &escrowed);
-	if ((r = store_begin(w->st, why)) != PV_OK)
+	if ((r = wf_tx_begin(run, why)) != PV_OK)
 		return r;
 	w->dev.status = STORE_DEV_ACTIVE;
 	w->dev.issued_at = w->now;
 	w->dev.expires_at = w->expires;
 	w->dev.key_9d_escrowed = escrowed;
-	r = store_device_update(w->st, &w->dev, why);
-	if (r == PV_OK)
-		r = job_step_done(w->st, &w->job, wf_step_names[WF_S_FINISH],
-		    "{}", why);
-	if (r == PV_OK) {
-		(void)snprintf(d, sizeof(d), "{\"device\":%lld}",
-		    (long long)w->dev.id);
-		r = job_finish(w->st, &w->job, STORE_JOB_DONE, d, why);
-	}
-	if ((r = wf_tx_end(w, r, why)) != PV_OK)
+	(void)snprintf(d, sizeof(d), "{\"device\":%lld}", (long long)w->dev.id);
+	if ((r = store_device_update(w->st, &w->dev, why)) != PV_OK ||
+	    (r = wf_finish(run, d, why)) != PV_OK)
 		return r;
-	wf_note(w, WF_STEP_DONE, "device %lld active; job %lld done",
-	    (long long)w->dev.id, (long long)w->job.row.id);
+	wf_note(run, WF_STEP_DONE, "device %lld active; job %lld done",
+	    (long long)w->dev.id, (long long)w->run.job.row.id);
 	return PV_OK;
 }
 
-wf_step_fn *const wf_step_fns[WF_S__COUNT] = {
-	[WF_S_REGISTER] = NULL,		/* wf_issue.c, before the others */
-	[WF_S_MGMT] = wf_step_mgmt,
-	[WF_S_CHUID] = wf_step_chuid,
-	[WF_S_ESCROW_PUK] = wf_step_escrow_puk,
-	[WF_S_SET_PUK] = wf_step_set_puk,
-	[WF_S_SET_PIN] = wf_step_set_pin,
-	[WF_S_KEY_9A] = wf_step_key_9a,
-	[WF_S_KEY_9C] = wf_step_key_9c,
-	[WF_S_ESCROW_9D] = wf_step_escrow_9d,
-	[WF_S_KEY_9D] = wf_step_key_9d,
-	[WF_S_KEY_9E] = wf_step_key_9e,
-	[WF_S_CERTS] = wf_step_certs,
-	[WF_S_OBJECTS] = wf_step_objects,
-	[WF_S_SECOBJ] = wf_step_secobj,
-	[WF_S_FINISH] = wf_step_finish,
-};
+/* ---- the card's management key and PIN pad, for every step ------------------- */
+
+enum pv_err
+wf_mgmt_setup(struct wf *w, struct pv_why *why)
+{
+	struct card_admin_record rec;
+	int64_t alg = 0;
+
+	memset(&rec, 0, sizeof(rec));
+	if (wf_step_done_at(&w->run, WF_S_MGMT)) {
+		(void)wf_json_bool(wf_detail(w, WF_S_MGMT), "changed",
+		    &rec.changed);
+		if (wf_json_i64(wf_detail(w, WF_S_MGMT), "alg_id", &alg))
+			rec.alg = (int)alg;
+	}
+	return card_admin_setup(&w->adm, w->card, w->p->master, &w->in,
+	    w->guid, &rec, why);
+}
+
+/*
+ * Before the pad waits: the person is told |prompt|; the length range is
+ * [pin] min_length..max_length, within PIV's 8 bytes.
+ */
+static void
+wf_pad_ready(struct wf *w, const char *prompt, uint8_t *min, uint8_t *max)
+{
+	struct wf_ask q;
+	unsigned lo = w->p->cfg->pin_min, hi = w->p->cfg->pin_max;
+
+	if (hi > 8)
+		hi = 8;
+	if (lo < 1)
+		lo = 1;
+	if (lo > hi)
+		lo = hi;
+	*min = (uint8_t)lo;
+	*max = (uint8_t)hi;
+	memset(&q, 0, sizeof(q));
+	q.kind = WF_ASK_PAD;
+	q.text = prompt;
+	q.min = lo;
+	q.max = hi;
+	(void)wf_ask(&w->run, &q, NULL, NULL);
+}
+
+enum pv_err
+wf_pad_verify_pin(struct wf *w, const char *prompt, struct pv_why *why)
+{
+	uint8_t min, max;
+
+	wf_pad_ready(w, prompt, &min, &max);
+	return card_pad_verify_pin(w->card, min, max, NULL, why);
+}
+
+enum pv_err
+wf_pad_change_pin(struct wf *w, const char *prompt, const uint8_t *cur,
+    size_t cur_len, int *retries, struct pv_why *why)
+{
+	uint8_t min, max;
+
+	wf_pad_ready(w, prompt, &min, &max);
+	return card_pad_change_pin(w->card, cur, cur_len, min, max, retries,
+	    why);
+}

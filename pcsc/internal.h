@@ -47,7 +47,5 @@ bool pcsc_ctx_pause(struct pcsc_ctx *c, unsigned ms);
 #define pcsc_log(c, ...) \
 	do { if ((c)->log != NULL) (c)->log((c)->log_arg, __VA_ARGS__); } while (0)
 
-/* Monotonic nanoseconds. */
-uint64_t pcsc_now_ns(void);
 
 #endif /* PV_PCSC_INTERNAL_H */

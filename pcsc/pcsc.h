@@ -246,4 +246,7 @@ enum pv_err pcsc_card_control(struct pcsc_card *k, uint32_t code,
 enum pv_err pcsc_card_attr(struct pcsc_card *k, uint32_t id, uint8_t *out,
     size_t cap, size_t *out_len);
 
+/* pcsc_now_ns: CLOCK_MONOTONIC in nanoseconds (for --stats and timings). */
+uint64_t pcsc_now_ns(void);
+
 #endif /* PV_PCSC_PCSC_H */

@@ -22,11 +22,11 @@
 
 /* ---- identity ------------------------------------------------------------ */
 
-static bool
-session_transport(enum pv_err r)
+void
+pcsc_session_set_identity(struct pcsc_session *s,
+    const struct pcsc_identity *id)
 {
-	return r == PV_E_RESET || r == PV_E_NO_CARD || r == PV_E_NO_SERVICE ||
-	    r == PV_E_TRANSPORT;
+	s->id = *id;
 }
 
 enum pv_err
@@ -42,7 +42,7 @@ pcsc_session_read_identity(struct pcsc_session *s, struct pcsc_identity *out,
 	memset(out, 0, sizeof(*out));
 	memset(&obj, 0, sizeof(obj));
 	r = piv_yk_get_serial(&s->apdu, &serial, NULL);
-	if (r != PV_OK && !session_transport(r)) {
+	if (r != PV_OK && !pv_err_aborts(r)) {
 		/* A YubiKey before 5 has its serial in the OTP application. */
 		r = piv_yk_get_version(&s->apdu, &ver, NULL);
 		if (r == PV_OK && ver.major > 0 && ver.major < 5)
@@ -55,7 +55,7 @@ pcsc_session_read_identity(struct pcsc_session *s, struct pcsc_identity *out,
 		out->serial = serial;
 		return PV_OK;
 	}
-	if (session_transport(r))
+	if (pv_err_aborts(r))
 		return r;
 	if (!buf_out_alloc(&obj, 512, 8192))
 		return PV_E_NOMEM;
@@ -144,7 +144,7 @@ pcsc_session_recover(struct pcsc_session *s, struct pv_why *why)
 		    "%s: after a reset the card has no PIV application",
 		    s->reader) : PV_OK;
 	r = pcsc_session_read_identity(s, &now, NULL);
-	if (session_transport(r))
+	if (pv_err_aborts(r))
 		return r;
 	if (!known) {
 		if (r == PV_OK)
@@ -157,8 +157,7 @@ pcsc_session_recover(struct pcsc_session *s, struct pv_why *why)
 		pcsc_trace_note(s->trace, "same card after reset (%s checked)",
 		    s->id.has_serial ? "serial" : "GUID");
 	}
-	return s->on_reset != NULL ? s->on_reset(s, s->on_reset_arg, why) :
-	    PV_OK;
+	return PV_OK;
 }
 
 enum pv_err
@@ -360,8 +359,6 @@ pcsc_session_open_sys(const struct pcsc_sys *sys,
 	}
 	s->t_open_ns = pcsc_now_ns();
 	s->step_gap_ms = o->step_gap_ms;
-	s->on_reset = o->on_reset;
-	s->on_reset_arg = o->on_reset_arg;
 	if (s->step_gap_ms == 0 && (gap = getenv("PIVSTATION_STEP_GAP_MS")) !=
 	    NULL)
 		s->step_gap_ms = (unsigned)strtoul(gap, NULL, 10) % 60000u;

@@ -9,7 +9,8 @@
  * pcsc_session_run, which holds a PC/SC transaction and recovers from a
  * reset by another program: reconnect, SELECT PIV again, check that the
  * card is the same one (YubiKey serial or CHUID GUID), mark the security
- * status lost, and run the step again.
+ * status lost (n_recoveries counts it: a caller that had authenticated
+ * does so again when it changes), and run the step again.
  */
 #ifndef PV_PCSC_SESSION_H
 #define PV_PCSC_SESSION_H
@@ -26,16 +27,6 @@
 
 struct pcsc_session;
 
-/*
- * pcsc_reset_fn runs after a reset by another program has been recovered
- * (same card, PIV selected again), inside the transaction and before the
- * interrupted step runs again: the place to VERIFY the PIN or
- * authenticate the management key again from the caller's own cache.
- * Returning an error ends the step with it.
- */
-typedef enum pv_err pcsc_reset_fn(struct pcsc_session *s, void *arg,
-    struct pv_why *why);
-
 struct pcsc_session_opts {
 	const char *reader;	/* -r: index, name part, serial:N, guid:HEX */
 	const char *trace_path;	/* --trace FILE (NULL: none) */
@@ -47,8 +38,6 @@ struct pcsc_session_opts {
 				 * programs polling for the card get a turn
 				 * (pcsc-lite retries every 100 ms); 0 = none,
 				 * or PIVSTATION_STEP_GAP_MS */
-	pcsc_reset_fn *on_reset;	/* NULL: the step just runs again */
-	void *on_reset_arg;
 	pcsc_log_fn *log;
 	void *log_arg;
 };
@@ -76,8 +65,6 @@ struct pcsc_session {
 	unsigned n_recoveries;
 	uint64_t t_open_ns;	/* monotonic, for the total time in --stats */
 	unsigned step_gap_ms;
-	pcsc_reset_fn *on_reset;
-	void *on_reset_arg;
 };
 
 /*
@@ -113,6 +100,14 @@ enum pv_err pcsc_session_run(struct pcsc_session *s, pcsc_step_fn *fn,
  * security_lost.  PV_OK, PV_E_DIFFERENT_CARD, or a transport error.
  */
 enum pv_err pcsc_session_recover(struct pcsc_session *s, struct pv_why *why);
+
+/*
+ * pcsc_session_set_identity sets which card the session works on (a
+ * serial identifies a token for good; a GUID once the CHUID holding it is
+ * on the card): the same-card check after a reset compares with it.
+ */
+void pcsc_session_set_identity(struct pcsc_session *s,
+    const struct pcsc_identity *id);
 
 /*
  * pcsc_session_read_identity reads the YubiKey serial (GET SERIAL) and,

@@ -81,7 +81,7 @@ check_fails_out "no reader: usage" 'required' "$P" issue --home "$H" --identity 
 before=$(rows)
 "$P" issue --home "$H" -r 0 --identity "$ID" --pin-pad --passphrase-file pass </dev/null \
 	>out.txt 2>err.txt; rc=$?
-check "--pin-pad on a reader without a pad: exit 2 (got $rc)" test "$rc" = 2
+check "--pin-pad on a reader without a pad: bad input, exit 6 (got $rc)" test "$rc" = 6
 check_out "--pin-pad on a reader without a pad: message" \
 	'--pin-pad: Virtual PCD 00 00 has no PIN pad .*FEATURE_MODIFY_PIN_DIRECT.*nothing was written' cat err.txt
 check "--pin-pad on a reader without a pad: the store is as it was" test "$(rows)" = "$before"

@@ -42,14 +42,12 @@ TestSuite(job, .init = setup, .fini = teardown);
 Test(job, create_then_resume)
 {
 	struct job j, k;
-	bool resumed = true;
 	struct pv_why why = { "" };
 
 	memset(&j, 0, sizeof(j));
 	memset(&k, 0, sizeof(k));
-	cr_assert_eq(job_begin(st, "issue", person, "Virtual PCD 00 00", steps,
-	    N_STEPS, &j, &resumed, &why), PV_OK, "%s", why.msg);
-	cr_assert(!resumed);
+	cr_assert_eq(job_create(st, "issue", person, "Virtual PCD 00 00", steps,
+	    N_STEPS, &j, &why), PV_OK, "%s", why.msg);
 	cr_assert_eq(j.n_steps, N_STEPS);
 	cr_assert_eq(j.row.state, STORE_JOB_RUNNING);
 	cr_assert_str_eq(job_next_step(&j), "select");
@@ -61,9 +59,13 @@ Test(job, create_then_resume)
 	/* The process dies; a new one finds the job where it was. */
 	store_close(st);
 	st = fx_open(dir);
-	cr_assert_eq(job_begin(st, "issue", person, "another reader", steps,
-	    N_STEPS, &k, &resumed, NULL), PV_OK);
-	cr_assert(resumed);
+	{
+		struct store_job row;
+
+		cr_assert_eq(store_job_find_running(st, "issue", person, &row,
+		    NULL), PV_OK);
+		cr_assert_eq(job_load(st, row.id, &k, NULL), PV_OK);
+	}
 	cr_assert_eq(k.row.id, j.row.id);
 	cr_assert_str_eq(k.row.reader, "Virtual PCD 00 00", "reader kept");
 	cr_assert(job_step_is_done(&k, "allocate-fascn"));
@@ -79,21 +81,23 @@ Test(job, create_then_resume)
 Test(job, other_kinds_and_people_are_separate)
 {
 	struct job a, b;
-	bool resumed = true;
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	cr_assert_eq(job_begin(st, "issue", person, NULL, steps, N_STEPS, &a,
-	    NULL, NULL), PV_OK);
-	cr_assert_eq(job_begin(st, "reissue", person, NULL, steps, N_STEPS, &b,
-	    &resumed, NULL), PV_OK);
-	cr_assert(!resumed);
+	cr_assert_eq(job_create(st, "issue", person, NULL, steps, N_STEPS, &a,
+	    NULL), PV_OK);
+	cr_assert_eq(job_create(st, "reissue", person, NULL, steps, N_STEPS, &b,
+	    NULL), PV_OK);
 	cr_assert_neq(a.row.id, b.row.id);
 	job_cleanup(&a);
 	job_cleanup(&b);
 }
 
-Test(job, different_steps_refused)
+/*
+ * Claiming a person for a job is one insert the store refuses when a
+ * running job of that kind is there: two runs never share a job.
+ */
+Test(job, one_running_job_per_person_and_kind)
 {
 	struct job a, b;
 	struct pv_why why = { "" };
@@ -101,17 +105,17 @@ Test(job, different_steps_refused)
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	cr_assert_eq(job_begin(st, "issue", person, NULL, steps, N_STEPS, &a,
-	    NULL, NULL), PV_OK);
-	cr_assert_eq(job_begin(st, "issue", person, NULL, other, 2, &b, NULL,
-	    &why), PV_E_STATE);
-	cr_assert(strstr(why.msg, "cancel it first") != NULL, "%s", why.msg);
+	cr_assert_eq(job_create(st, "issue", person, "Reader A", steps, N_STEPS,
+	    &a, NULL), PV_OK);
+	cr_assert_eq(job_create(st, "issue", person, "Reader B", other, 2, &b,
+	    &why), PV_E_EXISTS);
+	cr_assert(strstr(why.msg, "Reader A") != NULL, "%s", why.msg);
 	cr_assert_null(b.steps);
+	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM jobs"), 1);
 	/* Cancelled, a new job starts. */
 	cr_assert_eq(job_finish(st, &a, STORE_JOB_CANCELLED, "operator", NULL),
 	    PV_OK);
-	cr_assert_eq(job_begin(st, "issue", person, NULL, other, 2, &b, NULL,
-	    NULL), PV_OK);
+	cr_assert_eq(job_create(st, "issue", person, NULL, other, 2, &b, NULL), PV_OK);
 	cr_assert_neq(a.row.id, b.row.id);
 	/* A finished job cannot change. */
 	cr_assert_eq(job_step_done(st, &a, "select", NULL, NULL), PV_E_STATE);
@@ -125,8 +129,8 @@ Test(job, failures_and_reset)
 	struct pv_why why = { "" };
 
 	memset(&j, 0, sizeof(j));
-	cr_assert_eq(job_begin(st, "issue", person, NULL, steps, N_STEPS, &j,
-	    NULL, NULL), PV_OK);
+	cr_assert_eq(job_create(st, "issue", person, NULL, steps, N_STEPS, &j,
+	    NULL), PV_OK);
 	cr_assert_eq(job_step_failed(st, &j, "select", "card removed \"x\"",
 	    NULL), PV_OK);
 	cr_assert_eq(j.steps[0].state, STORE_STEP_FAILED);
@@ -154,8 +158,8 @@ Test(job, detail_size_bounded)
 
 	memset(&j, 0, sizeof(j));
 	memset(big, 'x', STORE_DETAIL_MAX);
-	cr_assert_eq(job_begin(st, "issue", person, NULL, steps, N_STEPS, &j,
-	    NULL, NULL), PV_OK);
+	cr_assert_eq(job_create(st, "issue", person, NULL, steps, N_STEPS, &j,
+	    NULL), PV_OK);
 	cr_assert_eq(job_step_done(st, &j, "select", big, NULL), PV_E_TOO_LONG);
 	cr_assert_eq(j.steps[0].state, STORE_STEP_PENDING);
 	/* A huge error message is replaced, not cut into invalid JSON. */
@@ -165,59 +169,60 @@ Test(job, detail_size_bounded)
 	job_cleanup(&j);
 }
 
-struct progress_log {
-	size_t calls;
-	size_t last;
-	char last_name[STORE_STEP_NAME_MAX];
-};
-
-static void
-on_progress(void *ctx, const struct job *j, size_t step)
+Test(job, finish)
 {
-	struct progress_log *pl = ctx;
-
-	pl->calls++;
-	pl->last = step;
-	if (step != (size_t)-1)
-		strcpy(pl->last_name, j->steps[step].name);
-}
-
-Test(job, progress_and_finish)
-{
-	struct job j;
-	struct progress_log pl;
+	struct job j, k;
 	size_t i;
 
 	memset(&j, 0, sizeof(j));
-	memset(&pl, 0, sizeof(pl));
-	j.progress = on_progress;
-	j.progress_ctx = &pl;
-	cr_assert_eq(job_begin(st, "issue", person, NULL, steps, N_STEPS, &j,
-	    NULL, NULL), PV_OK);
-	cr_assert_eq(j.progress, on_progress, "progress fields are kept");
+	memset(&k, 0, sizeof(k));
+	cr_assert_eq(job_create(st, "issue", person, NULL, steps, N_STEPS, &j,
+	    NULL), PV_OK);
 	for (i = 0; i < N_STEPS; i++) {
 		cr_assert_eq(job_step_done(st, &j, steps[i], "{}", NULL), PV_OK);
-		cr_assert_eq(pl.last, i);
-		cr_assert_str_eq(pl.last_name, steps[i]);
+		cr_assert_eq(j.steps[i].state, STORE_STEP_DONE);
 	}
 	cr_assert_null(job_next_step(&j));
 	cr_assert_eq(job_set_device(st, &j, 0, NULL), PV_OK);
 	cr_assert_eq(job_finish(st, &j, STORE_JOB_DONE, "issued", NULL), PV_OK);
-	cr_assert_eq(pl.calls, N_STEPS + 1);
-	cr_assert_eq(pl.last, (size_t)-1);
 	cr_assert_eq(j.row.state, STORE_JOB_DONE);
 	job_cleanup(&j);
-	/* Finished: the next job_begin starts a new one. */
-	{
-		struct job k;
-		bool resumed = true;
+	/* Finished: the person may have a new one. */
+	cr_assert_eq(job_create(st, "issue", person, NULL, steps, N_STEPS, &k,
+	    NULL), PV_OK);
+	job_cleanup(&k);
+}
 
-		memset(&k, 0, sizeof(k));
-		cr_assert_eq(job_begin(st, "issue", person, NULL, steps,
-		    N_STEPS, &k, &resumed, NULL), PV_OK);
-		cr_assert(!resumed);
-		job_cleanup(&k);
-	}
+/* A card is personalised by one running job at a time. */
+Test(job, one_running_job_per_device)
+{
+	struct job a, b;
+	struct store_device d;
+	struct pv_why why = { "" };
+	struct identity id2 = fx_identity("0000000077", "Other", NULL);
+	int64_t dev = 0, p2 = 0;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&d, 0, sizeof(d));
+	d.person_id = person;
+	d.type = STORE_DEV_USB_KEY;
+	d.status = STORE_DEV_ISSUING;
+	cr_assert_eq(store_device_add(st, &d, &dev, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &id2, &p2, NULL), PV_OK);
+	cr_assert_eq(job_create(st, "issue", person, "Reader A", steps, N_STEPS,
+	    &a, NULL), PV_OK);
+	cr_assert_eq(job_create(st, "issue", p2, "Reader B", steps, N_STEPS, &b,
+	    NULL), PV_OK);
+	cr_assert_eq(job_set_device(st, &a, dev, NULL), PV_OK);
+	cr_assert_eq(job_set_device(st, &b, dev, &why), PV_E_EXISTS);
+	cr_assert(strstr(why.msg, "Reader A") != NULL, "%s", why.msg);
+	cr_assert_eq(b.row.device_id, 0);
+	/* Once the first is over, the device is free. */
+	cr_assert_eq(job_finish(st, &a, STORE_JOB_CANCELLED, NULL, NULL), PV_OK);
+	cr_assert_eq(job_set_device(st, &b, dev, NULL), PV_OK);
+	job_cleanup(&a);
+	job_cleanup(&b);
 }
 
 /*
@@ -239,8 +244,8 @@ Test(job, step_and_its_rows_are_one_transaction)
 	d.type = STORE_DEV_CARD;
 	d.status = STORE_DEV_ISSUING;
 	cr_assert_eq(store_device_add(st, &d, &dev, NULL), PV_OK);
-	cr_assert_eq(job_begin(st, "issue", person, NULL, steps, N_STEPS, &j,
-	    NULL, NULL), PV_OK);
+	cr_assert_eq(job_create(st, "issue", person, NULL, steps, N_STEPS, &j,
+	    NULL), PV_OK);
 	cr_assert_eq(job_set_device(st, &j, dev, NULL), PV_OK);
 	memset(&e, 0, sizeof(e));
 	memset(cms, 0x30, sizeof(cms));
@@ -258,8 +263,7 @@ Test(job, step_and_its_rows_are_one_transaction)
 	    NULL), PV_OK);
 	store_close(st);	/* the process dies here */
 	st = fx_open(dir);
-	cr_assert_eq(job_begin(st, "issue", person, NULL, steps, N_STEPS, &k,
-	    NULL, NULL), PV_OK);
+	cr_assert_eq(job_load(st, j.row.id, &k, NULL), PV_OK);
 	cr_assert_eq(k.row.device_id, dev);
 	cr_assert(!job_step_is_done(&k, "escrow-9d"));
 	cr_assert_eq(store_escrow_current(st, dev, STORE_ESCROW_KEY_9D, &got,

@@ -86,8 +86,8 @@ setup(void)
 	cr_assert_eq(store_device_add(st, &d, &device, &why), PV_OK, "%s",
 	    why.msg);
 	memset(&job, 0, sizeof(job));
-	cr_assert_eq(job_begin(st, "issue", person, "Virtual PCD 00 00", steps,
-	    N_STEPS, &job, NULL, &why), PV_OK, "%s", why.msg);
+	cr_assert_eq(job_create(st, "issue", person, "Virtual PCD 00 00", steps,
+	    N_STEPS, &job, &why), PV_OK, "%s", why.msg);
 	cr_assert_eq(job_set_device(st, &job, device, NULL), PV_OK);
 	cr_assert_eq(job_step_done(st, &job, "register", NULL, NULL), PV_OK);
 	add_cert(0x9a, "0a01", 1);
@@ -244,14 +244,12 @@ Test(job_cancel, revokes_terminates_keeps_escrow_audited)
 Test(job_cancel, a_cancelled_job_no_longer_blocks_a_new_one)
 {
 	struct job next;
-	bool resumed = true;
 
 	cr_assert_eq(job_cancel(st, job.row.id, "card lost", NULL, NULL),
 	    PV_OK);
 	memset(&next, 0, sizeof(next));
-	cr_assert_eq(job_begin(st, "issue", person, "Virtual PCD 00 01", steps,
-	    N_STEPS, &next, &resumed, NULL), PV_OK);
-	cr_assert(!resumed);
+	cr_assert_eq(job_create(st, "issue", person, "Virtual PCD 00 01", steps,
+	    N_STEPS, &next, NULL), PV_OK);
 	cr_assert_neq(next.row.id, job.row.id);
 	cr_assert_eq(next.n_steps, N_STEPS);
 	cr_assert_str_eq(job_next_step(&next), steps[0]);
@@ -319,8 +317,8 @@ Test(job_cancel, a_job_without_a_device)
 
 	cr_assert_eq(store_person_put(st, &id, &p2, NULL), PV_OK);
 	memset(&other, 0, sizeof(other));
-	cr_assert_eq(job_begin(st, "issue", p2, "r", steps, N_STEPS, &other,
-	    NULL, NULL), PV_OK);
+	cr_assert_eq(job_create(st, "issue", p2, "r", steps, N_STEPS, &other,
+	    NULL), PV_OK);
 	cr_assert_eq(job_cancel(st, other.row.id, "never started", &res, &why),
 	    PV_OK, "%s", why.msg);
 	cr_assert_eq(res.device_id, 0);

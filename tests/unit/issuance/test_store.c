@@ -619,15 +619,18 @@ Test(store, migration_2_binds_jobs_and_operators)
 	 * (changed here behind its back to stand for that). */
 	cr_assert_eq(fx_sql(dir, "UPDATE schema_version SET version = 1; "
 	    "UPDATE job_steps SET detail = 'from version 1'; "
-	    "UPDATE operators SET created_at = 1"), SQLITE_OK);
+	    "UPDATE operators SET created_at = 1; "
+	    "DROP INDEX jobs_running_device; DROP INDEX jobs_running; "
+	    "CREATE INDEX jobs_running ON jobs(kind, person_id) "
+	    "WHERE state = 'running'"), SQLITE_OK);
 	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM audit WHERE "
 	    "action = 'store.migrate'"), 0);
 	before = fx_sql_int(dir, "SELECT count(*) FROM audit");
 	st = fx_open(dir);
-	cr_assert_eq(store_schema_version(st), 2);
+	cr_assert_eq(store_schema_version(st), STORE_SCHEMA_VERSION);
 	cr_assert_eq(fx_audit_rows(st), before + 1, "one audit row");
 	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM audit WHERE action "
-	    "= 'store.migrate' AND detail LIKE '%\"from\":1,\"to\":2%' AND "
+	    "= 'store.migrate' AND detail LIKE '%\"from\":1,\"to\":3%' AND "
 	    "detail LIKE '%\"table\":\"jobs\"%' AND detail LIKE "
 	    "'%\"table\":\"operators\"%'"), 1);
 	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);

@@ -9,7 +9,7 @@
 #include "issuance/wf_issue_int.h"
 
 struct done_case {
-	struct wf_insp in;
+	struct card_facts in;
 	struct store_device d;
 	struct store_job j;
 	int64_t person;

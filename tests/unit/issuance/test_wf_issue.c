@@ -17,6 +17,7 @@
 #include "issuance/ca.h"
 #include "issuance/config.h"
 #include "issuance/identity.h"
+#include "issuance/wf.h"
 #include "issuance/wf_issue.h"
 #include "tests/unit/issuance/test_ca_support.h"
 
