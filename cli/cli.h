@@ -124,6 +124,13 @@ struct station;	/* issuance/station.h */
 int cli_station(const struct cli_global *g, unsigned need,
     const struct pass_chain *pass, struct station **out);
 
+/*
+ * cli_station_done closes |stn| (NULL allowed) and returns |rc|, unless
+ * the command changed the store but the audit head could not be recorded
+ * outside it: then it says so and returns CLI_EXIT_FAIL.
+ */
+int cli_station_done(struct station *stn, int rc);
+
 /* cli_pass_chain: no sources, the terminal prompt, warnings on stderr. */
 void cli_pass_chain(struct pass_chain *c);
 

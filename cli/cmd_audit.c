@@ -1,5 +1,5 @@
 /*
- * cmd_audit.c: `pivstation audit verify` and `pivstation audit show`.
+ * cmd_audit.c: `pivstation audit verify|show|note|checkpoint`.
  */
 #include <getopt.h>
 #include <limits.h>
@@ -25,20 +25,26 @@ audit_help(FILE *f)
 	    "usage: pivstation audit verify [--json]\n"
 	    "       pivstation audit show [--since N] [--limit N] [--json]\n"
 	    "       pivstation audit note TEXT\n"
+	    "       pivstation audit checkpoint [--syslog]\n"
 	    "\n"
 	    "The store keeps a hash-chained audit log of every change.\n"
 	    "\n"
 	    "verify  recompute the whole chain and check its head against the\n"
-	    "        MAC kept in the store and the head file audit.head (both\n"
-	    "        keyed from the station master secret).  Any altered,\n"
-	    "        inserted or deleted row, including the last ones, and a\n"
-	    "        store rolled back to an older copy, are reported with the\n"
-	    "        first bad row; exit status 7.  Then each certificate,\n"
-	    "        escrow envelope, device and person must be exactly as\n"
-	    "        the log last recorded it: a row altered, deleted or added\n"
-	    "        outside pivstation is reported (exit status 7).\n"
+	    "        MAC kept in the store, the head file audit.head (both\n"
+	    "        keyed from the station master secret) and the [audit]\n"
+	    "        anchor outside the home when one is set.  Any altered,\n"
+	    "        inserted or deleted row, including the last ones, a store\n"
+	    "        rolled back to an older copy, a missing head file or one\n"
+	    "        behind by more than the last transaction are reported\n"
+	    "        with the first bad row; exit status 7.  Then each\n"
+	    "        certificate, escrow envelope, device, person, job and\n"
+	    "        operator must be exactly as the log last recorded it: a\n"
+	    "        row altered, deleted or added outside pivstation is\n"
+	    "        reported (exit status 7).\n"
 	    "show    print the rows after row N (default: all), oldest first.\n"
 	    "note    add an operator's note (shift start, incident) to the log.\n"
+	    "checkpoint  append the head to the [audit] anchor (and with\n"
+	    "        --syslog or [audit] syslog = yes, to the system log).\n"
 	    "\n"
 	    "  --since N   only rows with a number greater than N\n"
 	    "  --limit N   at most N rows\n"
@@ -62,20 +68,33 @@ audit_verify_cmd(struct cli_global *g)
 	r = audit_verify(st, &rep, &why);
 	station_close(stn);
 	if (g->json) {
-		printf("{\"ok\":%s,\"rows\":%lld,\"first_bad\":%lld,"
-		    "\"head_authenticated\":%s,\"head_file\":\"%s\","
-		    "\"head_file_lag\":%lld,\"store_rows\":%lld",
-		    r == PV_OK ? "true" : "false",
-		    (long long)rep.rows, (long long)rep.first_bad,
-		    rep.head_authenticated ? "true" : "false",
-		    rep.file_checked ? "checked" : "missing",
-		    (long long)rep.file_lag, (long long)rep.store_rows);
-		if (r != PV_OK) {
-			printf(",\"error\":");
-			cli_json_string(stdout, why.msg[0] ? why.msg :
-			    pv_strerror(r));
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "ok", json_object_new_boolean(r ==
+		    PV_OK));
+		json_object_object_add(o, "rows",
+		    json_object_new_int64(rep.rows));
+		json_object_object_add(o, "first_bad",
+		    json_object_new_int64(rep.first_bad));
+		json_object_object_add(o, "head_authenticated",
+		    json_object_new_boolean(rep.head_authenticated));
+		json_object_object_add(o, "head_file", json_object_new_string(
+		    rep.file_checked ? "checked" : "missing"));
+		json_object_object_add(o, "head_file_lag",
+		    json_object_new_int64(rep.file_lag));
+		if (rep.anchor_checked) {
+			json_object_object_add(o, "anchor_rows",
+			    json_object_new_int64(rep.anchor_rows));
+			json_object_object_add(o, "anchor_time",
+			    json_object_new_int64(rep.anchor_time));
 		}
-		printf("}\n");
+		json_object_object_add(o, "store_rows",
+		    json_object_new_int64(rep.store_rows));
+		if (r != PV_OK)
+			json_object_object_add(o, "error",
+			    json_object_new_string(why.msg[0] ? why.msg :
+			    pv_strerror(r)));
+		cli_json_line(o);
 	}
 	if (r != PV_OK) {
 		cli_error("audit verify: %s", why.msg[0] ? why.msg :
@@ -87,13 +106,14 @@ audit_verify_cmd(struct cli_global *g)
 		    "rows match it\n", (long long)rep.rows,
 		    rep.head_authenticated ? "authenticated" :
 		    "NOT authenticated", (long long)rep.store_rows);
-		if (!rep.file_checked)
-			printf("warning: no head file (audit.head): a rollback "
-			    "of the whole store would not be seen\n");
-		else if (rep.file_lag > 0)
-			printf("note: the head file is %lld rows behind (a "
-			    "crash after a commit); it catches up on the next "
-			    "change\n", (long long)rep.file_lag);
+		if (rep.file_lag > 0)
+			printf("note: the head file is %lld rows behind, the "
+			    "last transaction's (a crash after its commit); it "
+			    "catches up on the next change\n",
+			    (long long)rep.file_lag);
+		if (rep.anchor_checked)
+			printf("anchor: %lld rows anchored outside the home\n",
+			    (long long)rep.anchor_rows);
 	}
 	return CLI_EXIT_OK;
 }
@@ -112,11 +132,41 @@ audit_note_cmd(struct cli_global *g, const char *text)
 		return rc;
 	st = station_store(stn);
 	r = audit_note(st, text, &why);
+	if (r == PV_OK)
+		r = station_audit_status(stn, &why);
 	station_close(stn);
 	if (r != PV_OK) {
 		cli_error("audit note: %s", why.msg[0] ? why.msg :
 		    pv_strerror(r));
 		return cli_exit_for(r);
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+audit_checkpoint_cmd(struct cli_global *g, bool to_syslog)
+{
+	struct pv_why why = { "" };
+	struct station *stn = NULL;
+	int64_t n = 0;
+	enum pv_err r;
+	int rc;
+
+	if ((rc = cli_station(g, STATION_NEED_STORE, NULL, &stn)) !=
+	    CLI_EXIT_OK)
+		return rc;
+	r = audit_checkpoint(station_store(stn), to_syslog ||
+	    station_config(stn)->audit_syslog, &n, &why);
+	station_close(stn);
+	if (r != PV_OK)
+		return cli_fail("audit checkpoint", r, &why);
+	if (g->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "rows", json_object_new_int64(n));
+		cli_json_line(o);
+	} else {
+		printf("audit head checkpointed: %lld rows\n", (long long)n);
 	}
 	return CLI_EXIT_OK;
 }
@@ -200,7 +250,7 @@ audit_parse_count(const char *s, long long *out)
 	return true;
 }
 
-enum { AUDIT_OPT_SINCE = CLI_OPT__NEXT, AUDIT_OPT_LIMIT };
+enum { AUDIT_OPT_SINCE = CLI_OPT__NEXT, AUDIT_OPT_LIMIT, AUDIT_OPT_SYSLOG };
 
 int
 cli_cmd_audit(struct cli_global *g, int argc, char **argv)
@@ -209,6 +259,7 @@ cli_cmd_audit(struct cli_global *g, int argc, char **argv)
 		CLI_GLOBAL_LONGOPTS,
 		{ "since", required_argument, NULL, AUDIT_OPT_SINCE },
 		{ "limit", required_argument, NULL, AUDIT_OPT_LIMIT },
+		{ "syslog", no_argument, NULL, AUDIT_OPT_SYSLOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -218,6 +269,7 @@ cli_cmd_audit(struct cli_global *g, int argc, char **argv)
 	struct store *st;
 	const char *sub;
 	long long since = 0;
+	bool to_syslog = false;
 	enum pv_err r;
 	int c, rc;
 
@@ -230,6 +282,9 @@ cli_cmd_audit(struct cli_global *g, int argc, char **argv)
 			if (!audit_parse_count(optarg, &since))
 				return cli_usage_error("audit", "--since: "
 				    "expected a row number, got '%s'", optarg);
+			break;
+		case AUDIT_OPT_SYSLOG:
+			to_syslog = true;
 			break;
 		case AUDIT_OPT_LIMIT:
 			if (!audit_parse_count(optarg, &sh.limit))
@@ -244,8 +299,8 @@ cli_cmd_audit(struct cli_global *g, int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("audit", "expected 'verify', 'show' or "
-		    "'note'");
+		return cli_usage_error("audit", "expected 'verify', 'show', "
+		    "'note' or 'checkpoint'");
 	sub = argv[optind];
 	if (strcmp(sub, "note") == 0) {
 		if (optind + 2 != argc)
@@ -258,6 +313,8 @@ cli_cmd_audit(struct cli_global *g, int argc, char **argv)
 		    argv[optind + 1]);
 	if (strcmp(sub, "verify") == 0)
 		return audit_verify_cmd(g);
+	if (strcmp(sub, "checkpoint") == 0)
+		return audit_checkpoint_cmd(g, to_syslog);
 	if (strcmp(sub, "show") != 0)
 		return cli_usage_error("audit", "unknown subcommand '%s'", sub);
 	if ((rc = cli_station(g, STATION_NEED_STORE, NULL, &stn)) !=

@@ -384,7 +384,7 @@ ca_cmd_init(struct cli_global *g, int argc, char **argv, bool import)
 	rc = CLI_EXIT_OK;
 out:
 	pkix_pass_clear(&key_pass);
-	station_close(stn);
+	rc = cli_station_done(stn, rc);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	sk_X509_pop_free(chain, X509_free);
@@ -547,8 +547,7 @@ ca_cmd_crl(struct cli_global *g, int argc, char **argv)
 out:
 	OPENSSL_free(buf);
 	free(rv);
-	station_close(stn);
-	return rc;
+	return cli_station_done(stn, rc);
 }
 
 /* ---- tools: ca issue, ca sign-chuid, ca verify-chuid, ca secobj ------------------ */
@@ -768,8 +767,7 @@ out:
 	OPENSSL_free(pem);
 	EVP_PKEY_free(pub);
 	X509_free(x);
-	station_close(stn);
-	return rc;
+	return cli_station_done(stn, rc);
 }
 
 /*
@@ -896,8 +894,7 @@ out:
 		OPENSSL_free(data[i]);
 	OPENSSL_free(tbs);
 	OPENSSL_free(res);
-	station_close(stn);
-	return rc;
+	return cli_station_done(stn, rc);
 }
 
 /* `ca verify-chuid --chuid FILE`: a whole CHUID's contents against the CA. */

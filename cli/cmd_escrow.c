@@ -146,8 +146,7 @@ out:
 	BIO_free(b);
 	OPENSSL_free(env);
 	EVP_PKEY_free(k);
-	station_close(stn);
-	return rc;
+	return cli_station_done(stn, rc);
 }
 
 /* ---- escrow recover -------------------------------------------------------------- */
@@ -293,7 +292,7 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 	rc = CLI_EXIT_OK;
 out:
 	pkix_pass_clear(&p12_pass);
-	station_close(stn);
+	rc = cli_station_done(stn, rc);
 	EVP_PKEY_free(kra_key);
 	X509_free(cert);
 	sk_X509_pop_free(certs, X509_free);

@@ -515,6 +515,5 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 out:
 	pkix_pass_clear(&pin);
 	pcsc_session_close(s);
-	station_close(stn);
-	return rc;
+	return cli_station_done(stn, rc);
 }

@@ -198,11 +198,13 @@ job_cancel_cmd(struct cli_global *g, const char *id_text, const char *reason)
 	st = station_store(stn);
 	memset(&res, 0, sizeof(res));
 	r = job_cancel(st, (int64_t)id, reason, &res, &why);
-	station_close(stn);
 	if (r != PV_OK) {
+		station_close(stn);
 		cli_error("%s", why.msg[0] ? why.msg : pv_strerror(r));
 		return cli_exit_for(r);
 	}
+	if ((rc = cli_station_done(stn, CLI_EXIT_OK)) != CLI_EXIT_OK)
+		return rc;
 	shown = res.n_revoked < JOB_CANCEL_MAX_REVOKED ? res.n_revoked :
 	    JOB_CANCEL_MAX_REVOKED;
 	if (g->json) {

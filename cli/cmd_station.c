@@ -130,6 +130,21 @@ cli_fail(const char *what, enum pv_err r, const struct pv_why *why)
 /* ---- the station -------------------------------------------------------------- */
 
 int
+cli_station_done(struct station *stn, int rc)
+{
+	struct pv_why why = { "" };
+	enum pv_err r;
+
+	if (stn != NULL && (r = station_audit_status(stn, &why)) != PV_OK) {
+		cli_error("%s", why.msg);
+		if (rc == CLI_EXIT_OK)
+			rc = cli_exit_for(r);
+	}
+	station_close(stn);
+	return rc;
+}
+
+int
 cli_station(const struct cli_global *g, unsigned need,
     const struct pass_chain *pass, struct station **out)
 {

@@ -21,13 +21,23 @@
  *      so it is always exact.  Someone holding only the database cannot
  *      forge the MAC after truncating the log; but they could put back a
  *      whole older copy of the database, whose head is consistent.
- *   2. in the file <home>/audit.head, rewritten (temporary file + rename)
- *      after each commit that added rows.  Replacing the database with an
- *      older copy leaves this file ahead of it, and verify reports the
- *      rollback.  The file may lag behind the database by the last
- *      transaction after a crash between the commit and the rewrite, so
- *      verify accepts a file that matches an earlier row of the chain and
- *      reports the lag.
+ *   2. in the file <home>/audit.head, rewritten (temporary file + rename,
+ *      under a lock, never with an older head than it has) after each
+ *      commit that added rows, by whichever writer (process or thread)
+ *      commits.  Replacing the database with an older copy leaves this
+ *      file ahead of it, and verify reports the rollback.  The file may
+ *      lag behind the database only by the last transaction (a crash
+ *      between the commit and the rewrite: audit_head.tx_start records
+ *      where that transaction began); a missing file, or one further
+ *      behind, is an error.
+ *   3. optionally in an anchor file outside the home ([audit] anchor: on
+ *      another volume, or a mount that keeps what is written), one line
+ *      appended per commit and per `audit checkpoint`.  Whoever replaces
+ *      both the database and the head file with older copies still
+ *      leaves the anchor ahead, and verify reports it.
+ *
+ * A head that could not be written is reported by the command that
+ * committed (store_audit_files_status), which then fails.
  *
  * Someone who holds the master secret can rewrite history; that is out of
  * reach of this design (the secret is what the station trusts).
@@ -54,6 +64,7 @@
 #define PV_ISSUANCE_AUDIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "apdu/err.h"
@@ -74,6 +85,7 @@ struct audit_row {
 	const char *detail;		/* JSON object; valid during the callback */
 	uint8_t prev_hash[32];
 	uint8_t hash[32];
+	bool prev_ok, hash_ok;		/* both were 32 bytes */
 };
 
 /*
@@ -102,12 +114,17 @@ struct audit_report {
 	int64_t first_bad;	/* first bad row (seq), 0 when none */
 	bool head_authenticated;	/* the head MAC was checked */
 	bool file_checked;	/* the head file was present and checked */
-	int64_t file_lag;	/* rows the head file is behind the log */
+	int64_t file_lag;	/* rows the head file is behind the log (the
+				 * last transaction's, after a crash) */
+	bool anchor_checked;	/* the anchor's last head was checked */
+	int64_t anchor_rows;	/* the rows it records */
+	int64_t anchor_time;	/* when it was written */
 	int64_t store_rows;	/* store rows matching their audit record */
 };
 
 /*
- * audit_verify recomputes the whole chain and checks both heads.  Returns
+ * audit_verify recomputes the whole chain and checks the heads (the
+ * store's, the head file, the anchor when one is configured).  Returns
  * PV_OK when intact; PV_E_VERIFY with |why| naming the first bad row and
  * what is wrong with it ("audit row 7: altered: its hash does not match
  * its contents", "audit row 12 is missing: the log ends at row 11 but its
@@ -119,6 +136,15 @@ enum pv_err audit_verify(struct store *st, struct audit_report *out,
     struct pv_why *why);
 
 typedef enum pv_err audit_row_fn(void *ctx, const struct audit_row *row);
+
+/*
+ * audit_checkpoint appends the current head to the anchor file (and, with
+ * |to_syslog|, to the system log: journald keeps it outside the station),
+ * filling *out_count with the rows it records.  PV_E_CONFIG when the
+ * store has no anchor and |to_syslog| is false; PV_E_IO.
+ */
+enum pv_err audit_checkpoint(struct store *st, bool to_syslog,
+    int64_t *out_count, struct pv_why *why);
 
 /*
  * audit_foreach calls |fn| for each row with seq > |since| in order,

@@ -245,15 +245,11 @@ ca_dir_free_for_init(const char *dir, struct pv_why *why)
 static enum pv_err
 ca_tmpdir(const char *dir, char *out, size_t cap, struct pv_why *why)
 {
-	mode_t old;
-	char *made;
-
+	/* mkdtemp makes it 0700 less the umask: chmod makes it exactly that,
+	 * without umask(), which is process-wide. */
 	if (snprintf(out, cap, "%s.new-XXXXXX", dir) >= (int)cap)
 		return pv_why_set(why, PV_E_TOO_LONG, "%s: path too long", dir);
-	old = umask(077);
-	made = mkdtemp(out);
-	(void)umask(old);
-	if (made == NULL)
+	if (mkdtemp(out) == NULL || chmod(out, 0700) != 0)
 		return pv_why_set(why, PV_E_IO, "%s: %s", out, strerror(errno));
 	return PV_OK;
 }

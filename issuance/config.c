@@ -121,6 +121,7 @@ enum config_type {
 	T_ESCROW,
 	T_DIGITS,	/* exactly hi digits, char array at off */
 	T_TEXT,		/* printable ASCII, 1..hi */
+	T_PATH,		/* empty, or an absolute path of printable ASCII */
 	T_PASS
 };
 
@@ -187,13 +188,16 @@ static const struct config_key config_keys[] = {
 	    0 },
 	{ "security", "strict_passphrase_files", T_BOOL,
 	    OFF(strict_passphrase_files), 0, 0, 0 },
+	{ "audit", "anchor", T_PATH, OFF(audit_anchor), 0,
+	    CONFIG_PATH_MAX - 1, 0 },
+	{ "audit", "syslog", T_BOOL, OFF(audit_syslog), 0, 0, 0 },
 };
 #undef OFF
 #define CONFIG_N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 static const char *const config_sections[] = {
 	"keys", "validity", "urls", "policy", "certificates", "escrow", "pin",
-	"fascn", "card", "ca", "store", "security"
+	"fascn", "card", "ca", "store", "security", "audit"
 };
 
 struct config_parse {
@@ -658,6 +662,16 @@ config_set(struct config_parse *p, const struct config_key *k, const char *v)
 			config_fail(p, p->line, "[%s] %s: expected %u-%u printable "
 			    "ASCII characters, got '%.40s'", k->section, k->key,
 			    k->lo, k->hi, v);
+			return false;
+		}
+		memcpy(base + k->off, v, strlen(v) + 1);
+		return true;
+	case T_PATH:
+		if (v[0] != '\0' && (v[0] != '/' ||
+		    !config_text_ok(v, 1, k->hi))) {
+			config_fail(p, p->line, "[%s] %s: expected an absolute "
+			    "path (or nothing), got '%.40s'", k->section, k->key,
+			    v);
 			return false;
 		}
 		memcpy(base + k->off, v, strlen(v) + 1);

@@ -77,6 +77,7 @@ enum config_pass_source {
 #define CONFIG_DN_TYPE_MAX	16
 #define CONFIG_DN_VALUE_MAX	128
 #define CONFIG_PASS_ARG_MAX	192
+#define CONFIG_PATH_MAX		256
 #define CONFIG_ISSUER_ID_MAX	15	/* Printed Information tag 06 */
 
 struct config_oids {
@@ -161,6 +162,10 @@ struct pv_config {
 	/* [security] */
 	bool strict_passphrase_files;	/* refuse (not warn of) passphrase
 					 * files others may read or write */
+
+	/* [audit] */
+	char audit_anchor[CONFIG_PATH_MAX];	/* "" = none */
+	bool audit_syslog;		/* checkpoints also to the system log */
 };
 
 /*

@@ -158,7 +158,17 @@ static const char config_text[] =
 "# A passphrase file (--passphrase-file, [ca] passphrase = file:PATH) that\n"
 "# users other than the station's may read or write: yes refuses it, no\n"
 "# takes it with a warning.\n"
-"strict_passphrase_files = no\n";
+"strict_passphrase_files = no\n"
+"\n"
+"[audit]\n"
+"# A file outside the station home (another volume, a mount that keeps\n"
+"# what is written) where the audit log's head is appended after every\n"
+"# change and by 'pivstation audit checkpoint': 'audit verify' then catches\n"
+"# a store and head file put back together.  Empty: none.\n"
+"anchor =\n"
+"# Checkpoints also go to the system log (journald keeps them outside\n"
+"# the station).\n"
+"syslog = no\n";
 
 const char *
 config_default_text(void)

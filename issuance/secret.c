@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,17 +82,19 @@ enum pv_err
 secret_write_file(const char *path, const void *data, size_t len,
     unsigned flags, struct pv_why *why)
 {
-	static unsigned counter;	/* distinct temporary names per process */
+	/* Distinct temporary names for every thread of the process. */
+	static atomic_uint counter;
 	char tmp[HOME_PATH_MAX + 32];
-	mode_t old_mask;
 	int fd = -1, tries, e;
 	bool have_tmp = false;
 	enum pv_err r = PV_E_INTERNAL;
 
-	old_mask = umask(077);	/* process-wide: the CLI is single-threaded */
+	/* No umask(): it is process-wide, and other threads create files
+	 * too.  The file is made 0600 by fchmod whatever the umask. */
 	for (tries = 0; tries < 16 && fd < 0; tries++) {
 		if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%u", path,
-		    (long)getpid(), counter++) >= (int)sizeof(tmp)) {
+		    (long)getpid(), atomic_fetch_add(&counter, 1)) >=
+		    (int)sizeof(tmp)) {
 			r = pv_why_set(why, PV_E_TOO_LONG, "%s: path too long",
 			    path);
 			goto out;
@@ -110,7 +113,8 @@ secret_write_file(const char *path, const void *data, size_t len,
 		goto out;
 	}
 	have_tmp = true;
-	if (secret_write_all(fd, data, len) != PV_OK || fsync(fd) != 0) {
+	if (fchmod(fd, 0600) != 0 || secret_write_all(fd, data, len) != PV_OK ||
+	    fsync(fd) != 0) {
 		r = pv_why_set(why, PV_E_IO, "%s: write failed: %s", tmp,
 		    strerror(errno));
 		goto out;
@@ -146,7 +150,6 @@ out:
 		(void)close(fd);
 	if (have_tmp)
 		(void)unlink(tmp);
-	umask(old_mask);
 	return r;
 }
 

@@ -294,6 +294,8 @@ station_store_open(const struct station *s, struct store **out,
 	memset(&o, 0, sizeof(o));
 	o.audit_key = key;
 	o.head_path = head;
+	o.anchor_path = s->cfg.audit_anchor[0] != '\0' ? s->cfg.audit_anchor :
+	    NULL;
 	o.actor = s->actor;
 	o.busy_timeout_ms = s->cfg.busy_timeout_ms;
 	r = store_open(db, &o, out, why);
@@ -321,6 +323,13 @@ station_kra_key(const struct station *s, EVP_PKEY **out, struct pv_why *why)
 		r = ca_kra_key_load(s->ca_dir, &pass, out, why);
 	pkix_pass_clear(&pass);
 	return r;
+}
+
+enum pv_err
+station_audit_status(const struct station *s, struct pv_why *why)
+{
+	return s->store != NULL ? store_audit_files_status(s->store, why) :
+	    PV_OK;
 }
 
 enum pv_err
@@ -412,6 +421,7 @@ station_init(const char *home, const char *operator,
 	if ((r = station_open(&o, &s, why)) != PV_OK)
 		return r;
 	out->schema_version = store_schema_version(s->store);
+	r = station_audit_status(s, why);
 	station_close(s);
-	return PV_OK;
+	return r;
 }

@@ -125,6 +125,15 @@ enum pv_err station_audit(const struct station *s, const char *action,
     const char *object, const char *detail_json, struct pv_why *why);
 
 /*
+ * station_audit_status: PV_OK, or why the audit log's head could not be
+ * recorded outside the store after a change (store_audit_files_status of
+ * the station's store): a front end reports it and does not end as if all
+ * were well.
+ */
+enum pv_err station_audit_status(const struct station *s,
+    struct pv_why *why);
+
+/*
  * station_ca_create makes the station's CA (ca_init), or with |cert| and
  * |key| imports an existing issuing CA (ca_import, |chain| up to its
  * root): the home is created if missing, the CA passphrase is asked twice,

@@ -174,7 +174,11 @@ static const struct store_migration {
 	"CREATE UNIQUE INDEX jobs_running ON jobs(kind, person_id)"
 	"  WHERE state = 'running' AND person_id IS NOT NULL;"
 	"CREATE UNIQUE INDEX jobs_running_device ON jobs(device_id)"
-	"  WHERE state = 'running' AND device_id IS NOT NULL;", NULL },
+	"  WHERE state = 'running' AND device_id IS NOT NULL;"
+	/* Where the last transaction's rows start: the head file may lag
+	 * by those after a crash, never by more (audit.h). */
+	"ALTER TABLE audit_head ADD COLUMN tx_start INTEGER NOT NULL"
+	"  DEFAULT 0;", NULL },
 };
 #define STORE_N_MIGRATIONS \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -343,7 +347,7 @@ store_audit(struct store *st, const char *action, const char *object,
 	if (detail != NULL)
 		text = json_object_to_json_string_ext(detail,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	r = audit_append_locked(st, action, object, text ? text : "{}", why);
+	r = store_audit_append_locked(st, action, object, text ? text : "{}", why);
 	json_object_put(detail);
 	return r;
 }
@@ -512,6 +516,14 @@ store_open(const char *path, const struct store_opts *opts,
 		}
 		strcpy(st->head_path, opts->head_path);
 	}
+	if (opts != NULL && opts->anchor_path != NULL) {
+		if (strlen(opts->anchor_path) >= sizeof(st->anchor_path)) {
+			r = pv_why_set(why, PV_E_TOO_LONG, "anchor path too "
+			    "long");
+			goto out;
+		}
+		strcpy(st->anchor_path, opts->anchor_path);
+	}
 	/*
 	 * Create the file 0600 ourselves: SQLite would use 0644 less the
 	 * umask, and gives the -wal and -shm files the database's mode.
@@ -566,38 +578,6 @@ out:
 	return r;
 }
 
-enum pv_err
-store_open_home(const struct home *h, const char *actor,
-    unsigned busy_timeout_ms, struct store **out, struct pv_why *why)
-{
-	struct secret_master m;
-	struct store_opts o;
-	char db[HOME_PATH_MAX], head[HOME_PATH_MAX];
-	uint8_t key[32];
-	enum pv_err r;
-
-	*out = NULL;
-	memset(&o, 0, sizeof(o));
-	if ((r = home_check(h, why)) != PV_OK)
-		return r;
-	if ((r = home_path(h, HOME_STORE, db, sizeof(db))) != PV_OK ||
-	    (r = home_path(h, HOME_AUDIT_HEAD, head, sizeof(head))) != PV_OK)
-		return pv_why_set(why, r, "station home path too long");
-	if ((r = secret_master_load(h, &m, why)) != PV_OK)
-		return r;
-	r = secret_derive(&m, SECRET_LABEL_AUDIT, NULL, 0, key, sizeof(key));
-	secret_master_clear(&m);
-	if (r != PV_OK)
-		return pv_why_set(why, r, "cannot derive the audit key");
-	o.audit_key = key;
-	o.head_path = head;
-	o.actor = actor;
-	o.busy_timeout_ms = busy_timeout_ms;
-	r = store_open(db, &o, out, why);
-	OPENSSL_cleanse(key, sizeof(key));
-	return r;
-}
-
 void
 store_close(struct store *st)
 {
@@ -645,8 +625,11 @@ store_begin(struct store *st, struct pv_why *why)
 
 	r = store_exec(st, st->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT pv",
 	    "begin a transaction", why);
-	if (r == PV_OK)
+	if (r == PV_OK) {
+		if (st->depth == 0)
+			st->tx_appended = false;
 		st->depth++;
+	}
 	return r;
 }
 
@@ -672,9 +655,10 @@ store_commit(struct store *st, struct pv_why *why)
 		return r;
 	}
 	st->depth = 0;
+	st->tx_appended = false;
 	if (st->head_dirty) {
-		audit_write_head_file(st);
 		st->head_dirty = false;
+		store_audit_files_after_commit(st);
 	}
 	return PV_OK;
 }
@@ -690,4 +674,8 @@ store_rollback(struct store *st)
 	else if (sqlite3_get_autocommit(st->db) == 0)
 		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->depth--;
+	if (st->depth == 0) {
+		st->head_dirty = false;
+		st->tx_appended = false;
+	}
 }

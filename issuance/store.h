@@ -26,8 +26,10 @@
  *
  * Rows are returned as plain structs in the caller's storage.  A few
  * carry heap fields (certificate PEM, escrow CMS): free them with the
- * matching *_cleanup / *_free_list call.  A struct store is used by one
- * thread at a time.
+ * matching *_cleanup / *_free_list call.  A struct store is one
+ * connection, used by one thread at a time; threads open one each
+ * (station_store_open), and SQLite's locks with the busy timeout order
+ * their writes.
  *
  * How the issuance workflow is meant to use it (DESIGN.md "Primary
  * issuance", issue 5 §7), see also job.h:
@@ -55,6 +57,7 @@
 
 #include "apdu/err.h"
 #include "issuance/home.h"
+#include "issuance/audit.h"
 #include "issuance/identity.h"
 
 #define STORE_SCHEMA_VERSION	3
@@ -69,6 +72,8 @@ struct store_opts {
 	const uint8_t *audit_key;
 	/* File that mirrors the authenticated head (audit.h); NULL: none. */
 	const char *head_path;
+	/* File outside the home the heads are appended to; NULL: none. */
+	const char *anchor_path;
 	/* Who acts (operator name); recorded in each audit row.  NULL:
 	 * "station". At most 63 bytes. */
 	const char *actor;
@@ -85,15 +90,6 @@ struct store_opts {
  */
 enum pv_err store_open(const char *path, const struct store_opts *opts,
     struct store **out, struct pv_why *why);
-
-/*
- * store_open_home opens <home>/store.db with the audit key derived from
- * the station master secret and the head file <home>/audit.head.  The
- * home must exist and hold a master secret ("run 'pivstation init'").
- * |actor| and |busy_timeout_ms| as in struct store_opts.
- */
-enum pv_err store_open_home(const struct home *h, const char *actor,
-    unsigned busy_timeout_ms, struct store **out, struct pv_why *why);
 
 /* store_close rolls back an open transaction, closes, wipes the audit key.
  * NULL allowed. */
@@ -489,5 +485,70 @@ enum pv_err store_operator_add(struct store *st, const char *name,
     int64_t *out_id, struct pv_why *why);
 enum pv_err store_operator_exists(struct store *st, const char *name,
     bool *out, struct pv_why *why);
+
+/* ---- the audit log's storage (audit.c builds the log on these) ------------ */
+
+struct store_audit_head {
+	int64_t count;			/* rows in the log */
+	uint8_t hash[32];		/* the last row's hash */
+	uint8_t mac[32];
+	bool has_mac;
+	int64_t tx_start;		/* rows before the last transaction */
+};
+
+/* store_audit_head reads the head (PV_E_NO_RECORD: its row is gone). */
+enum pv_err store_audit_head(struct store *st, struct store_audit_head *out,
+    struct pv_why *why);
+
+/*
+ * store_audit_append adds a row in the current transaction, or in its own
+ * (audit_append is the way for callers outside the store).
+ */
+enum pv_err store_audit_append(struct store *st, const char *action,
+    const char *object, const char *detail_json, struct pv_why *why);
+
+typedef enum pv_err store_audit_row_fn(void *ctx, const struct audit_row *row);
+
+/* store_audit_rows calls |fn| for each row with seq > |since|, in order;
+ * an error from |fn| stops and is returned. */
+enum pv_err store_audit_rows(struct store *st, int64_t since,
+    store_audit_row_fn *fn, void *ctx, struct pv_why *why);
+
+/*
+ * store_bound_rows calls |fn| for every row the log vouches for, table by
+ * table (|t| = store_bound_table_index of its table) and by id, with its
+ * name as audit objects give it and its digest (audit.h).
+ */
+typedef enum pv_err store_bound_row_fn(void *ctx, int t, const char *table,
+    int64_t id, const char *name, const uint8_t digest[32],
+    struct pv_why *why);
+enum pv_err store_bound_rows(struct store *st, store_bound_row_fn *fn,
+    void *ctx, struct pv_why *why);
+
+/* store_bound_table_index: the order of a table the log vouches for, or
+ * -1 for any other table. */
+int store_bound_table_index(const char *table);
+
+/* store_bound_table_name: the table of index |t| ("?" out of range). */
+const char *store_bound_table_name(int t);
+
+/* A read snapshot (nothing open: BEGIN ... COMMIT); *began for _end. */
+enum pv_err store_snapshot_begin(struct store *st, bool *began,
+    struct pv_why *why);
+void store_snapshot_end(struct store *st, bool began);
+
+/* The audit key (NULL without one), the head file and anchor paths
+ * ("" when none). */
+const uint8_t *store_audit_key(const struct store *st);
+const char *store_head_path(const struct store *st);
+const char *store_anchor_path(const struct store *st);
+
+/*
+ * store_audit_files_status: PV_OK, or the first failure to record the head
+ * outside the store (head file, anchor) since the store was opened, with
+ * |why| saying that the store is committed but the head is not recorded.
+ */
+enum pv_err store_audit_files_status(const struct store *st,
+    struct pv_why *why);
 
 #endif /* PV_ISSUANCE_STORE_H */

@@ -13,6 +13,7 @@
 
 #include "apdu/err.h"
 #include "issuance/audit.h"
+#include "issuance/audit_chain.h"
 #include "issuance/home.h"
 #include "issuance/store.h"
 
@@ -20,9 +21,13 @@ struct store {
 	sqlite3 *db;
 	int depth;			/* open store_begin() levels */
 	bool head_dirty;		/* audit rows added since the file */
+	bool tx_appended;		/* this transaction added audit rows */
 	bool has_key;
 	uint8_t audit_key[32];
 	char head_path[HOME_PATH_MAX];	/* "" = no head file */
+	char anchor_path[HOME_PATH_MAX];	/* "" = no anchor */
+	enum pv_err files_err;		/* a head or anchor write failed */
+	char files_why[256];
 	char actor[AUDIT_ACTOR_MAX];
 	int64_t clock;			/* 0 = time() */
 	int version;
@@ -103,12 +108,13 @@ enum pv_err store_jrows_all(struct store *st, json_object *detail,
     const char *table, struct pv_why *why);
 
 
-/* audit.c: append with the store's actor and clock (no transaction of
- * its own: the caller holds one). */
-enum pv_err audit_append_locked(struct store *st, const char *action,
+/* store_audit.c: append with the store's actor and clock (no transaction
+ * of its own: the caller holds one). */
+enum pv_err store_audit_append_locked(struct store *st, const char *action,
     const char *object, const char *detail, struct pv_why *why);
 
-/* audit.c: rewrite the head file from the committed head. */
-void audit_write_head_file(struct store *st);
+/* store_audit.c: the head file and the anchor follow a commit that added
+ * rows; a failure is kept for store_audit_files_status. */
+void store_audit_files_after_commit(struct store *st);
 
 #endif /* PV_ISSUANCE_STORE_INT_H */

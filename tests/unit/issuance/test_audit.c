@@ -324,10 +324,122 @@ Test(audit, head_file_may_lag_but_not_lie)
 	}
 	cr_assert_eq(audit_verify(st, &rep, &why), PV_E_VERIFY);
 	cr_assert(strstr(why.msg, "audit head file") != NULL, "%s", why.msg);
-	/* A missing head file is reported, not fatal. */
+	/* A missing head file: a store put back without it cannot be told
+	 * from a rolled-back one. */
 	cr_assert_eq(remove(fx_path(dir, "audit.head")), 0);
-	cr_assert_eq(audit_verify(st, &rep, NULL), PV_OK);
-	cr_assert(!rep.file_checked);
+	pv_why_clear(&why);
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_E_VERIFY);
+	cr_assert(strstr(why.msg, "is missing") != NULL, "%s", why.msg);
+}
+
+/* The head file may be behind by the last transaction only. */
+Test(audit, head_file_older_than_the_last_transaction_is_refused)
+{
+	struct audit_report rep;
+	struct pv_why why = { "" };
+
+	fill();
+	copy_file(fx_path(dir, "audit.head"), fx_path(dir, "head.old"));
+	cr_assert_eq(audit_append(st, "later", "x", NULL, NULL), PV_OK);
+	cr_assert_eq(audit_append(st, "later", "y", NULL, NULL), PV_OK);
+	copy_file(fx_path(dir, "head.old"), fx_path(dir, "audit.head"));
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_E_VERIFY);
+	cr_assert(strstr(why.msg, "more than its last transaction") != NULL,
+	    "%s", why.msg);
+	/* One transaction of several rows: still only its lag. */
+	cr_assert_eq(audit_append(st, "later", "z", NULL, NULL), PV_OK);
+	copy_file(fx_path(dir, "audit.head"), fx_path(dir, "head.old"));
+	cr_assert_eq(store_begin(st, NULL), PV_OK);
+	cr_assert_eq(audit_append(st, "in", "one", NULL, NULL), PV_OK);
+	cr_assert_eq(audit_append(st, "transaction", "two", NULL, NULL), PV_OK);
+	cr_assert_eq(store_commit(st, NULL), PV_OK);
+	copy_file(fx_path(dir, "head.old"), fx_path(dir, "audit.head"));
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
+	cr_assert_eq(rep.file_lag, 2);
+}
+
+/* Several writers: the head file never goes back to an older head. */
+Test(audit, head_file_never_goes_back)
+{
+	struct store *other = fx_open(dir);
+	struct audit_report rep;
+
+	fill();
+	cr_assert_eq(audit_append(other, "from", "another connection", NULL,
+	    NULL), PV_OK);
+	/* This connection commits and writes the head file after the other
+	 * one; the newest head stays. */
+	cr_assert_eq(audit_append(st, "and", "this one", NULL, NULL), PV_OK);
+	cr_assert_eq(audit_verify(other, &rep, NULL), PV_OK);
+	cr_assert_eq(rep.file_lag, 0);
+	store_close(other);
+}
+
+/* A head that cannot be recorded outside the store fails the command. */
+Test(audit, failed_head_write_is_reported)
+{
+	struct pv_why why = { "" };
+
+	fill();
+	cr_assert_eq(store_audit_files_status(st, NULL), PV_OK);
+	/* (Tests may run as root, whom modes do not stop: a folder in the
+	 * file's place does.) */
+	cr_assert_eq(remove(fx_path(dir, "audit.head")), 0);
+	cr_assert_eq(mkdir(fx_path(dir, "audit.head"), 0700), 0);
+	cr_assert_eq(audit_append(st, "after", "the head file became a folder",
+	    NULL, NULL), PV_OK, "the row itself is committed");
+	cr_assert_eq(store_audit_files_status(st, &why), PV_E_IO);
+	cr_assert(strstr(why.msg, "committed") != NULL, "%s", why.msg);
+}
+
+/* The anchor outside the home catches a store and head file put back
+ * together. */
+Test(audit, anchor_catches_a_rollback_of_store_and_head_file)
+{
+	struct store_opts o;
+	struct store *a = NULL;
+	struct audit_report rep;
+	struct pv_why why = { "" };
+	char head[256], anchor[256];
+	int64_t n = 0;
+
+	(void)snprintf(head, sizeof(head), "%s/audit.head", dir);
+	(void)snprintf(anchor, sizeof(anchor), "%s/anchor.log", dir);
+	memset(&o, 0, sizeof(o));
+	o.audit_key = fx_key();
+	o.head_path = head;
+	o.anchor_path = anchor;
+	o.actor = "tester";
+	store_close(st);
+	cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &a, &why), PV_OK,
+	    "%s", why.msg);
+	st = a;
+	fill();
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
+	cr_assert(rep.anchor_checked);
+	cr_assert_eq(rep.anchor_rows, rep.rows);
+	cr_assert_eq(audit_checkpoint(st, false, &n, &why), PV_OK, "%s",
+	    why.msg);
+	cr_assert_eq(n, rep.rows);
+	store_close(st);
+	st = NULL;
+	copy_file(fx_path(dir, "store.db"), fx_path(dir, "store.old"));
+	copy_file(fx_path(dir, "audit.head"), fx_path(dir, "head.old"));
+	cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &a, &why), PV_OK);
+	cr_assert_eq(audit_append(a, "later", "x", NULL, NULL), PV_OK);
+	store_close(a);
+	/* Both put back: the head file agrees with the old store ... */
+	copy_file(fx_path(dir, "store.old"), fx_path(dir, "store.db"));
+	copy_file(fx_path(dir, "head.old"), fx_path(dir, "audit.head"));
+	(void)remove(fx_path(dir, "store.db-wal"));
+	(void)remove(fx_path(dir, "store.db-shm"));
+	cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &st, &why),
+	    PV_OK);
+	/* ... the anchor does not. */
+	pv_why_clear(&why);
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_E_VERIFY);
+	cr_assert(strstr(why.msg, "rolled back") != NULL &&
+	    strstr(why.msg, "anchor") != NULL, "%s", why.msg);
 }
 
 Test(audit, another_stations_key_is_refused)

@@ -622,7 +622,8 @@ Test(store, migration_2_binds_jobs_and_operators)
 	    "UPDATE operators SET created_at = 1; "
 	    "DROP INDEX jobs_running_device; DROP INDEX jobs_running; "
 	    "CREATE INDEX jobs_running ON jobs(kind, person_id) "
-	    "WHERE state = 'running'"), SQLITE_OK);
+	    "WHERE state = 'running'; "
+	    "ALTER TABLE audit_head DROP COLUMN tx_start"), SQLITE_OK);
 	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM audit WHERE "
 	    "action = 'store.migrate'"), 0);
 	before = fx_sql_int(dir, "SELECT count(*) FROM audit");
