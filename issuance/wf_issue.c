@@ -180,6 +180,14 @@ wf_check_blank(struct wf *w, struct pv_why *why)
 	enum pv_err r;
 	int i;
 
+	/* A 9B key kept for the PIN is unlocked with the factory PIN only
+	 * (yk_protected.h): then it is no reason to refuse. */
+	if (ykp_has_key(&in->ykp) && in->has_pin_meta && !in->pin_default)
+		return pv_why_set(why, PV_E_STATE, "the token's management key "
+		    "is %s and its PIN is not the factory default: this station "
+		    "cannot unlock the key; nothing was written (reset the "
+		    "token's PIV application, e.g. ykman piv reset, then issue "
+		    "it)", ykp_describe(&in->ykp));
 	if (in->has_chuid)
 		wf_add_reason(reasons, sizeof(reasons), "a CHUID");
 	for (i = 0; i < 4; i++)
@@ -189,7 +197,7 @@ wf_check_blank(struct wf *w, struct pv_why *why)
 		(void)snprintf(tmp, sizeof(tmp), "certificates in %s", certs);
 		wf_add_reason(reasons, sizeof(reasons), tmp);
 	}
-	if (in->has_mgm_meta && !in->mgm_default)
+	if (in->has_mgm_meta && !in->mgm_default && !ykp_has_key(&in->ykp))
 		wf_add_reason(reasons, sizeof(reasons), "a changed management "
 		    "key");
 	if (in->has_pin_meta && !in->pin_default)
@@ -613,6 +621,10 @@ wf_describe_card(const struct wf *w, char *out, size_t cap)
 		(void)snprintf(out + n, cap - n, "; PIN %d tries left",
 		    in->pin_status.retries);
 	n = strlen(out);
+	if (ykp_describe(&in->ykp) != NULL)
+		(void)snprintf(out + n, cap - n, "; management key %s",
+		    ykp_describe(&in->ykp));
+	n = strlen(out);
 	(void)snprintf(out + n, cap - n, "; %s", in->has_chuid ? "has a CHUID" :
 	    "no CHUID");
 }
@@ -702,7 +714,7 @@ wf_issue_run(const struct wf_issue_params *p, const struct wf_card *card,
 {
 	struct wf w;
 	uint64_t t0 = wf_now_ns();
-	char desc[200];
+	char desc[256];
 	size_t i;
 	enum pv_err r;
 
@@ -746,6 +758,12 @@ wf_issue_run(const struct wf_issue_params *p, const struct wf_card *card,
 			goto out;
 		}
 	}
+	/* Where ykman keeps a changed 9B key (yk_protected.h). */
+	if ((r = wf_ykp_probe(&w, why)) != PV_OK) {
+		pv_why_prefix(why, "reading the card");
+		goto out;
+	}
+	wf_describe_card(&w, desc, sizeof(desc));
 	if (w.resumed)
 		r = wf_check_same_card(&w, why);
 	else
@@ -785,6 +803,13 @@ wf_issue_run(const struct wf_issue_params *p, const struct wf_card *card,
 		if (r != PV_OK)
 			goto out;
 	}
+	/* A 9B key kept for the PIN: unlocked now, replaced by mgmt-key. */
+	if (ykp_has_key(&w.in.ykp) &&
+	    !job_step_is_done(&w.job, wf_step_names[WF_S_MGMT]) &&
+	    (r = wf_ykp_unlock(&w, why)) != PV_OK) {
+		wf_emit(&w, -1, WF_STEP_FAILED, "%s: %s", desc, why->msg);
+		goto out;
+	}
 	wf_emit(&w, -1, WF_STEP_DONE, "%s%s", desc, w.resumed ?
 	    "; resuming the person's job" : "; blank");
 
@@ -816,6 +841,7 @@ out:
 	out->ns_total = wf_now_ns() - t0;
 	mgmtkey_clear(&w.mk_cur);
 	mgmtkey_clear(&w.mk_alt);
+	mgmtkey_clear(&w.mk_stored);
 	EVP_PKEY_free(w.km_key);
 	job_cleanup(&w.job);
 	OPENSSL_cleanse(w.salt, sizeof(w.salt));

@@ -305,6 +305,86 @@ wf_mgmt_derived(struct wf *w, enum mgmtkey_alg alg, struct mgmtkey *k,
 	    id_len, alg, k, why);
 }
 
+/* ---- a 9B key kept for the PIN (yk_protected.h) ------------------------------ */
+
+struct wf_ykp_arg {
+	struct wf *w;
+	int retries;
+};
+
+static enum pv_err
+wf_ykp_probe_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	struct wf_ykp_arg *ya = arg;
+
+	return ykp_probe(a, &ya->w->in.ykp, why);
+}
+
+enum pv_err
+wf_ykp_probe(struct wf *w, struct pv_why *why)
+{
+	struct wf_ykp_arg ya = { w, -1 };
+
+	memset(&w->in.ykp, 0, sizeof(w->in.ykp));
+	/* A factory key is kept nowhere; a key this job set is its own. */
+	if (!w->in.yk || (w->in.has_mgm_meta && w->in.mgm_default) ||
+	    job_step_is_done(&w->job, wf_step_names[WF_S_MGMT]))
+		return PV_OK;
+	return wf_card_run(w, wf_ykp_probe_fn, &ya, why);
+}
+
+static enum pv_err
+wf_ykp_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	struct wf_ykp_arg *ya = arg;
+	const struct wf_insp *in = &ya->w->in;
+	enum mgmtkey_alg alg = in->has_mgm_meta ?
+	    (enum mgmtkey_alg)in->mgm_alg : MGMTKEY_3DES;
+
+	ya->retries = -1;
+	return ykp_unlock(a, &in->ykp, (const uint8_t *)WF_DEFAULT_PIN,
+	    sizeof(WF_DEFAULT_PIN) - 1, alg, &ya->w->mk_stored, &ya->retries,
+	    why);
+}
+
+enum pv_err
+wf_ykp_unlock(struct wf *w, struct pv_why *why)
+{
+	struct wf_ykp_arg ya = { w, -1 };
+	const char *how = ykp_describe(&w->in.ykp);
+	const char *tail = w->resumed ? "" : "; nothing was written";
+	enum pv_err r;
+
+	mgmtkey_clear(&w->mk_stored);
+	w->have_stored = false;
+	r = wf_card_run(w, wf_ykp_fn, &ya, why);
+	if (r == PV_OK) {
+		w->have_stored = true;
+		return PV_OK;
+	}
+	if (wf_err_is_transport(r) || r == PV_E_NOMEM)
+		return r;
+	if (r == PV_E_AUTH_FAILED && w->resumed) {
+		/* A copy left behind when this job replaced the key and was
+		 * interrupted before removing it: the station's key is in
+		 * place, and the mgmt-key step removes the copy. */
+		pv_why_clear(why);
+		return PV_OK;
+	}
+	if (r == PV_E_PIN_WRONG || r == PV_E_BLOCKED) {
+		pv_why_clear(why);
+		return pv_why_set(why, r, "the token's management key is %s, and "
+		    "its PIN is not the factory default (%s): this station "
+		    "cannot unlock the key%s (reset the token's PIV application, "
+		    "e.g. ykman piv reset, then issue it)", how,
+		    r == PV_E_BLOCKED ? "blocked" : "refused", tail);
+	}
+	pv_why_prefix(why, "the token's management key is %s, but this station "
+	    "cannot use it%s (reset the token's PIV application, e.g. ykman piv "
+	    "reset, then issue it)", how, tail);
+	return r;
+}
+
 enum pv_err
 wf_mgmt_setup(struct wf *w, struct pv_why *why)
 {
@@ -317,6 +397,7 @@ wf_mgmt_setup(struct wf *w, struct pv_why *why)
 	mgmtkey_clear(&w->mk_cur);
 	mgmtkey_clear(&w->mk_alt);
 	w->have_alt = false;
+	w->mk_cur_stored = false;
 	w->admin_ok = false;
 	w->can_set_mgmt = w->in.yk;
 	w->derived_alg = MGMTKEY_3DES;
@@ -325,6 +406,15 @@ wf_mgmt_setup(struct wf *w, struct pv_why *why)
 		w->derived_alg = MGMTKEY_3DES;
 	if (done && d != NULL)
 		(void)wf_json_bool(d, "changed", &changed);
+
+	if (!done && w->have_stored) {
+		/* The key ykman kept for the PIN, unlocked and checked by
+		 * wf_ykp_unlock: the mgmt-key step replaces it. */
+		w->mk_cur = w->mk_stored;
+		w->mk_cur_default = false;
+		w->mk_cur_stored = true;
+		return PV_OK;
+	}
 
 	if (w->in.has_mgm_meta) {
 		/* The token says which key it has: never a guess. */
@@ -413,25 +503,32 @@ wf_mgmt_set(struct wf *w, struct apdu_session *a, bool *changed,
 	*changed = !w->mk_cur_default;
 	if ((r = wf_admin(w, a, why)) != PV_OK)
 		return r;
-	if (!w->can_set_mgmt || !w->mk_cur_default)
-		return PV_OK;
-	memset(&k, 0, sizeof(k));
-	if ((r = wf_mgmt_derived(w, w->derived_alg, &k, why)) != PV_OK)
-		return r;
-	r = piv_yk_set_mgmt_key(a, (uint8_t)k.alg, k.key, k.len, false, why);
-	if (r == PV_OK) {
-		/* The authentication stays valid; later groups (and a
-		 * re-authentication after a reset) use the new key. */
-		mgmtkey_clear(&w->mk_alt);
-		w->mk_alt = w->mk_cur;
-		w->mk_alt_default = true;
-		w->have_alt = false;
-		w->mk_cur = k;
-		w->mk_cur_default = false;
-		*changed = true;
+	if (w->can_set_mgmt && (w->mk_cur_default || w->mk_cur_stored)) {
+		memset(&k, 0, sizeof(k));
+		if ((r = wf_mgmt_derived(w, w->derived_alg, &k, why)) != PV_OK)
+			return r;
+		r = piv_yk_set_mgmt_key(a, (uint8_t)k.alg, k.key, k.len, false,
+		    why);
+		if (r == PV_OK) {
+			/* The authentication stays valid; later groups (and
+			 * a re-authentication after a reset) use the new
+			 * key. */
+			mgmtkey_clear(&w->mk_alt);
+			w->mk_alt = w->mk_cur;
+			w->mk_alt_default = w->mk_cur_default;
+			w->have_alt = false;
+			w->mk_cur = k;
+			w->mk_cur_default = false;
+			w->mk_cur_stored = false;
+			*changed = true;
+		}
+		mgmtkey_clear(&k);
+		if (r != PV_OK)
+			return r;
 	}
-	mgmtkey_clear(&k);
-	return r;
+	/* The key ykman kept for the PIN is no longer the card's: its copy
+	 * and flags go, so that ykman stops looking there. */
+	return ykp_forget(a, &w->in.ykp, why);
 }
 
 /* ---- PIN and keys ------------------------------------------------------------------ */

@@ -22,6 +22,7 @@
 #include "issuance/mgmtkey.h"
 #include "issuance/profile.h"
 #include "issuance/wf_issue.h"
+#include "issuance/yk_protected.h"
 
 /* Step names, in order (the job's steps; job.h). */
 enum wf_step {
@@ -70,6 +71,7 @@ struct wf_insp {
 	bool has_chuid;			/* a CHUID object is present */
 	bool chuid_ok;			/* ... and parses */
 	uint8_t chuid_guid[16];
+	struct ykp_token ykp;		/* 9B kept for the PIN (ykman) */
 	bool read_certs;		/* the four containers were read */
 	unsigned certs;			/* bit (1 << config slot) per certificate */
 	uint8_t cert_sha256[4][32];	/* of each certificate object's DER */
@@ -123,6 +125,10 @@ struct wf {
 	bool have_alt;
 	bool mk_alt_default;
 	enum mgmtkey_alg derived_alg;
+	struct mgmtkey mk_stored;	/* the key ykman keeps for the PIN,
+					 * unlocked (wf_ykp_unlock) */
+	bool have_stored;
+	bool mk_cur_stored;		/* mk_cur is it: to be replaced */
 	bool admin_ok;
 	unsigned admin_epoch;
 
@@ -186,6 +192,25 @@ enum pv_err wf_pad_verify_pin(struct wf *w, const char *prompt,
  */
 enum pv_err wf_pad_change_pin(struct wf *w, const char *prompt,
     const uint8_t *cur, size_t cur_len, int *retries, struct pv_why *why);
+
+/*
+ * wf_ykp_probe, after the inspection (and after an already-issued card was
+ * recognised: it needs nothing more): on a YubiKey whose 9B key is not
+ * the factory one, before the job's mgmt-key step, reads ADMIN DATA into
+ * w->in.ykp to learn whether ykman keeps the key for the PIN.  One GET
+ * DATA, no PIN; only a transport error fails.
+ */
+enum pv_err wf_ykp_probe(struct wf *w, struct pv_why *why);
+
+/*
+ * wf_ykp_unlock, before the job's mgmt-key step when wf_ykp_probe found
+ * a 9B key kept for the PIN (ykman --protect, PIV Manager): unlocks it
+ * with the factory PIN (the PIN is set only after that step) into
+ * w->mk_stored.  A stale copy (not the card's key) on a resumed job is
+ * left alone (the station's own key is then in place); anything else
+ * refuses with what to do.
+ */
+enum pv_err wf_ykp_unlock(struct wf *w, struct pv_why *why);
 
 /* wf_verify_pin: VERIFY |pin| (card group of its own). */
 enum pv_err wf_verify_pin(struct wf *w, const uint8_t *pin, size_t len,

@@ -204,7 +204,7 @@ static enum pv_err
 wf_step_mgmt(struct wf *w, struct pv_why *why)
 {
 	struct wf_mgmt_arg ma = { w, false };
-	bool was_default = w->mk_cur_default;
+	bool was_default = w->mk_cur_default, was_stored = w->mk_cur_stored;
 	char d[128];
 	enum pv_err r;
 
@@ -223,6 +223,10 @@ wf_step_mgmt(struct wf *w, struct pv_why *why)
 		wf_note(w, WF_STEP_DONE, "factory management key replaced by "
 		    "this station's per-card %s key",
 		    mgmtkey_alg_name(w->mk_cur.alg));
+	else if (was_stored)
+		wf_note(w, WF_STEP_DONE, "management key %s replaced by this "
+		    "station's per-card %s key; ykman's copy and flag removed",
+		    ykp_describe(&w->in.ykp), mgmtkey_alg_name(w->mk_cur.alg));
 	else
 		wf_note(w, WF_STEP_DONE, "the card already has this station's "
 		    "per-card %s key", mgmtkey_alg_name(w->mk_cur.alg));
