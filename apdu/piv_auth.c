@@ -109,6 +109,17 @@ mgmt_xchg(struct apdu_session *s, uint8_t alg, const struct buf_out *c,
 		    what, w.msg);
 		goto out;
 	}
+	if ((r == PV_E_BAD_DATA || r == PV_E_BAD_P1P2) && want != 0x82 &&
+	    want != 0) {
+		/*
+		 * The first step, whose template is fixed, refused: the key
+		 * has another algorithm than P1 names.  A YubiKey answers 6A80,
+		 * a PIV card 6A86 (firmware-notes/pin-puk-check-order.md).
+		 */
+		r = pv_why_set(why, PV_E_AUTH_FAILED, "%s: the card's management "
+		    "key is not %s (%s)", what, piv_alg_name(alg), w.msg);
+		goto out;
+	}
 	if (r != PV_OK) {
 		r = pv_why_set(why, r, "%s", w.msg);
 		goto out;

@@ -32,6 +32,7 @@
 #include "cli/cli.h"
 #include "cli/cmd_atr.h"
 #include "cli/cmd_diag.h"
+#include "issuance/yk_protected.h"
 #include "pcsc/diag.h"
 #include "pcsc/rc.h"
 #include "pcsc/session.h"
@@ -521,6 +522,18 @@ piv_json(const struct pcsc_diag *d)
 	if (d->has_mgmt_meta && d->mgmt_meta.has_policy)
 		J_STR(p, "touch_policy",
 		    touch_policy_name(d->mgmt_meta.touch_policy));
+	if (d->yk_admin_read && d->yk_admin.err == PV_OK) {
+		/* Where ykman keeps the key (issuance/yk_protected.h). */
+		struct ykp_token t;
+
+		ykp_token_from(d->yk_admin.data, d->yk_admin.len, &t);
+		if (ykp_describe(&t) != NULL)
+			J_STR(p, "protection", ykp_describe(&t));
+		else if (t.malformed)
+			J_STR(p, "admin_data", "malformed (5FFF00): ykman and "
+			    "yubico-piv-tool will not read it");
+		OPENSSL_cleanse(&t, sizeof(t));
+	}
 	json_object_object_add(o, "management_key", p);
 	return o;
 }
@@ -839,8 +852,9 @@ diag_usage(FILE *f)
 	    "and driver facts, part 10 features (PIN pad), the ATR decoded and\n"
 	    "identified, the protocol; the PIV application (AID, label,\n"
 	    "algorithms), YubiKey version, serial and metadata, PIN and PUK\n"
-	    "tries left, the management key's algorithm and whether it is the\n"
-	    "factory default; CHUID (FASC-N fields, GUID, expiry, signature\n"
+	    "tries left, the management key's algorithm, whether it is the\n"
+	    "factory default and whether ykman keeps it on the token for the\n"
+	    "PIN; CHUID (FASC-N fields, GUID, expiry, signature\n"
 	    "checked against its signer), CCC, Discovery (PIN usage policy),\n"
 	    "Key History and every certificate (subject, issuer, serial,\n"
 	    "validity, key, policies, SAN FASC-N/UUID and whether they match\n"

@@ -425,7 +425,8 @@ card_inspect(struct card *c, unsigned what, struct card_facts *out,
 }
 
 void
-card_describe(const struct card_facts *f, char *out, size_t cap)
+card_describe(const struct card_facts *f, const char *more, char *out,
+    size_t cap)
 {
 	size_t n;
 
@@ -446,6 +447,9 @@ card_describe(const struct card_facts *f, char *out, size_t cap)
 	else if (f->has_pin_status && f->pin_status.retries >= 0)
 		(void)snprintf(out + n, cap - n, "; PIN %d tries left",
 		    f->pin_status.retries);
+	n = strlen(out);
+	if (more != NULL)
+		(void)snprintf(out + n, cap - n, "; %s", more);
 	n = strlen(out);
 	(void)snprintf(out + n, cap - n, "; %s", f->has_chuid ? "has a CHUID" :
 	    "no CHUID");

@@ -191,8 +191,9 @@ enum pv_err card_inspect(struct card *c, unsigned what,
 /*
  * card_describe writes a one-line description for a person: "YubiKey-
  * compatible token, firmware 5.4.3, serial 123; PIN default, 3 tries
- * left; no CHUID".
+ * left; no CHUID", with |more| (NULL: nothing) before the CHUID part.
  */
-void card_describe(const struct card_facts *f, char *out, size_t cap);
+void card_describe(const struct card_facts *f, const char *more, char *out,
+    size_t cap);
 
 #endif /* PV_ISSUANCE_CARD_H */

@@ -93,6 +93,20 @@ card_admin_setup(struct card_admin *adm, struct card *c,
 	return PV_OK;
 }
 
+void
+card_admin_use_stored(struct card_admin *adm, const struct mgmtkey *k,
+    const struct ykp_token *t)
+{
+	mgmtkey_clear(&adm->cur);
+	mgmtkey_clear(&adm->alt);
+	adm->cur = *k;
+	adm->cur_default = false;
+	adm->cur_stored = true;
+	adm->have_alt = false;
+	adm->ykp = *t;
+	adm->ok = false;
+}
+
 enum pv_err
 card_admin_auth(struct card_admin *adm, struct apdu_session *a,
     struct pv_why *why)
@@ -145,25 +159,33 @@ card_admin_set_derived(struct card_admin *adm, struct apdu_session *a,
 	*changed = !adm->cur_default;
 	if ((r = card_admin_auth(adm, a, why)) != PV_OK)
 		return r;
-	if (!adm->can_set || !adm->cur_default)
-		return PV_OK;
-	memset(&k, 0, sizeof(k));
-	if ((r = card_admin_derived(adm, adm->derived_alg, &k, why)) != PV_OK)
-		return r;
-	r = piv_yk_set_mgmt_key(a, (uint8_t)k.alg, k.key, k.len, false, why);
-	if (r == PV_OK) {
-		/* The authentication stays valid; later groups (and a
-		 * re-authentication after a reset) use the new key. */
-		mgmtkey_clear(&adm->alt);
-		adm->alt = adm->cur;
-		adm->alt_default = true;
-		adm->have_alt = false;
-		adm->cur = k;
-		adm->cur_default = false;
-		*changed = true;
+	if (adm->can_set && (adm->cur_default || adm->cur_stored)) {
+		memset(&k, 0, sizeof(k));
+		if ((r = card_admin_derived(adm, adm->derived_alg, &k, why)) !=
+		    PV_OK)
+			return r;
+		r = piv_yk_set_mgmt_key(a, (uint8_t)k.alg, k.key, k.len, false,
+		    why);
+		if (r == PV_OK) {
+			/* The authentication stays valid; later groups (and
+			 * a re-authentication after a reset) use the new
+			 * key. */
+			mgmtkey_clear(&adm->alt);
+			adm->alt = adm->cur;
+			adm->alt_default = adm->cur_default;
+			adm->have_alt = false;
+			adm->cur = k;
+			adm->cur_default = false;
+			adm->cur_stored = false;
+			*changed = true;
+		}
+		mgmtkey_clear(&k);
+		if (r != PV_OK)
+			return r;
 	}
-	mgmtkey_clear(&k);
-	return r;
+	/* The key ykman kept for the PIN is no longer the card's: its copy
+	 * and flag go, so ykman stops looking there. */
+	return ykp_forget(a, &adm->ykp, why);
 }
 
 void

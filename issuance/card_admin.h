@@ -21,6 +21,7 @@
 #include "issuance/card.h"
 #include "issuance/mgmtkey.h"
 #include "issuance/secret.h"
+#include "issuance/yk_protected.h"
 
 /* The 9B key state of one card, for one run; wipe with card_admin_clear. */
 struct card_admin {
@@ -32,6 +33,9 @@ struct card_admin {
 	enum mgmtkey_alg derived_alg;	/* of a new per-card key */
 	struct mgmtkey cur;		/* the key the card has (believed) */
 	bool cur_default;
+	bool cur_stored;		/* cur is the key ykman keeps for the
+					 * PIN (yk_protected.h) */
+	struct ykp_token ykp;		/* where ykman keeps it */
 	struct mgmtkey alt;		/* the other one it may have */
 	bool have_alt;
 	bool alt_default;
@@ -59,6 +63,14 @@ enum pv_err card_admin_setup(struct card_admin *adm, struct card *c,
     struct pv_why *why);
 
 /*
+ * card_admin_use_stored: the card's key is |k|, the one ykman keeps for
+ * the PIN as |t| describes (unlocked by the caller): it is the current
+ * key, and card_admin_set_derived replaces it and removes ykman's copy.
+ */
+void card_admin_use_stored(struct card_admin *adm, const struct mgmtkey *k,
+    const struct ykp_token *t);
+
+/*
  * card_admin_auth (inside a command group) authenticates with the current
  * key, or the other one if refused; again only when the security status
  * was lost since.  PV_E_AUTH_FAILED with a sentence when neither works.
@@ -67,9 +79,11 @@ enum pv_err card_admin_auth(struct card_admin *adm, struct apdu_session *a,
     struct pv_why *why);
 
 /*
- * card_admin_set_derived (inside a group) replaces a factory key by the
- * derived one where the token can (SET MANAGEMENT KEY); *changed says
- * whether the card's key is now the derived one.
+ * card_admin_set_derived (inside a group) replaces a factory key, or one
+ * ykman keeps for the PIN, by the derived one where the token can (SET
+ * MANAGEMENT KEY), and then removes ykman's copy and flag so ykman stops
+ * looking there; *changed says whether the card's key is now the derived
+ * one.
  */
 enum pv_err card_admin_set_derived(struct card_admin *adm,
     struct apdu_session *a, bool *changed, struct pv_why *why);

@@ -143,6 +143,14 @@ wf_check_blank(struct wf *w, struct pv_why *why)
 	enum pv_err r;
 	int i;
 
+	/* A 9B key kept for the PIN is unlocked with the factory PIN only
+	 * (yk_protected.h): then it is no reason to refuse. */
+	if (ykp_has_key(&w->ykp) && in->has_pin_meta && !in->pin_default)
+		return pv_why_set(why, PV_E_STATE, "the token's management key "
+		    "is %s and its PIN is not the factory default: this station "
+		    "cannot unlock the key; nothing was written (reset the "
+		    "token's PIV application, e.g. ykman piv reset, then issue "
+		    "it)", ykp_describe(&w->ykp));
 	if (in->has_chuid)
 		wf_add_reason(reasons, sizeof(reasons), "a CHUID");
 	for (i = 0; i < 4; i++)
@@ -152,7 +160,7 @@ wf_check_blank(struct wf *w, struct pv_why *why)
 		(void)snprintf(tmp, sizeof(tmp), "certificates in %s", certs);
 		wf_add_reason(reasons, sizeof(reasons), tmp);
 	}
-	if (in->has_mgm_meta && !in->mgm_default)
+	if (in->has_mgm_meta && !in->mgm_default && !ykp_has_key(&w->ykp))
 		wf_add_reason(reasons, sizeof(reasons), "a changed management "
 		    "key");
 	if (in->has_pin_meta && !in->pin_default)
@@ -584,7 +592,7 @@ wf_issue_run(const struct wf_issue_params *p, struct card *card,
 {
 	struct wf w;
 	uint64_t t0 = pcsc_now_ns(), c0 = card->ns;
-	char desc[200];
+	char desc[256];
 	enum pv_err r;
 
 	memset(out, 0, sizeof(*out));
@@ -608,7 +616,7 @@ wf_issue_run(const struct wf_issue_params *p, struct card *card,
 		pv_why_prefix(why, "reading the card");
 		goto out;
 	}
-	card_describe(&w.in, desc, sizeof(desc));
+	card_describe(&w.in, NULL, desc, sizeof(desc));
 	if (!w.run.resumed && !p->reissue) {
 		bool done = false;
 
@@ -628,6 +636,18 @@ wf_issue_run(const struct wf_issue_params *p, struct card *card,
 			    (long long)w.run.job.row.id);
 			goto out;
 		}
+	}
+	/* Where ykman keeps a changed 9B key (yk_protected.h). */
+	if ((r = wf_ykp_probe(&w, why)) != PV_OK) {
+		pv_why_prefix(why, "reading the card");
+		goto out;
+	}
+	if (ykp_describe(&w.ykp) != NULL) {
+		char more[96];
+
+		(void)snprintf(more, sizeof(more), "management key %s",
+		    ykp_describe(&w.ykp));
+		card_describe(&w.in, more, desc, sizeof(desc));
 	}
 	if (w.run.resumed)
 		r = wf_check_same_card(&w, why);
@@ -668,6 +688,12 @@ wf_issue_run(const struct wf_issue_params *p, struct card *card,
 		if (r != PV_OK)
 			goto out;
 	}
+	/* A 9B key kept for the PIN: unlocked now, replaced by mgmt-key. */
+	if (ykp_has_key(&w.ykp) && !wf_step_done_at(&w.run, WF_S_MGMT) &&
+	    (r = wf_ykp_unlock(&w, why)) != PV_OK) {
+		wf_emit(&w.run, -1, WF_STEP_FAILED, "%s: %s", desc, why->msg);
+		goto out;
+	}
 	wf_emit(&w.run, -1, WF_STEP_DONE, "%s%s", desc, w.run.resumed ?
 	    "; resuming the person's job" : "; blank");
 
@@ -689,6 +715,7 @@ out:
 	out->ns_card = card->ns - c0;
 	out->ns_total = pcsc_now_ns() - t0;
 	card_admin_clear(&w.adm);
+	mgmtkey_clear(&w.mk_stored);
 	EVP_PKEY_free(w.km_key);
 	wf_run_cleanup(&w.run);
 	OPENSSL_cleanse(w.salt, sizeof(w.salt));

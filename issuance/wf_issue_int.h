@@ -118,6 +118,9 @@ struct wf {
 	bool escrow_9d;			/* 9D made on the host and escrowed */
 
 	struct card_admin adm;		/* the 9B key */
+	struct ykp_token ykp;		/* where ykman keeps a changed 9B key */
+	struct mgmtkey mk_stored;	/* ... unlocked (wf_ykp_unlock) */
+	bool have_stored;
 
 	/* Made in this run. */
 	EVP_PKEY *km_key;		/* the 9D private key before its import */
@@ -147,6 +150,25 @@ enum pv_err wf_subjects(struct wf *w, struct pv_why *why);
 /* wf_mgmt_setup: which 9B key the card has (metadata, else the job's
  * record) and the derived one. */
 enum pv_err wf_mgmt_setup(struct wf *w, struct pv_why *why);
+
+/*
+ * wf_ykp_probe, after the inspection (and after an already-issued card was
+ * recognised: it needs nothing more): on a YubiKey whose 9B key is not
+ * the factory one, before the job's mgmt-key step, reads ADMIN DATA into
+ * w->ykp to learn whether ykman keeps the key for the PIN.  One GET DATA,
+ * no PIN; only an error that ends card work fails.
+ */
+enum pv_err wf_ykp_probe(struct wf *w, struct pv_why *why);
+
+/*
+ * wf_ykp_unlock, before the job's mgmt-key step when wf_ykp_probe found a
+ * 9B key kept for the PIN (ykman --protect, PIV Manager): unlocks it with
+ * the factory PIN (the person's PIN is set only after that step) into
+ * w->mk_stored.  A stale copy (not the card's key) on a resumed job is
+ * left alone (the station's own key is then in place); anything else
+ * refuses with what to do.
+ */
+enum pv_err wf_ykp_unlock(struct wf *w, struct pv_why *why);
 
 /*
  * wf_pad_verify_pin / wf_pad_change_pin: the PIN typed on the reader's

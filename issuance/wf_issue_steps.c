@@ -173,7 +173,7 @@ wf_step_mgmt(struct wf_run *run, void *state, struct pv_why *why)
 {
 	struct wf *w = state;
 	struct wf_mgmt_arg ma = { w, false };
-	bool was_default = w->adm.cur_default;
+	bool was_default = w->adm.cur_default, was_stored = w->adm.cur_stored;
 	enum pv_err r;
 
 	if ((r = card_run(w->card, wf_mgmt_fn, &ma, why)) != PV_OK)
@@ -188,6 +188,10 @@ wf_step_mgmt(struct wf_run *run, void *state, struct pv_why *why)
 		wf_note(run, WF_STEP_DONE, "factory management key replaced by "
 		    "this station's per-card %s key",
 		    mgmtkey_alg_name(w->adm.cur.alg));
+	else if (was_stored)
+		wf_note(run, WF_STEP_DONE, "management key %s replaced by this "
+		    "station's per-card %s key; ykman's copy and flag removed",
+		    ykp_describe(&w->ykp), mgmtkey_alg_name(w->adm.cur.alg));
 	else
 		wf_note(run, WF_STEP_DONE, "the card already has this station's "
 		    "per-card %s key", mgmtkey_alg_name(w->adm.cur.alg));
@@ -1034,6 +1038,7 @@ wf_mgmt_setup(struct wf *w, struct pv_why *why)
 {
 	struct card_admin_record rec;
 	int64_t alg = 0;
+	enum pv_err r;
 
 	memset(&rec, 0, sizeof(rec));
 	if (wf_step_done_at(&w->run, WF_S_MGMT)) {
@@ -1042,8 +1047,94 @@ wf_mgmt_setup(struct wf *w, struct pv_why *why)
 		if (wf_json_i64(wf_detail(w, WF_S_MGMT), "alg_id", &alg))
 			rec.alg = (int)alg;
 	}
-	return card_admin_setup(&w->adm, w->card, w->p->master, &w->in,
-	    w->guid, &rec, why);
+	if ((r = card_admin_setup(&w->adm, w->card, w->p->master, &w->in,
+	    w->guid, &rec, why)) != PV_OK)
+		return r;
+	if (!wf_step_done_at(&w->run, WF_S_MGMT) && w->have_stored)
+		/* The key ykman kept for the PIN, unlocked and checked by
+		 * wf_ykp_unlock: the mgmt-key step replaces it. */
+		card_admin_use_stored(&w->adm, &w->mk_stored, &w->ykp);
+	return PV_OK;
+}
+
+/* ---- a 9B key kept for the PIN (yk_protected.h) ------------------------------ */
+
+struct wf_ykp_arg {
+	struct wf *w;
+	int retries;
+};
+
+static enum pv_err
+wf_ykp_probe_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	struct wf_ykp_arg *ya = arg;
+
+	return ykp_probe(a, &ya->w->ykp, why);
+}
+
+enum pv_err
+wf_ykp_probe(struct wf *w, struct pv_why *why)
+{
+	struct wf_ykp_arg ya = { w, -1 };
+
+	memset(&w->ykp, 0, sizeof(w->ykp));
+	/* A factory key is kept nowhere; a key this job set is its own. */
+	if (!w->in.yk || (w->in.has_mgm_meta && w->in.mgm_default) ||
+	    wf_step_done_at(&w->run, WF_S_MGMT))
+		return PV_OK;
+	return card_run(w->card, wf_ykp_probe_fn, &ya, why);
+}
+
+static enum pv_err
+wf_ykp_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	struct wf_ykp_arg *ya = arg;
+	const struct card_facts *in = &ya->w->in;
+	enum mgmtkey_alg alg = in->has_mgm_meta ?
+	    (enum mgmtkey_alg)in->mgm_alg : MGMTKEY_3DES;
+
+	ya->retries = -1;
+	return ykp_unlock(a, &ya->w->ykp, (const uint8_t *)WF_DEFAULT_PIN,
+	    sizeof(WF_DEFAULT_PIN) - 1, alg, &ya->w->mk_stored, &ya->retries,
+	    why);
+}
+
+enum pv_err
+wf_ykp_unlock(struct wf *w, struct pv_why *why)
+{
+	struct wf_ykp_arg ya = { w, -1 };
+	const char *how = ykp_describe(&w->ykp);
+	const char *tail = w->run.resumed ? "" : "; nothing was written";
+	enum pv_err r;
+
+	mgmtkey_clear(&w->mk_stored);
+	w->have_stored = false;
+	r = card_run(w->card, wf_ykp_fn, &ya, why);
+	if (r == PV_OK) {
+		w->have_stored = true;
+		return PV_OK;
+	}
+	if (pv_err_aborts(r))
+		return r;
+	if (r == PV_E_AUTH_FAILED && w->run.resumed) {
+		/* A copy left behind when this job replaced the key and was
+		 * interrupted before removing it: the station's key is in
+		 * place, and the mgmt-key step removes the copy. */
+		pv_why_clear(why);
+		return PV_OK;
+	}
+	if (r == PV_E_PIN_WRONG || r == PV_E_BLOCKED) {
+		pv_why_clear(why);
+		return pv_why_set(why, r, "the token's management key is %s, and "
+		    "its PIN is not the factory default (%s): this station "
+		    "cannot unlock the key%s (reset the token's PIV application, "
+		    "e.g. ykman piv reset, then issue it)", how,
+		    r == PV_E_BLOCKED ? "blocked" : "refused", tail);
+	}
+	pv_why_prefix(why, "the token's management key is %s, but this station "
+	    "cannot use it%s (reset the token's PIV application, e.g. ykman piv "
+	    "reset, then issue it)", how, tail);
+	return r;
 }
 
 /*

@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools
-	opensc opensc-pkcs11 yubico-piv-tool
+	opensc opensc-pkcs11 yubico-piv-tool yubikey-manager
 	libssl-dev openssl libncurses-dev libsqlite3-dev sqlite3 libcriterion-dev
 	zlib1g-dev libqrencode-dev libinih-dev libjson-c-dev
 	tmux valgrind cppcheck iproute2 util-linux procps psmisc jq xxd

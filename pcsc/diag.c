@@ -427,6 +427,7 @@ pcsc_diag_run(struct pcsc_session *s, const struct pcsc_diag_opts *opts,
 	d->ccc.tag = PIV_OBJ_CCC;
 	d->discovery.tag = PIV_OBJ_DISCOVERY;
 	d->keyhist.tag = PIV_OBJ_KEY_HISTORY;
+	d->yk_admin.tag = PIV_OBJ_YK_ADMIN;
 	objs[0] = &d->chuid;
 	objs[1] = &d->ccc;
 	objs[2] = &d->discovery;
@@ -470,6 +471,18 @@ pcsc_diag_run(struct pcsc_session *s, const struct pcsc_diag_opts *opts,
 	if ((r = pcsc_session_run(s, step_token, d, why)) != PV_OK)
 		goto out;
 	st.d = d;
+	/*
+	 * A YubiKey whose 9B key is not (known to be) the factory default
+	 * may keep it on the token for the PIN to unlock; ADMIN DATA says so
+	 * without the PIN.  A factory key has nothing to keep: not read.
+	 */
+	if (d->has_version && !(d->has_mgmt_meta && d->mgmt_meta.has_default &&
+	    d->mgmt_meta.is_default)) {
+		d->yk_admin_read = true;
+		st.o = &d->yk_admin;
+		if ((r = pcsc_session_run(s, step_object, &st, why)) != PV_OK)
+			goto out;
+	}
 	for (i = 0; i < 4; i++) {
 		st.o = objs[i];
 		if ((r = pcsc_session_run(s, step_object, &st, why)) != PV_OK)
@@ -520,6 +533,7 @@ pcsc_diag_cleanup(struct pcsc_diag *d)
 	free(d->ccc.data);
 	free(d->discovery.data);
 	free(d->keyhist.data);
+	free(d->yk_admin.data);
 	for (i = 0; i < d->n_certs; i++) {
 		free(d->certs[i].obj.data);
 		free(d->certs[i].der);

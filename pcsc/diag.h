@@ -102,6 +102,13 @@ struct pcsc_diag {
 	uint8_t mgmt_alg;		/* from metadata, or assumed 03 */
 	bool mgmt_alg_known;
 
+	/* YubiKey ADMIN DATA (5FFF00), read when the token is a YubiKey
+	 * whose 9B key is not known to be the factory default: where ykman
+	 * says the key is kept (PIN-protected, PIN-derived).  Bytes only:
+	 * issuance/yk_protected.h interprets them. */
+	bool yk_admin_read;
+	struct pcsc_diag_obj yk_admin;
+
 	struct pcsc_diag_obj chuid, ccc, discovery, keyhist;
 	struct piv_chuid chuid_v;	/* views into chuid.data when parsed */
 	struct piv_ccc ccc_v;

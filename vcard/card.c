@@ -381,6 +381,8 @@ static const struct ins_entry ins_table[] = {
 	{ 0xf6, vc_yk_move_key, false, P_USB, true, { 5, 7, 0 } },
 	/* OTP applet (A0 00 00 05 27 20 01 01): serial, P1 10. */
 	{ 0x01, vc_yk_otp_serial, false, P_USB, false, { 0, 0, 0 } },
+	/* Management application: READ CONFIG (ykmgmt.c). */
+	{ 0x1d, vc_yk_read_config, false, P_USB, false, { 4, 1, 0 } },
 };
 
 static const struct ins_entry *

@@ -40,7 +40,7 @@
 enum vc_app {
 	VC_APP_NONE = 0,
 	VC_APP_PIV,
-	VC_APP_OTHER,		/* a known non-PIV applet (YubiKey mgmt) */
+	VC_APP_YK_MGMT,		/* the YubiKey management application */
 	VC_APP_YK_OTP,		/* the YubiKey OTP applet (serial on < 5) */
 };
 
@@ -140,6 +140,22 @@ uint16_t vc_yk_reset(struct vc_card *c, const struct vc_capdu *a,
 uint16_t vc_yk_import(struct vc_card *c, const struct vc_capdu *a,
     struct buf_out *out);
 uint16_t vc_yk_set_mgm(struct vc_card *c, const struct vc_capdu *a,
+    struct buf_out *out);
+
+/* The YubiKey applications beside PIV (ykmgmt.c). */
+
+/* vc_yk_other_aid: VC_APP_YK_MGMT or VC_APP_YK_OTP for their SELECT AIDs,
+ * VC_APP_NONE for any other. */
+enum vc_app vc_yk_other_aid(const uint8_t *aid, size_t n);
+
+/*
+ * vc_yk_select_other selects |app| (as vc_yk_other_aid named it) on a
+ * usb-key: its SELECT answer in |out| and 9000, or 6A82 when a key of the
+ * reported firmware has no such application.
+ */
+uint16_t vc_yk_select_other(struct vc_card *c, enum vc_app app,
+    struct buf_out *out);
+uint16_t vc_yk_read_config(struct vc_card *c, const struct vc_capdu *a,
     struct buf_out *out);
 
 /* Resolve the default PIN/touch policy of slot |ref| (00 → actual). */

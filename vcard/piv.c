@@ -19,13 +19,6 @@ static const uint8_t aid_piv[11] = {
 static const uint8_t aid_derived[11] = {
 	0xa0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x20, 0x00, 0x01, 0x00,
 };
-/* YubiKey applets that exist next to PIV (ykpiv selects them). */
-static const uint8_t aid_yk_mgmt[8] = {
-	0xa0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17,
-};
-static const uint8_t aid_yk_otp[8] = {
-	0xa0, 0x00, 0x00, 0x05, 0x27, 0x20, 0x01, 0x01,
-};
 
 /* Largest object a YubiKey stores: its 3072-byte buffer minus framing
  * (PIV-REFERENCE §2.6, ykpiv CB_OBJ_MAX). */
@@ -95,16 +88,12 @@ vc_piv_select(struct vc_card *c, const struct vc_capdu *a,
 	    aid_match(a->data, a->lc, aid_derived, 11, full)) {
 		derived = true;
 	} else if (!aid_match(a->data, a->lc, aid_piv, 11, full)) {
-		bool otp = aid_match(a->data, a->lc, aid_yk_otp, 8, true);
+		enum vc_app other = vc_yk_other_aid(a->data, a->lc);
 
-		if (usb && (otp ||
-		    aid_match(a->data, a->lc, aid_yk_mgmt, 8, true))) {
-			/* Part 2 §3.1.1: another valid application
-			 * deselects PIV and clears its security status. */
-			vc_clear_security(c);
-			c->app = otp ? VC_APP_YK_OTP : VC_APP_OTHER;
-			return SW_OK;
-		}
+		/* The YubiKey's management and OTP applications (ykmgmt.c);
+		 * a plain card and the mobile token have neither. */
+		if (usb && other != VC_APP_NONE)
+			return vc_yk_select_other(c, other, out);
 		/* Unknown AID: the current application stays selected
 		 * with its security status (Part 2 §3.1.1). */
 		return SW_NOT_FOUND;
@@ -257,8 +246,10 @@ is_alnum(uint8_t b)
 /*
  * Format rules for a new or presented value (Part 2 §2.4.3): a PIV PIN
  * is 6-8 digits, FF-padded; a PUK is 8 bytes of any value.  A YubiKey
- * takes any 6-8 bytes for both (Yubico SDK).  The derived-credential
- * token's activation secret is 6-8 of 0-9 A-Z a-z (SP 800-157 App. B).
+ * takes any 6-8 bytes for both, except that from firmware 5.7 a PUK is
+ * 6-8 bytes of 00-7F (Yubico SDK, CHANGE REFERENCE DATA).  The
+ * derived-credential token's activation secret is 6-8 of 0-9 A-Z a-z
+ * (SP 800-157 App. B).
  */
 static bool
 value_ok(const struct vc_card *c, const uint8_t v[VC_PIN_LEN], bool puk)
@@ -267,7 +258,13 @@ value_ok(const struct vc_card *c, const uint8_t v[VC_PIN_LEN], bool puk)
 
 	switch (c->st->profile) {
 	case VC_PROFILE_USB_KEY:
-		return n >= 6;
+		if (n < 6)
+			return false;
+		if (puk && vc_fw_at_least(c, 5, 7, 0))
+			for (size_t i = 0; i < n; i++)
+				if (v[i] > 0x7f)
+					return false;
+		return true;
 	case VC_PROFILE_PIV_CARD:
 		if (puk)
 			return true;
@@ -289,6 +286,21 @@ value_ok(const struct vc_card *c, const uint8_t v[VC_PIN_LEN], bool puk)
 	default:
 		return false;
 	}
+}
+
+/*
+ * Which check comes first when a command carries both a value to verify
+ * and a new one (firmware-notes/pin-puk-check-order.md).  A YubiKey
+ * compares the presented PIN or PUK first (63CX, a try spent, when wrong)
+ * and only then looks at the new value (6A80): ykman's PIV reset relies
+ * on it, blocking the PUK with RESET RETRY COUNTER and an empty (all FF)
+ * new PIN.  The plain card and the mobile token refuse a malformed new
+ * value first (6A80, no try spent), which Part 2 §3.2.2-3.2.3 allows.
+ */
+static bool
+verify_first(const struct vc_card *c)
+{
+	return c->st->profile == VC_PROFILE_USB_KEY;
 }
 
 /* 63CX, or 630X on a token with the NEO-style quirk (pin-sw-630x.md). */
@@ -368,7 +380,7 @@ uint16_t
 vc_piv_change_ref(struct vc_card *c, const struct vc_capdu *a,
     struct buf_out *out)
 {
-	bool puk;
+	bool puk, new_ok;
 	uint8_t *ref, *left, max;
 	uint16_t sw;
 
@@ -386,13 +398,16 @@ vc_piv_change_ref(struct vc_card *c, const struct vc_capdu *a,
 	max = puk ? c->st->puk_max : c->st->pin_max;
 	if (*left == 0)
 		return SW_BLOCKED;
-	if (!value_ok(c, a->data + VC_PIN_LEN, puk))
+	new_ok = value_ok(c, a->data + VC_PIN_LEN, puk);
+	if (!new_ok && !verify_first(c))
 		return SW_BAD_DATA;
 	if (!puk)
 		c->pin_ok = c->pin_always_ok = false;
 	sw = check_value(c, a->data, ref, left, max);
 	if (sw != SW_OK)
 		return sw;
+	if (!new_ok)
+		return SW_BAD_DATA;	/* the right value, a bad new one */
 	memcpy(ref, a->data + VC_PIN_LEN, VC_PIN_LEN);
 	if (puk) {
 		c->st->puk_default = false;
@@ -407,6 +422,7 @@ uint16_t
 vc_piv_reset_retry(struct vc_card *c, const struct vc_capdu *a,
     struct buf_out *out)
 {
+	bool new_ok;
 	uint16_t sw;
 
 	(void)out;
@@ -419,12 +435,15 @@ vc_piv_reset_retry(struct vc_card *c, const struct vc_capdu *a,
 		return SW_BAD_DATA;
 	if (c->st->puk_left == 0)
 		return SW_BLOCKED;
-	if (!value_ok(c, a->data + VC_PIN_LEN, false))
+	new_ok = value_ok(c, a->data + VC_PIN_LEN, false);
+	if (!new_ok && !verify_first(c))
 		return SW_BAD_DATA;
 	sw = check_value(c, a->data, c->st->puk, &c->st->puk_left,
 	    c->st->puk_max);
 	if (sw != SW_OK)
 		return sw;
+	if (!new_ok)
+		return SW_BAD_DATA;	/* the right PUK, a bad new PIN */
 	/* Part 2 §3.2.3: new PIN, counter reset, PIN status unchanged. */
 	memcpy(c->st->pin, a->data + VC_PIN_LEN, VC_PIN_LEN);
 	c->st->pin_left = c->st->pin_max;
@@ -492,9 +511,15 @@ ga_admin(struct vc_card *c, const struct vc_capdu *a, const struct ga_tpl *t,
 
 	c->cost.op = VC_OP_ADMIN;
 	c->auth_step = VC_AUTH_IDLE;
-	/* Some hosts name 3DES 00 (Part 2 examples). */
+	/*
+	 * Some hosts name 3DES 00 (Part 2 examples; a YubiKey takes 00 or
+	 * 03 for a 3DES key).  Another algorithm than the key's: 6A86 on
+	 * the card (PIV-REFERENCE §2.5), 6A80 on a YubiKey
+	 * (firmware-notes/pin-puk-check-order.md).
+	 */
 	if (a->p1 != alg && !(a->p1 == 0x00 && alg == VC_ALG_3DES))
-		return SW_BAD_P1P2;
+		return c->st->profile == VC_PROFILE_USB_KEY ? SW_BAD_DATA :
+		    SW_BAD_P1P2;
 	if (t->has[GA_EXP])
 		return SW_BAD_DATA;
 	if (t->has[GA_WITNESS] && t->v[GA_WITNESS].len == 0 &&

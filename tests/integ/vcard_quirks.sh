@@ -82,7 +82,8 @@ check_out "fw 4.3.5: ... and the PIN tries" '^PIN tries left:[[:space:]]+3$' ech
 check_out "fw 4.3.5: GET METADATA and GET SERIAL answer 6D00, GET DATA 9000" \
 	'^6D00 6D00 7E12.*9000$' \
 	bash -c "vcardctl transmit 4 $SEL 00F700009B 00F8000000 00CB3FFF035C017E00 | sed 1d | paste -sd ' '"
-check_out "fw 4.3.5: OTP applet serial, then PIV again" '^9000 [0-9A-F]{8}9000 61.*9000$' \
+check_out "fw 4.3.5: OTP applet (its status), serial, then PIV again" \
+	'^0403050000009000 [0-9A-F]{8}9000 61.*9000$' \
 	bash -c "vcardctl transmit 4 00A4040008A000000527200101 00011000 $SEL | paste -sd ' '"
 j=$("$PV_BIN/pivstation" diag -r "$(vcardctl reader 4)" --json 2>/dev/null)
 check_out "fw 4.3.5: pivstation diag sees 4.3.5 and no metadata" \

@@ -362,9 +362,11 @@ Test(piv_auth, wrong_algorithm_and_bad_arguments)
 	c->mgmt_alg = PIV_ALG_AES128;
 	rig_init(&r, false);
 	soft_expect(&r, c, 1);
-	/* The token's 9B is AES-128; asking for 3DES gets 6A86. */
+	/* The token's 9B is AES-128; asking for 3DES gets 6A86 (a card). */
 	cr_assert_eq(piv_auth_mgmt(&r.s, PIV_ALG_3DES, key, 24, &r.why),
-	    PV_E_BAD_P1P2);
+	    PV_E_AUTH_FAILED);
+	cr_assert(strstr(r.why.msg, "the card's management key is not 3DES") !=
+	    NULL, "%s", r.why.msg);
 	cr_assert_eq(piv_auth_mgmt(&r.s, PIV_ALG_AES128, key, 24, NULL),
 	    PV_E_INVAL);
 	cr_assert_eq(piv_auth_mgmt(&r.s, PIV_ALG_ECC_P256, key, 32, NULL),
@@ -374,6 +376,21 @@ Test(piv_auth, wrong_algorithm_and_bad_arguments)
 	cr_assert_eq(r.s.stats.n_apdus, 1, "bad arguments send nothing");
 	rig_done(&r);
 	free(c);
+}
+
+Test(piv_auth, yubikey_refuses_other_algorithm_with_6a80)
+{
+	struct rig r;
+	uint8_t key[24] = { 0 };
+
+	rig_init(&r, false);
+	/* A YubiKey with an AES-192 key asked for 3DES (firmware 5.7's
+	 * default key is AES-192 with the old 3DES bytes). */
+	fake_card_expect(r.fc, "00 87 03 9B 04 7C 02 80 00 00", "6A 80");
+	cr_assert_eq(piv_auth_mgmt(&r.s, 3, key, 24, &r.why),
+	    PV_E_AUTH_FAILED);
+	cr_assert(strstr(r.why.msg, "is not 3DES") != NULL, "%s", r.why.msg);
+	rig_done(&r);
 }
 
 Test(piv_auth, mutual_scripted_bytes)

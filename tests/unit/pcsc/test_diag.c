@@ -18,17 +18,24 @@
 #define KEYHIST "5308c10100c20100fe00 9000"
 #define PIN_META "0101ff050101060203 02 9000"
 #define MGMT_META "010103 02020001 050100 9000"
+#define MGMT_META_DEFAULT "010103 02020001 050101 9000"
+/* ADMIN DATA 5FFF00: 53 { 80 { 81 02 } }, the key stored for the PIN. */
+#define ADMIN_STORED "5305 8003 810102 9000"
 
-/* The whole probe of a usb-key with no certificates: 18 exchanges. */
+/* The whole probe of a usb-key with no certificates whose 9B key is not
+ * the factory one: 19 exchanges (ADMIN DATA after the metadata). */
 static void
-script_usb_key(void)
+script_usb_key_mgmt(const char *mgmt_meta, bool admin)
 {
 	fake_card_expect_prefix(fk.card, "00a40400", SEL_RSP);
 	fake_card_expect_prefix(fk.card, "00fd0000", "050403 9000");
 	fake_card_expect_prefix(fk.card, "00f80000", "00bc614e 9000");
 	fake_card_expect_prefix(fk.card, "00f70080", PIN_META);
 	fake_card_expect_prefix(fk.card, "00f70081", PIN_META);
-	fake_card_expect_prefix(fk.card, "00f7009b", MGMT_META);
+	fake_card_expect_prefix(fk.card, "00f7009b", mgmt_meta);
+	if (admin)
+		fake_card_expect_prefix(fk.card, "00cb3fff0000055c035fff00",
+		    ADMIN_STORED);
 	fake_card_expect_prefix(fk.card, "00cb3fff", "6a82");	/* CHUID */
 	fake_card_expect_prefix(fk.card, "00cb3fff", "6a82");	/* CCC */
 	fake_card_expect_prefix(fk.card, "00cb3fff", DISC);
@@ -41,6 +48,12 @@ script_usb_key(void)
 	fake_card_expect_prefix(fk.card, "00f7009d", "6a82");
 	fake_card_expect_prefix(fk.card, "00cb3fff", "6a82");	/* 9E */
 	fake_card_expect_prefix(fk.card, "00f7009e", "6a82");
+}
+
+static void
+script_usb_key(void)
+{
+	script_usb_key_mgmt(MGMT_META, true);
 }
 
 static enum pv_err
@@ -78,8 +91,8 @@ Test(pcsc_diag, usb_key_sequence_and_results, .init = setup,
 	script_usb_key();
 	cr_assert_eq(run_diag(d), PV_OK);
 	cr_assert(fake_card_done(fk.card), "%s", fake_card_error(fk.card));
-	cr_assert_eq(fake_card_count(fk.card), 18);
-	cr_assert_eq(d->stats.tr.n_apdus, 18);
+	cr_assert_eq(fake_card_count(fk.card), 19);
+	cr_assert_eq(d->stats.tr.n_apdus, 19);
 	cr_assert_str_eq(d->reader, "Virtual PCD 00 00");
 	cr_assert_str_eq(d->vendor, "Fake");
 	cr_assert_eq(d->features.n, 0);
@@ -94,6 +107,9 @@ Test(pcsc_diag, usb_key_sequence_and_results, .init = setup,
 	cr_assert_eq(d->pin_meta.retries_left, 2);
 	cr_assert(d->mgmt_alg_known);
 	cr_assert_eq(d->mgmt_alg, 0x03);
+	cr_assert(d->yk_admin_read);
+	cr_assert_eq(d->yk_admin.err, PV_OK);
+	cr_assert_eq(d->yk_admin.len, 5, "the 80 element, as bytes");
 	cr_assert_eq(d->chuid.err, PV_E_NOT_FOUND);
 	cr_assert_eq(d->discovery.err, PV_OK);
 	cr_assert(d->discovery.parsed, "%s", d->discovery.parse_why);
@@ -103,6 +119,20 @@ Test(pcsc_diag, usb_key_sequence_and_results, .init = setup,
 	cr_assert_eq(d->certs[3].obj.tag, 0x5fc101u);
 	cr_assert_eq(d->certs[0].obj.err, PV_E_NOT_FOUND);
 	cr_assert_not(d->security_lost);
+	pcsc_diag_cleanup(d);
+	free(d);
+}
+
+Test(pcsc_diag, factory_management_key_skips_admin_data, .init = setup,
+    .fini = fake_pcsc_reset)
+{
+	struct pcsc_diag *d = calloc(1, sizeof(*d));
+
+	script_usb_key_mgmt(MGMT_META_DEFAULT, false);
+	cr_assert_eq(run_diag(d), PV_OK);
+	cr_assert(fake_card_done(fk.card), "%s", fake_card_error(fk.card));
+	cr_assert_eq(d->stats.tr.n_apdus, 18);
+	cr_assert_not(d->yk_admin_read);
 	pcsc_diag_cleanup(d);
 	free(d);
 }
@@ -148,7 +178,7 @@ Test(pcsc_diag, card_pulled_at_every_exchange, .fini = fake_pcsc_reset)
 {
 	unsigned k;
 
-	for (k = 1; k <= 18; k++) {
+	for (k = 1; k <= 19; k++) {
 		struct pcsc_diag *d = calloc(1, sizeof(*d));
 		enum pv_err r;
 

@@ -186,7 +186,9 @@ Test(card, change_reference_data_pin_and_puk)
 	    "36 35 34 33 32 31 ff ff"), 0x63c2, "wrong old PIN");
 	cr_assert_eq(h_tx("00 24 00 80 10 31 32 33 34 35 36 ff ff "
 	    "36 35 34 ff ff ff ff ff"), 0x6a80, "new PIN too short");
-	cr_assert_eq(h_st.pin_left, 2);
+	cr_assert_eq(h_st.pin_left, 3, "the old PIN was right: counter reset");
+	cr_assert(h_st.pin_default, "PIN unchanged");
+	cr_assert_eq(h_tx("00 20 00 80"), 0x63c3, "and not verified");
 	cr_assert_eq(h_tx("00 24 00 80 10 31 32 33 34 35 36 ff ff "
 	    "36 35 34 33 32 31 ff ff"), 0x9000);
 	cr_assert_eq(h_st.pin_left, 3);
@@ -224,6 +226,87 @@ Test(card, reset_retry_counter)
 		    "31 31 31 31 31 31 ff ff"), 0x63c0 | i);
 	cr_assert_eq(h_tx("00 2c 00 80 10 31 32 33 34 35 36 37 38 "
 	    "31 31 31 31 31 31 ff ff"), 0x6983);
+}
+
+/*
+ * Which check comes first (firmware-notes/pin-puk-check-order.md): a
+ * YubiKey verifies the presented PIN or PUK before it looks at the new
+ * value; the plain card refuses a malformed new value first, at no cost.
+ */
+Test(card, usb_key_checks_puk_before_new_pin)
+{
+	h_card(VC_PROFILE_USB_KEY, 0);
+	h_select();
+	/* ykman piv reset: wrong PUK, empty new PIN, 63CX each time. */
+	for (int i = 2; i >= 0; i--)
+		cr_assert_eq(h_tx("00 2c 00 80 10 ff ff ff ff ff ff ff ff "
+		    "ff ff ff ff ff ff ff ff"), 0x63c0 | i, "try %d", i);
+	cr_assert_eq(h_st.puk_left, 0, "the PUK is blocked");
+	cr_assert_eq(h_tx("00 2c 00 80 10 31 32 33 34 35 36 37 38 "
+	    "31 31 31 31 31 31 ff ff"), 0x6983, "blocked, right PUK or not");
+}
+
+Test(card, usb_key_right_puk_bad_new_pin)
+{
+	h_card(VC_PROFILE_USB_KEY, 0);
+	h_select();
+	cr_assert_eq(h_tx("00 2c 00 80 10 30 30 30 30 30 30 30 30 "
+	    "31 31 31 31 31 31 ff ff"), 0x63c2);
+	cr_assert_eq(h_tx("00 2c 00 80 10 31 32 33 34 35 36 37 38 "
+	    "31 31 31 ff ff ff ff ff"), 0x6a80, "new PIN of 3 bytes");
+	cr_assert_eq(h_st.puk_left, 3, "the PUK was right: counter reset");
+	cr_assert(h_st.pin_default, "the PIN is unchanged");
+	cr_assert_eq(h_tx("00 2c 00 80 10 31 32 33 34 35 36 37 38 "
+	    "ff ff ff ff ff ff ff ff"), 0x6a80, "empty new PIN");
+	cr_assert_eq(h_tx("00 2c 00 80 10 31 32 33 34 35 36 37 38 "
+	    "31 31 31 31 31 31 ff ff"), 0x9000);
+	cr_assert_not(h_st.pin_default);
+}
+
+Test(card, usb_key_checks_old_value_before_new_one)
+{
+	h_card(VC_PROFILE_USB_KEY, 0);
+	h_select();
+	cr_assert_eq(h_tx("00 24 00 80 10 39 39 39 39 39 39 ff ff "
+	    "ff ff ff ff ff ff ff ff"), 0x63c2, "wrong PIN, empty new one");
+	cr_assert_eq(h_tx("00 24 00 81 10 39 39 39 39 39 39 39 39 "
+	    "31 32 ff ff ff ff ff ff"), 0x63c2, "wrong PUK, short new one");
+	cr_assert_eq(h_st.pin_left, 2);
+	cr_assert_eq(h_st.puk_left, 2);
+}
+
+Test(card, usb_key_any_bytes_verify_and_count)
+{
+	h_card(VC_PROFILE_USB_KEY, 0);
+	h_select();
+	/* ykman blocks the PIN with an empty PIN: a wrong PIN, not 6A80. */
+	cr_assert_eq(h_tx("00 20 00 80 08 ff ff ff ff ff ff ff ff"), 0x63c2);
+	cr_assert_eq(h_tx("00 20 00 80 08 41 42 ff ff ff ff ff ff"), 0x63c1);
+}
+
+Test(card, usb_key_puk_ascii_only_from_5_7)
+{
+	h_card_fw(5, 7, 1);
+	h_select();
+	cr_assert_eq(h_tx("00 24 00 81 10 31 32 33 34 35 36 37 38 "
+	    "31 32 33 34 35 36 37 e9"), 0x6a80, "5.7: PUK byte E9");
+	cr_assert_eq(h_st.puk_left, 3);
+	h_card_fw(5, 4, 3);
+	h_select();
+	cr_assert_eq(h_tx("00 24 00 81 10 31 32 33 34 35 36 37 38 "
+	    "31 32 33 34 35 36 37 e9"), 0x9000, "5.4.3: any byte");
+}
+
+Test(card, piv_card_checks_new_value_format_first)
+{
+	h_card(VC_PROFILE_PIV_CARD, 0);
+	h_select();
+	cr_assert_eq(h_tx("00 2c 00 80 10 30 30 30 30 30 30 30 30 "
+	    "ff ff ff ff ff ff ff ff"), 0x6a80, "empty new PIN");
+	cr_assert_eq(h_tx("00 24 00 80 10 39 39 39 39 39 39 ff ff "
+	    "31 32 33 ff ff ff ff ff"), 0x6a80, "short new PIN");
+	cr_assert_eq(h_st.puk_left, 3, "no PUK try spent");
+	cr_assert_eq(h_st.pin_left, 3, "no PIN try spent");
 }
 
 /* ---- data objects ------------------------------------------------------------ */
@@ -436,9 +519,15 @@ Test(card, command_chaining_put_data)
 
 Test(card, admin_mutual_wrong_witness_and_alg)
 {
+	h_card(VC_PROFILE_PIV_CARD, 0);
+	h_select();
+	cr_assert_eq(h_tx("00 87 08 9b 04 7c 02 80 00"), 0x6a86,
+	    "card: AES != 3DES is a P1 error");
 	h_card(VC_PROFILE_USB_KEY, 0);
 	h_select();
-	cr_assert_eq(h_tx("00 87 08 9b 04 7c 02 80 00"), 0x6a86, "AES != 3DES");
+	cr_assert_eq(h_tx("00 87 08 9b 04 7c 02 80 00"), 0x6a80,
+	    "YubiKey: AES != 3DES is a data error");
+	cr_assert_eq(h_tx("00 87 00 9b 04 7c 02 80 00"), 0x9000, "00 = 3DES");
 	cr_assert_eq(h_tx("00 87 03 9b 04 7c 02 80 00"), 0x9000);
 	cr_assert_eq(h_tx("00 87 03 9b 16 7c 14 80 08 00 00 00 00 00 00 00 00 "
 	    "81 08 11 11 11 11 11 11 11 11"), 0x6982, "wrong witness");

@@ -287,7 +287,7 @@ Test(ykext, set_management_key_aes)
 	cr_assert_eq(h_tx("00 f7 00 9b 00"), 0x9000);
 	cr_assert_str_eq(h_rsp_hex(), "01010802020002050100",
 	    "AES-128, touch always, not default");
-	cr_assert_eq(h_tx("00 87 03 9b 04 7c 02 80 00"), 0x6a86, "3DES gone");
+	cr_assert_eq(h_tx("00 87 03 9b 04 7c 02 80 00"), 0x6a80, "3DES gone");
 	cr_assert_eq(h_admin_key(0x08, aes), 0x9000);
 }
 
@@ -438,7 +438,7 @@ Test(ykext, aes192_and_aes256_management_keys)
 	memcpy(cmd + 8, k32, 32);
 	cr_assert_eq(h_txb(cmd, 8 + 32), 0x9000);
 	cr_assert_eq(h_admin_key(0x0c, k32), 0x9000, "AES-256");
-	cr_assert_eq(h_admin_key(0x0a, k24), 0x6a86, "the AES-192 key is gone");
+	cr_assert_eq(h_admin_key(0x0a, k24), 0x6a80, "the AES-192 key is gone");
 	cr_assert_eq(h_st.mgm_alg, 0x0c);
 }
 
@@ -521,6 +521,117 @@ Test(ykext, fw_gate_serial_through_otp_applet_before_5)
 	cr_assert_str_eq(h_rsp_hex(), "00bc614e");
 }
 
+/* ---- management application (firmware-notes/yubikey-management-app.md) - */
+
+#define SELECT_MGMT	"00 a4 04 00 08 a0 00 00 05 27 47 11 17"
+
+Test(ykext, management_select_answers_the_version_text)
+{
+	h_card_fw(5, 4, 3);
+	cr_assert_eq(h_tx(SELECT_MGMT), 0x9000);
+	cr_assert_eq(h_rsp_len, strlen("Virtual mgr - FW version 5.4.3"));
+	cr_assert_eq(memcmp(h_rsp, "Virtual mgr - FW version 5.4.3",
+	    h_rsp_len), 0);
+	h_card_fw(4, 3, 7);
+	cr_assert_eq(h_tx(SELECT_MGMT), 0x9000);
+	cr_assert_eq(memcmp(h_rsp, "Virtual mgr - FW version 4.3.7",
+	    h_rsp_len), 0);
+	h_card_fw(3, 4, 9);
+	cr_assert_eq(h_tx(SELECT_MGMT), 0x9000, "the NEO has it");
+	h_card_fw(2, 2, 0);
+	cr_assert_eq(h_tx(SELECT_MGMT), 0x6a82, "no CCID before the NEO");
+	h_select();
+	cr_assert_eq(h_tx("00 fd 00 00 00"), 0x9000, "PIV still selected");
+}
+
+Test(ykext, management_select_on_plain_card_and_mobile)
+{
+	h_card(VC_PROFILE_PIV_CARD, 0);
+	h_select();
+	cr_assert_eq(h_tx(SELECT_MGMT), 0x6a82);
+	cr_assert_eq(h_tx("00 cb 3f ff 03 5c 01 7e 00"), 0x9000,
+	    "PIV stays selected");
+	h_card(VC_PROFILE_MOBILE, 0);
+	cr_assert_eq(h_tx(SELECT_MGMT), 0x6a82);
+}
+
+Test(ykext, management_read_config)
+{
+	size_t i, n;
+	bool seen[16] = { false };
+
+	h_card_fw(5, 4, 3);
+	cr_assert_eq(h_tx("00 1d 00 00 00"), 0x6d00, "not in PIV/no app");
+	cr_assert_eq(h_tx(SELECT_MGMT), 0x9000);
+	cr_assert_eq(h_tx("00 1d 00 00 00"), 0x9000);
+	cr_assert_eq(h_rsp[0], h_rsp_len - 1, "length byte");
+	for (i = 1; i + 2 <= h_rsp_len; i += 2 + n) {
+		uint8_t t = h_rsp[i];
+
+		n = h_rsp[i + 1];
+		cr_assert_leq(i + 2 + n, h_rsp_len);
+		cr_assert_lt(t, 16);
+		cr_assert_not(seen[t], "tag %02x once", t);
+		seen[t] = true;
+		if (t == 0x01 || t == 0x03)
+			cr_assert(n == 2 && h_rsp[i + 2] == 0x02 &&
+			    h_rsp[i + 3] == 0x3b, "OTP U2F PGP PIV OATH FIDO2");
+		if (t == 0x02)
+			cr_assert(n == 4 && memcmp(h_rsp + i + 2,
+			    "\x00\xbc\x61\x4e", 4) == 0, "serial");
+		if (t == 0x05)
+			cr_assert(n == 3 && memcmp(h_rsp + i + 2,
+			    "\x05\x04\x03", 3) == 0, "version");
+	}
+	cr_assert_eq(i, h_rsp_len, "whole TLVs");
+	cr_assert(seen[1] && seen[2] && seen[3] && seen[4] && seen[5]);
+	cr_assert_eq(h_tx("00 1d 01 00 00"), 0x6a86);
+	cr_assert_eq(h_tx("00 cb 3f ff 03 5c 01 7e 00"), 0x6d00,
+	    "PIV is not selected");
+	h_select();
+	cr_assert_eq(h_tx("00 1d 00 00 00"), 0x6d00, "not in PIV");
+}
+
+/* The value of device-information tag |t| in h_rsp, or NULL. */
+static const uint8_t *
+config_tag(uint8_t t, size_t *n)
+{
+	for (size_t i = 1; i + 2 <= h_rsp_len; i += 2 + (size_t)h_rsp[i + 1])
+		if (h_rsp[i] == t) {
+			*n = h_rsp[i + 1];
+			return h_rsp + i + 2;
+		}
+	return NULL;
+}
+
+Test(ykext, management_read_config_from_4_1)
+{
+	const uint8_t *v;
+	size_t n = 0;
+
+	h_card_fw(4, 0, 9);
+	cr_assert_eq(h_tx(SELECT_MGMT), 0x9000);
+	cr_assert_eq(h_tx("00 1d 00 00 00"), 0x6d00, "4.0.9");
+	h_card_fw(4, 1, 0);
+	cr_assert_eq(h_tx(SELECT_MGMT), 0x9000);
+	cr_assert_eq(h_tx("00 1d 00 00 00"), 0x9000, "4.1.0");
+	cr_assert_null(config_tag(0x03, &n), "no enabled set on a 4");
+	v = config_tag(0x01, &n);
+	cr_assert(v != NULL && n == 2 && v[0] == 0x00 && v[1] == 0x3b,
+	    "no FIDO2 on a YubiKey 4");
+}
+
+Test(ykext, otp_select_answers_status_and_takes_seven_bytes)
+{
+	h_card_fw(4, 3, 5);
+	cr_assert_eq(h_tx("00 a4 04 00 07 a0 00 00 05 27 20 01"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "040305000000", "version, seq, touch");
+	cr_assert_eq(h_tx("00 01 10 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "00bc614e");
+	cr_assert_eq(h_tx("00 a4 04 00 06 a0 00 00 05 27 20"), 0x6a82,
+	    "six bytes name no applet");
+}
+
 static uint16_t
 set_mgm_aes192(void)
 {
@@ -558,7 +669,7 @@ Test(ykext, fw_gate_default_management_key_aes192_from_5_7_0)
 	h_select();
 	cr_assert_eq(h_tx("00 f7 00 9b 00"), 0x9000);
 	cr_assert_eq(memcmp(h_rsp, "\x01\x01\x0a", 3), 0, "%s", h_rsp_hex());
-	cr_assert_eq(h_admin_key(0x03, default_mgm), 0x6a86, "not 3DES");
+	cr_assert_eq(h_admin_key(0x03, default_mgm), 0x6a80, "not 3DES");
 	cr_assert_eq(h_admin_key(0x0a, default_mgm), 0x9000);
 }
 
