@@ -26,6 +26,7 @@
 #include <openssl/x509v3.h>
 
 #include "apdu/buf.h"
+#include "apdu/text.h"
 #include "apdu/tlv.h"
 #include "issuance/pkix_util.h"
 #include "issuance/secret.h"
@@ -761,8 +762,10 @@ enum pv_err
 pkix_dn_add(struct pkix_dn *dn, const char *type, const char *value,
     struct pv_why *why)
 {
-	const unsigned char *p;
-	size_t max = 0, len;
+	struct buf_cur c;
+	enum text_utf8_err e;
+	size_t max = 0, len, off = 0;
+	uint32_t cp;
 	int nid;
 
 	if (type == NULL || (nid = pkix_dn_type(type, &max)) == NID_undef)
@@ -772,17 +775,36 @@ pkix_dn_add(struct pkix_dn *dn, const char *type, const char *value,
 	len = value != NULL ? strlen(value) : 0;
 	if (len == 0)
 		return pv_why_set(why, PV_E_INPUT, "%s: empty value", type);
-	if (len > max || len >= PKIX_DN_VALUE_MAX)
+	if (len >= PKIX_DN_VALUE_MAX)
 		return pv_why_set(why, PV_E_INPUT,
-		    "%s: longer than %zu characters", type, max);
-	for (p = (const unsigned char *)value; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
+		    "%s: longer than %d bytes", type, PKIX_DN_VALUE_MAX - 1);
+	/* What OpenSSL would refuse when the certificate is built (after a
+	 * card was written) is refused here, where the name is first made. */
+	if ((e = text_utf8_check(value, len, &off, NULL)) != TEXT_UTF8_OK)
+		return pv_why_set(why, PV_E_INPUT, "%s: not UTF-8 at byte %zu: "
+		    "%s", type, off + 1, text_utf8_err_str(e));
+	buf_cur_init(&c, value, len);
+	while (text_utf8_next(&c, &cp, NULL) == TEXT_UTF8_OK)
+		if (text_cp_is_control(cp))
 			return pv_why_set(why, PV_E_INPUT,
 			    "%s: contains a control character", type);
+	/* X.520 upper bounds count characters, not bytes. */
+	if (text_utf8_count(value, len) > max)
+		return pv_why_set(why, PV_E_INPUT,
+		    "%s: longer than %zu characters", type, max);
 	if (nid == NID_countryName && !(value[0] >= 'A' && value[0] <= 'Z' &&
 	    value[1] >= 'A' && value[1] <= 'Z'))
 		return pv_why_set(why, PV_E_INPUT,
 		    "C: '%s' is not two capital letters (ISO 3166)", value);
+	/* RFC 4519 domainComponent is an IA5String; X.520 serialNumber a
+	 * PrintableString. */
+	if (nid == NID_domainComponent && text_utf8_count(value, len) != len)
+		return pv_why_set(why, PV_E_INPUT,
+		    "DC: only ASCII is allowed (IA5String)");
+	if (nid == NID_serialNumber && !pkix_is_printable(value))
+		return pv_why_set(why, PV_E_INPUT,
+		    "serialNumber: only A-Z a-z 0-9, space and '()+,-./:=? are "
+		    "allowed (PrintableString)");
 	if (dn->n >= PKIX_DN_MAX_RDN)
 		return pv_why_set(why, PV_E_INPUT,
 		    "name: more than %d attributes", PKIX_DN_MAX_RDN);

@@ -215,8 +215,12 @@ struct pkix_dn {
 
 /*
  * pkix_dn_add appends one attribute (copied).  PV_E_INPUT names a type we
- * do not know, a value that is empty, too long or has control characters,
- * or a full name.
+ * do not know, a full name, or a value that pkix_dn_to_name (OpenSSL)
+ * could not encode: empty, not strict UTF-8, with control characters
+ * (text_cp_is_control), longer than the X.520 upper bound in characters
+ * (or PKIX_DN_VALUE_MAX - 1 bytes), a C that is not two capitals, a DC
+ * that is not ASCII (IA5String), a serialNumber outside the
+ * PrintableString alphabet.
  */
 enum pv_err pkix_dn_add(struct pkix_dn *dn, const char *type,
     const char *value, struct pv_why *why);

@@ -9,6 +9,7 @@
 
 #include "apdu/fascn.h"
 #include "issuance/config.h"
+#include "issuance/identity.h"
 #include "issuance/profile.h"
 
 #define PROFILE_DAY (24 * 60 * 60)
@@ -186,6 +187,45 @@ profile_cfg_check(const struct profile_cfg *c, struct pv_why *why)
 		return pv_why_set(why, PV_E_CONFIG,
 		    "crl_url: expected an http://, https:// or ldap:// URL");
 	return PV_OK;
+}
+
+/* ---- subject ------------------------------------------------------------------- */
+
+enum pv_err
+profile_subject_build(const struct pv_config *cfg, const struct identity *id,
+    const char *uuid, bool card_auth, struct profile_subject *out,
+    struct pv_why *why)
+{
+	const struct config_dn *tmpl = card_auth ? &cfg->card_auth_subject :
+	    &cfg->subject;
+	const char *what = card_auth ? "card_auth_subject" : "subject";
+	char val[CONFIG_DN_VALUE_MAX * 4];
+	enum pv_err r;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < tmpl->n && i < CONFIG_DN_MAX_RDN; i++) {
+		if ((r = identity_expand(tmpl->rdn[i].value, id, uuid, val,
+		    sizeof(val), why)) != PV_OK) {
+			pv_why_prefix(why, "[certificates] %s: %s", what,
+			    tmpl->rdn[i].type);
+			goto fail;
+		}
+		/* its messages start with the attribute type */
+		if ((r = pkix_dn_add(&out->dn, tmpl->rdn[i].type, val,
+		    why)) != PV_OK) {
+			pv_why_prefix(why, "[certificates] %s", what);
+			goto fail;
+		}
+	}
+	if (!card_auth) {
+		(void)snprintf(out->email, sizeof(out->email), "%s", id->email);
+		(void)snprintf(out->upn, sizeof(out->upn), "%s", id->upn);
+	}
+	return PV_OK;
+fail:
+	memset(out, 0, sizeof(*out));
+	return r;
 }
 
 /* ---- subject alternative name ------------------------------------------------ */

@@ -107,6 +107,22 @@ struct profile_subject {
 	char upn[256];		/* user principal name */
 };
 
+struct identity;	/* issuance/identity.h */
+
+/*
+ * profile_subject_build makes the subject |out| of the 9A, 9C and 9D
+ * certificates (|card_auth| false: [certificates] subject, with the
+ * person's e-mail and UPN) or of the 9E certificate (true:
+ * card_auth_subject, no e-mail or UPN) for |id|, filling the templates
+ * with identity_expand (|uuid|: the card UUID as text).  Every attribute
+ * passes pkix_dn_add, so profile_issue takes the result.  PV_E_INPUT or
+ * PV_E_TOO_LONG with |why| naming "[certificates] subject: CN" and the
+ * problem; |out| is zeroed first.
+ */
+enum pv_err profile_subject_build(const struct pv_config *cfg,
+    const struct identity *id, const char *uuid, bool card_auth,
+    struct profile_subject *out, struct pv_why *why);
+
 /* Facts about the card the certificate is for. */
 struct profile_card {
 	uint8_t fascn[25];	/* as in CHUID tag 30 */
