@@ -7,7 +7,6 @@
  * form renders the same tree, so both always say the same things.
  * Certificates are described here with OpenSSL (pcsc/ hands up DER).
  */
-#include <ctype.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -36,7 +35,9 @@
 #include "pcsc/rc.h"
 #include "pcsc/session.h"
 
-#define J_STR(o, k, v) json_object_object_add((o), (k), json_object_new_string(v))
+/* Every string goes in through cli_json_str: card text is made valid
+ * UTF-8 here and rendered through cli_print_safe (text_value). */
+#define J_STR(o, k, v) json_object_object_add((o), (k), cli_json_str(v))
 #define J_INT(o, k, v) json_object_object_add((o), (k), json_object_new_int64((int64_t)(v)))
 #define J_BOOL(o, k, v) json_object_object_add((o), (k), json_object_new_boolean((v) ? 1 : 0))
 #define J_NULL(o, k) json_object_object_add((o), (k), NULL)
@@ -169,7 +170,7 @@ cert_san(X509 *x, json_object *o, const struct chuid_ids *ch)
 				}
 			} else {
 				json_object_array_add(other,
-				    json_object_new_string(oid));
+				    cli_json_str(oid));
 			}
 		} else if (g->type == GEN_URI) {
 			const char *u = (const char *)ASN1_STRING_get0_data(
@@ -183,9 +184,9 @@ cert_san(X509 *x, json_object *o, const struct chuid_ids *ch)
 			}
 			else
 				json_object_array_add(other,
-				    json_object_new_string(u));
+				    cli_json_str(u));
 		} else if (g->type == GEN_EMAIL || g->type == GEN_DNS) {
-			json_object_array_add(other, json_object_new_string(
+			json_object_array_add(other, cli_json_str(
 			    (const char *)ASN1_STRING_get0_data(g->d.ia5)));
 		}
 	}
@@ -208,7 +209,7 @@ cert_policies(X509 *x, json_object *o)
 	for (i = 0; pol != NULL && i < sk_POLICYINFO_num(pol); i++) {
 		OBJ_obj2txt(oid, sizeof(oid),
 		    sk_POLICYINFO_value(pol, i)->policyid, 1);
-		json_object_array_add(arr, json_object_new_string(oid));
+		json_object_array_add(arr, cli_json_str(oid));
 	}
 	json_object_object_add(o, "policies", arr);
 	CERTIFICATEPOLICIES_free(pol);
@@ -447,23 +448,19 @@ piv_json(const struct pcsc_diag *d)
 		hexstr(d->apt.auth_rid, d->apt.auth_rid_len, hex, sizeof(hex));
 		J_STR(o, "authority", hex);
 		if (d->apt.has_label) {
-			for (i = 0; i < d->apt.label_len; i++)
-				txt[i] = isprint(d->apt.label[i]) ?
-				    (char)d->apt.label[i] : '?';
-			txt[i] = '\0';
+			memcpy(txt, d->apt.label, d->apt.label_len);
+			txt[d->apt.label_len] = '\0';
 			J_STR(o, "label", txt);
 		}
 		if (d->apt.has_url) {
-			for (i = 0; i < d->apt.url_len; i++)
-				txt[i] = isprint(d->apt.url[i]) ?
-				    (char)d->apt.url[i] : '?';
-			txt[i] = '\0';
+			memcpy(txt, d->apt.url, d->apt.url_len);
+			txt[d->apt.url_len] = '\0';
 			J_STR(o, "url", txt);
 		}
 		if (d->apt.has_algs) {
 			arr = json_object_new_array();
 			for (i = 0; i < d->apt.n_algs; i++)
-				json_object_array_add(arr, json_object_new_string(
+				json_object_array_add(arr, cli_json_str(
 				    piv_alg_name(d->apt.algs[i])));
 			json_object_object_add(o, "algorithms", arr);
 		}
@@ -788,9 +785,11 @@ text_value(const char *key, json_object *v, int depth)
 			break;
 		}
 		printf("%*s%-22s ", depth * 2, "", k);
-		for (i = 0; i < n; i++)
-			printf("%s%s", i ? ", " : "", json_object_get_string(
-			    json_object_array_get_idx(v, i)));
+		for (i = 0; i < n; i++) {
+			printf("%s", i ? ", " : "");
+			cli_print_safe(stdout, json_object_get_string(
+			    json_object_array_get_idx(v, i)), 0);
+		}
 		printf("\n");
 		break;
 	case json_type_boolean:
@@ -798,8 +797,9 @@ text_value(const char *key, json_object *v, int depth)
 		    json_object_get_boolean(v) ? "yes" : "no");
 		break;
 	default:
-		printf("%*s%-22s %s\n", depth * 2, "", k,
-		    json_object_get_string(v));
+		printf("%*s%-22s ", depth * 2, "", k);
+		cli_print_safe(stdout, json_object_get_string(v), 0);
+		printf("\n");
 		break;
 	}
 }

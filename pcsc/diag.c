@@ -368,8 +368,10 @@ diag_attr_str(struct pcsc_card *k, uint32_t id, char *out, size_t cap)
 	out[0] = '\0';
 	if (pcsc_card_attr(k, id, buf, sizeof(buf), &n) != PV_OK)
 		return;
+	/* Driver text, as the driver gave it (up to a NUL): whoever prints
+	 * it sanitises it (apdu/text.h). */
 	for (i = 0; i < n && i + 1 < cap && buf[i] != '\0'; i++)
-		out[i] = buf[i] >= 0x20 && buf[i] < 0x7f ? (char)buf[i] : '?';
+		out[i] = (char)buf[i];
 	out[i] = '\0';
 }
 

@@ -71,6 +71,7 @@ struct pcsc_diag {
 	bool extended, chaining;	/* APDU capabilities from the ATR */
 	uint8_t atr[ATR_MAX_LEN];
 	size_t atr_len;
+	/* Driver text as the driver gives it: print it through apdu/text.h. */
 	char vendor[64], ifd_type[64], ifd_serial[64];
 	bool has_ifd_version;
 	uint32_t ifd_version;
