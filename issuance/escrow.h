@@ -46,7 +46,8 @@ enum pv_err escrow_seal_key(EVP_PKEY *key, X509 *kra, uint8_t **out,
 
 /*
  * escrow_random_puk writes ESCROW_PUK_LEN random decimal digits and a NUL
- * (uniform: rejection sampling over random bytes).
+ * (uniform: rejection sampling over random bytes), never a weak PIN
+ * (config_pin_weakness with every rule: those are drawn again).
  */
 enum pv_err escrow_random_puk(char out[ESCROW_PUK_LEN + 1],
     struct pv_why *why);

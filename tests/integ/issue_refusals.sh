@@ -3,6 +3,7 @@
 # leaves the store as it was (no person, device, job, certificate, escrow
 # or audit row more) and the card unwritten:
 #  - an identity file with a bad field (the message names file and field),
+#    a weak PIN (factory PIN/PUK, repeated, sequence),
 #    invalid UTF-8 (overlong, surrogate, above U+10FFFF), a name a subject
 #    attribute cannot carry (all before any job: the certificates would
 #    fail after the card was changed),
@@ -96,6 +97,13 @@ refused "DC not ASCII" 6 'subject: DC.*only ASCII' 0 --identity zoe.json
 sed -i 's/^subject = .*/subject = C=US, O=Example Agency, OU=People, CN={full_name}/' "$H/pivstation.conf"
 ISSUE_PIN=12345 refused "a 5-digit PIN" 6 'PIN: 5 characters' 0 --identity "$ID"
 ISSUE_PIN=12ab5678 refused "a PIN with letters" 6 'PIN' 0 --identity "$ID"
+# weak PINs ([pin] refuse): the message names the rule, not the PIN
+ISSUE_PIN=123456 refused "the factory PIN" 6 'PIN: a factory default value is refused \(\[pin\] refuse: factory\)' \
+	0 --identity "$ID"
+for w in 12345678:factory 00000000:repeated 87654321:sequence; do
+	ISSUE_PIN=${w%%:*} refused "weak PIN ${w#*:}" 6 "refuse: ${w#*:}" 0 --identity "$ID"
+	check "weak PIN ${w#*:}: the PIN is not in the message" bash -c "! grep -qF ${w%%:*} err.txt"
+done
 check_fails_out "no reader: usage" 'required' "$P" issue --home "$H" --identity "$ID" --pin-stdin
 # vpcd readers have no PIN pad (tests/integ/issue_pinpad.sh has readers that do)
 before=$(rows)
