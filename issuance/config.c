@@ -23,6 +23,7 @@
 #include <ini.h>
 #include <openssl/crypto.h>
 
+#include "apdu/text.h"
 #include "issuance/config.h"
 #include "issuance/identity.h"
 
@@ -514,11 +515,29 @@ config_dn_item(struct config_parse *p, const struct config_key *k,
 	}
 	memcpy(value, val, vlen);
 	value[vlen] = '\0';
-	for (size_t j = 0; j < vlen; j++) {
-		if ((unsigned char)value[j] < 0x20 || value[j] == 0x7f) {
-			config_fail(p, p->line, "[%s] %s: control character in "
-			    "the value of %s", k->section, k->key, types[i]);
+	/* Names go into certificates: strict UTF-8, no control characters
+	 * (pkix_dn_add checks the expanded value again). */
+	{
+		struct buf_cur cur;
+		enum text_utf8_err e;
+		size_t off = 0;
+		uint32_t cp;
+
+		if ((e = text_utf8_check(value, vlen, &off, NULL)) !=
+		    TEXT_UTF8_OK) {
+			config_fail(p, p->line, "[%s] %s: the value of %s is not "
+			    "UTF-8 at byte %zu: %s", k->section, k->key,
+			    types[i], off + 1, text_utf8_err_str(e));
 			return false;
+		}
+		buf_cur_init(&cur, value, vlen);
+		while (text_utf8_next(&cur, &cp, NULL) == TEXT_UTF8_OK) {
+			if (text_cp_is_control(cp)) {
+				config_fail(p, p->line, "[%s] %s: control "
+				    "character in the value of %s", k->section,
+				    k->key, types[i]);
+				return false;
+			}
 		}
 	}
 	if (c->placeholders) {

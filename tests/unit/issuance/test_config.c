@@ -228,6 +228,14 @@ ParameterizedTestParameters(config, bad_files)
 		    "[certificates] subject: '{' without a matching '}'" },
 		{ "[certificates]\nsubject = XX=foo\n", "test.conf:2: "
 		    "[certificates] subject: attribute type 'XX' is not one of" },
+		{ "[certificates]\nsubject = O=Ab\xc0\xaf, CN=x\n", "test.conf:2: "
+		    "[certificates] subject: the value of O is not UTF-8 at byte "
+		    "3: an overlong encoding" },
+		{ "[ca]\nname = O=Ab\xed\xa0\x80\n", "test.conf:2: [ca] name: "
+		    "the value of O is not UTF-8 at byte 3: a UTF-16 surrogate" },
+		{ "[certificates]\nsubject = O=A\xc2\x9b" "b, CN=x\n",
+		    "test.conf:2: [certificates] subject: control character in "
+		    "the value of O" },
 		{ "[certificates]\nsubject = CN\n", "test.conf:2: "
 		    "[certificates] subject: 'CN' is not TYPE=value" },
 		{ "[certificates]\nsubject = C=USA, CN=x\n", "test.conf:2: "
