@@ -257,8 +257,10 @@ escrow_recover_p12(const uint8_t *env, size_t env_len, X509 *kra_cert,
 
 	*out = NULL;
 	*out_len = 0;
-	if (p12_pass == NULL || p12_pass->len == 0)
-		return pv_why_set(why, PV_E_INPUT, "PKCS#12 passphrase: empty");
+	/* The same rule as the CA's: the key leaves the station in it. */
+	if ((r = pkix_pass_check_new(p12_pass, "PKCS#12 passphrase", why)) !=
+	    PV_OK)
+		return r;
 	if ((r = escrow_open_key(env, env_len, kra_cert, kra_key, &k, why)) !=
 	    PV_OK)
 		goto out;

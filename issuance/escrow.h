@@ -74,7 +74,9 @@ enum pv_err escrow_open_key(const uint8_t *env, size_t env_len, X509 *cert,
  * |cert| (its public key must match: PV_E_VERIFY otherwise) as a PKCS#12
  * protected by |p12_pass| (key and certificate bags PBES2 AES-256-CBC with
  * PBKDF2-HMAC-SHA-256, MAC HMAC-SHA-256; |name| is the friendly name, NULL
- * allowed).  *out (OPENSSL_free) holds the DER on success.
+ * allowed).  *out (OPENSSL_free) holds the DER on success.  A passphrase
+ * shorter than pkix_pass_check_new allows is PV_E_INPUT before anything
+ * is decrypted.
  */
 enum pv_err escrow_recover_p12(const uint8_t *env, size_t env_len,
     X509 *kra_cert, EVP_PKEY *kra_key, X509 *cert,

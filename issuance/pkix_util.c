@@ -1517,6 +1517,18 @@ pkix_pass_from_env(const char *var, struct pkix_pass *out, bool *found,
 }
 
 enum pv_err
+pkix_pass_check_new(const struct pkix_pass *p, const char *what,
+    struct pv_why *why)
+{
+	size_t n = p != NULL ? p->len : 0;
+
+	if (n < PKIX_PASS_MIN_NEW)
+		return pv_why_set(why, PV_E_INPUT, "%s: %zu character%s, at "
+		    "least %d", what, n, n == 1 ? "" : "s", PKIX_PASS_MIN_NEW);
+	return PV_OK;
+}
+
+enum pv_err
 pkix_pass_set(struct pkix_pass *p, const char *s, struct pv_why *why)
 {
 	size_t n = s != NULL ? strlen(s) : 0;

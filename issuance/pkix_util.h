@@ -393,6 +393,16 @@ enum pv_err pkix_pass_from_fd(int fd, struct pkix_pass *out,
 enum pv_err pkix_pass_from_env(const char *var, struct pkix_pass *out,
     bool *found, struct pv_why *why);
 
+/*
+ * pkix_pass_check_new is the one rule for a passphrase that protects
+ * something new (CA and KRA keys, a PKCS#12 handed out): at least
+ * PKIX_PASS_MIN_NEW characters.  PV_E_INPUT otherwise, with |why|
+ * "<what>: 3 characters, at least 8" (|what| names the passphrase, or
+ * the option or variable it came from); the passphrase is never shown.
+ */
+enum pv_err pkix_pass_check_new(const struct pkix_pass *p, const char *what,
+    struct pv_why *why);
+
 /* pkix_pass_set copies a NUL-terminated string (PV_E_TOO_LONG / PV_E_INPUT). */
 enum pv_err pkix_pass_set(struct pkix_pass *p, const char *s,
     struct pv_why *why);

@@ -819,3 +819,22 @@ Test(pkix, passphrase_sources)
 	cr_assert_eq(p.len, 0);
 	tca_rmtree(dir);
 }
+
+/* One rule for every passphrase that protects something new: the CA and
+ * KRA keys (ca_init, ca_import) and a PKCS#12 (escrow_recover_p12). */
+Test(pkix, new_passphrase_rule)
+{
+	struct pkix_pass p;
+	struct pv_why why = { "" };
+
+	cr_assert_eq(pkix_pass_set(&p, "1234567", NULL), PV_OK);
+	cr_assert_eq(pkix_pass_check_new(&p, "X passphrase", &why),
+	    PV_E_INPUT);
+	cr_assert_str_eq(why.msg, "X passphrase: 7 characters, at least 8");
+	cr_assert_eq(pkix_pass_set(&p, "12345678", NULL), PV_OK);
+	cr_assert_eq(pkix_pass_check_new(&p, "X passphrase", NULL), PV_OK);
+	pv_why_clear(&why);
+	cr_assert_eq(pkix_pass_check_new(NULL, "Y", &why), PV_E_INPUT);
+	cr_assert_str_eq(why.msg, "Y: 0 characters, at least 8");
+	pkix_pass_clear(&p);
+}
