@@ -72,6 +72,22 @@ uuid_str(const uint8_t g[16], char out[37])
 	    g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
 }
 
+/*
+ * What to say when a GET METADATA gave nothing: NULL when the card simply
+ * has none (or was not asked); otherwise "malformed answer: ..." or the
+ * refusal, so a broken answer is never reported as "no metadata".
+ */
+static const char *
+meta_problem(enum pv_err err, const char *why, char *buf, size_t cap)
+{
+	if (pcsc_diag_meta_absent(err))
+		return NULL;
+	(void)snprintf(buf, cap, "%s: %s", err == PV_E_MALFORMED ?
+	    "malformed answer" : "GET METADATA refused", why[0] ? why :
+	    pv_strerror(err));
+	return buf;
+}
+
 static const char *
 pin_policy_name(uint8_t p)
 {
@@ -328,6 +344,13 @@ certs_json(const struct pcsc_diag *d)
 				    touch_policy_name(c->meta.touch_policy));
 			}
 			json_object_object_add(o, "key_in_slot", m);
+		} else {
+			char prob[DIAG_TEXT_MAX + 32];
+			const char *mp = meta_problem(c->meta_err, c->meta_why,
+			    prob, sizeof(prob));
+
+			if (mp != NULL)
+				J_STR(o, "key_in_slot_error", mp);
 		}
 		json_object_array_add(arr, o);
 	}
@@ -416,7 +439,8 @@ static json_object *
 piv_json(const struct pcsc_diag *d)
 {
 	json_object *o = json_object_new_object(), *arr, *p;
-	char hex[72], v[32], txt[PIV_APT_TEXT_MAX + 1];
+	char hex[72], v[32], txt[PIV_APT_TEXT_MAX + 1], prob[DIAG_TEXT_MAX + 32];
+	const char *mp;
 	uint8_t aid[32];
 	size_t i;
 
@@ -484,6 +508,9 @@ piv_json(const struct pcsc_diag *d)
 			J_BOOL(p, "blocked", d->pin_status.blocked);
 		}
 	}
+	if ((mp = meta_problem(d->pin_meta_err, d->pin_meta_why, prob,
+	    sizeof(prob))) != NULL)
+		J_STR(p, "metadata_error", mp);
 	if (d->pin_tried)
 		J_STR(p, "verify_result", d->pin_result == PV_OK ? "PIN accepted" :
 		    d->pin_result == PV_E_BLOCKED ? "PIN blocked" :
@@ -499,6 +526,10 @@ piv_json(const struct pcsc_diag *d)
 	json_object_object_add(o, "pin", p);
 	if (d->has_puk_meta) {
 		p = tries_json(&d->puk_meta);
+	} else if ((mp = meta_problem(d->puk_meta_err, d->puk_meta_why, prob,
+	    sizeof(prob))) != NULL) {
+		p = json_object_new_object();
+		J_STR(p, "metadata_error", mp);
 	} else {
 		p = json_object_new_object();
 		J_STR(p, "note", "this card has no way to read the PUK "
@@ -506,12 +537,21 @@ piv_json(const struct pcsc_diag *d)
 	}
 	json_object_object_add(o, "puk", p);
 	p = json_object_new_object();
+	mp = meta_problem(d->mgmt_meta_err, d->mgmt_meta_why, prob,
+	    sizeof(prob));
 	J_STR(p, "algorithm", d->mgmt_alg_known ? piv_alg_name(d->mgmt_alg) :
-	    "3-key 3DES (assumed: the card cannot say)");
+	    mp != NULL ? "3-key 3DES (assumed: the card's metadata answer "
+	    "is not usable)" : "3-key 3DES (assumed: the card cannot say)");
+	if (mp != NULL)
+		J_STR(p, "metadata_error", mp);
 	if (d->has_mgmt_meta && d->mgmt_meta.has_default)
 		J_BOOL(p, "factory_default", d->mgmt_meta.is_default);
 	else if (d->mgmt_default_tested)
 		J_BOOL(p, "factory_default", d->mgmt_is_default);
+	else if (mp != NULL)
+		J_STR(p, "factory_default_note", "unknown: the card's metadata "
+		    "answer is not usable (see metadata error); "
+		    "--try-default-key tests it (one authentication)");
 	else
 		J_STR(p, "factory_default_note", "unknown: the card has no "
 		    "metadata; --try-default-key tests it (one authentication)");
