@@ -125,6 +125,7 @@ enum config_type {
 	T_TEXT,		/* printable ASCII, 1..hi */
 	T_PASS,
 	T_PIN_RULES,	/* factory/repeated/sequence list */
+	T_INTERIM,	/* no, yes or omit */
 	T_PIN_LIST	/* PINs refused, a list */
 };
 
@@ -160,6 +161,7 @@ static const struct config_key config_keys[] = {
 	{ "certificates", "subject", T_DN, OFF(subject), 0, 0, 0 },
 	{ "certificates", "card_auth_subject", T_DN, OFF(card_auth_subject),
 	    0, 0, 0 },
+	{ "certificates", "piv_interim", T_INTERIM, 0, 0, 0, 0 },
 	{ "escrow", "policy", T_ESCROW, 0, 0, 0, 0 },
 	{ "escrow", "puk", T_BOOL, OFF(escrow_puk), 0, 0, 0 },
 	{ "pin", "min_length", T_UINT, OFF(pin_min), 6, 8, 0 },
@@ -733,6 +735,19 @@ config_set(struct config_parse *p, const struct config_key *k, const char *v)
 		}
 		memcpy(base + k->off, v, strlen(v) + 1);
 		return true;
+	case T_INTERIM:
+		if (strcmp(v, "no") == 0)
+			c->piv_interim = CONFIG_PIV_INTERIM_NO;
+		else if (strcmp(v, "yes") == 0)
+			c->piv_interim = CONFIG_PIV_INTERIM_YES;
+		else if (strcmp(v, "omit") == 0)
+			c->piv_interim = CONFIG_PIV_INTERIM_OMIT;
+		else {
+			config_fail(p, p->line, "[%s] %s: expected 'no', 'yes' or "
+			    "'omit', got '%.40s'", k->section, k->key, v);
+			return false;
+		}
+		return true;
 	case T_PIN_RULES:
 		c->pin_refuse = 0;
 		return config_list(p, k, v, config_pin_rule_item,
@@ -969,6 +984,7 @@ config_defaults(struct pv_config *out)
 	}
 	out->subject.n = s;
 	out->card_auth_subject.n = 0;
+	out->piv_interim = CONFIG_PIV_INTERIM_NO;
 	out->escrow_policy = CONFIG_ESCROW_REQUIRED;
 	out->escrow_puk = true;
 	out->pin_min = 6;

@@ -63,6 +63,13 @@ enum config_escrow {
 #define CONFIG_EKU_SMARTCARD_LOGON	0x2	/* 1.3.6.1.4.1.311.20.2.2 */
 #define CONFIG_EKU_PKINIT		0x4	/* 1.3.6.1.5.2.3.4 */
 
+/* [certificates] piv_interim: the PIV interim indicator of 9A and 9E. */
+enum config_piv_interim {
+	CONFIG_PIV_INTERIM_NO,		/* present, FALSE (NACI adjudicated) */
+	CONFIG_PIV_INTERIM_YES,		/* present, TRUE (NACI pending) */
+	CONFIG_PIV_INTERIM_OMIT		/* left out */
+};
+
 enum config_pass_source {
 	CONFIG_PASS_PROMPT,	/* ask on the terminal */
 	CONFIG_PASS_ENV,	/* env:NAME */
@@ -137,6 +144,7 @@ struct pv_config {
 	unsigned upn_slots;		/* CONFIG_SLOT_BIT()s: UPN in SAN */
 	struct config_dn subject;	/* 9A, 9C, 9D */
 	struct config_dn card_auth_subject;	/* 9E; may be empty */
+	enum config_piv_interim piv_interim;
 
 	/* [escrow] */
 	enum config_escrow escrow_policy;

@@ -704,6 +704,32 @@ out:
 }
 
 enum pv_err
+pkix_ext_piv_interim(X509 *x, bool interim, struct pv_why *why)
+{
+	/* DER BOOLEAN: FALSE is 00, TRUE is FF (X.690 §11.1). */
+	const unsigned char der[3] = { 0x01, 0x01, interim ? 0xff : 0x00 };
+	ASN1_OBJECT *o = NULL;
+	ASN1_OCTET_STRING *os = NULL;
+	X509_EXTENSION *ext = NULL;
+	enum pv_err r = PV_E_INTERNAL;
+
+	if ((o = OBJ_txt2obj(PKIX_OID_PIV_INTERIM, 1)) == NULL ||
+	    (os = ASN1_OCTET_STRING_new()) == NULL ||
+	    !ASN1_OCTET_STRING_set(os, der, (int)sizeof(der)) ||
+	    (ext = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os)) == NULL ||
+	    !X509_add_ext(x, ext, -1)) {
+		r = pkix_crypto_err(why, "PIV interim indicator extension");
+		goto out;
+	}
+	r = PV_OK;
+out:
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(o);
+	return r;
+}
+
+enum pv_err
 pkix_sign(X509 *x, EVP_PKEY *key, struct pv_why *why)
 {
 	if (X509_sign(x, key, pkix_md_for_key(key)) <= 0)

@@ -27,6 +27,8 @@
 #define PKIX_OID_PIV_FASCN			"2.16.840.1.101.3.6.6"
 #define PKIX_OID_PIV_CONTENT_SIGNING		"2.16.840.1.101.3.6.7"
 #define PKIX_OID_PIV_CARD_AUTH			"2.16.840.1.101.3.6.8"
+/* id-piv-NACI, the PIV interim indicator (FIPS 201-2 App. B.2) */
+#define PKIX_OID_PIV_INTERIM			"2.16.840.1.101.3.6.9.1"
 #define PKIX_OID_MS_UPN				"1.3.6.1.4.1.311.20.2.3"
 #define PKIX_OID_MS_SMARTCARD_LOGON		"1.3.6.1.4.1.311.20.2.2"
 #define PKIX_OID_PKINIT_CLIENT_AUTH		"1.3.6.1.5.2.3.4"
@@ -190,6 +192,14 @@ enum pv_err pkix_ext_aki(X509 *x, X509 *issuer, struct pv_why *why);
 enum pv_err pkix_ext_aia(X509 *x, const char *ca_issuers_url,
     const char *ocsp_url, struct pv_why *why);
 enum pv_err pkix_ext_crldp(X509 *x, const char *url, struct pv_why *why);
+/*
+ * The PIV interim indicator (id-piv-NACI, FIPS 201-2 App. B.2: NACI-indicator
+ * ::= BOOLEAN), not critical: extnValue is the DER BOOLEAN, 01 01 FF when
+ * |interim| (the fingerprint check passed, the background investigation
+ * is initiated but not completed), 01 01 00 when it was completed and
+ * adjudicated.
+ */
+enum pv_err pkix_ext_piv_interim(X509 *x, bool interim, struct pv_why *why);
 
 /*
  * pkix_sign signs |x| with |key| using pkix_md_for_key (RSA PKCS#1 v1.5

@@ -242,6 +242,9 @@ ParameterizedTestParameters(config, bad_files)
 		    "[certificates] subject: C must be a two-letter country" },
 		{ "[certificates]\nsubject =\n", "test.conf:2: [certificates] "
 		    "subject: may not be empty" },
+		{ "[certificates]\npiv_interim = maybe\n", "test.conf:2: "
+		    "[certificates] piv_interim: expected 'no', 'yes' or 'omit', "
+		    "got 'maybe'" },
 		{ "[certificates]\nrfc822 = 9e\n", "test.conf:2: [certificates] "
 		    "rfc822: expected 9a, 9c or 9d, got '9e'" },
 		{ "[certificates]\neku_9a = any\n", "test.conf:2: [certificates] "
