@@ -56,7 +56,9 @@ usage(FILE *f)
 	    "  X.Y.Z    usb-key firmware (default 5.4.3); extensions newer than\n"
 	    "           it answer 6D00 (firmware-notes/yubikey-firmware-gates.md)\n"
 	    "  Q        no-extended, get-response-255, select-needs-full-aid,\n"
-	    "           pin-sw-630x (see firmware-notes/)\n"
+	    "           pin-sw-630x, discovery-builtin, factory-chuid (applied\n"
+	    "           when FILE is created and after a PIV reset) (see\n"
+	    "           firmware-notes/)\n"
 	    "  F        remove-after=N[:MS], mute-after=N[:MS], garbage-after=N,\n"
 	    "           reset-after=N\n"
 	    "  MODEL    none (default), yubikey5, apdu=MS, or yubikey5,apdu=MS\n"
@@ -249,7 +251,8 @@ main(int argc, char **argv)
 			    b[3]) % 90000000u);
 		}
 		if ((r = vc_state_factory(&st, profile, (uint32_t)serial,
-		    fw)) != PV_OK) {
+		    fw)) != PV_OK ||
+		    (r = vc_quirk_factory(&st, cfg.quirks)) != PV_OK) {
 			fprintf(stderr, "pivstation-vcard: cannot make a card: "
 			    "%s\n", pv_strerror(r));
 			goto out;
