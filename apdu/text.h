@@ -23,9 +23,9 @@
 /* Why a byte sequence is not UTF-8. */
 enum text_utf8_err {
 	TEXT_UTF8_OK = 0,
-	TEXT_UTF8_BAD_BYTE,	/* a byte no sequence starts with (80-BF, F8-FF) */
-	TEXT_UTF8_TRUNCATED,	/* a sequence cut short or a missing 10xxxxxx */
-	TEXT_UTF8_OVERLONG,	/* a longer form than needed (C0 AF for '/') */
+	TEXT_UTF8_BAD_BYTE,	/* starts no sequence (80-BF, F8-FF) */
+	TEXT_UTF8_TRUNCATED,	/* cut short, or a 10xxxxxx missing */
+	TEXT_UTF8_OVERLONG,	/* a longer form than needed (C0 AF) */
 	TEXT_UTF8_SURROGATE,	/* U+D800..U+DFFF (ED A0 80) */
 	TEXT_UTF8_TOO_LARGE	/* above U+10FFFF (F4 90 80 80) */
 };

@@ -439,7 +439,8 @@ static json_object *
 piv_json(const struct pcsc_diag *d)
 {
 	json_object *o = json_object_new_object(), *arr, *p;
-	char hex[72], v[32], txt[PIV_APT_TEXT_MAX + 1], prob[DIAG_TEXT_MAX + 32];
+	char hex[72], v[32], txt[PIV_APT_TEXT_MAX + 1];
+	char prob[DIAG_TEXT_MAX + 32];
 	const char *mp;
 	uint8_t aid[32];
 	size_t i;

@@ -336,16 +336,17 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 		char what[512];
 
 		if (p12_file != NULL)
-			(void)snprintf(what, sizeof(what), "--p12-passphrase-file "
-			    "%.400s: PKCS#12 passphrase", p12_file);
+			(void)snprintf(what, sizeof(what), "--p12-passphrase-"
+			    "file %.400s: PKCS#12 passphrase", p12_file);
 		else if (p12_fd >= 0)
-			(void)snprintf(what, sizeof(what), "--p12-passphrase-fd "
-			    "%d: PKCS#12 passphrase", p12_fd);
+			(void)snprintf(what, sizeof(what), "--p12-passphrase-"
+			    "fd %d: PKCS#12 passphrase", p12_fd);
 		else if (getenv("PIVSTATION_P12_PASSPHRASE") != NULL)
 			(void)snprintf(what, sizeof(what), "$PIVSTATION_P12_"
 			    "PASSPHRASE: PKCS#12 passphrase");
 		else
-			(void)snprintf(what, sizeof(what), "PKCS#12 passphrase");
+			(void)snprintf(what, sizeof(what),
+			    "PKCS#12 passphrase");
 		pv_why_clear(&why);
 		if ((r = pkix_pass_check_new(&p12_pass, what, &why)) != PV_OK) {
 			rc = esc_fail("escrow recover", r, &why);

@@ -527,8 +527,8 @@ config_dn_item(struct config_parse *p, const struct config_key *k,
 
 		if ((e = text_utf8_check(value, vlen, &off, NULL)) !=
 		    TEXT_UTF8_OK) {
-			config_fail(p, p->line, "[%s] %s: the value of %s is not "
-			    "UTF-8 at byte %zu: %s", k->section, k->key,
+			config_fail(p, p->line, "[%s] %s: the value of %s is "
+			    "not UTF-8 at byte %zu: %s", k->section, k->key,
 			    types[i], off + 1, text_utf8_err_str(e));
 			return false;
 		}
@@ -743,8 +743,8 @@ config_set(struct config_parse *p, const struct config_key *k, const char *v)
 		else if (strcmp(v, "omit") == 0)
 			c->piv_interim = CONFIG_PIV_INTERIM_OMIT;
 		else {
-			config_fail(p, p->line, "[%s] %s: expected 'no', 'yes' or "
-			    "'omit', got '%.40s'", k->section, k->key, v);
+			config_fail(p, p->line, "[%s] %s: expected 'no', 'yes' "
+			    "or 'omit', got '%.40s'", k->section, k->key, v);
 			return false;
 		}
 		return true;

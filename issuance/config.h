@@ -65,8 +65,8 @@ enum config_escrow {
 
 /* [certificates] piv_interim: the PIV interim indicator of 9A and 9E. */
 enum config_piv_interim {
-	CONFIG_PIV_INTERIM_NO,		/* present, FALSE (NACI adjudicated) */
-	CONFIG_PIV_INTERIM_YES,		/* present, TRUE (NACI pending) */
+	CONFIG_PIV_INTERIM_NO,		/* present, FALSE: NACI done */
+	CONFIG_PIV_INTERIM_YES,		/* present, TRUE: NACI pending */
 	CONFIG_PIV_INTERIM_OMIT		/* left out */
 };
 
@@ -154,7 +154,7 @@ struct pv_config {
 	unsigned pin_min;
 	unsigned pin_max;
 	bool pin_digits_only;
-	unsigned pin_refuse;			/* CONFIG_PIN_REFUSE_* bits */
+	unsigned pin_refuse;		/* CONFIG_PIN_REFUSE_* bits */
 	unsigned n_pin_refuse_values;
 	char pin_refuse_values[CONFIG_PIN_LIST_MAX][CONFIG_PIN_MAX + 1];
 

@@ -181,7 +181,8 @@ profile_cfg_check(const struct profile_cfg *c, struct pv_why *why)
 	if (c->piv_interim != PROFILE_INTERIM_FALSE &&
 	    c->piv_interim != PROFILE_INTERIM_TRUE &&
 	    c->piv_interim != PROFILE_INTERIM_OMIT)
-		return pv_why_set(why, PV_E_CONFIG, "piv_interim: unknown value");
+		return pv_why_set(why, PV_E_CONFIG,
+		    "piv_interim: unknown value");
 	if (c->eku_9a & ~(unsigned)(PROFILE_EKU_CLIENT_AUTH |
 	    PROFILE_EKU_SMARTCARD_LOGON | PROFILE_EKU_PKINIT))
 		return pv_why_set(why, PV_E_CONFIG, "9a EKU: unknown bit");
@@ -197,7 +198,7 @@ profile_cfg_check(const struct profile_cfg *c, struct pv_why *why)
 	return PV_OK;
 }
 
-/* ---- subject ------------------------------------------------------------------- */
+/* ---- subject ----------------------------------------------------------------- */
 
 enum pv_err
 profile_subject_build(const struct pv_config *cfg, const struct identity *id,
@@ -519,7 +520,8 @@ profile_issue(const struct ca *ca, EVP_PKEY *pub, uint8_t slot,
 	    (r = pkix_ext_aia(x, cfg->ca_issuers_url, cfg->ocsp_url, why)) !=
 	    PV_OK ||
 	    (r = pkix_ext_crldp(x, cfg->crl_url, why)) != PV_OK ||
-	    ((slot == PROFILE_SLOT_PIV_AUTH || slot == PROFILE_SLOT_CARD_AUTH) &&
+	    ((slot == PROFILE_SLOT_PIV_AUTH ||
+	    slot == PROFILE_SLOT_CARD_AUTH) &&
 	    cfg->piv_interim != PROFILE_INTERIM_OMIT &&
 	    (r = pkix_ext_piv_interim(x, cfg->piv_interim ==
 	    PROFILE_INTERIM_TRUE, why)) != PV_OK) ||

@@ -150,8 +150,9 @@ vc_quirk_factory(struct vc_state *st, unsigned quirks)
 		r = PV_E_CRYPTO;
 		goto out;
 	}
-	ch.guid[6] = (uint8_t)((ch.guid[6] & 0x0fu) | 0x40u);	/* v4 */
-	ch.guid[8] = (uint8_t)((ch.guid[8] & 0x3fu) | 0x80u);	/* RFC 4122 */
+	/* RFC 4122 §4.4: version 4, variant 10 */
+	ch.guid[6] = (uint8_t)((ch.guid[6] & 0x0fu) | 0x40u);
+	ch.guid[8] = (uint8_t)((ch.guid[8] & 0x3fu) | 0x80u);
 	if (!buf_out_alloc(&o, 64, 256)) {
 		r = PV_E_NOMEM;
 		goto out;
