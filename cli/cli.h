@@ -83,7 +83,8 @@ bool cli_global_opt(struct cli_global *g, int c, const char *arg);
 /* cli_exit_for: the exit code of |e|'s class. */
 int cli_exit_for(enum pv_err e);
 
-/* cli_error prints "pivstation: <what>: <why>" on stderr. */
+/* cli_error prints "pivstation: <what>: <why>" on stderr, through
+ * cli_print_safe. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* cli_usage_error prints the message and a hint, returns CLI_EXIT_USAGE. */
@@ -91,10 +92,29 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 
-/* cli_json_string writes |s| as a JSON string literal (quotes included). */
+/*
+ * Text from cards, readers, files and the store goes out through these
+ * (apdu/text.h text_sanitize), never raw:
+ *
+ * cli_print_safe writes |s| (NULL is "") to |f| as one line of printable
+ * UTF-8: controls (terminal escapes, C1, bidirectional overrides) and
+ * bytes that are not UTF-8 appear escaped ("\x1b", "\u{202E}").  With
+ * |width| > 0 it pads with spaces to |width| + 1 characters.
+ */
+void cli_print_safe(FILE *f, const char *s, int width);
+
+/*
+ * cli_json_string writes |s| as a JSON string literal (quotes included);
+ * bytes that are not UTF-8 become the text "\xHH", so the document stays
+ * valid UTF-8.
+ */
 void cli_json_string(FILE *f, const char *s);
 
 struct json_object;
+
+/* cli_json_str is json_object_new_string of |s| made valid UTF-8 the
+ * same way (NULL is ""). */
+struct json_object *cli_json_str(const char *s);
 
 /*
  * cli_json_line writes |o| as one JSON Lines record on standard output,

@@ -178,19 +178,6 @@ struct audit_show {
 	long long shown;
 };
 
-/* Prints |s| with control characters as '?', padded to |width| + 1. */
-static void
-audit_print_safe(const char *s, int width)
-{
-	int n = 0;
-
-	for (; *s != '\0'; s++, n++)
-		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
-	if (width > 0)
-		for (; n <= width; n++)
-			putchar(' ');
-}
-
 static enum pv_err
 audit_show_row(void *ctx, const struct audit_row *row)
 {
@@ -228,10 +215,10 @@ audit_show_row(void *ctx, const struct audit_row *row)
 		/* The rows come from a file anyone may have edited: no
 		 * terminal control characters reach the screen. */
 		printf("%6lld  %s  ", (long long)row->seq, when);
-		audit_print_safe(row->actor, 12);
-		audit_print_safe(row->action, 16);
-		audit_print_safe(row->object, 24);
-		audit_print_safe(row->detail, 0);
+		cli_print_safe(stdout, row->actor, 12);
+		cli_print_safe(stdout, row->action, 16);
+		cli_print_safe(stdout, row->object, 24);
+		cli_print_safe(stdout, row->detail, 0);
 		putchar('\n');
 	}
 	sh->first = false;

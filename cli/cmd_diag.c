@@ -7,7 +7,6 @@
  * form renders the same tree, so both always say the same things.
  * Certificates are described here with OpenSSL (pcsc/ hands up DER).
  */
-#include <ctype.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -37,7 +36,9 @@
 #include "pcsc/rc.h"
 #include "pcsc/session.h"
 
-#define J_STR(o, k, v) json_object_object_add((o), (k), json_object_new_string(v))
+/* Every string goes in through cli_json_str: card text is made valid
+ * UTF-8 here and rendered through cli_print_safe (text_value). */
+#define J_STR(o, k, v) json_object_object_add((o), (k), cli_json_str(v))
 #define J_INT(o, k, v) json_object_object_add((o), (k), json_object_new_int64((int64_t)(v)))
 #define J_BOOL(o, k, v) json_object_object_add((o), (k), json_object_new_boolean((v) ? 1 : 0))
 #define J_NULL(o, k) json_object_object_add((o), (k), NULL)
@@ -70,6 +71,22 @@ uuid_str(const uint8_t g[16], char out[37])
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 	    "%02x%02x%02x%02x%02x%02x", g[0], g[1], g[2], g[3], g[4], g[5],
 	    g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
+}
+
+/*
+ * What to say when a GET METADATA gave nothing: NULL when the card simply
+ * has none (or was not asked); otherwise "malformed answer: ..." or the
+ * refusal, so a broken answer is never reported as "no metadata".
+ */
+static const char *
+meta_problem(enum pv_err err, const char *why, char *buf, size_t cap)
+{
+	if (pcsc_diag_meta_absent(err))
+		return NULL;
+	(void)snprintf(buf, cap, "%s: %s", err == PV_E_MALFORMED ?
+	    "malformed answer" : "GET METADATA refused", why[0] ? why :
+	    pv_strerror(err));
+	return buf;
 }
 
 static const char *
@@ -170,7 +187,7 @@ cert_san(X509 *x, json_object *o, const struct chuid_ids *ch)
 				}
 			} else {
 				json_object_array_add(other,
-				    json_object_new_string(oid));
+				    cli_json_str(oid));
 			}
 		} else if (g->type == GEN_URI) {
 			const char *u = (const char *)ASN1_STRING_get0_data(
@@ -184,9 +201,9 @@ cert_san(X509 *x, json_object *o, const struct chuid_ids *ch)
 			}
 			else
 				json_object_array_add(other,
-				    json_object_new_string(u));
+				    cli_json_str(u));
 		} else if (g->type == GEN_EMAIL || g->type == GEN_DNS) {
-			json_object_array_add(other, json_object_new_string(
+			json_object_array_add(other, cli_json_str(
 			    (const char *)ASN1_STRING_get0_data(g->d.ia5)));
 		}
 	}
@@ -209,7 +226,7 @@ cert_policies(X509 *x, json_object *o)
 	for (i = 0; pol != NULL && i < sk_POLICYINFO_num(pol); i++) {
 		OBJ_obj2txt(oid, sizeof(oid),
 		    sk_POLICYINFO_value(pol, i)->policyid, 1);
-		json_object_array_add(arr, json_object_new_string(oid));
+		json_object_array_add(arr, cli_json_str(oid));
 	}
 	json_object_object_add(o, "policies", arr);
 	CERTIFICATEPOLICIES_free(pol);
@@ -328,6 +345,13 @@ certs_json(const struct pcsc_diag *d)
 				    touch_policy_name(c->meta.touch_policy));
 			}
 			json_object_object_add(o, "key_in_slot", m);
+		} else {
+			char prob[DIAG_TEXT_MAX + 32];
+			const char *mp = meta_problem(c->meta_err, c->meta_why,
+			    prob, sizeof(prob));
+
+			if (mp != NULL)
+				J_STR(o, "key_in_slot_error", mp);
 		}
 		json_object_array_add(arr, o);
 	}
@@ -417,6 +441,8 @@ piv_json(const struct pcsc_diag *d)
 {
 	json_object *o = json_object_new_object(), *arr, *p;
 	char hex[72], v[32], txt[PIV_APT_TEXT_MAX + 1];
+	char prob[DIAG_TEXT_MAX + 32];
+	const char *mp;
 	uint8_t aid[32];
 	size_t i;
 
@@ -448,23 +474,19 @@ piv_json(const struct pcsc_diag *d)
 		hexstr(d->apt.auth_rid, d->apt.auth_rid_len, hex, sizeof(hex));
 		J_STR(o, "authority", hex);
 		if (d->apt.has_label) {
-			for (i = 0; i < d->apt.label_len; i++)
-				txt[i] = isprint(d->apt.label[i]) ?
-				    (char)d->apt.label[i] : '?';
-			txt[i] = '\0';
+			memcpy(txt, d->apt.label, d->apt.label_len);
+			txt[d->apt.label_len] = '\0';
 			J_STR(o, "label", txt);
 		}
 		if (d->apt.has_url) {
-			for (i = 0; i < d->apt.url_len; i++)
-				txt[i] = isprint(d->apt.url[i]) ?
-				    (char)d->apt.url[i] : '?';
-			txt[i] = '\0';
+			memcpy(txt, d->apt.url, d->apt.url_len);
+			txt[d->apt.url_len] = '\0';
 			J_STR(o, "url", txt);
 		}
 		if (d->apt.has_algs) {
 			arr = json_object_new_array();
 			for (i = 0; i < d->apt.n_algs; i++)
-				json_object_array_add(arr, json_object_new_string(
+				json_object_array_add(arr, cli_json_str(
 				    piv_alg_name(d->apt.algs[i])));
 			json_object_object_add(o, "algorithms", arr);
 		}
@@ -488,6 +510,9 @@ piv_json(const struct pcsc_diag *d)
 			J_BOOL(p, "blocked", d->pin_status.blocked);
 		}
 	}
+	if ((mp = meta_problem(d->pin_meta_err, d->pin_meta_why, prob,
+	    sizeof(prob))) != NULL)
+		J_STR(p, "metadata_error", mp);
 	if (d->pin_tried)
 		J_STR(p, "verify_result", d->pin_result == PV_OK ? "PIN accepted" :
 		    d->pin_result == PV_E_BLOCKED ? "PIN blocked" :
@@ -503,6 +528,10 @@ piv_json(const struct pcsc_diag *d)
 	json_object_object_add(o, "pin", p);
 	if (d->has_puk_meta) {
 		p = tries_json(&d->puk_meta);
+	} else if ((mp = meta_problem(d->puk_meta_err, d->puk_meta_why, prob,
+	    sizeof(prob))) != NULL) {
+		p = json_object_new_object();
+		J_STR(p, "metadata_error", mp);
 	} else {
 		p = json_object_new_object();
 		J_STR(p, "note", "this card has no way to read the PUK "
@@ -510,12 +539,21 @@ piv_json(const struct pcsc_diag *d)
 	}
 	json_object_object_add(o, "puk", p);
 	p = json_object_new_object();
+	mp = meta_problem(d->mgmt_meta_err, d->mgmt_meta_why, prob,
+	    sizeof(prob));
 	J_STR(p, "algorithm", d->mgmt_alg_known ? piv_alg_name(d->mgmt_alg) :
-	    "3-key 3DES (assumed: the card cannot say)");
+	    mp != NULL ? "3-key 3DES (assumed: the card's metadata answer "
+	    "is not usable)" : "3-key 3DES (assumed: the card cannot say)");
+	if (mp != NULL)
+		J_STR(p, "metadata_error", mp);
 	if (d->has_mgmt_meta && d->mgmt_meta.has_default)
 		J_BOOL(p, "factory_default", d->mgmt_meta.is_default);
 	else if (d->mgmt_default_tested)
 		J_BOOL(p, "factory_default", d->mgmt_is_default);
+	else if (mp != NULL)
+		J_STR(p, "factory_default_note", "unknown: the card's metadata "
+		    "answer is not usable (see metadata error); "
+		    "--try-default-key tests it (one authentication)");
 	else
 		J_STR(p, "factory_default_note", "unknown: the card has no "
 		    "metadata; --try-default-key tests it (one authentication)");
@@ -801,9 +839,11 @@ text_value(const char *key, json_object *v, int depth)
 			break;
 		}
 		printf("%*s%-22s ", depth * 2, "", k);
-		for (i = 0; i < n; i++)
-			printf("%s%s", i ? ", " : "", json_object_get_string(
-			    json_object_array_get_idx(v, i)));
+		for (i = 0; i < n; i++) {
+			printf("%s", i ? ", " : "");
+			cli_print_safe(stdout, json_object_get_string(
+			    json_object_array_get_idx(v, i)), 0);
+		}
 		printf("\n");
 		break;
 	case json_type_boolean:
@@ -811,8 +851,9 @@ text_value(const char *key, json_object *v, int depth)
 		    json_object_get_boolean(v) ? "yes" : "no");
 		break;
 	default:
-		printf("%*s%-22s %s\n", depth * 2, "", k,
-		    json_object_get_string(v));
+		printf("%*s%-22s ", depth * 2, "", k);
+		cli_print_safe(stdout, json_object_get_string(v), 0);
+		printf("\n");
 		break;
 	}
 }

@@ -170,7 +170,8 @@ esc_recover_help(FILE *f)
 	    "      [ca] passphrase, a prompt)\n"
 	    "  --p12-passphrase-file FILE / --p12-passphrase-fd N\n"
 	    "      the PKCS#12's passphrase (else $PIVSTATION_P12_PASSPHRASE, a "
-	    "prompt)\n"
+	    "prompt),\n"
+	    "      at least 8 characters, as for the CA\n"
 	    "  --name NAME   friendly name inside the PKCS#12\n");
 }
 
@@ -267,6 +268,30 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 	    PV_OK) {
 		rc = cli_fail("escrow recover", r, &why);
 		goto out;
+	}
+	/* The CA's rule (escrow_recover_p12 applies it too); the message
+	 * names where the passphrase came from. */
+	{
+		char what[512];
+
+		if (pc.src[PASS_P12].file != NULL)
+			(void)snprintf(what, sizeof(what), "--p12-passphrase-"
+			    "file %.400s: PKCS#12 passphrase",
+			    pc.src[PASS_P12].file);
+		else if (pc.src[PASS_P12].fd >= 0)
+			(void)snprintf(what, sizeof(what), "--p12-passphrase-"
+			    "fd %d: PKCS#12 passphrase", pc.src[PASS_P12].fd);
+		else if (getenv("PIVSTATION_P12_PASSPHRASE") != NULL)
+			(void)snprintf(what, sizeof(what), "$PIVSTATION_P12_"
+			    "PASSPHRASE: PKCS#12 passphrase");
+		else
+			(void)snprintf(what, sizeof(what),
+			    "PKCS#12 passphrase");
+		pv_why_clear(&why);
+		if ((r = pkix_pass_check_new(&p12_pass, what, &why)) != PV_OK) {
+			rc = esc_fail("escrow recover", r, &why);
+			goto out;
+		}
 	}
 	if (person != NULL)
 		r = escrow_recover_person(station_store(stn), person,

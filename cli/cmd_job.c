@@ -62,14 +62,6 @@ job_guid_hex(const struct job_info *ji, char out[33])
 		buf_hex(ji->guid, 16, out);
 }
 
-/* Prints |s| with control characters as '?' (store text is untrusted). */
-static void
-job_print_safe(const char *s)
-{
-	for (; *s != '\0'; s++)
-		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
-}
-
 static void
 job_print_json(const struct job_info *ji, bool first)
 {
@@ -110,7 +102,7 @@ job_print_text(const struct job_info *ji)
 	job_guid_hex(ji, guid);
 	printf("job %lld  %s  %s  person ", (long long)ji->row.id,
 	    ji->row.kind, store_job_state_name(ji->row.state));
-	job_print_safe(ji->person[0] ? ji->person : "-");
+	cli_print_safe(stdout, ji->person[0] ? ji->person : "-", 0);
 	printf("  started %s\n", when);
 	printf("  device   ");
 	if (!ji->has_device) {
@@ -120,19 +112,19 @@ job_print_text(const struct job_info *ji)
 		    store_device_status_name(ji->device_status));
 		if (ji->serial[0] != '\0') {
 			printf(" serial ");
-			job_print_safe(ji->serial);
+			cli_print_safe(stdout, ji->serial, 0);
 		}
 		if (guid[0] != '\0')
 			printf(" guid %s", guid);
 		putchar('\n');
 	}
 	printf("  reader   ");
-	job_print_safe(ji->row.reader[0] ? ji->row.reader : "-");
+	cli_print_safe(stdout, ji->row.reader[0] ? ji->row.reader : "-", 0);
 	printf("\n  progress %u of %u steps done, last: %s\n", ji->steps_done,
 	    ji->n_steps, ji->last_done[0] ? ji->last_done : "none");
 	if (ji->row.detail[0] != '\0') {
 		printf("  detail   ");
-		job_print_safe(ji->row.detail);
+		cli_print_safe(stdout, ji->row.detail, 0);
 		putchar('\n');
 	}
 }

@@ -55,7 +55,7 @@ reader_json(const struct pcsc_reader *r, long index)
 
 	if (index >= 0)
 		json_object_object_add(o, "index", json_object_new_int64(index));
-	json_object_object_add(o, "name", json_object_new_string(r->name));
+	json_object_object_add(o, "name", cli_json_str(r->name));
 	json_object_object_add(o, "card", json_object_new_boolean(r->present));
 	if (r->present) {
 		atr_to_hex(r->atr, r->atr_len, hex);
@@ -115,7 +115,9 @@ readers_list(struct cli_global *g, struct pcsc_ctx *ctx)
 		printf("no reader connected\n");
 	} else {
 		for (i = 0; i < n; i++) {
-			printf("%zu: %s: ", i, rd[i].name);
+			printf("%zu: ", i);
+			cli_print_safe(stdout, rd[i].name, 0);
+			printf(": ");
 			reader_text(stdout, &rd[i]);
 		}
 	}
@@ -176,12 +178,16 @@ watch_event(void *arg, const struct pcsc_event *ev)
 			printf(" pcscd went away; waiting for it\n");
 		else if (ev->kind == PCSC_EV_SERVICE_BACK)
 			printf(" pcscd is back\n");
-		else if (ev->kind == PCSC_EV_READER_REMOVED ||
-		    ev->kind == PCSC_EV_CARD_REMOVED)
-			printf(" \"%s\"\n", ev->reader.name);
 		else {
-			printf(" \"%s\": ", ev->reader.name);
-			reader_text(stdout, &ev->reader);
+			printf(" \"");
+			cli_print_safe(stdout, ev->reader.name, 0);
+			if (ev->kind == PCSC_EV_READER_REMOVED ||
+			    ev->kind == PCSC_EV_CARD_REMOVED) {
+				printf("\"\n");
+			} else {
+				printf("\": ");
+				reader_text(stdout, &ev->reader);
+			}
 		}
 	}
 	fflush(stdout);

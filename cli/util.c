@@ -5,9 +5,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
+#include "apdu/text.h"
 #include "cli/cli.h"
 
 int
@@ -29,14 +31,36 @@ cli_exit_for(enum pv_err e)
 }
 
 void
+cli_print_safe(FILE *f, const char *s, int width)
+{
+	char buf[1024], *dyn = NULL;
+	const char *out = buf;
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (text_sanitize(s, n, TEXT_SAN_TERMINAL, buf, sizeof(buf)) >=
+	    sizeof(buf) && (dyn = text_sanitize_dup(s, TEXT_SAN_TERMINAL)) !=
+	    NULL)
+		out = dyn;
+	fputs(out, f);
+	if (width > 0)
+		for (n = text_utf8_count(out, strlen(out)); n <= (size_t)width;
+		    n++)
+			fputc(' ', f);
+	free(dyn);
+}
+
+/* Messages carry reader names, card text and file names: one line, safe. */
+void
 cli_error(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fputs("pivstation: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fputs("pivstation: ", stderr);
+	cli_print_safe(stderr, msg, 0);
 	fputc('\n', stderr);
 }
 
@@ -56,10 +80,11 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
 void
 cli_json_string(FILE *f, const char *s)
 {
+	char *safe = text_sanitize_dup(s, TEXT_SAN_JSON);
 	const unsigned char *p;
 
 	fputc('"', f);
-	for (p = (const unsigned char *)(s ? s : ""); *p != '\0'; p++) {
+	for (p = (const unsigned char *)(safe ? safe : ""); *p != '\0'; p++) {
 		switch (*p) {
 		case '"': fputs("\\\"", f); break;
 		case '\\': fputs("\\\\", f); break;
@@ -67,13 +92,24 @@ cli_json_string(FILE *f, const char *s)
 		case '\r': fputs("\\r", f); break;
 		case '\t': fputs("\\t", f); break;
 		default:
-			if (*p < 0x20)
+			if (*p < 0x20 || *p == 0x7f)
 				fprintf(f, "\\u%04x", *p);
 			else
 				fputc(*p, f);
 		}
 	}
 	fputc('"', f);
+	free(safe);
+}
+
+struct json_object *
+cli_json_str(const char *s)
+{
+	char *safe = text_sanitize_dup(s, TEXT_SAN_JSON);
+	struct json_object *o = json_object_new_string(safe ? safe : "");
+
+	free(safe);
+	return o;
 }
 
 bool

@@ -284,13 +284,11 @@ static enum pv_err
 ca_check_passes(const struct pkix_pass *pass, const struct pkix_pass *kra_pass,
     struct pv_why *why)
 {
-	if (pass == NULL || pass->len < PKIX_PASS_MIN_NEW)
-		return pv_why_set(why, PV_E_INPUT,
-		    "CA passphrase: at least %d characters", PKIX_PASS_MIN_NEW);
-	if (kra_pass == NULL || kra_pass->len < PKIX_PASS_MIN_NEW)
-		return pv_why_set(why, PV_E_INPUT,
-		    "KRA passphrase: at least %d characters", PKIX_PASS_MIN_NEW);
-	return PV_OK;
+	enum pv_err r;
+
+	if ((r = pkix_pass_check_new(pass, "CA passphrase", why)) != PV_OK)
+		return r;
+	return pkix_pass_check_new(kra_pass, "KRA passphrase", why);
 }
 
 static enum pv_err

@@ -21,7 +21,9 @@
 #include <time.h>
 
 #include <ini.h>
+#include <openssl/crypto.h>
 
+#include "apdu/text.h"
 #include "issuance/config.h"
 #include "issuance/identity.h"
 
@@ -122,7 +124,10 @@ enum config_type {
 	T_DIGITS,	/* exactly hi digits, char array at off */
 	T_TEXT,		/* printable ASCII, 1..hi */
 	T_PATH,		/* empty, or an absolute path of printable ASCII */
-	T_PASS
+	T_PASS,
+	T_PIN_RULES,	/* factory/repeated/sequence list */
+	T_INTERIM,	/* no, yes or omit */
+	T_PIN_LIST	/* PINs refused, a list */
 };
 
 struct config_key {
@@ -157,11 +162,14 @@ static const struct config_key config_keys[] = {
 	{ "certificates", "subject", T_DN, OFF(subject), 0, 0, 0 },
 	{ "certificates", "card_auth_subject", T_DN, OFF(card_auth_subject),
 	    0, 0, 0 },
+	{ "certificates", "piv_interim", T_INTERIM, 0, 0, 0, 0 },
 	{ "escrow", "policy", T_ESCROW, 0, 0, 0, 0 },
 	{ "escrow", "puk", T_BOOL, OFF(escrow_puk), 0, 0, 0 },
 	{ "pin", "min_length", T_UINT, OFF(pin_min), 6, 8, 0 },
 	{ "pin", "max_length", T_UINT, OFF(pin_max), 6, 8, 0 },
 	{ "pin", "digits_only", T_BOOL, OFF(pin_digits_only), 0, 0, 0 },
+	{ "pin", "refuse", T_PIN_RULES, 0, 0, 0, 0 },
+	{ "pin", "refuse_values", T_PIN_LIST, 0, 0, 0, 0 },
 	{ "fascn", "agency_code", T_DIGITS, OFF(agency_code), 0, 4, 0 },
 	{ "fascn", "system_code", T_DIGITS, OFF(system_code), 0, 4, 0 },
 	{ "fascn", "credential_series", T_UINT, OFF(credential_series),
@@ -415,6 +423,55 @@ config_slot_item(struct config_parse *p, const struct config_key *k,
 	return false;
 }
 
+static bool
+config_pin_rule_item(struct config_parse *p, const struct config_key *k,
+    const char *item, size_t len, void *ctx)
+{
+	unsigned *bits = ctx;
+
+	if (len == 7 && memcmp(item, "factory", 7) == 0)
+		*bits |= CONFIG_PIN_REFUSE_FACTORY;
+	else if (len == 8 && memcmp(item, "repeated", 8) == 0)
+		*bits |= CONFIG_PIN_REFUSE_REPEATED;
+	else if (len == 8 && memcmp(item, "sequence", 8) == 0)
+		*bits |= CONFIG_PIN_REFUSE_SEQUENCE;
+	else {
+		config_fail(p, p->line, "[%s] %s: expected factory, repeated "
+		    "or sequence, got '%.*s'", k->section, k->key,
+		    len > 40 ? 40 : (int)len, item);
+		return false;
+	}
+	return true;
+}
+
+static bool
+config_pin_value_item(struct config_parse *p, const struct config_key *k,
+    const char *item, size_t len, void *ctx)
+{
+	struct pv_config *c = ctx;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)item[i] < 0x21 ||
+		    (unsigned char)item[i] > 0x7e)
+			break;
+	if (len < 6 || len > CONFIG_PIN_MAX || i != len) {
+		config_fail(p, p->line, "[%s] %s: each value is 6 to %d "
+		    "printable characters without spaces", k->section, k->key,
+		    CONFIG_PIN_MAX);
+		return false;
+	}
+	if (c->n_pin_refuse_values >= CONFIG_PIN_LIST_MAX) {
+		config_fail(p, p->line, "[%s] %s: at most %d values",
+		    k->section, k->key, CONFIG_PIN_LIST_MAX);
+		return false;
+	}
+	memcpy(c->pin_refuse_values[c->n_pin_refuse_values], item, len);
+	c->pin_refuse_values[c->n_pin_refuse_values][len] = '\0';
+	c->n_pin_refuse_values++;
+	return true;
+}
+
 struct config_dn_ctx {
 	struct config_dn *dn;
 	bool placeholders;
@@ -466,11 +523,29 @@ config_dn_item(struct config_parse *p, const struct config_key *k,
 	}
 	memcpy(value, val, vlen);
 	value[vlen] = '\0';
-	for (size_t j = 0; j < vlen; j++) {
-		if ((unsigned char)value[j] < 0x20 || value[j] == 0x7f) {
-			config_fail(p, p->line, "[%s] %s: control character in "
-			    "the value of %s", k->section, k->key, types[i]);
+	/* Names go into certificates: strict UTF-8, no control characters
+	 * (pkix_dn_add checks the expanded value again). */
+	{
+		struct buf_cur cur;
+		enum text_utf8_err e;
+		size_t off = 0;
+		uint32_t cp;
+
+		if ((e = text_utf8_check(value, vlen, &off, NULL)) !=
+		    TEXT_UTF8_OK) {
+			config_fail(p, p->line, "[%s] %s: the value of %s is "
+			    "not UTF-8 at byte %zu: %s", k->section, k->key,
+			    types[i], off + 1, text_utf8_err_str(e));
 			return false;
+		}
+		buf_cur_init(&cur, value, vlen);
+		while (text_utf8_next(&cur, &cp, NULL) == TEXT_UTF8_OK) {
+			if (text_cp_is_control(cp)) {
+				config_fail(p, p->line, "[%s] %s: control "
+				    "character in the value of %s", k->section,
+				    k->key, types[i]);
+				return false;
+			}
 		}
 	}
 	if (c->placeholders) {
@@ -676,6 +751,27 @@ config_set(struct config_parse *p, const struct config_key *k, const char *v)
 		}
 		memcpy(base + k->off, v, strlen(v) + 1);
 		return true;
+	case T_INTERIM:
+		if (strcmp(v, "no") == 0)
+			c->piv_interim = CONFIG_PIV_INTERIM_NO;
+		else if (strcmp(v, "yes") == 0)
+			c->piv_interim = CONFIG_PIV_INTERIM_YES;
+		else if (strcmp(v, "omit") == 0)
+			c->piv_interim = CONFIG_PIV_INTERIM_OMIT;
+		else {
+			config_fail(p, p->line, "[%s] %s: expected 'no', 'yes' "
+			    "or 'omit', got '%.40s'", k->section, k->key, v);
+			return false;
+		}
+		return true;
+	case T_PIN_RULES:
+		c->pin_refuse = 0;
+		return config_list(p, k, v, config_pin_rule_item,
+		    &c->pin_refuse);
+	case T_PIN_LIST:
+		memset(c->pin_refuse_values, 0, sizeof(c->pin_refuse_values));
+		c->n_pin_refuse_values = 0;
+		return config_list(p, k, v, config_pin_value_item, c);
 	case T_PASS:
 		if (strcmp(v, "prompt") == 0) {
 			c->pass_source = CONFIG_PASS_PROMPT;
@@ -904,11 +1000,14 @@ config_defaults(struct pv_config *out)
 	}
 	out->subject.n = s;
 	out->card_auth_subject.n = 0;
+	out->piv_interim = CONFIG_PIV_INTERIM_NO;
 	out->escrow_policy = CONFIG_ESCROW_REQUIRED;
 	out->escrow_puk = true;
 	out->pin_min = 6;
 	out->pin_max = 8;
 	out->pin_digits_only = true;
+	out->pin_refuse = CONFIG_PIN_REFUSE_ALL;
+	out->n_pin_refuse_values = 0;
 	strcpy(out->agency_code, "9999");
 	strcpy(out->system_code, "0001");
 	out->credential_series = 0;
@@ -1036,10 +1135,37 @@ config_load_home(const struct home *h, struct pv_config *out,
 
 /* ---- helpers for issuance -------------------------------------------------------- */
 
+const char *
+config_pin_weakness(unsigned rules, const uint8_t *pin, size_t len)
+{
+	static const char *const factory[] = { "123456", "12345678" };
+	bool same = true, up = true, down = true;
+	size_t i;
+
+	if (rules & CONFIG_PIN_REFUSE_FACTORY)
+		for (i = 0; i < sizeof(factory) / sizeof(factory[0]); i++)
+			if (len == strlen(factory[i]) &&
+			    CRYPTO_memcmp(pin, factory[i], len) == 0)
+				return "factory";
+	if (len < 2)
+		return NULL;
+	for (i = 1; i < len; i++) {
+		same = same && pin[i] == pin[0];
+		up = up && pin[i] == pin[i - 1] + 1;
+		down = down && pin[i] + 1 == pin[i - 1];
+	}
+	if ((rules & CONFIG_PIN_REFUSE_REPEATED) && same)
+		return "repeated";
+	if ((rules & CONFIG_PIN_REFUSE_SEQUENCE) && (up || down))
+		return "sequence";
+	return NULL;
+}
+
 enum pv_err
 config_check_pin(const struct pv_config *c, const uint8_t *pin, size_t len,
     struct pv_why *why)
 {
+	const char *weak;
 	size_t i;
 
 	if (len < c->pin_min || len > c->pin_max)
@@ -1054,6 +1180,22 @@ config_check_pin(const struct pv_config *c, const uint8_t *pin, size_t len,
 			return pv_why_set(why, PV_E_INPUT, "PIN: only printable "
 			    "ASCII characters without spaces are allowed");
 	}
+	if ((weak = config_pin_weakness(c->pin_refuse, pin, len)) != NULL) {
+		if (strcmp(weak, "factory") == 0)
+			return pv_why_set(why, PV_E_INPUT, "PIN: a factory "
+			    "default value is refused ([pin] refuse: factory)");
+		if (strcmp(weak, "repeated") == 0)
+			return pv_why_set(why, PV_E_INPUT, "PIN: one character "
+			    "repeated is refused ([pin] refuse: repeated)");
+		return pv_why_set(why, PV_E_INPUT, "PIN: a rising or falling "
+		    "sequence is refused ([pin] refuse: sequence)");
+	}
+	for (i = 0; i < c->n_pin_refuse_values && i < CONFIG_PIN_LIST_MAX;
+	    i++)
+		if (strlen(c->pin_refuse_values[i]) == len &&
+		    CRYPTO_memcmp(c->pin_refuse_values[i], pin, len) == 0)
+			return pv_why_set(why, PV_E_INPUT, "PIN: one of the "
+			    "values [pin] refuse_values lists");
 	return PV_OK;
 }
 

@@ -63,6 +63,13 @@ enum config_escrow {
 #define CONFIG_EKU_SMARTCARD_LOGON	0x2	/* 1.3.6.1.4.1.311.20.2.2 */
 #define CONFIG_EKU_PKINIT		0x4	/* 1.3.6.1.5.2.3.4 */
 
+/* [certificates] piv_interim: the PIV interim indicator of 9A and 9E. */
+enum config_piv_interim {
+	CONFIG_PIV_INTERIM_NO,		/* present, FALSE: NACI done */
+	CONFIG_PIV_INTERIM_YES,		/* present, TRUE: NACI pending */
+	CONFIG_PIV_INTERIM_OMIT		/* left out */
+};
+
 enum config_pass_source {
 	CONFIG_PASS_PROMPT,	/* ask on the terminal */
 	CONFIG_PASS_ENV,	/* env:NAME */
@@ -79,6 +86,20 @@ enum config_pass_source {
 #define CONFIG_PASS_ARG_MAX	192
 #define CONFIG_PATH_MAX		256
 #define CONFIG_ISSUER_ID_MAX	15	/* Printed Information tag 06 */
+#define CONFIG_PIN_MAX		8	/* SP 800-73-4: PINs of 6 to 8 */
+#define CONFIG_PIN_LIST_MAX	16	/* [pin] refuse_values */
+
+/*
+ * Weak-PIN rules ([pin] refuse; bits of pv_config.pin_refuse):
+ * FACTORY the factory PIN 123456 and the factory PUK 12345678 of PIV
+ * cards and YubiKeys; REPEATED one character throughout (000000);
+ * SEQUENCE characters rising or falling by one throughout (234567,
+ * 87654321; no wrap-around).
+ */
+#define CONFIG_PIN_REFUSE_FACTORY	0x1u
+#define CONFIG_PIN_REFUSE_REPEATED	0x2u
+#define CONFIG_PIN_REFUSE_SEQUENCE	0x4u
+#define CONFIG_PIN_REFUSE_ALL		0x7u
 
 struct config_oids {
 	unsigned n;
@@ -124,6 +145,7 @@ struct pv_config {
 	unsigned upn_slots;		/* CONFIG_SLOT_BIT()s: UPN in SAN */
 	struct config_dn subject;	/* 9A, 9C, 9D */
 	struct config_dn card_auth_subject;	/* 9E; may be empty */
+	enum config_piv_interim piv_interim;
 
 	/* [escrow] */
 	enum config_escrow escrow_policy;
@@ -133,6 +155,9 @@ struct pv_config {
 	unsigned pin_min;
 	unsigned pin_max;
 	bool pin_digits_only;
+	unsigned pin_refuse;		/* CONFIG_PIN_REFUSE_* bits */
+	unsigned n_pin_refuse_values;
+	char pin_refuse_values[CONFIG_PIN_LIST_MAX][CONFIG_PIN_MAX + 1];
 
 	/* [fascn] (PIV-REFERENCE §5); strings of exactly that many digits */
 	char agency_code[5];
@@ -205,14 +230,27 @@ enum pv_err config_load_home(const struct home *h, struct pv_config *out,
     struct pv_why *why);
 
 /*
- * config_check_pin checks a PIN the person chose against [pin]: length
- * from pin_min to pin_max, digits only when pin_digits_only (SP 800-73-4
- * PINs are digits), otherwise printable ASCII without spaces.  The
- * message never shows the PIN ("PIN: 5 characters, expected 6 to 8").
- * Returns PV_OK or PV_E_INPUT.
+ * config_check_pin is the one place a PIN the person chose is judged
+ * against [pin]: length from pin_min to pin_max, digits only when
+ * pin_digits_only (SP 800-73-4 PINs are digits), otherwise printable
+ * ASCII without spaces; then the weak-PIN rules of pin_refuse
+ * (config_pin_weakness) and the values of pin_refuse_values.  The
+ * message never shows the PIN ("PIN: 5 characters, expected 6 to 8",
+ * "PIN: a factory default value is refused ([pin] refuse: factory)").
+ * Returns PV_OK or PV_E_INPUT.  (A PIN typed on a reader's PIN pad never
+ * reaches the station: only the pad's own length limits apply to it.)
  */
 enum pv_err config_check_pin(const struct pv_config *c, const uint8_t *pin,
     size_t len, struct pv_why *why);
+
+/*
+ * config_pin_weakness returns the name of the first of |rules|
+ * (CONFIG_PIN_REFUSE_* bits) that |pin|,|len| breaks ("factory",
+ * "repeated", "sequence"), or NULL when it breaks none.  The station's
+ * own random PUKs are drawn again when they break any rule.
+ */
+const char *config_pin_weakness(unsigned rules, const uint8_t *pin,
+    size_t len);
 
 /*
  * config_card_expiry returns when a card issued at |from| (Unix seconds)

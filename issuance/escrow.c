@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "issuance/audit.h"
+#include "issuance/config.h"
 #include "issuance/escrow.h"
 #include "issuance/store.h"
 
@@ -127,7 +128,15 @@ escrow_random_puk(char out[ESCROW_PUK_LEN + 1], struct pv_why *why)
 	size_t i, got = 0;
 	int rounds;
 
-	for (rounds = 0; got < ESCROW_PUK_LEN && rounds < 16; rounds++) {
+	/* A draw that is a weak PIN (config_pin_weakness: 10^-7 of them)
+	 * is thrown away: nobody should guess a PUK by trying 12345678. */
+	for (rounds = 0; rounds < 64; rounds++) {
+		if (got == ESCROW_PUK_LEN) {
+			if (config_pin_weakness(CONFIG_PIN_REFUSE_ALL,
+			    (const uint8_t *)out, got) == NULL)
+				break;
+			got = 0;
+		}
 		if (RAND_bytes(b, sizeof(b)) != 1) {
 			OPENSSL_cleanse(out, ESCROW_PUK_LEN + 1);
 			return pkix_crypto_err(why, "random PUK");
@@ -138,7 +147,8 @@ escrow_random_puk(char out[ESCROW_PUK_LEN + 1], struct pv_why *why)
 				out[got++] = (char)('0' + b[i] % 10);
 	}
 	OPENSSL_cleanse(b, sizeof(b));
-	if (got < ESCROW_PUK_LEN) {
+	if (got < ESCROW_PUK_LEN || config_pin_weakness(CONFIG_PIN_REFUSE_ALL,
+	    (const uint8_t *)out, got) != NULL) {
 		OPENSSL_cleanse(out, ESCROW_PUK_LEN + 1);
 		return pv_why_set(why, PV_E_CRYPTO, "random PUK: no randomness");
 	}
@@ -247,8 +257,10 @@ escrow_recover_p12(const uint8_t *env, size_t env_len, X509 *kra_cert,
 
 	*out = NULL;
 	*out_len = 0;
-	if (p12_pass == NULL || p12_pass->len == 0)
-		return pv_why_set(why, PV_E_INPUT, "PKCS#12 passphrase: empty");
+	/* The same rule as the CA's: the key leaves the station in it. */
+	if ((r = pkix_pass_check_new(p12_pass, "PKCS#12 passphrase", why)) !=
+	    PV_OK)
+		return r;
 	if ((r = escrow_open_key(env, env_len, kra_cert, kra_key, &k, why)) !=
 	    PV_OK)
 		goto out;

@@ -46,7 +46,8 @@ enum pv_err escrow_seal_key(EVP_PKEY *key, X509 *kra, uint8_t **out,
 
 /*
  * escrow_random_puk writes ESCROW_PUK_LEN random decimal digits and a NUL
- * (uniform: rejection sampling over random bytes).
+ * (uniform: rejection sampling over random bytes), never a weak PIN
+ * (config_pin_weakness with every rule: those are drawn again).
  */
 enum pv_err escrow_random_puk(char out[ESCROW_PUK_LEN + 1],
     struct pv_why *why);
@@ -73,7 +74,9 @@ enum pv_err escrow_open_key(const uint8_t *env, size_t env_len, X509 *cert,
  * |cert| (its public key must match: PV_E_VERIFY otherwise) as a PKCS#12
  * protected by |p12_pass| (key and certificate bags PBES2 AES-256-CBC with
  * PBKDF2-HMAC-SHA-256, MAC HMAC-SHA-256; |name| is the friendly name, NULL
- * allowed).  *out (OPENSSL_free) holds the DER on success.
+ * allowed).  *out (OPENSSL_free) holds the DER on success.  A passphrase
+ * shorter than pkix_pass_check_new allows is PV_E_INPUT before anything
+ * is decrypted.
  */
 enum pv_err escrow_recover_p12(const uint8_t *env, size_t env_len,
     X509 *kra_cert, EVP_PKEY *kra_key, X509 *cert,

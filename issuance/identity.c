@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "apdu/text.h"
 #include "issuance/identity.h"
 
 enum identity_kind {
@@ -111,11 +112,62 @@ identity_email_ok(const char *s)
 	return labels >= 2;
 }
 
+/*
+ * Text as a certificate, the card and a terminal can take it: strict
+ * UTF-8 (json-c lets overlong forms, surrogates and code points above
+ * U+10FFFF through), no control characters (C0, DEL, C1, line separators,
+ * bidirectional overrides), no U+FFFD (json-c's stand-in for a lone
+ * \uD800 escape: the text was damaged on its way) and no noncharacters.
+ */
+static enum pv_err
+identity_check_text(const struct identity_field *f, const char *v, size_t len,
+    const char *source, struct pv_why *why)
+{
+	struct buf_cur c;
+	enum text_utf8_err e;
+	size_t off = 0, bad = 0, i, at;
+	uint32_t cp;
+	char hex[3 * 4 + 1];
+
+	if ((e = text_utf8_check(v, len, &off, &bad)) != TEXT_UTF8_OK) {
+		for (i = 0; i < bad && i < 4; i++)
+			(void)snprintf(hex + (i ? 3 * i - 1 : 0), 4, "%s%02x",
+			    i ? " " : "", (unsigned char)v[off + i]);
+		return pv_why_set(why, PV_E_INPUT,
+		    "%s: %s: not UTF-8 at byte %zu: %s (%s)", source, f->name,
+		    off + 1, text_utf8_err_str(e), hex);
+	}
+	buf_cur_init(&c, v, len);
+	while (!buf_done(&c)) {
+		at = len - c.len + 1;
+		(void)text_utf8_next(&c, &cp, NULL);
+		if (text_cp_is_control(cp))
+			return pv_why_set(why, PV_E_INPUT,
+			    "%s: %s: control character U+%04X at byte %zu",
+			    source, f->name, (unsigned)cp, at);
+		if (cp == 0xfffd)
+			return pv_why_set(why, PV_E_INPUT,
+			    "%s: %s: U+FFFD at byte %zu: a replacement "
+			    "character (damaged text, or a lone \\u surrogate "
+			    "escape)", source, f->name, at);
+		if (text_cp_is_noncharacter(cp))
+			return pv_why_set(why, PV_E_INPUT,
+			    "%s: %s: U+%04X at byte %zu: a noncharacter",
+			    source, f->name, (unsigned)cp, at);
+		if (cp > 0x7e && f->kind != ID_TEXT)
+			return pv_why_set(why, PV_E_INPUT,
+			    "%s: %s: only ASCII is allowed here", source,
+			    f->name);
+	}
+	return PV_OK;
+}
+
 static enum pv_err
 identity_check_field(const struct identity_field *f, const char *v,
     size_t len, const char *source, struct pv_why *why)
 {
 	size_t i;
+	enum pv_err r;
 
 	if (f->kind == ID_PERSON_ID) {
 		for (i = 0; i < len; i++)
@@ -133,18 +185,8 @@ identity_check_field(const struct identity_field *f, const char *v,
 		return pv_why_set(why, PV_E_INPUT,
 		    "%s: %s: %zu bytes, at most %zu", source, f->name, len,
 		    f->max);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (c < 0x20 || c == 0x7f)
-			return pv_why_set(why, PV_E_INPUT,
-			    "%s: %s: control character at byte %zu", source,
-			    f->name, i + 1);
-		if (c > 0x7e && f->kind != ID_TEXT)
-			return pv_why_set(why, PV_E_INPUT,
-			    "%s: %s: only ASCII is allowed here", source,
-			    f->name);
-	}
+	if ((r = identity_check_text(f, v, len, source, why)) != PV_OK)
+		return r;
 	if (v[0] == ' ' || v[len - 1] == ' ')
 		return pv_why_set(why, PV_E_INPUT,
 		    "%s: %s: leading or trailing spaces", source, f->name);

@@ -20,11 +20,17 @@
  *	agency_card_serial	optional, 1-20 printable ASCII (Printed Info 05)
  *
  * The printed name "Family, Given Middle" must fit the card's 125 bytes.
- * Text fields hold no control characters.  Unknown and duplicate fields are
- * rejected.  Messages name the source and the field:
+ * Text is strict UTF-8 (apdu/text.h: no overlong forms, no surrogates,
+ * nothing above U+10FFFF, which json-c lets through) without control
+ * characters (C0, DEL, C1, line separators, bidirectional overrides),
+ * U+FFFD (json-c's stand-in for a lone \uD800 escape) or noncharacters:
+ * what a certificate, the card and a terminal take.  Unknown and duplicate
+ * fields are rejected.  Messages name the source and the field:
  *
  *   identity.json: email: not an address
  *   identity.json: person_id: expected 10 digits, got 7
+ *   identity.json: given_name: not UTF-8 at byte 3: an overlong encoding
+ *   (c0 af)
  */
 #ifndef PV_ISSUANCE_IDENTITY_H
 #define PV_ISSUANCE_IDENTITY_H

@@ -27,6 +27,7 @@
 #include <openssl/x509v3.h>
 
 #include "apdu/buf.h"
+#include "apdu/text.h"
 #include "apdu/tlv.h"
 #include "issuance/pkix_util.h"
 #include "issuance/secret.h"
@@ -704,6 +705,32 @@ out:
 }
 
 enum pv_err
+pkix_ext_piv_interim(X509 *x, bool interim, struct pv_why *why)
+{
+	/* DER BOOLEAN: FALSE is 00, TRUE is FF (X.690 §11.1). */
+	const unsigned char der[3] = { 0x01, 0x01, interim ? 0xff : 0x00 };
+	ASN1_OBJECT *o = NULL;
+	ASN1_OCTET_STRING *os = NULL;
+	X509_EXTENSION *ext = NULL;
+	enum pv_err r = PV_E_INTERNAL;
+
+	if ((o = OBJ_txt2obj(PKIX_OID_PIV_INTERIM, 1)) == NULL ||
+	    (os = ASN1_OCTET_STRING_new()) == NULL ||
+	    !ASN1_OCTET_STRING_set(os, der, (int)sizeof(der)) ||
+	    (ext = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os)) == NULL ||
+	    !X509_add_ext(x, ext, -1)) {
+		r = pkix_crypto_err(why, "PIV interim indicator extension");
+		goto out;
+	}
+	r = PV_OK;
+out:
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(o);
+	return r;
+}
+
+enum pv_err
 pkix_sign(X509 *x, EVP_PKEY *key, struct pv_why *why)
 {
 	if (X509_sign(x, key, pkix_md_for_key(key)) <= 0)
@@ -762,8 +789,10 @@ enum pv_err
 pkix_dn_add(struct pkix_dn *dn, const char *type, const char *value,
     struct pv_why *why)
 {
-	const unsigned char *p;
-	size_t max = 0, len;
+	struct buf_cur c;
+	enum text_utf8_err e;
+	size_t max = 0, len, off = 0;
+	uint32_t cp;
 	int nid;
 
 	if (type == NULL || (nid = pkix_dn_type(type, &max)) == NID_undef)
@@ -773,17 +802,36 @@ pkix_dn_add(struct pkix_dn *dn, const char *type, const char *value,
 	len = value != NULL ? strlen(value) : 0;
 	if (len == 0)
 		return pv_why_set(why, PV_E_INPUT, "%s: empty value", type);
-	if (len > max || len >= PKIX_DN_VALUE_MAX)
+	if (len >= PKIX_DN_VALUE_MAX)
 		return pv_why_set(why, PV_E_INPUT,
-		    "%s: longer than %zu characters", type, max);
-	for (p = (const unsigned char *)value; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
+		    "%s: longer than %d bytes", type, PKIX_DN_VALUE_MAX - 1);
+	/* What OpenSSL would refuse when the certificate is built (after a
+	 * card was written) is refused here, where the name is first made. */
+	if ((e = text_utf8_check(value, len, &off, NULL)) != TEXT_UTF8_OK)
+		return pv_why_set(why, PV_E_INPUT, "%s: not UTF-8 at byte %zu: "
+		    "%s", type, off + 1, text_utf8_err_str(e));
+	buf_cur_init(&c, value, len);
+	while (text_utf8_next(&c, &cp, NULL) == TEXT_UTF8_OK)
+		if (text_cp_is_control(cp))
 			return pv_why_set(why, PV_E_INPUT,
 			    "%s: contains a control character", type);
+	/* X.520 upper bounds count characters, not bytes. */
+	if (text_utf8_count(value, len) > max)
+		return pv_why_set(why, PV_E_INPUT,
+		    "%s: longer than %zu characters", type, max);
 	if (nid == NID_countryName && !(value[0] >= 'A' && value[0] <= 'Z' &&
 	    value[1] >= 'A' && value[1] <= 'Z'))
 		return pv_why_set(why, PV_E_INPUT,
 		    "C: '%s' is not two capital letters (ISO 3166)", value);
+	/* RFC 4519 domainComponent is an IA5String; X.520 serialNumber a
+	 * PrintableString. */
+	if (nid == NID_domainComponent && text_utf8_count(value, len) != len)
+		return pv_why_set(why, PV_E_INPUT,
+		    "DC: only ASCII is allowed (IA5String)");
+	if (nid == NID_serialNumber && !pkix_is_printable(value))
+		return pv_why_set(why, PV_E_INPUT,
+		    "serialNumber: only A-Z a-z 0-9, space and '()+,-./:=? are "
+		    "allowed (PrintableString)");
 	if (dn->n >= PKIX_DN_MAX_RDN)
 		return pv_why_set(why, PV_E_INPUT,
 		    "name: more than %d attributes", PKIX_DN_MAX_RDN);
@@ -1573,6 +1621,18 @@ pkix_pass_from_env(const char *var, struct pkix_pass *out, bool *found,
 	if (v == NULL)
 		return PV_OK;
 	return pkix_pass_take_line(v, strlen(v), var, out, why);
+}
+
+enum pv_err
+pkix_pass_check_new(const struct pkix_pass *p, const char *what,
+    struct pv_why *why)
+{
+	size_t n = p != NULL ? p->len : 0;
+
+	if (n < PKIX_PASS_MIN_NEW)
+		return pv_why_set(why, PV_E_INPUT, "%s: %zu character%s, at "
+		    "least %d", what, n, n == 1 ? "" : "s", PKIX_PASS_MIN_NEW);
+	return PV_OK;
 }
 
 enum pv_err

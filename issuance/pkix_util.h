@@ -27,6 +27,8 @@
 #define PKIX_OID_PIV_FASCN			"2.16.840.1.101.3.6.6"
 #define PKIX_OID_PIV_CONTENT_SIGNING		"2.16.840.1.101.3.6.7"
 #define PKIX_OID_PIV_CARD_AUTH			"2.16.840.1.101.3.6.8"
+/* id-piv-NACI, the PIV interim indicator (FIPS 201-2 App. B.2) */
+#define PKIX_OID_PIV_INTERIM			"2.16.840.1.101.3.6.9.1"
 #define PKIX_OID_MS_UPN				"1.3.6.1.4.1.311.20.2.3"
 #define PKIX_OID_MS_SMARTCARD_LOGON		"1.3.6.1.4.1.311.20.2.2"
 #define PKIX_OID_PKINIT_CLIENT_AUTH		"1.3.6.1.5.2.3.4"
@@ -190,6 +192,14 @@ enum pv_err pkix_ext_aki(X509 *x, X509 *issuer, struct pv_why *why);
 enum pv_err pkix_ext_aia(X509 *x, const char *ca_issuers_url,
     const char *ocsp_url, struct pv_why *why);
 enum pv_err pkix_ext_crldp(X509 *x, const char *url, struct pv_why *why);
+/*
+ * The PIV interim indicator (id-piv-NACI, FIPS 201-2 App. B.2: NACI-indicator
+ * ::= BOOLEAN), not critical: extnValue is the DER BOOLEAN, 01 01 FF when
+ * |interim| (the fingerprint check passed, the background investigation
+ * is initiated but not completed), 01 01 00 when it was completed and
+ * adjudicated.
+ */
+enum pv_err pkix_ext_piv_interim(X509 *x, bool interim, struct pv_why *why);
 
 /*
  * pkix_sign signs |x| with |key| using pkix_md_for_key (RSA PKCS#1 v1.5
@@ -215,8 +225,12 @@ struct pkix_dn {
 
 /*
  * pkix_dn_add appends one attribute (copied).  PV_E_INPUT names a type we
- * do not know, a value that is empty, too long or has control characters,
- * or a full name.
+ * do not know, a full name, or a value that pkix_dn_to_name (OpenSSL)
+ * could not encode: empty, not strict UTF-8, with control characters
+ * (text_cp_is_control), longer than the X.520 upper bound in characters
+ * (or PKIX_DN_VALUE_MAX - 1 bytes), a C that is not two capitals, a DC
+ * that is not ASCII (IA5String), a serialNumber outside the
+ * PrintableString alphabet.
  */
 enum pv_err pkix_dn_add(struct pkix_dn *dn, const char *type,
     const char *value, struct pv_why *why);
@@ -402,6 +416,16 @@ enum pv_err pkix_pass_from_env(const char *var, struct pkix_pass *out,
  * substitution hands over)?  Sets *fd.
  */
 bool pkix_pass_is_fd_path(const char *path, int *fd);
+
+/*
+ * pkix_pass_check_new is the one rule for a passphrase that protects
+ * something new (CA and KRA keys, a PKCS#12 handed out): at least
+ * PKIX_PASS_MIN_NEW characters.  PV_E_INPUT otherwise, with |why|
+ * "<what>: 3 characters, at least 8" (|what| names the passphrase, or
+ * the option or variable it came from); the passphrase is never shown.
+ */
+enum pv_err pkix_pass_check_new(const struct pkix_pass *p, const char *what,
+    struct pv_why *why);
 
 /* pkix_pass_set copies a NUL-terminated string (PV_E_TOO_LONG / PV_E_INPUT). */
 enum pv_err pkix_pass_set(struct pkix_pass *p, const char *s,

@@ -9,6 +9,7 @@
 
 #include "apdu/fascn.h"
 #include "issuance/config.h"
+#include "issuance/identity.h"
 #include "issuance/profile.h"
 
 #define PROFILE_DAY (24 * 60 * 60)
@@ -21,6 +22,7 @@ profile_cfg_defaults(struct profile_cfg *c)
 	c->validity_days = PROFILE_DAYS_DEFAULT;
 	c->eku_9a = PROFILE_EKU_CLIENT_AUTH;
 	c->rfc822_slots = PROFILE_BIT_9C | PROFILE_BIT_9D;
+	c->piv_interim = PROFILE_INTERIM_FALSE;
 }
 
 static enum pv_err
@@ -72,6 +74,9 @@ profile_cfg_from_config(const struct pv_config *cfg, struct profile_cfg *c,
 		if (cfg->upn_slots & CONFIG_SLOT_BIT(s))
 			c->upn_slots |= 1u << s;
 	}
+	c->piv_interim = cfg->piv_interim == CONFIG_PIV_INTERIM_YES ?
+	    PROFILE_INTERIM_TRUE : cfg->piv_interim == CONFIG_PIV_INTERIM_OMIT ?
+	    PROFILE_INTERIM_OMIT : PROFILE_INTERIM_FALSE;
 	if ((r = profile_copy_str(c->ca_issuers_url, PROFILE_URL_MAX,
 	    cfg->ca_issuers_url, "[urls] ca_issuers", why)) != PV_OK ||
 	    (r = profile_copy_str(c->ocsp_url, PROFILE_URL_MAX, cfg->ocsp_url,
@@ -173,6 +178,11 @@ profile_cfg_check(const struct profile_cfg *c, struct pv_why *why)
 		return pv_why_set(why, PV_E_CONFIG,
 		    "the 9e certificate carries no e-mail or UPN (FIPS 201: "
 		    "FASC-N and UUID only)");
+	if (c->piv_interim != PROFILE_INTERIM_FALSE &&
+	    c->piv_interim != PROFILE_INTERIM_TRUE &&
+	    c->piv_interim != PROFILE_INTERIM_OMIT)
+		return pv_why_set(why, PV_E_CONFIG,
+		    "piv_interim: unknown value");
 	if (c->eku_9a & ~(unsigned)(PROFILE_EKU_CLIENT_AUTH |
 	    PROFILE_EKU_SMARTCARD_LOGON | PROFILE_EKU_PKINIT))
 		return pv_why_set(why, PV_E_CONFIG, "9a EKU: unknown bit");
@@ -186,6 +196,45 @@ profile_cfg_check(const struct profile_cfg *c, struct pv_why *why)
 		return pv_why_set(why, PV_E_CONFIG,
 		    "crl_url: expected an http://, https:// or ldap:// URL");
 	return PV_OK;
+}
+
+/* ---- subject ----------------------------------------------------------------- */
+
+enum pv_err
+profile_subject_build(const struct pv_config *cfg, const struct identity *id,
+    const char *uuid, bool card_auth, struct profile_subject *out,
+    struct pv_why *why)
+{
+	const struct config_dn *tmpl = card_auth ? &cfg->card_auth_subject :
+	    &cfg->subject;
+	const char *what = card_auth ? "card_auth_subject" : "subject";
+	char val[CONFIG_DN_VALUE_MAX * 4];
+	enum pv_err r;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < tmpl->n && i < CONFIG_DN_MAX_RDN; i++) {
+		if ((r = identity_expand(tmpl->rdn[i].value, id, uuid, val,
+		    sizeof(val), why)) != PV_OK) {
+			pv_why_prefix(why, "[certificates] %s: %s", what,
+			    tmpl->rdn[i].type);
+			goto fail;
+		}
+		/* its messages start with the attribute type */
+		if ((r = pkix_dn_add(&out->dn, tmpl->rdn[i].type, val,
+		    why)) != PV_OK) {
+			pv_why_prefix(why, "[certificates] %s", what);
+			goto fail;
+		}
+	}
+	if (!card_auth) {
+		(void)snprintf(out->email, sizeof(out->email), "%s", id->email);
+		(void)snprintf(out->upn, sizeof(out->upn), "%s", id->upn);
+	}
+	return PV_OK;
+fail:
+	memset(out, 0, sizeof(*out));
+	return r;
 }
 
 /* ---- subject alternative name ------------------------------------------------ */
@@ -471,6 +520,11 @@ profile_issue(const struct ca *ca, EVP_PKEY *pub, uint8_t slot,
 	    (r = pkix_ext_aia(x, cfg->ca_issuers_url, cfg->ocsp_url, why)) !=
 	    PV_OK ||
 	    (r = pkix_ext_crldp(x, cfg->crl_url, why)) != PV_OK ||
+	    ((slot == PROFILE_SLOT_PIV_AUTH ||
+	    slot == PROFILE_SLOT_CARD_AUTH) &&
+	    cfg->piv_interim != PROFILE_INTERIM_OMIT &&
+	    (r = pkix_ext_piv_interim(x, cfg->piv_interim ==
+	    PROFILE_INTERIM_TRUE, why)) != PV_OK) ||
 	    (r = ca_sign_cert(ca, x, why)) != PV_OK ||
 	    (r = pkix_x509_refresh(&x, why)) != PV_OK)
 		goto out;

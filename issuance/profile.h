@@ -9,6 +9,7 @@
  *        keyAgreement (EC)
  *  9E    digitalSignature               id-PIV-cardAuth, crit.  cardAuth
  *
+ * 9A and 9E also carry the PIV interim indicator (enum profile_interim).
  * 9A and 9E carry the FASC-N (otherName pivFASC-N, OCTET STRING) and the
  * card UUID (URI urn:uuid:...) in the subject alternative name; 9E nothing
  * else, and with an empty subject its SAN is critical.  E-mail (rfc822Name)
@@ -51,6 +52,17 @@
 #define PROFILE_EKU_SMARTCARD_LOGON	0x2	/* 1.3.6.1.4.1.311.20.2.2 */
 #define PROFILE_EKU_PKINIT		0x4	/* 1.3.6.1.5.2.3.4 */
 
+/*
+ * The PIV interim indicator in the 9A and 9E certificates (FPKI worksheets
+ * 12 and 14 make it mandatory there; FIPS 201-3 deprecates it, relying
+ * parties and test suites still look for it).  The zero value puts it in.
+ */
+enum profile_interim {
+	PROFILE_INTERIM_FALSE = 0,	/* present, FALSE: NACI adjudicated */
+	PROFILE_INTERIM_TRUE,		/* present, TRUE: NACI pending */
+	PROFILE_INTERIM_OMIT		/* left out */
+};
+
 struct profile_policies {
 	unsigned n;
 	char oid[PROFILE_POLICIES_MAX][PROFILE_OID_MAX];	/* dotted */
@@ -71,11 +83,12 @@ struct profile_cfg {
 	char ca_issuers_url[PROFILE_URL_MAX];	/* AIA caIssuers; "" none */
 	char ocsp_url[PROFILE_URL_MAX];		/* AIA OCSP; "" none */
 	char crl_url[PROFILE_URL_MAX];		/* CRL DP; "" none */
+	enum profile_interim piv_interim;	/* 9A, 9E */
 };
 
 /*
  * profile_cfg_defaults: test policies, 3 years, 9A EKU clientAuth, e-mail
- * in 9C and 9D, no UPN, no URLs.
+ * in 9C and 9D, no UPN, no URLs, PIV interim indicator FALSE in 9A/9E.
  */
 void profile_cfg_defaults(struct profile_cfg *c);
 
@@ -106,6 +119,22 @@ struct profile_subject {
 	char email[256];	/* rfc822Name */
 	char upn[256];		/* user principal name */
 };
+
+struct identity;	/* issuance/identity.h */
+
+/*
+ * profile_subject_build makes the subject |out| of the 9A, 9C and 9D
+ * certificates (|card_auth| false: [certificates] subject, with the
+ * person's e-mail and UPN) or of the 9E certificate (true:
+ * card_auth_subject, no e-mail or UPN) for |id|, filling the templates
+ * with identity_expand (|uuid|: the card UUID as text).  Every attribute
+ * passes pkix_dn_add, so profile_issue takes the result.  PV_E_INPUT or
+ * PV_E_TOO_LONG with |why| naming "[certificates] subject: CN" and the
+ * problem; |out| is zeroed first.
+ */
+enum pv_err profile_subject_build(const struct pv_config *cfg,
+    const struct identity *id, const char *uuid, bool card_auth,
+    struct profile_subject *out, struct pv_why *why);
 
 /* Facts about the card the certificate is for. */
 struct profile_card {

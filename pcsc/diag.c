@@ -113,6 +113,32 @@ step_ident(struct pcsc_session *s, void *arg, struct pv_why *why)
 	return PV_OK;
 }
 
+bool
+pcsc_diag_meta_absent(enum pv_err err)
+{
+	return err == PV_OK || err == PV_E_NOT_SUPPORTED ||
+	    err == PV_E_NOT_FOUND || err == PV_E_BAD_P1P2;
+}
+
+/*
+ * One GET METADATA: the metadata, or why there is none (a card that has
+ * none and a card whose answer is malformed are told apart).
+ */
+static enum pv_err
+diag_meta(struct pcsc_session *s, uint8_t ref, struct piv_yk_metadata *out,
+    bool *has, enum pv_err *err, char why[DIAG_TEXT_MAX])
+{
+	struct pv_why w = { { 0 } };
+	enum pv_err r;
+
+	r = piv_yk_get_metadata(&s->apdu, ref, out, &w);
+	*has = r == PV_OK;
+	*err = r;
+	(void)snprintf(why, DIAG_TEXT_MAX, "%s", w.msg[0] ? w.msg :
+	    r == PV_OK ? "" : pv_strerror(r));
+	return pv_err_aborts(r) ? r : PV_OK;
+}
+
 /* Metadata and PIN state, after the VERIFY if one was asked for. */
 static enum pv_err
 step_token(struct pcsc_session *s, void *arg, struct pv_why *why)
@@ -122,23 +148,20 @@ step_token(struct pcsc_session *s, void *arg, struct pv_why *why)
 
 	(void)why;
 	d->has_pin_meta = d->has_puk_meta = d->has_mgmt_meta = false;
+	d->pin_meta_err = d->puk_meta_err = d->mgmt_meta_err = PV_OK;
+	d->pin_meta_why[0] = d->puk_meta_why[0] = d->mgmt_meta_why[0] = '\0';
 	d->has_pin_status = false;
 	if (d->has_version && piv_yk_version_ge(&d->version, 5, 3, 0)) {
-		r = piv_yk_get_metadata(&s->apdu, PIV_REF_PIN, &d->pin_meta,
-		    NULL);
-		if (pv_err_aborts(r))
+		if ((r = diag_meta(s, PIV_REF_PIN, &d->pin_meta,
+		    &d->has_pin_meta, &d->pin_meta_err, d->pin_meta_why)) !=
+		    PV_OK ||
+		    (r = diag_meta(s, PIV_REF_PUK, &d->puk_meta,
+		    &d->has_puk_meta, &d->puk_meta_err, d->puk_meta_why)) !=
+		    PV_OK ||
+		    (r = diag_meta(s, PIV_KEY_MGMT, &d->mgmt_meta,
+		    &d->has_mgmt_meta, &d->mgmt_meta_err, d->mgmt_meta_why)) !=
+		    PV_OK)
 			return r;
-		d->has_pin_meta = r == PV_OK;
-		r = piv_yk_get_metadata(&s->apdu, PIV_REF_PUK, &d->puk_meta,
-		    NULL);
-		if (pv_err_aborts(r))
-			return r;
-		d->has_puk_meta = r == PV_OK;
-		r = piv_yk_get_metadata(&s->apdu, PIV_KEY_MGMT, &d->mgmt_meta,
-		    NULL);
-		if (pv_err_aborts(r))
-			return r;
-		d->has_mgmt_meta = r == PV_OK;
 		if (d->has_mgmt_meta && d->mgmt_meta.has_alg) {
 			d->mgmt_alg = d->mgmt_meta.alg;
 			d->mgmt_alg_known = true;
@@ -239,6 +262,8 @@ step_cert(struct pcsc_session *s, void *arg, struct pv_why *why)
 	c->der = NULL;
 	c->der_len = 0;
 	c->has_meta = false;
+	c->meta_err = PV_OK;
+	c->meta_why[0] = '\0';
 	if ((r = diag_read(s, &c->obj)) != PV_OK)
 		return r;
 	if (c->obj.err == PV_OK) {
@@ -257,10 +282,9 @@ step_cert(struct pcsc_session *s, void *arg, struct pv_why *why)
 	/* What the token knows about the key itself (YubiKey 5.3+). */
 	if (d->has_version && piv_yk_version_ge(&d->version, 5, 3, 0) &&
 	    (c->key < PIV_KEY_RETIRED_FIRST || c->key > PIV_KEY_RETIRED_LAST)) {
-		r = piv_yk_get_metadata(&s->apdu, c->key, &c->meta, NULL);
-		if (pv_err_aborts(r))
+		if ((r = diag_meta(s, c->key, &c->meta, &c->has_meta,
+		    &c->meta_err, c->meta_why)) != PV_OK)
 			return r;
-		c->has_meta = r == PV_OK;
 	}
 	return PV_OK;
 }
@@ -347,8 +371,10 @@ diag_attr_str(struct pcsc_card *k, uint32_t id, char *out, size_t cap)
 	out[0] = '\0';
 	if (pcsc_card_attr(k, id, buf, sizeof(buf), &n) != PV_OK)
 		return;
+	/* Driver text, as the driver gave it (up to a NUL): whoever prints
+	 * it sanitises it (apdu/text.h). */
 	for (i = 0; i < n && i + 1 < cap && buf[i] != '\0'; i++)
-		out[i] = buf[i] >= 0x20 && buf[i] < 0x7f ? (char)buf[i] : '?';
+		out[i] = (char)buf[i];
 	out[i] = '\0';
 }
 

@@ -54,6 +54,8 @@ struct pcsc_diag_cert {
 	uint8_t certinfo;
 	bool has_meta;		/* YubiKey metadata of the key (5.3+) */
 	struct piv_yk_metadata meta;
+	enum pv_err meta_err;	/* why not: see pcsc_diag.pin_meta_err */
+	char meta_why[DIAG_TEXT_MAX];
 };
 
 #define DIAG_MAX_CERTS	(4 + PIV_RETIRED_KEYS)
@@ -71,6 +73,7 @@ struct pcsc_diag {
 	bool extended, chaining;	/* APDU capabilities from the ATR */
 	uint8_t atr[ATR_MAX_LEN];
 	size_t atr_len;
+	/* Driver text as the driver gives it: print it through apdu/text.h. */
 	char vendor[64], ifd_type[64], ifd_serial[64];
 	bool has_ifd_version;
 	uint32_t ifd_version;
@@ -92,6 +95,16 @@ struct pcsc_diag {
 	uint32_t serial;
 	bool has_pin_meta, has_puk_meta, has_mgmt_meta;
 	struct piv_yk_metadata pin_meta, puk_meta, mgmt_meta;
+	/*
+	 * Why a GET METADATA gave nothing: PV_OK when it was not sent (no
+	 * YubiKey 5.3+), PV_E_NOT_SUPPORTED / PV_E_NOT_FOUND / PV_E_BAD_P1P2
+	 * when the card has no such metadata, PV_E_MALFORMED for an answer
+	 * that does not parse, another error for another refusal; the text
+	 * in *_why.  pcsc_diag_meta_absent() tells the first kind apart.
+	 */
+	enum pv_err pin_meta_err, puk_meta_err, mgmt_meta_err;
+	char pin_meta_why[DIAG_TEXT_MAX], puk_meta_why[DIAG_TEXT_MAX];
+	char mgmt_meta_why[DIAG_TEXT_MAX];
 	bool pin_tried;			/* opts->pin was presented */
 	enum pv_err pin_result;		/* PV_OK, PV_E_PIN_WRONG, PV_E_BLOCKED */
 	int pin_retries;		/* after a wrong PIN */
@@ -136,6 +149,14 @@ enum pv_err pcsc_diag_run(struct pcsc_session *s,
     struct pv_why *why);
 
 void pcsc_diag_cleanup(struct pcsc_diag *d);
+
+/*
+ * pcsc_diag_meta_absent is true when |err| (a *_meta_err) means the card
+ * simply has no such metadata or was not asked, false when its answer was
+ * malformed or refused otherwise: "no metadata" and "a broken answer" are
+ * different findings.
+ */
+bool pcsc_diag_meta_absent(enum pv_err err);
 
 /* pcsc_diag_key_name: "PIV Authentication" for 9A, "retired 1" for 82... */
 const char *pcsc_diag_key_name(uint8_t key);

@@ -14,6 +14,7 @@
 
 #include "apdu/redact.h"
 #include "apdu/sw.h"
+#include "apdu/text.h"
 #include "pcsc/internal.h"
 #include "pcsc/trace.h"
 
@@ -118,9 +119,14 @@ trace_hex(const uint8_t *p, size_t len, size_t mask_off, size_t mask_len,
 	return s;
 }
 
+/* A reader name as a JSON string: made valid UTF-8 (apdu/text.h), then
+ * quoted. */
 static void
-trace_json_str(FILE *f, const char *s)
+trace_json_str(FILE *f, const char *name)
 {
+	char *safe = text_sanitize_dup(name, TEXT_SAN_JSON);
+	const char *s = safe != NULL ? safe : "";
+
 	fputc('"', f);
 	for (; *s != '\0'; s++) {
 		unsigned char ch = (unsigned char)*s;
@@ -133,6 +139,7 @@ trace_json_str(FILE *f, const char *s)
 			fputc(ch, f);
 	}
 	fputc('"', f);
+	free(safe);
 }
 
 static enum pv_err

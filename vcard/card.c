@@ -9,6 +9,8 @@
 
 #include <openssl/crypto.h>
 
+#include "apdu/fascn.h"
+#include "apdu/piv_obj.h"
 #include "vcard/card_int.h"
 #include "vcard/crypto.h"
 
@@ -113,7 +115,55 @@ vc_quirk_parse(const char *name)
 		return VC_QUIRK_SELECT_FULL_AID;
 	if (strcmp(name, "pin-sw-630x") == 0)
 		return VC_QUIRK_PIN_SW_630X;
+	if (strcmp(name, "factory-chuid") == 0)
+		return VC_QUIRK_FACTORY_CHUID;
+	if (strcmp(name, "discovery-builtin") == 0)
+		return VC_QUIRK_DISCOVERY_BUILTIN;
 	return 0;
+}
+
+/*
+ * firmware-notes/factory-chuid.md: the CHUID such cards carry, the one
+ * yubico-piv-tool's set-chuid and ykman write (PIV-REFERENCE §4.3): the
+ * placeholder FASC-N (agency 9999, system 9999, credential 999999), a
+ * random GUID, expiry 2030-01-01, an empty signature (3E 00).
+ */
+enum pv_err
+vc_quirk_factory(struct vc_state *st, unsigned quirks)
+{
+	static const uint8_t placeholder_fascn[FASCN_LEN] = {
+		0xd4, 0xe7, 0x39, 0xda, 0x73, 0x9c, 0xed, 0x39, 0xce, 0x73,
+		0x9d, 0x83, 0x68, 0x58, 0x21, 0x08, 0x42, 0x10, 0x84, 0x21,
+		0xc8, 0x42, 0x10, 0xc3, 0xeb
+	};
+	struct piv_chuid ch;
+	struct buf_out o;
+	enum pv_err r = PV_E_INTERNAL;
+
+	if (!(quirks & VC_QUIRK_FACTORY_CHUID))
+		return PV_OK;
+	memset(&ch, 0, sizeof(ch));
+	memset(&o, 0, sizeof(o));
+	memcpy(ch.fascn, placeholder_fascn, sizeof(ch.fascn));
+	memcpy(ch.expiry, "20300101", sizeof(ch.expiry));
+	if (!vc_rand(ch.guid, sizeof(ch.guid))) {
+		r = PV_E_CRYPTO;
+		goto out;
+	}
+	/* RFC 4122 §4.4: version 4, variant 10 */
+	ch.guid[6] = (uint8_t)((ch.guid[6] & 0x0fu) | 0x40u);
+	ch.guid[8] = (uint8_t)((ch.guid[8] & 0x3fu) | 0x80u);
+	if (!buf_out_alloc(&o, 64, 256)) {
+		r = PV_E_NOMEM;
+		goto out;
+	}
+	if ((r = piv_chuid_build(&ch, &o, NULL)) != PV_OK ||
+	    (r = vc_state_obj_put(st, 0x5fc102, o.p, o.len)) != PV_OK)
+		goto out;
+	r = PV_OK;
+out:
+	buf_out_cleanup(&o);
+	return r;
 }
 
 static bool

@@ -27,12 +27,24 @@
 #define VC_QUIRK_GET_RESPONSE_255	0x02u	/* get-response-255.md */
 #define VC_QUIRK_SELECT_FULL_AID	0x04u	/* select-needs-full-aid.md */
 #define VC_QUIRK_PIN_SW_630X		0x08u	/* pin-sw-630x.md */
+#define VC_QUIRK_FACTORY_CHUID		0x10u	/* factory-chuid.md */
+#define VC_QUIRK_DISCOVERY_BUILTIN	0x20u	/* discovery-builtin.md */
 
 /*
  * vc_quirk_parse maps a quirk name ("no-extended", "get-response-255",
- * "select-needs-full-aid", "pin-sw-630x") to its bit; 0 if unknown.
+ * "select-needs-full-aid", "pin-sw-630x", "factory-chuid",
+ * "discovery-builtin") to its bit; 0 if unknown.
  */
 unsigned vc_quirk_parse(const char *name);
+
+/*
+ * vc_quirk_factory adds to |st| what |quirks| make a card carry as it
+ * leaves the factory (factory-chuid: an unsigned CHUID with the
+ * placeholder FASC-N and a random GUID).  Call it on a state just made by
+ * vc_state_factory, and after a PIV reset.  PV_E_NOMEM / PV_E_CRYPTO (no
+ * randomness); PV_OK when no quirk adds anything.
+ */
+enum pv_err vc_quirk_factory(struct vc_state *st, unsigned quirks);
 
 /* Faults for reliability tests: each fires once, after |after| APDUs. */
 enum vc_fault_kind {

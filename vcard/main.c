@@ -58,7 +58,9 @@ usage(FILE *f)
 	    "           the management application's SELECT reports it\n"
 	    "           (firmware-notes/yubikey-management-app.md)\n"
 	    "  Q        no-extended, get-response-255, select-needs-full-aid,\n"
-	    "           pin-sw-630x (see firmware-notes/)\n"
+	    "           pin-sw-630x, discovery-builtin, factory-chuid\n"
+	    "           (applied when FILE is created and after a PIV\n"
+	    "           reset) (see firmware-notes/)\n"
 	    "  F        remove-after=N[:MS], mute-after=N[:MS], garbage-after=N,\n"
 	    "           reset-after=N\n"
 	    "  MODEL    none (default), yubikey5, apdu=MS, or yubikey5,apdu=MS\n"
@@ -251,7 +253,8 @@ main(int argc, char **argv)
 			    b[3]) % 90000000u);
 		}
 		if ((r = vc_state_factory(&st, profile, (uint32_t)serial,
-		    fw)) != PV_OK) {
+		    fw)) != PV_OK ||
+		    (r = vc_quirk_factory(&st, cfg.quirks)) != PV_OK) {
 			fprintf(stderr, "pivstation-vcard: cannot make a card: "
 			    "%s\n", pv_strerror(r));
 			goto out;

@@ -162,7 +162,9 @@ vc_piv_get_data(struct vc_card *c, const struct vc_capdu *a,
 		return SW_NOT_FOUND;
 	if (tag_needs_pin(tag) && !c->pin_ok)
 		return SW_SECURITY;
-	o = vc_state_obj(c->st, tag);
+	/* discovery-builtin.md: the applet builds 7E itself, always. */
+	o = tag == 0x7e && (c->cfg.quirks & VC_QUIRK_DISCOVERY_BUILTIN) ?
+	    NULL : vc_state_obj(c->st, tag);
 	if (o == NULL) {
 		if (tag != 0x7e)
 			return SW_NOT_FOUND;
@@ -211,6 +213,9 @@ vc_piv_put_data(struct vc_card *c, const struct vc_capdu *a,
 		return SW_BAD_DATA;
 	}
 	if (!tag_valid(c, tag))
+		return SW_BAD_DATA;
+	/* discovery-builtin.md: no storage for 7E, the write is refused. */
+	if (tag == 0x7e && (c->cfg.quirks & VC_QUIRK_DISCOVERY_BUILTIN))
 		return SW_BAD_DATA;
 	max = c->st->profile == VC_PROFILE_USB_KEY ? YK_OBJ_MAX : VC_OBJ_MAX;
 	if (content.len > max)

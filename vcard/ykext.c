@@ -178,6 +178,9 @@ vc_yk_reset(struct vc_card *c, const struct vc_capdu *a,
 	if (c->st->pin_left != 0 || c->st->puk_left != 0)
 		return SW_CONDITIONS;
 	vc_state_reset_piv(c->st);
+	/* back to what the card had when it left the factory */
+	if (vc_quirk_factory(c->st, c->cfg.quirks) != PV_OK)
+		return SW_MEMORY_FAILURE;
 	vc_clear_security(c);
 	return vc_commit(c, SW_OK);
 }

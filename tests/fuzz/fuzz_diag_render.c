@@ -12,11 +12,14 @@
  * to unwrap and inflate, else DER as is; b1: with stats); then four
  * parts of (length high, length low, bytes): ATR, SELECT answer, CHUID
  * content, GET METADATA answer; the rest is the certificate.  Checked:
- * the document serialises and parses back as one JSON object.
+ * the document serialises and parses back as one JSON object, and a GET
+ * METADATA answer that does not parse is reported as malformed, never as
+ * "no metadata".
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,10 +167,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    pk == NULL)
 			__builtin_trap();
 		EVP_PKEY_free(pk);
+	} else {
+		/* A GET METADATA answer that does not parse, as the probe
+		 * records it (pcsc/diag.c): never "no metadata". */
+		d.has_version = true;
+		d.version.major = 5;
+		d.version.minor = 4;
+		d.pin_meta_err = d.puk_meta_err = d.mgmt_meta_err =
+		    c->meta_err = PV_E_MALFORMED;
+		snprintf(c->meta_why, sizeof(c->meta_why), "GET METADATA 9A: "
+		    "malformed");
 	}
 
 	if ((doc = cli_diag_json(&d, (flags & 2) != 0)) != NULL) {
 		check_json(doc);
+		if (c->meta_err == PV_E_MALFORMED && strstr(
+		    json_object_to_json_string(doc), "has no metadata") != NULL)
+			__builtin_trap();	/* a broken answer is no absence */
 		json_object_put(doc);
 	}
 out:

@@ -1,22 +1,48 @@
 /*
  * fuzz_identity.c: identity JSON (an operator's file, many of them in
  * batch issuance) on hostile bytes.  Whatever is accepted must satisfy
- * the documented limits, serialise to JSON that parses back to the same
- * identity, and fill a subject template without overflowing.
+ * the documented limits (text strict UTF-8 without controls), serialise
+ * to JSON that parses back to the same identity, and fill a subject
+ * template without overflowing.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "apdu/text.h"
 #include "issuance/identity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Accepted text is strict UTF-8 without controls (apdu/text.h). */
+static void
+check_text(const char *s)
+{
+	struct buf_cur c;
+	uint32_t cp;
+
+	if (text_utf8_check(s, strlen(s), NULL, NULL) != TEXT_UTF8_OK)
+		__builtin_trap();
+	buf_cur_init(&c, s, strlen(s));
+	while (text_utf8_next(&c, &cp, NULL) == TEXT_UTF8_OK)
+		if (text_cp_is_control(cp) || text_cp_is_noncharacter(cp) ||
+		    cp == 0xfffd)
+			__builtin_trap();
+}
 
 static void
 check_limits(const struct identity *id)
 {
 	size_t i;
+
+	check_text(id->given_name);
+	check_text(id->middle_name);
+	check_text(id->family_name);
+	check_text(id->affiliation);
+	check_text(id->organization);
+	check_text(id->org_affiliation_1);
+	check_text(id->org_affiliation_2);
 
 	if (strlen(id->given_name) == 0 || strlen(id->family_name) == 0 ||
 	    strlen(id->affiliation) == 0 ||

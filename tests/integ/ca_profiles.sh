@@ -5,7 +5,9 @@
 # `openssl verify -x509_strict -policy <the slot's OID> -explicit_policy`
 # accepts against the CA chain and refuses under another slot's policy,
 # and whose `openssl x509 -text` shows the slot's key usage, EKU and SAN
-# (FASC-N otherName as the 25 bytes, card UUID URI).  Then the production
+# (FASC-N otherName as the 25 bytes, card UUID URI), and whose 9a and 9e
+# carry the PIV interim indicator, a non-critical DER BOOLEAN
+# (openssl asn1parse), as [certificates] piv_interim says.  Then the production
 # OIDs on a production CA, and inputs that must be refused.  No card: no
 # pcsc sandbox.
 set -euo pipefail
@@ -55,6 +57,25 @@ san_fascn() {
 		| grep -A3 ":2.16.840.1.101.3.6.6" | grep "OCTET STRING" | sed 's/.*HEX DUMP\]://'
 }
 
+# the PIV interim indicator as openssl asn1parse sees it: "FALSE", "TRUE"
+# or "absent"; fails unless it is a non-critical extension whose value is
+# exactly one DER BOOLEAN
+interim() {
+	local off
+	openssl x509 -in "$1" -outform DER -out "$T/i.der"
+	openssl asn1parse -inform DER -in "$T/i.der" >"$T/i.txt"
+	if ! grep -q ":2.16.840.1.101.3.6.9.1" "$T/i.txt"; then echo absent; return; fi
+	# OBJECT, then the OCTET STRING at once (no critical BOOLEAN between)
+	grep -A1 ":2.16.840.1.101.3.6.9.1" "$T/i.txt" | tail -1 | grep -q "prim: OCTET STRING" ||
+		{ echo "not an OCTET STRING right after the OID (critical?)"; return; }
+	off=$(grep -A1 ":2.16.840.1.101.3.6.9.1" "$T/i.txt" | tail -1 | cut -d: -f1 | tr -d ' ')
+	openssl asn1parse -inform DER -in "$T/i.der" -strparse "$off" >"$T/iv.txt" || { echo unparsable; return; }
+	[ "$(wc -l <"$T/iv.txt")" = 1 ] || { echo "more than one value"; return; }
+	grep -Eq '^ +0:d=0 +hl=2 l= +1 prim: BOOLEAN +:(0|255)$' "$T/iv.txt" ||
+		{ echo "not a DER BOOLEAN: $(cat "$T/iv.txt")"; return; }
+	if grep -q ':255$' "$T/iv.txt"; then echo TRUE; else echo FALSE; fi
+}
+
 n=0
 for alg in p256 p384 rsa2048 rsa3072; do
 	mkkey $alg
@@ -97,6 +118,11 @@ for alg in p256 p384 rsa2048 rsa3072; do
 			grep -q "URI:urn:uuid:$UUID" "$T/t" || fail "$slot SAN lacks the UUID"
 			[ "$(san_fascn "$c")" = $FASCN ] || fail "$slot FASC-N bytes: $(san_fascn "$c")"
 		fi
+		case $slot in
+		9a|9e) want=FALSE ;;
+		*) want=absent ;;
+		esac
+		[ "$(interim "$c")" = $want ] || fail "$slot $alg PIV interim indicator: $(interim "$c"), want $want"
 		if [ $slot = 9e ]; then
 			grep -q "X509v3 Subject Alternative Name: critical" "$T/t" || fail "9e SAN not critical"
 			grep -q "^ *Subject: *$" "$T/t" || fail "9e subject not empty"
@@ -123,6 +149,20 @@ done
 	--expiry "$(date -u -d '+100 days' +%Y-%m-%d)" --subject "CN=Short" --out "$T/short.pem" 2>/dev/null
 end=$(date -d "$(openssl x509 -in "$T/short.pem" -noout -enddate | cut -d= -f2)" +%s)
 [ $(( (end - $(date +%s)) / 86400 )) -le 101 ] || fail "validity not cut at the card expiry"
+
+# [certificates] piv_interim: TRUE for a pending investigation, or left out
+sed -i 's/^piv_interim = .*/piv_interim = yes/' "$H/pivstation.conf"
+for slot in 9a 9e; do
+	subject=(--subject "CN=Pending"); [ $slot = 9e ] && subject=()
+	"$P" ca issue --home "$H" --slot $slot --pubkey "$T/p256.pub" --fascn $FASCN --uuid $UUID \
+		--expiry "$EXPIRY" "${subject[@]}" --out "$T/pending-$slot.pem" 2>/dev/null || fail "issue $slot pending"
+	[ "$(interim "$T/pending-$slot.pem")" = TRUE ] || fail "$slot pending: $(interim "$T/pending-$slot.pem")"
+done
+sed -i 's/^piv_interim = .*/piv_interim = omit/' "$H/pivstation.conf"
+"$P" ca issue --home "$H" --slot 9a --pubkey "$T/p256.pub" --fascn $FASCN --uuid $UUID \
+	--expiry "$EXPIRY" --subject "CN=Omitted" --out "$T/omit.pem" 2>/dev/null || fail "issue 9a omit"
+[ "$(interim "$T/omit.pem")" = absent ] || fail "9a with omit: $(interim "$T/omit.pem")"
+sed -i 's/^piv_interim = .*/piv_interim = no/' "$H/pivstation.conf"
 
 # production OIDs on a production CA
 H2=$T/home2

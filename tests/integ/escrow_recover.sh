@@ -105,6 +105,21 @@ rc=0; "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem"
 	--passphrase-file "$T/krapass" --p12-passphrase-file "$T/p12pass" --out "$D/out.p12" \
 	>/dev/null 2>"$T/err" || rc=$?
 [ $rc = 1 ] || fail "existing output: exit $rc"
+# the PKCS#12 passphrase follows the CA's rule (8 characters), naming
+# where it came from; nothing is written
+printf 'x\n' >"$T/p12short"
+rc=0; "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
+	--passphrase-file "$T/krapass" --p12-passphrase-file "$T/p12short" --out "$T/x.p12" \
+	>/dev/null 2>"$T/err" || rc=$?
+[ $rc = 6 ] || fail "a 1-character PKCS#12 passphrase: exit $rc ($(cat "$T/err"))"
+grep -q -- "--p12-passphrase-file $T/p12short: PKCS#12 passphrase: 1 character, at least 8" "$T/err" ||
+	fail "short PKCS#12 passphrase said: $(cat "$T/err")"
+[ ! -e "$T/x.p12" ] || fail "a PKCS#12 was written with a 1-character passphrase"
+rc=0; PIVSTATION_P12_PASSPHRASE=1234567 "$P" escrow recover --home "$H" --envelope "$D/env.der" \
+	--cert "$D/9d.pem" --passphrase-file "$T/krapass" --out "$T/x.p12" >/dev/null 2>"$T/err" || rc=$?
+[ $rc = 6 ] || fail "a 7-character PKCS#12 passphrase: exit $rc ($(cat "$T/err"))"
+grep -q -- "PIVSTATION_P12_PASSPHRASE: PKCS#12 passphrase: 7 characters, at least 8" "$T/err" ||
+	fail "short PKCS#12 passphrase from the environment said: $(cat "$T/err")"
 rc=0; setsid -w "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
 	--passphrase-file "$T/krapass" --out "$T/y.p12" </dev/null >/dev/null 2>"$T/err" || rc=$?
 [ $rc = 6 ] || fail "no PKCS#12 passphrase and no terminal: exit $rc ($(cat "$T/err"))"

@@ -3,6 +3,10 @@
 # leaves the store as it was (no person, device, job, certificate, escrow
 # or audit row more) and the card unwritten:
 #  - an identity file with a bad field (the message names file and field),
+#    a weak PIN (factory PIN/PUK, repeated, sequence),
+#    invalid UTF-8 (overlong, surrogate, above U+10FFFF), a name a subject
+#    attribute cannot carry (all before any job: the certificates would
+#    fail after the card was changed),
 #    a PIN against [pin] rules, a missing -r / --identity (usage),
 #    --pin-pad on a reader that has no PIN pad;
 #  - a card whose PIN is blocked; a card whose PIN is not the factory one
@@ -74,8 +78,32 @@ refused "no person_id" 6 'no-pid.json: person_id: missing' 0 --identity no-pid.j
 jq '.person_id = "12345"' "$ID" >short-pid.json
 refused "short person_id" 6 'short-pid.json: person_id' 0 --identity short-pid.json
 refused "missing identity file" 6 'nothere.json' 0 --identity nothere.json
+# Invalid UTF-8 that json-c lets through: refused before any job, naming
+# the field, the byte and the bytes (the certificate would fail at key-9a)
+printf '{"given_name":"Ab\xc0\xafcd","family_name":"Example","person_id":"0000012345","affiliation":"Employee"}' >overlong.json
+refused "overlong UTF-8" 6 'overlong.json: given_name: not UTF-8 at byte 3: an overlong encoding \(c0 af\)' \
+	0 --identity overlong.json
+printf '{"given_name":"Alice","family_name":"Ab\xed\xa0\x80","person_id":"0000012345","affiliation":"Employee"}' >surrogate.json
+refused "UTF-16 surrogate" 6 'surrogate.json: family_name: not UTF-8 at byte 3: a UTF-16 surrogate' \
+	0 --identity surrogate.json
+printf '{"given_name":"Alice","middle_name":"\xf4\x90\x80\x80","family_name":"Example","person_id":"0000012345","affiliation":"Employee"}' >above.json
+refused "code point above U+10FFFF" 6 'above.json: middle_name: not UTF-8 at byte 1: a code point above U\+10FFFF' \
+	0 --identity above.json
+# A name the subject template cannot carry: refused before any job too
+# (DC is an IA5String: the name went in as invalid bytes before)
+sed -i 's/^subject = .*/subject = DC=gov, DC={given_name}, CN={full_name}/' "$H/pivstation.conf"
+jq '.given_name = "Zo\u00eb"' "$ID" >zoe.json
+refused "DC not ASCII" 6 'subject: DC.*only ASCII' 0 --identity zoe.json
+sed -i 's/^subject = .*/subject = C=US, O=Example Agency, OU=People, CN={full_name}/' "$H/pivstation.conf"
 ISSUE_PIN=12345 refused "a 5-digit PIN" 6 'PIN: 5 characters' 0 --identity "$ID"
 ISSUE_PIN=12ab5678 refused "a PIN with letters" 6 'PIN' 0 --identity "$ID"
+# weak PINs ([pin] refuse): the message names the rule, not the PIN
+ISSUE_PIN=123456 refused "the factory PIN" 6 'PIN: a factory default value is refused \(\[pin\] refuse: factory\)' \
+	0 --identity "$ID"
+for w in 12345678:factory 00000000:repeated 87654321:sequence; do
+	ISSUE_PIN=${w%%:*} refused "weak PIN ${w#*:}" 6 "refuse: ${w#*:}" 0 --identity "$ID"
+	check "weak PIN ${w#*:}: the PIN is not in the message" bash -c "! grep -qF ${w%%:*} err.txt"
+done
 check_fails_out "no reader: usage" 'required' "$P" issue --home "$H" --identity "$ID" --pin-stdin
 # vpcd readers have no PIN pad (tests/integ/issue_pinpad.sh has readers that do)
 before=$(rows)

@@ -5,6 +5,8 @@
 #   slot 2 piv-card select-needs-full-aid
 #   slot 3 usb-key  pin-sw-630x
 #   slot 4 usb-key  --firmware 4.3.5 (firmware-notes/yubikey-firmware-gates.md)
+#   slot 5 piv-card factory-chuid
+#   slot 6 usb-key  discovery-builtin
 ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 if [ -z "${PV_SANDBOX_DIR:-}" ]; then
 	exec "$ROOT/tests/sandbox/run" \
@@ -13,10 +15,12 @@ if [ -z "${PV_SANDBOX_DIR:-}" ]; then
 		--card 2:piv-card --card-args 2 '--quirk select-needs-full-aid' \
 		--card 3:usb-key --card-args 3 '--quirk pin-sw-630x' \
 		--card 4:usb-key --card-args 4 '--firmware 4.3.5' \
+		--card 5:piv-card --card-args 5 '--quirk factory-chuid' \
+		--card 6:usb-key --card-args 6 '--quirk discovery-builtin' \
 		-- bash "$0" "$@"
 fi
 . "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; tl_ca; cd "$TL_TMP" || exit 1
+tl_workdir; tl_ca; tl_admin_key; cd "$TL_TMP" || exit 1
 
 Y() { local s=$1; shift; yubico-piv-tool -r "$(vcardctl reader "$s")" "$@"; }
 SEL=00A4040005A000000308
@@ -93,4 +97,29 @@ check_out "fw 4.3.5: ... and the serial yubico-piv-tool reads, through the OTP a
 	"^$ysn\$" jq -r '.piv.serial' <<<"$j"
 check_out "fw 4.3.5: diag then reads PIV objects again (CHUID present)" '^true$' \
 	jq -r '.chuid.present' <<<"$j"
+
+# --- factory-chuid -----------------------------------------------------------------
+j=$("$PV_BIN/pivstation" diag -r "$(vcardctl reader 5)" --json 2>/dev/null)
+check_out "factory-chuid: a CHUID, unsigned, with the placeholder FASC-N" \
+	'^true false S9999F9999F999999F0F1F0000000000300001E 2030-01-01$' \
+	jq -r '.chuid | [.present, .signed, .fasc_n, .expiry] | map(tostring) | join(" ")' <<<"$j"
+guid=$(jq -r .chuid.guid <<<"$j" | tr -d '-')
+check_out "factory-chuid: a version 4 GUID" '^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$' echo "$guid"
+check_out "factory-chuid: OpenSC takes the GUID as the card serial (non-federal FASC-N)" \
+	"^${guid}\$" bash -c "piv-tool -r 5 --serial 2>/dev/null | cut -c1-48 | tr -d ' \n' | tr A-F a-f; echo"
+check_out "factory-chuid: PUT DATA overwrites it, after 9B authentication" 'SW1=0x90, SW2=0x00' \
+	piv-tool -r 5 -A M:9B:03 -s 00:DB:3F:FF:09:5C:03:5F:C1:02:53:02:AB:CD
+
+# --- discovery-builtin -------------------------------------------------------------
+DISC='7E124F0BA0000003080000100001005F2F0240009000'
+check_out "discovery-builtin: GET DATA 7E is the applet's own (PIN policy 40 00)" "^$DISC\$" \
+	bash -c "vcardctl transmit 6 $SEL 00CB3FFF035C017E00 | sed -n 2p"
+check_out "discovery-builtin: PUT DATA 7E is refused with 6A80" 'SW1=0x6A, SW2=0x80' \
+	piv-tool -r 6 -A M:9B:03 -s 00:DB:3F:FF:14:7E:12:4F:0B:A0:00:00:03:08:00:00:10:00:01:00:5F:2F:02:60:20
+check_out "discovery-builtin: ... and changes nothing" "^$DISC\$" \
+	bash -c "vcardctl transmit 6 $SEL 00CB3FFF035C017E00 | sed -n 2p"
+check_out "discovery-builtin: other objects are written" 'SW1=0x90, SW2=0x00' \
+	piv-tool -r 6 -A M:9B:03 -s 00:DB:3F:FF:09:5C:03:5F:C1:07:53:02:F5:10
+check_out "discovery-builtin: OpenSC still finds PIV" 'Personal Identity Verification Card' \
+	opensc-tool -r 6 -n
 tl_done

@@ -579,6 +579,97 @@ Test(pkix, dn_encodes_printable_and_utf8)
 	cr_assert_eq(pkix_dn_to_name(&dn, &n, NULL), PV_E_INPUT);
 }
 
+/*
+ * Whatever pkix_dn_add accepts, pkix_dn_to_name builds, with a string of
+ * the type the attribute requires: the refusals OpenSSL would make when
+ * the certificate is signed (after the card was written) come first.
+ */
+struct dnval {
+	char type[16];
+	char value[140];
+	int ok;
+};
+
+ParameterizedTestParameters(pkix, dn_value_rules)
+{
+	static struct dnval cases[] = {
+		{ "CN", "Jane Doe", 1 },
+		{ "CN", "Zo\xc3\xab", 1 },
+		{ "CN", "Ab\xc0\xaf", 0 },		/* overlong '/' */
+		{ "CN", "Ab\xed\xa0\x80", 0 },	/* surrogate */
+		{ "CN", "Ab\xf4\x90\x80\x80", 0 },	/* above U+10FFFF */
+		{ "CN", "Ab\xc3", 0 },			/* cut short */
+		{ "CN", "Ab\xc2\x9b" "1m", 0 },	/* C1 control */
+		{ "CN", "Ab\xe2\x80\xae" "cd", 0 },	/* RLO */
+		{ "O", "Agency\x7f", 0 },
+		{ "serialNumber", "EX-0001", 1 },
+		{ "serialNumber", "EX_0001", 0 },	/* '_' is not Printable */
+		{ "serialNumber", "Zo\xc3\xab", 0 },
+		{ "DC", "example", 1 },
+		{ "DC", "ex\xc3\xa4mple", 0 },	/* IA5String */
+		{ "UID", "j\xc3\xb6rg", 1 },
+		{ "C", "US", 1 },
+		{ "C", "\xc3\x9cS", 0 },
+	};
+
+	return cr_make_param_array(struct dnval, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct dnval *c, pkix, dn_value_rules)
+{
+	struct pkix_dn dn;
+	struct pv_why why = { "" };
+	X509_NAME *n = NULL;
+	const ASN1_STRING *d;
+	const char *v = c->value;
+	enum pv_err r;
+	int type;
+
+	memset(&dn, 0, sizeof(dn));
+	r = pkix_dn_add(&dn, c->type, v, &why);
+	if (!c->ok) {
+		cr_assert_eq(r, PV_E_INPUT, "%s=%s accepted", c->type, c->value);
+		cr_assert(strncmp(why.msg, c->type, strlen(c->type)) == 0,
+		    "the message names the attribute: %s", why.msg);
+		return;
+	}
+	cr_assert_eq(r, PV_OK, "%s=%s: %s", c->type, c->value, why.msg);
+	cr_assert_eq(pkix_dn_to_name(&dn, &n, &why), PV_OK, "%s", why.msg);
+	d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, 0));
+	type = ASN1_STRING_type(d);
+	if (strcmp(c->type, "DC") == 0)
+		cr_assert_eq(type, V_ASN1_IA5STRING);
+	else if (strcmp(c->type, "serialNumber") == 0 ||
+	    strcmp(c->type, "C") == 0)
+		cr_assert_eq(type, V_ASN1_PRINTABLESTRING);
+	else
+		cr_assert(type == V_ASN1_PRINTABLESTRING ||
+		    type == V_ASN1_UTF8STRING);
+	cr_assert_eq((size_t)ASN1_STRING_length(d), strlen(v));
+	X509_NAME_free(n);
+}
+
+/* X.520 bounds count characters: 63 two-byte letters fit a CN of 64. */
+Test(pkix, dn_bounds_count_characters)
+{
+	struct pkix_dn dn;
+	X509_NAME *n = NULL;
+	char v[200];
+	size_t i;
+
+	for (i = 0; i < 63; i++)
+		memcpy(v + 2 * i, "\xc3\xa9", 2);
+	v[126] = '\0';
+	memset(&dn, 0, sizeof(dn));
+	cr_assert_eq(pkix_dn_add(&dn, "CN", v, NULL), PV_OK);
+	cr_assert_eq(pkix_dn_to_name(&dn, &n, NULL), PV_OK);
+	X509_NAME_free(n);
+	memset(v, 'a', 65);
+	v[65] = '\0';
+	cr_assert_eq(pkix_dn_add(&dn, "CN", v, NULL), PV_E_INPUT);
+}
+
 Test(pkix, uuid_text_round_trip)
 {
 	uint8_t u[16];
@@ -727,4 +818,23 @@ Test(pkix, passphrase_sources)
 	pkix_pass_clear(&p);
 	cr_assert_eq(p.len, 0);
 	tca_rmtree(dir);
+}
+
+/* One rule for every passphrase that protects something new: the CA and
+ * KRA keys (ca_init, ca_import) and a PKCS#12 (escrow_recover_p12). */
+Test(pkix, new_passphrase_rule)
+{
+	struct pkix_pass p;
+	struct pv_why why = { "" };
+
+	cr_assert_eq(pkix_pass_set(&p, "1234567", NULL), PV_OK);
+	cr_assert_eq(pkix_pass_check_new(&p, "X passphrase", &why),
+	    PV_E_INPUT);
+	cr_assert_str_eq(why.msg, "X passphrase: 7 characters, at least 8");
+	cr_assert_eq(pkix_pass_set(&p, "12345678", NULL), PV_OK);
+	cr_assert_eq(pkix_pass_check_new(&p, "X passphrase", NULL), PV_OK);
+	pv_why_clear(&why);
+	cr_assert_eq(pkix_pass_check_new(NULL, "Y", &why), PV_E_INPUT);
+	cr_assert_str_eq(why.msg, "Y: 0 characters, at least 8");
+	pkix_pass_clear(&p);
 }

@@ -191,6 +191,17 @@ ParameterizedTestParameters(config, bad_files)
 		    "[pin] min_length: 8 is more than max_length 6" },
 		{ "[pin]\ndigits_only = maybe\n", "test.conf:2: [pin] "
 		    "digits_only: expected 'yes' or 'no', got 'maybe'" },
+		{ "[pin]\nrefuse = factory, easy\n", "test.conf:2: [pin] "
+		    "refuse: expected factory, repeated or sequence, got "
+		    "'easy'" },
+		{ "[pin]\nrefuse_values = 12345\n", "test.conf:2: [pin] "
+		    "refuse_values: each value is 6 to 8 printable characters" },
+		{ "[pin]\nrefuse_values = 1234 5678\n", "test.conf:2: [pin] "
+		    "refuse_values: each value is 6 to 8" },
+		{ "[pin]\nrefuse_values = 111112,111113,111114,111115,111116,"
+		    "111117,111118,111119,111120,111121,111122,111123,111124,"
+		    "111125,111126,111127,111128\n", "test.conf:2: [pin] "
+		    "refuse_values: at most 16 values" },
 		{ "[fascn]\nagency_code = 12a4\n", "test.conf:2: [fascn] "
 		    "agency_code: expected 4 digits, got '12a4'" },
 		{ "[fascn]\nsystem_code = 123\n", "test.conf:2: [fascn] "
@@ -217,12 +228,23 @@ ParameterizedTestParameters(config, bad_files)
 		    "[certificates] subject: '{' without a matching '}'" },
 		{ "[certificates]\nsubject = XX=foo\n", "test.conf:2: "
 		    "[certificates] subject: attribute type 'XX' is not one of" },
+		{ "[certificates]\nsubject = O=Ab\xc0\xaf, CN=x\n", "test.conf:2: "
+		    "[certificates] subject: the value of O is not UTF-8 at byte "
+		    "3: an overlong encoding" },
+		{ "[ca]\nname = O=Ab\xed\xa0\x80\n", "test.conf:2: [ca] name: "
+		    "the value of O is not UTF-8 at byte 3: a UTF-16 surrogate" },
+		{ "[certificates]\nsubject = O=A\xc2\x9b" "b, CN=x\n",
+		    "test.conf:2: [certificates] subject: control character in "
+		    "the value of O" },
 		{ "[certificates]\nsubject = CN\n", "test.conf:2: "
 		    "[certificates] subject: 'CN' is not TYPE=value" },
 		{ "[certificates]\nsubject = C=USA, CN=x\n", "test.conf:2: "
 		    "[certificates] subject: C must be a two-letter country" },
 		{ "[certificates]\nsubject =\n", "test.conf:2: [certificates] "
 		    "subject: may not be empty" },
+		{ "[certificates]\npiv_interim = maybe\n", "test.conf:2: "
+		    "[certificates] piv_interim: expected 'no', 'yes' or 'omit', "
+		    "got 'maybe'" },
 		{ "[certificates]\nrfc822 = 9e\n", "test.conf:2: [certificates] "
 		    "rfc822: expected 9a, 9c or 9d, got '9e'" },
 		{ "[certificates]\neku_9a = any\n", "test.conf:2: [certificates] "
@@ -328,9 +350,9 @@ Test(config, pin_rules)
 	struct pv_why why = { "" };
 
 	config_defaults(&c);
-	cr_assert_eq(config_check_pin(&c, (const uint8_t *)"123456", 6, NULL),
+	cr_assert_eq(config_check_pin(&c, (const uint8_t *)"135792", 6, NULL),
 	    PV_OK);
-	cr_assert_eq(config_check_pin(&c, (const uint8_t *)"12345678", 8, NULL),
+	cr_assert_eq(config_check_pin(&c, (const uint8_t *)"24681357", 8, NULL),
 	    PV_OK);
 	cr_assert_eq(config_check_pin(&c, (const uint8_t *)"12345", 5, &why),
 	    PV_E_INPUT);
@@ -345,6 +367,94 @@ Test(config, pin_rules)
 	    PV_OK);
 	cr_assert_eq(config_check_pin(&c, (const uint8_t *)"12 456", 6, NULL),
 	    PV_E_INPUT);
+}
+
+/*
+ * Weak PINs: the factory PIN and PUK (as a PIN too), one character
+ * repeated, rising or falling sequences; each rule can be turned off, and
+ * refuse_values adds a site's own.  The message names the rule, never the
+ * PIN.
+ */
+struct weak_pin {
+	char pin[12];
+	char rule[12];	/* "" = accepted with the defaults */
+};
+
+ParameterizedTestParameters(config, weak_pins)
+{
+	static struct weak_pin cases[] = {
+		{ "123456", "factory" },
+		{ "12345678", "factory" },
+		{ "00000000", "repeated" },
+		{ "111111", "repeated" },
+		{ "9999999", "repeated" },
+		{ "234567", "sequence" },
+		{ "1234567", "sequence" },
+		{ "01234567", "sequence" },
+		{ "987654", "sequence" },
+		{ "87654321", "sequence" },
+		{ "890123", "" },	/* no wrap-around */
+		{ "123457", "" },
+		{ "112233", "" },
+		{ "121212", "" },
+		{ "24681357", "" },
+		{ "654320", "" },
+	};
+
+	return cr_make_param_array(struct weak_pin, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct weak_pin *wp, config, weak_pins)
+{
+	struct pv_config c;
+	struct pv_why why = { "" };
+	size_t n = strlen(wp->pin);
+	const uint8_t *pin = (const uint8_t *)wp->pin;
+	char want[128];
+
+	config_defaults(&c);
+	if (wp->rule[0] == '\0') {
+		cr_assert_eq(config_check_pin(&c, pin, n, &why), PV_OK, "%s: %s",
+		    wp->pin, why.msg);
+		cr_assert_null(config_pin_weakness(CONFIG_PIN_REFUSE_ALL, pin,
+		    n));
+		return;
+	}
+	cr_assert_eq(config_check_pin(&c, pin, n, &why), PV_E_INPUT,
+	    "%s accepted", wp->pin);
+	snprintf(want, sizeof(want), "([pin] refuse: %s)", wp->rule);
+	cr_assert_not_null(strstr(why.msg, want), "%s: %s", wp->pin, why.msg);
+	cr_assert_null(strstr(why.msg, wp->pin), "the message shows the PIN");
+	cr_assert_str_eq(config_pin_weakness(CONFIG_PIN_REFUSE_ALL, pin, n),
+	    wp->rule);
+	/* Without the rules it is a PIN like any other. */
+	c.pin_refuse = 0;
+	cr_assert_eq(config_check_pin(&c, pin, n, NULL), PV_OK);
+}
+
+Test(config, weak_pin_settings)
+{
+	struct pv_config c;
+	struct pv_why why = { "" };
+
+	cr_assert_eq(parse("[pin]\nrefuse = repeated\nrefuse_values = 24682468,"
+	    " 13571357\n", &c, &why), PV_OK, "%s", why.msg);
+	cr_assert_eq(c.pin_refuse, CONFIG_PIN_REFUSE_REPEATED);
+	cr_assert_eq(c.n_pin_refuse_values, 2);
+	cr_assert_eq(config_check_pin(&c, (const uint8_t *)"123456", 6, NULL),
+	    PV_OK, "factory values allowed when only 'repeated' is refused");
+	cr_assert_eq(config_check_pin(&c, (const uint8_t *)"13571357", 8,
+	    &why), PV_E_INPUT);
+	cr_assert_str_eq(why.msg, "PIN: one of the values [pin] refuse_values "
+	    "lists");
+	cr_assert_eq(parse("[pin]\nrefuse =\n", &c, &why), PV_OK);
+	cr_assert_eq(c.pin_refuse, 0);
+	cr_assert_eq(config_check_pin(&c, (const uint8_t *)"000000", 6, NULL),
+	    PV_OK);
+	/* The defaults refuse all three. */
+	config_defaults(&c);
+	cr_assert_eq(c.pin_refuse, CONFIG_PIN_REFUSE_ALL);
 }
 
 Test(config, expiry_dates)

@@ -216,6 +216,33 @@ Test(escrow, recover_writes_a_pkcs12_with_sha256_mac)
 		cr_assert_null(p12der);
 		EVP_PKEY_free(k2);
 	}
+	/* A PKCS#12 passphrase follows the CA's rule: 8 characters. */
+	{
+		static const char *const short_ones[] = { "x", "1234567" };
+
+		for (size_t i = 0; i < 2; i++) {
+			char want[96];
+
+			cr_assert_eq(pkix_pass_set(&pass, short_ones[i], NULL),
+			    PV_OK);
+			pv_why_clear(&why);
+			cr_assert_eq(escrow_recover_p12(env, env_len,
+			    ca_get0_kra(ca), kra_key, cert, &pass, NULL,
+			    &p12der, &p12_len, &why), PV_E_INPUT, "%s",
+			    short_ones[i]);
+			cr_assert_null(p12der);
+			snprintf(want, sizeof(want), "PKCS#12 passphrase: %zu "
+			    "character%s, at least 8", strlen(short_ones[i]),
+			    i == 0 ? "" : "s");
+			cr_assert_str_eq(why.msg, want);
+		}
+		cr_assert_eq(pkix_pass_set(&pass, "12345678", NULL), PV_OK);
+		cr_assert_eq(escrow_recover_p12(env, env_len, ca_get0_kra(ca),
+		    kra_key, cert, &pass, NULL, &p12der, &p12_len, NULL),
+		    PV_OK);
+		OPENSSL_free(p12der);
+		p12der = NULL;
+	}
 	pkix_pass_clear(&pass);
 	X509_free(cert);
 	X509_free(other);

@@ -103,7 +103,7 @@ ParameterizedTestParameters(identity, bad_files)
 		{ "duplicate_field", "a field is given twice" },
 		{ "not_object", "expected a JSON object, got an array" },
 		{ "trailing_data", "not valid JSON at byte" },
-		{ "control_char", "given_name: control character at byte 4" },
+		{ "control_char", "given_name: control character U+0007 at byte 4" },
 		{ "bad_utf8", "not valid JSON at byte" },
 		{ "nested_object", "given_name: expected a string, got an "
 		    "object" },
@@ -294,4 +294,86 @@ Test(identity, templates)
 	cr_assert_eq(identity_expand("{full_name}", &id, NULL, out,
 	    sizeof(out), NULL), PV_OK);
 	cr_assert_str_eq(out, "Bob Builder");
+}
+
+/*
+ * Strict UTF-8: json-c (0.16) lets overlong forms, UTF-16 surrogates and
+ * code points above U+10FFFF through; the identity check refuses them
+ * itself, naming the field, the byte and the bytes.  Then the characters
+ * no name carries: C1 and bidirectional controls, U+FFFD (what json-c
+ * makes of a lone \uD800 escape) and noncharacters.
+ */
+struct utf8_field_case {
+	char field[24];
+	char raw[24];		/* placed between "Ab" and "cd" */
+	char want[160];
+};
+
+ParameterizedTestParameters(identity, strict_utf8)
+{
+	static struct utf8_field_case cases[] = {
+		{ "given_name", "\xc0\xaf", "given_name: not UTF-8 at byte 3: "
+		    "an overlong encoding (c0 af)" },
+		{ "family_name", "\xed\xa0\x80", "family_name: not UTF-8 at "
+		    "byte 3: a UTF-16 surrogate (U+D800-U+DFFF) (ed a0 80)" },
+		{ "middle_name", "\xf4\x90\x80\x80", "middle_name: not UTF-8 at "
+		    "byte 3: a code point above U+10FFFF (f4 90 80 80)" },
+		{ "organization", "\xe0\x80\xaf", "organization: not UTF-8 at "
+		    "byte 3: an overlong encoding (e0 80 af)" },
+		{ "affiliation", "\xc2\x85", "affiliation: control character "
+		    "U+0085 at byte 3" },
+		{ "org_affiliation_1", "\xe2\x80\xae", "org_affiliation_1: "
+		    "control character U+202E at byte 3" },
+		{ "given_name", "\\ud800", "given_name: U+FFFD at byte 3: a "
+		    "replacement character (damaged text, or a lone \\u "
+		    "surrogate escape)" },
+		{ "family_name", "\xef\xbf\xbe", "family_name: U+FFFE at byte 3: "
+		    "a noncharacter" },
+	};
+
+	return cr_make_param_array(struct utf8_field_case, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct utf8_field_case *tc, identity, strict_utf8)
+{
+	struct identity id;
+	struct pv_why why = { "" };
+	char doc[512], want[256];
+
+	snprintf(doc, sizeof(doc), "{\"given_name\":\"Bob\",\"family_name\":"
+	    "\"Builder\",\"person_id\":\"0000000001\",\"affiliation\":\"x\","
+	    "\"%s\":\"Ab%scd\"}", tc->field, tc->raw);
+	/* the document has the field twice when it is a required one */
+	if (strcmp(tc->field, "given_name") == 0 ||
+	    strcmp(tc->field, "family_name") == 0 ||
+	    strcmp(tc->field, "affiliation") == 0) {
+		const char *other = strcmp(tc->field, "given_name") == 0 ?
+		    "family_name" : "given_name";
+
+		snprintf(doc, sizeof(doc), "{\"%s\":\"Bob\",\"person_id\":"
+		    "\"0000000001\",%s\"%s\":\"Ab%scd\"}", other,
+		    strcmp(tc->field, "affiliation") == 0 ?
+		    "\"family_name\":\"B\"," : "\"affiliation\":\"x\",",
+		    tc->field, tc->raw);
+	}
+	cr_assert_eq(parse(doc, &id, &why), PV_E_INPUT, "%s accepted",
+	    tc->field);
+	snprintf(want, sizeof(want), "identity.json: %s", tc->want);
+	cr_assert_str_eq(why.msg, want);
+	cr_assert_eq(id.given_name[0], 0, "output zeroed on failure");
+}
+
+/* What the validator accepts, certificate building takes (X.520 counts
+ * characters: a 64-character name of 2-byte letters is 128 bytes). */
+Test(identity, utf8_accepted)
+{
+	struct identity id;
+	struct pv_why why = { "" };
+
+	cr_assert_eq(parse("{\"given_name\":\"Zo\xc3\xab\",\"family_name\":"
+	    "\"\xe5\xb1\xb1\xe7\x94\xb0\",\"person_id\":\"0000000001\","
+	    "\"affiliation\":\"\xf0\x9f\x82\xa1\"}", &id, &why), PV_OK, "%s",
+	    why.msg);
+	cr_assert_str_eq(id.given_name, "Zo\xc3\xab");
 }

@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "issuance/config.h"
+#include "issuance/identity.h"
 #include "issuance/profile.h"
 #include "tests/unit/issuance/test_ca_support.h"
 
@@ -525,4 +526,132 @@ Test(profile, settings_come_from_the_station_config)
 	pv_why_clear(&why);
 	cr_assert_eq(profile_cfg_from_config(&pc, &cfg, &why), PV_E_CONFIG);
 	cr_assert(strstr(why.msg, "9e") != NULL, "%s", why.msg);
+}
+
+/*
+ * Subjects from the configuration's templates and an identity: the same
+ * checks before the job as profile_issue makes after it, so an identity
+ * that passes builds all four certificates (tests/fuzz/
+ * fuzz_identity_certs.c tries that on hostile documents).
+ */
+Test(profile, subject_from_templates)
+{
+	struct pv_config cfg;
+	struct identity id;
+	struct profile_subject s, s9e;
+	struct pv_why why = { "" };
+	struct ca *ca = tca_new(PKIX_ALG_P256, PKIX_ALG_P256, NULL);
+	struct profile_cfg pc;
+	struct profile_card card;
+	EVP_PKEY *k = tca_key(PKIX_ALG_P256);
+	static const uint8_t slots[4] = { 0x9a, 0x9c, 0x9d, 0x9e };
+	static const char doc[] = "{\"given_name\":\"Zo\xc3\xab\","
+	    "\"family_name\":\"\xc3\x9cnal\",\"person_id\":\"0000012345\","
+	    "\"affiliation\":\"Employee\",\"email\":\"zoe@example.gov\"}";
+	X509 *x;
+	int i;
+
+	config_defaults(&cfg);
+	cr_assert_eq(identity_parse(doc, strlen(doc), "id", &id, NULL), PV_OK);
+	cr_assert_eq(profile_subject_build(&cfg, &id, NULL, false, &s, &why),
+	    PV_OK, "%s", why.msg);
+	cr_assert_str_eq(pkix_dn_get(&s.dn, "CN"), "Zo\xc3\xab \xc3\x9cnal");
+	cr_assert_str_eq(s.email, "zoe@example.gov");
+	cr_assert_eq(profile_subject_build(&cfg, &id, NULL, true, &s9e, &why),
+	    PV_OK);
+	cr_assert_eq(s9e.dn.n, 0, "default 9e subject: empty");
+	cr_assert_str_eq(s9e.email, "", "9e carries no e-mail");
+	cr_assert_eq(profile_cfg_from_config(&cfg, &pc, NULL), PV_OK);
+	tca_card(&card);
+	for (i = 0; i < 4; i++) {
+		x = NULL;
+		cr_assert_eq(profile_issue(ca, k, slots[i], i == 3 ? &s9e : &s,
+		    &card, &pc, TCA_NOW, &x, NULL, &why), PV_OK, "%02x: %s",
+		    slots[i], why.msg);
+		X509_free(x);
+	}
+	/* A template a name cannot fill names the template and attribute. */
+	strcpy(cfg.subject.rdn[0].type, "DC");
+	strcpy(cfg.subject.rdn[0].value, "{given_name}");
+	cr_assert_eq(profile_subject_build(&cfg, &id, NULL, false, &s, &why),
+	    PV_E_INPUT);
+	cr_assert_str_eq(why.msg, "[certificates] subject: DC: only ASCII is "
+	    "allowed (IA5String)");
+	cr_assert_eq(s.dn.n, 0, "zeroed on failure");
+	strcpy(cfg.subject.rdn[0].value, "{uuid}");
+	pv_why_clear(&why);
+	cr_assert_eq(profile_subject_build(&cfg, &id, NULL, false, &s, &why),
+	    PV_E_INPUT);
+	cr_assert_str_eq(why.msg, "[certificates] subject: DC: subject: {uuid} "
+	    "has no value for this person");
+	EVP_PKEY_free(k);
+	ca_free(ca);
+}
+
+/*
+ * The PIV interim indicator (2.16.840.1.101.3.6.9.1): in 9A and 9E only,
+ * not critical, its value the DER BOOLEAN (01 01 00 / 01 01 FF) as the
+ * FPKI worksheets 12 and 14 and FIPS 201-2 App. B.2 define it; on by
+ * default, FALSE; TRUE or left out per [certificates] piv_interim.
+ */
+static int
+interim_ext(X509 *x, uint8_t out[8], int *crit)
+{
+	ASN1_OBJECT *o = OBJ_txt2obj("2.16.840.1.101.3.6.9.1", 1);
+	int i = X509_get_ext_by_OBJ(x, o, -1), n = -1;
+	X509_EXTENSION *e;
+	const ASN1_OCTET_STRING *v;
+
+	ASN1_OBJECT_free(o);
+	if (i < 0)
+		return -1;
+	e = X509_get_ext(x, i);
+	*crit = X509_EXTENSION_get_critical(e);
+	v = X509_EXTENSION_get_data(e);
+	n = ASN1_STRING_length(v);
+	if (n <= 8)
+		memcpy(out, ASN1_STRING_get0_data(v), (size_t)n);
+	return n;
+}
+
+Test(profile, piv_interim_indicator)
+{
+	static const uint8_t slots[4] = { 0x9a, 0x9c, 0x9d, 0x9e };
+	struct ca *ca = tca_new(PKIX_ALG_P256, PKIX_ALG_P256, NULL);
+	EVP_PKEY *k = tca_key(PKIX_ALG_P256);
+	struct pv_config pv;
+	struct profile_cfg cfg;
+	uint8_t v[8];
+	int i, n, crit, mode;
+	X509 *x;
+
+	for (mode = 0; mode < 3; mode++) {
+		config_defaults(&pv);
+		pv.piv_interim = mode == 0 ? CONFIG_PIV_INTERIM_NO : mode == 1 ?
+		    CONFIG_PIV_INTERIM_YES : CONFIG_PIV_INTERIM_OMIT;
+		cr_assert_eq(profile_cfg_from_config(&pv, &cfg, NULL), PV_OK);
+		for (i = 0; i < 4; i++) {
+			x = issue(ca, k, slots[i], &cfg, NULL);
+			n = interim_ext(x, v, &crit);
+			if (mode == 2 || slots[i] == 0x9c || slots[i] == 0x9d) {
+				cr_assert_eq(n, -1, "slot %02x mode %d", slots[i],
+				    mode);
+			} else {
+				cr_assert_eq(n, 3, "slot %02x", slots[i]);
+				cr_assert_eq(crit, 0, "not critical");
+				cr_assert(memcmp(v, mode == 1 ? "\x01\x01\xff" :
+				    "\x01\x01\x00", 3) == 0, "slot %02x mode %d",
+				    slots[i], mode);
+			}
+			X509_free(x);
+		}
+	}
+	/* profile_cfg_defaults (no configuration) puts it in, FALSE */
+	profile_cfg_defaults(&cfg);
+	x = issue(ca, k, 0x9a, &cfg, NULL);
+	cr_assert_eq(interim_ext(x, v, &crit), 3);
+	cr_assert(memcmp(v, "\x01\x01\x00", 3) == 0);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	ca_free(ca);
 }

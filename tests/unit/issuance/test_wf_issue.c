@@ -246,6 +246,11 @@ ParameterizedTestParameters(wf_issue, check_refuses_pin)
 		{ "123456789", "PIN" },
 		{ "12ab5678", "PIN" },
 		{ "", "PIN" },
+		/* weak PINs, refused before any job starts */
+		{ "123456", "refuse: factory" },
+		{ "12345678", "refuse: factory" },
+		{ "00000000", "refuse: repeated" },
+		{ "76543210", "refuse: sequence" },
 	};
 
 	return cr_make_param_array(struct pincase, cases,

@@ -217,3 +217,54 @@ Test(pcsc_diag, garbage_answers_are_recorded_not_fatal, .init = setup,
 	pcsc_diag_cleanup(d);
 	free(d);
 }
+
+/*
+ * A YubiKey whose GET METADATA answers do not parse (a TLV length past
+ * the end): recorded as malformed, with the reason, not as "no metadata";
+ * a 6A82 answer for a slot is "none".  The PIN tries then come from
+ * VERIFY without data.
+ */
+Test(pcsc_diag, malformed_metadata_is_not_absent_metadata, .init = setup,
+    .fini = fake_pcsc_reset)
+{
+	struct pcsc_diag *d = calloc(1, sizeof(*d));
+	int i;
+
+	fake_card_expect_prefix(fk.card, "00a40400", SEL_RSP);
+	fake_card_expect_prefix(fk.card, "00fd0000", "050403 9000");
+	fake_card_expect_prefix(fk.card, "00f80000", "00bc614e 9000");
+	fake_card_expect_prefix(fk.card, "00f70080", "0105ff 9000");
+	fake_card_expect_prefix(fk.card, "00f70081", "0602 03 9000");
+	fake_card_expect_prefix(fk.card, "00f7009b", "01 9000");
+	fake_card_expect_prefix(fk.card, "00200080", "63c3");
+	/* The 9B metadata said nothing: ADMIN DATA is asked for. */
+	fake_card_expect_prefix(fk.card, "00cb3fff0000055c035fff00", "6a82");
+	fake_card_expect_prefix(fk.card, "00cb3fff", "6a82");	/* CHUID */
+	fake_card_expect_prefix(fk.card, "00cb3fff", "6a82");	/* CCC */
+	fake_card_expect_prefix(fk.card, "00cb3fff", DISC);
+	fake_card_expect_prefix(fk.card, "00cb3fff", KEYHIST);
+	fake_card_expect_prefix(fk.card, "00cb3fff", "6a82");	/* 9A */
+	fake_card_expect_prefix(fk.card, "00f7009a", "0101 9000");
+	for (i = 0; i < 3; i++) {
+		fake_card_expect_prefix(fk.card, "00cb3fff", "6a82");
+		fake_card_expect_prefix(fk.card, "00f7", "6a82");
+	}
+	cr_assert_eq(run_diag(d), PV_OK);
+	cr_assert(fake_card_done(fk.card), "%s", fake_card_error(fk.card));
+	cr_assert_not(d->has_pin_meta);
+	cr_assert_eq(d->pin_meta_err, PV_E_MALFORMED);
+	cr_assert(strstr(d->pin_meta_why, "GET METADATA 80") != NULL, "%s",
+	    d->pin_meta_why);
+	cr_assert_eq(d->puk_meta_err, PV_E_MALFORMED);
+	cr_assert_eq(d->mgmt_meta_err, PV_E_MALFORMED);
+	cr_assert_not(pcsc_diag_meta_absent(d->mgmt_meta_err));
+	cr_assert_not(d->mgmt_alg_known);
+	cr_assert(d->has_pin_status, "tries from VERIFY instead");
+	cr_assert_eq(d->certs[0].meta_err, PV_E_MALFORMED);
+	cr_assert(strstr(d->certs[0].meta_why, "GET METADATA 9A") != NULL,
+	    "%s", d->certs[0].meta_why);
+	cr_assert_eq(d->certs[1].meta_err, PV_E_NOT_FOUND);
+	cr_assert(pcsc_diag_meta_absent(d->certs[1].meta_err));
+	pcsc_diag_cleanup(d);
+	free(d);
+}

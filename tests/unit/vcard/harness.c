@@ -38,6 +38,9 @@ h_card_cfg(enum vc_profile profile, const struct vc_config *cfg)
 {
 	h_done();
 	cr_assert_eq(vc_state_factory(&h_st, profile, 12345678, NULL), PV_OK);
+	/* as pivstation-vcard makes a new card */
+	cr_assert_eq(vc_quirk_factory(&h_st, cfg != NULL ? cfg->quirks : 0),
+	    PV_OK);
 	cr_assert_eq(vc_card_new(&h_st, cfg, count_save, NULL, &h_c), PV_OK);
 	h_saves = 0;
 }

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "apdu/piv_obj.h"
 #include "apdu/tlv.h"
 #include "tests/unit/vcard/harness.h"
 #include "vcard/crypto.h"
@@ -802,6 +803,9 @@ Test(card, quirk_and_fault_names)
 	cr_assert_eq(vc_quirk_parse("select-needs-full-aid"),
 	    VC_QUIRK_SELECT_FULL_AID);
 	cr_assert_eq(vc_quirk_parse("pin-sw-630x"), VC_QUIRK_PIN_SW_630X);
+	cr_assert_eq(vc_quirk_parse("factory-chuid"), VC_QUIRK_FACTORY_CHUID);
+	cr_assert_eq(vc_quirk_parse("discovery-builtin"),
+	    VC_QUIRK_DISCOVERY_BUILTIN);
 	cr_assert_eq(vc_quirk_parse("nope"), 0);
 	cr_assert(vc_fault_parse("remove-after=12:500", &f, &why));
 	cr_assert_eq(f.kind, VC_FAULT_REMOVE);
@@ -889,4 +893,94 @@ Test(card, rsa3072_and_rsa1024_on_piv_card)
 	cr_assert_eq(memcmp(back, em, 384), 0, "RSA-3072 raw operation");
 	EVP_PKEY_CTX_free(ctx);
 	EVP_PKEY_free(pk);
+}
+
+/*
+ * factory-chuid (firmware-notes/factory-chuid.md): the card leaves the
+ * factory with an unsigned CHUID: the placeholder FASC-N, a random v4
+ * GUID, expiry 2030-01-01, 3E 00.  It can be overwritten, and a PIV reset
+ * (usb-key) brings a factory CHUID back.
+ */
+Test(card, quirk_factory_chuid)
+{
+	static const char fascn[] =
+	    "d4e739da739ced39ce739d836858210842108421c84210c3eb";
+	struct piv_chuid ch;
+	struct buf_cur v;
+	char hex[64];
+	int i;
+
+	h_card(VC_PROFILE_PIV_CARD, 0);
+	h_select();
+	cr_assert_eq(h_tx("00 cb 3f ff 05 5c 03 5f c1 02 00"), 0x6a82,
+	    "no CHUID without the quirk");
+
+	h_card(VC_PROFILE_PIV_CARD, VC_QUIRK_FACTORY_CHUID);
+	h_select();
+	cr_assert_eq(h_tx("00 cb 3f ff 05 5c 03 5f c1 02 00"), 0x9000);
+	buf_cur_init(&v, h_rsp, h_rsp_len);
+	cr_assert(tlv_get(&v, 0x53, &v) && v.len > 0);
+	cr_assert_eq(piv_chuid_parse(v.p, v.len, &ch, NULL), PV_OK);
+	for (i = 0; i < 25; i++)
+		snprintf(hex + 2 * i, 3, "%02x", ch.fascn[i]);
+	cr_assert_str_eq(hex, fascn, "the placeholder FASC-N");
+	cr_assert_eq(ch.signature.len, 0, "unsigned: 3E 00");
+	cr_assert_str_eq(ch.expiry, "20300101");
+	cr_assert_eq(ch.guid[6] >> 4, 4, "a version 4 UUID");
+	cr_assert(memcmp(h_rsp + h_rsp_len - 4, "\x3e\x00\xfe\x00", 4) == 0,
+	    "ends 3E 00 FE 00: %s", h_rsp_hex());
+	/* issuance overwrites it like any object */
+	h_admin();
+	cr_assert_eq(h_tx("00 db 3f ff 09 5c 03 5f c1 02 53 02 ab cd"), 0x9000);
+	cr_assert_eq(h_tx("00 cb 3f ff 05 5c 03 5f c1 02 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), "5302abcd");
+
+	/* usb-key: a PIV reset (PIN and PUK blocked) brings it back */
+	h_card(VC_PROFILE_USB_KEY, VC_QUIRK_FACTORY_CHUID);
+	h_select();
+	h_admin();
+	cr_assert_eq(h_tx("00 db 3f ff 09 5c 03 5f c1 02 53 02 ab cd"), 0x9000);
+	for (i = 0; i < 3; i++) {
+		h_tx("00 20 00 80 08 39 39 39 39 39 39 ff ff");
+		h_tx("00 2c 00 80 10 39 39 39 39 39 39 39 39 39 39 39 39 39 39 "
+		    "ff ff");
+	}
+	cr_assert_eq(h_tx("00 fb 00 00"), 0x9000);
+	cr_assert_eq(h_tx("00 cb 3f ff 05 5c 03 5f c1 02 00"), 0x9000);
+	buf_cur_init(&v, h_rsp, h_rsp_len);
+	cr_assert(tlv_get(&v, 0x53, &v));
+	cr_assert_eq(piv_chuid_parse(v.p, v.len, &ch, NULL), PV_OK);
+	cr_assert_eq(ch.signature.len, 0);
+}
+
+/*
+ * discovery-builtin (firmware-notes/discovery-builtin.md): the applet
+ * builds its Discovery Object (PIV AID, PIN policy 40 00) and refuses
+ * PUT DATA 7E with 6A80, changing nothing; other objects are written as
+ * usual.
+ */
+Test(card, quirk_discovery_builtin)
+{
+	static const char disc[] = "7e124f0ba0000003080000100001005f2f024000";
+	static const char put[] = "00 db 3f ff 14 7e 12 4f 0b a0 00 00 03 08 "
+	    "00 00 10 00 01 00 5f 2f 02 60 20";
+
+	/* without the quirk the card stores what it is given */
+	h_card(VC_PROFILE_PIV_CARD, 0);
+	h_select();
+	h_admin();
+	cr_assert_eq(h_tx(put), 0x9000);
+
+	h_card(VC_PROFILE_PIV_CARD, VC_QUIRK_DISCOVERY_BUILTIN);
+	h_select();
+	cr_assert_eq(h_tx("00 cb 3f ff 03 5c 01 7e 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), disc);
+	h_admin();
+	h_saves = 0;
+	cr_assert_eq(h_tx(put), 0x6a80, "PUT DATA 7E refused");
+	cr_assert_eq(h_saves, 0, "nothing changed");
+	cr_assert_eq(h_tx("00 cb 3f ff 03 5c 01 7e 00"), 0x9000);
+	cr_assert_str_eq(h_rsp_hex(), disc, "still the applet's own");
+	cr_assert_eq(h_tx("00 db 3f ff 09 5c 03 5f c1 07 53 02 f5 10"), 0x9000,
+	    "other objects are written");
 }

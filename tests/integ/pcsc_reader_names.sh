@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# pcsc_reader_names.sh: a reader whose name carries terminal escapes
+# (OSC window title, clear screen, an 8-bit CSI, a right-to-left override)
+# and bytes that are not UTF-8.  Nothing pivstation prints passes them to
+# the terminal raw: `readers`, `readers --watch`, `diag` (text), error
+# messages; the JSON forms stay valid UTF-8 JSON and keep the text as it
+# is (controls as JSON escapes, bytes that are not UTF-8 as "\xHH").  One sanitiser (apdu/text.h) does it for all of them.
+ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+EVIL=$'Evil\e]0;owned\a\e[2J\x9b31m\xe2\x80\xaeRdr\xc0\xaf'
+if [ -z "${PV_SANDBOX_DIR:-}" ]; then
+	exec "$ROOT/tests/sandbox/run" --reader-name 0 "$EVIL" \
+		--card 0:usb-key -- bash "$0" "$@"
+fi
+. "$ROOT/tests/sandbox/testlib.sh"
+tl_workdir; cd "$TL_TMP" || exit 1
+P=$PV_BIN/pivstation
+SAFE='Evil\x1b]0;owned\x07\x1b[2J\x9b31m\u{202E}Rdr\xc0\xaf'
+
+# raw_free FILE: valid UTF-8 with no character a terminal acts on (C0 but
+# newline, DEL, C1, bidirectional and line controls)
+raw_free() {
+	python3 -c 'import sys
+t = open(sys.argv[1], "rb").read().decode("utf-8")
+bad = set("\u061c\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+sys.exit(any((ord(c) < 32 and c != "\n") or 0x7f <= ord(c) <= 0x9f or c in bad for c in t))' "$1"
+}
+# seen PATTERN FILE: wait (5 s at most) until FILE has a line matching
+seen() {
+	for _ in $(seq 100); do grep -Eq -- "$1" "$2" && return 0; sleep 0.05; done
+	return 1
+}
+
+check_out "the sandbox reader has the hostile name" 'Evil' vcardctl reader 0
+
+"$P" readers >r.txt 2>&1
+check "readers: no raw control bytes" raw_free r.txt
+check_out "readers: the name with its escapes shown" "^0: $(printf '%s' "$SAFE" |
+	sed 's/[][\\.^$*]/\\&/g') 00 00: card" cat r.txt
+
+"$P" readers --json >r.json
+check "readers --json: valid UTF-8" iconv -f UTF-8 -t UTF-8 r.json
+check "readers --json: no raw C0 control byte" bash -c "! LC_ALL=C grep -q \$'[\x01-\x09\x0b-\x1f]' r.json"
+check_out "readers --json: controls kept as JSON escapes, bad bytes as text" \
+	'^"Evil\\u001b\]0;owned\\u0007\\u001b\[2J\\\\x9b31m' \
+	jq '.readers[0].name' r.json
+
+"$P" diag -r 0 >d.txt 2>&1
+check "diag: no raw control bytes" raw_free d.txt
+check_out "diag: the reader name shown escaped" 'name +Evil\\x1b' cat d.txt
+"$P" diag -r 0 --json >d.json
+check "diag --json: valid UTF-8 JSON" jq -e '.reader.name | startswith("Evil\u001b")' d.json
+
+# An error message naming the reader: slot 1 has no card.
+"$P" diag -r 1 >e.txt 2>&1
+check "error message: no raw control bytes" raw_free e.txt
+check_out "error message: the reader named, escaped" 'Evil\\x1b' cat e.txt
+
+# --watch: a card removed and inserted again.
+"$P" readers --watch >w.txt 2>&1 &
+wpid=$!
+check "readers --watch: the initial snapshot" seen 'reader-added' w.txt
+vcardctl stop 0 >/dev/null
+check "readers --watch saw the removal" seen 'card-removed +"Evil\\x1b' w.txt
+vcardctl start 0 >/dev/null
+check "readers --watch saw the insertion" seen 'card-inserted +"Evil\\x1b' w.txt
+kill -INT $wpid; wait $wpid 2>/dev/null
+check "readers --watch: no raw control bytes" raw_free w.txt
+tl_done
