@@ -22,7 +22,7 @@ ifeq ($(origin CC),default)
 CC	:= cc
 endif
 
-PKGS	:= libpcsclite openssl ncursesw sqlite3 zlib libqrencode inih json-c
+PKGS	:= libpcsclite openssl ncursesw sqlite3 zlib libqrencode inih json-c libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
