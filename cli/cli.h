@@ -107,6 +107,7 @@ cli_cmd_fn cli_cmd_init, cli_cmd_audit;	/* cmd_station.c, cmd_audit.c */
 cli_cmd_fn cli_cmd_ca, cli_cmd_escrow;	/* cmd_ca.c, cmd_escrow.c */
 cli_cmd_fn cli_cmd_issue;		/* cmd_issue.c */
 cli_cmd_fn cli_cmd_job;			/* cmd_job.c */
+cli_cmd_fn cli_cmd_validate;		/* cmd_validate.c */
 struct pkix_pass; struct pv_config;	/* issuance/pkix_util.h, config.h */
 /* cli_passphrase (cmd_ca.c) reads |what| from |file|, else fd |fd| (>= 0),
  * else $|env1| or $|env2|, else |cfg|'s [ca] passphrase source, else a
