@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
@@ -20,6 +22,7 @@
 #include "issuance/pkix_util.h"
 #include "issuance/secret.h"
 #include "issuance/val.h"
+#include "issuance/val_card.h"
 #include "issuance/val_station.h"
 #include "pcsc/session.h"
 
@@ -410,6 +413,115 @@ out:
 	return rc;
 }
 
+/* ---- -r READER ------------------------------------------------------------------ */
+
+static int
+val_read_pin(const struct val_cli *v, struct pkix_pass *pin)
+{
+	struct pv_why why = { { 0 } };
+	enum pv_err r;
+	int rc;
+
+	if (v->pin_stdin) {
+		if ((r = pkix_pass_from_fd(STDIN_FILENO, pin, &why)) != PV_OK) {
+			cli_error("validate: --pin-stdin: %s", r == PV_E_INPUT ?
+			    "no PIN on standard input" : (why.msg[0] ? why.msg :
+			    pv_strerror(r)));
+			return CLI_EXIT_INPUT;
+		}
+	} else if ((rc = cli_passphrase("PIN", NULL, -1, NULL, NULL, NULL,
+	    false, pin)) != CLI_EXIT_OK) {
+		return rc;
+	}
+	if (pin->len < 1 || pin->len > 8) {
+		pkix_pass_clear(pin);
+		cli_error("validate: the PIN must be 1 to 8 characters");
+		return CLI_EXIT_INPUT;
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+val_cmd_card(struct cli_global *g, struct val_cli *v)
+{
+	struct pv_why why = { { 0 } };
+	struct val_station vs;
+	struct val_card_opts co;
+	struct val_report *rep = NULL;
+	struct pcsc_session_opts so;
+	struct pcsc_session *s = NULL;
+	struct pkix_pass pin;
+	char title[PCSC_READER_NAME_MAX + 32];
+	int rc;
+	enum pv_err r;
+
+	memset(&vs, 0, sizeof(vs));
+	memset(&pin, 0, sizeof(pin));
+	memset(&co, 0, sizeof(co));
+	(void)secret_harden_process();
+	co.at = time(NULL);
+	if (v->at != NULL && (r = val_time_parse(v->at, &co.at, &why)) !=
+	    PV_OK)
+		return cli_usage_error("validate", "--at: %s", why.msg);
+	co.pop = !v->no_pop;
+	co.pin_pad = v->pin_pad;
+	if (co.pop && !co.pin_pad && (rc = val_read_pin(v, &pin)) !=
+	    CLI_EXIT_OK)
+		goto out;
+	co.pin = (const uint8_t *)pin.v;
+	co.pin_len = pin.len;
+	if ((rc = val_station_setup(g, v, &vs)) != CLI_EXIT_OK)
+		goto out;
+	co.card_auth = v->card_auth || vs.card_auth;
+	if ((rep = malloc(sizeof(*rep))) == NULL) {
+		cli_error("validate: out of memory");
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	val_report_init(rep);
+	memset(&so, 0, sizeof(so));
+	so.reader = g->reader;
+	so.trace_path = g->trace_path;
+	so.trace_json = g->trace_json;
+	so.share = PCSC_SHARE_SHARED;
+	if ((r = pcsc_session_open(&so, &s, &why)) != PV_OK) {
+		cli_error("validate: %s", why.msg[0] ? why.msg : pv_strerror(r));
+		rc = cli_exit_for(r);
+		goto out;
+	}
+	if (!s->piv_selected) {
+		cli_error("validate: the card in %s has no PIV application "
+		    "(SELECT: %s)", s->reader, pv_strerror(s->select_err));
+		rc = CLI_EXIT_CARD;
+		goto out;
+	}
+	if (co.pin_pad)
+		fprintf(stderr, "pivstation: validate: the cardholder types the "
+		    "PIN on the reader's PIN pad\n");
+	if ((r = val_card_validate(&vs, s, &co, rep, &why)) != PV_OK) {
+		cli_error("validate: %s", why.msg[0] ? why.msg : pv_strerror(r));
+		rc = r == PV_E_NOT_SUPPORTED ? CLI_EXIT_USAGE : cli_exit_for(r);
+		goto out;
+	}
+	(void)snprintf(title, sizeof(title), "card in %s", s->reader);
+	val_render(g, rep, title);
+	rc = rep->valid ? CLI_EXIT_OK : CLI_EXIT_VERIFY;
+out:
+	if (g->stats && s != NULL) {
+		struct pcsc_session_stats st;
+		char line[512];
+
+		pcsc_session_stats(s, &st);
+		pcsc_stats_format(&st, line, sizeof(line));
+		fprintf(stderr, "stats: validate: %s\n", line);
+	}
+	pkix_pass_clear(&pin);
+	free(rep);
+	pcsc_session_close(s);
+	val_station_close(&vs);
+	return rc;
+}
+
 int
 cli_cmd_validate(struct cli_global *g, int argc, char **argv)
 {
@@ -420,5 +532,5 @@ cli_cmd_validate(struct cli_global *g, int argc, char **argv)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (v.cert != NULL)
 		return val_cmd_cert(g, &v);
-	return CLI_EXIT_USAGE;
+	return val_cmd_card(g, &v);
 }

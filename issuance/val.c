@@ -354,14 +354,13 @@ val_add_crl_file(struct val_ctx *ctx, const char *path, void *arg,
 {
 	uint8_t *buf = NULL;
 	size_t n = 0;
-	const char *base = strrchr(path, '/');
 	enum pv_err r;
 
 	(void)arg;
 	if ((r = pkix_read_file(path, ctx->o.crl_max_bytes, &buf, &n, why)) !=
 	    PV_OK)
 		return r;
-	r = val_ctx_add_crl(ctx, buf, n, base != NULL ? base + 1 : path, why);
+	r = val_ctx_add_crl(ctx, buf, n, path, why);
 	OPENSSL_free(buf);
 	return r;
 }
