@@ -25,6 +25,7 @@
 #include "cli/cli.h"
 #include "issuance/audit.h"
 #include "issuance/ca.h"
+#include "issuance/ca_publish.h"
 #include "issuance/chuid.h"
 #include "issuance/config.h"
 #include "issuance/home.h"
@@ -1345,6 +1346,67 @@ out:
 	return rc;
 }
 
+/* ---- ca publish ---------------------------------------------------------------- */
+
+static int
+ca_cmd_publish(struct cli_global *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ca_publish_result res;
+	struct pv_why why = { "" };
+	struct ca_env e;
+	enum pv_err r;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
+	    NULL)) != -1) {
+		if (cli_global_opt(g, c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			printf("usage: pivstation ca publish DIR [--json]\n\n"
+			    "Write what relying parties fetch into DIR, for a web "
+			    "server to serve\nas it is: the issuing CA "
+			    "certificate as a certs-only CMS (.p7c) at\nthe path "
+			    "of [urls] ca_issuers, the CRL last signed by 'ca "
+			    "crl' at\nthe path of [urls] crl.  No passphrase "
+			    "needed.\n");
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error("ca publish", "unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("ca publish", "expected one folder DIR");
+	if ((rc = ca_env_load(g, &e)) != CLI_EXIT_OK)
+		return rc;
+	if (!e.have_cfg)
+		config_defaults(&e.cfg);
+	if ((r = ca_publish(e.dir, &e.cfg, argv[optind], &res, &why)) !=
+	    PV_OK)
+		return ca_fail("ca publish", r, &why);
+	if (g->json) {
+		printf("{\"crl\":");
+		cli_json_string(stdout, res.crl_file);
+		printf(",\"crl_number\":");
+		cli_json_string(stdout, res.crl_number);
+		printf(",\"p7c\":");
+		cli_json_string(stdout, res.p7c_file);
+		printf(",\"certificates\":%u}\n", res.n_certs);
+	} else {
+		if (res.crl_file[0])
+			printf("CRL %s: %s\n", res.crl_number, res.crl_file);
+		if (res.p7c_file[0])
+			printf("issuing CA certificate (certs-only CMS): %s\n",
+			    res.p7c_file);
+	}
+	return CLI_EXIT_OK;
+}
+
 /* ---- dispatch ---------------------------------------------------------------- */
 
 static void
@@ -1358,6 +1420,8 @@ ca_help(FILE *f)
 	    "  import         use an existing CA certificate and key\n"
 	    "  show           subjects, serials, validity, fingerprints; --pem\n"
 	    "  crl            sign and publish the CRL\n"
+	    "  publish DIR    the CRL and the issuing CA certificate (.p7c) for\n"
+	    "                 a web server, at the paths of the [urls]\n"
 	    "Tools for scripts and tests (nothing recorded in the store):\n"
 	    "  issue          one PIV certificate for a public key\n"
 	    "  sign-chuid     the CHUID signature (tag 3E) over given bytes\n"
@@ -1389,6 +1453,8 @@ cli_cmd_ca(struct cli_global *g, int argc, char **argv)
 		return ca_cmd_show(g, argc, argv);
 	if (strcmp(sub, "crl") == 0)
 		return ca_cmd_crl(g, argc, argv);
+	if (strcmp(sub, "publish") == 0)
+		return ca_cmd_publish(g, argc, argv);
 	if (strcmp(sub, "issue") == 0)
 		return ca_cmd_issue(g, argc, argv);
 	if (strcmp(sub, "sign-chuid") == 0)
