@@ -1158,6 +1158,8 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 		{ "tbs", required_argument, NULL, CA_OPT_TBS },
 		{ "container", required_argument, NULL, CA_OPT_CONTAINER },
 		{ "out", required_argument, NULL, CA_OPT_OUT },
+		{ "signer-cert", required_argument, NULL, CA_OPT_CERT },
+		{ "signer-key", required_argument, NULL, CA_OPT_KEY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1169,6 +1171,11 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 	struct secobj_entry ent[SECOBJ_MAX_ENTRIES];
 	uint8_t *data[SECOBJ_MAX_ENTRIES];
 	const char *tbs_path = NULL, *out_path = NULL;
+	const char *signer_path = NULL, *key_path = NULL;
+	STACK_OF(X509) *signer_sk = NULL;
+	EVP_PKEY *signer_key = NULL;
+	X509 *signer;
+	EVP_PKEY *skey;
 	struct ca *ca = NULL;
 	uint8_t *tbs = NULL, *res = NULL;
 	size_t tbs_len = 0, res_len = 0, n_ent = 0, i;
@@ -1215,6 +1222,12 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 		case CA_OPT_OUT:
 			out_path = optarg;
 			break;
+		case CA_OPT_CERT:
+			signer_path = optarg;
+			break;
+		case CA_OPT_KEY:
+			key_path = optarg;
+			break;
 		case 'h':
 			if (secobj)
 				printf("usage: pivstation ca secobj --container "
@@ -1225,11 +1238,17 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 				    "signer.  A tool for\nscripts and tests.\n");
 			else
 				printf("usage: pivstation ca sign-chuid --tbs "
-				    "FILE [--out FILE]\n\n"
+				    "FILE [--out FILE]\n"
+				    "       [--signer-cert FILE --signer-key FILE]"
+				    "\n\n"
 				    "Sign FILE's bytes (a CHUID without EE and "
 				    "3E) as PIV-REFERENCE section 6\nsays; "
 				    "writes the DER CMS that goes in tag 3E.  A "
-				    "tool for scripts and tests.\n");
+				    "tool for scripts and tests.\n"
+				    "  --signer-cert, --signer-key  sign with this "
+				    "certificate and unencrypted\n"
+				    "               key instead of the station's "
+				    "content signer (test CHUIDs)\n");
 			rc = CLI_EXIT_OK;
 			goto out;
 		default:
@@ -1240,6 +1259,12 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 	if (optind < argc) {
 		rc = cli_usage_error(cmd, "unexpected argument '%s'",
 		    argv[optind]);
+		goto out;
+	}
+	if ((signer_path == NULL) != (key_path == NULL) ||
+	    (secobj && signer_path != NULL)) {
+		rc = cli_usage_error(cmd, "--signer-cert and --signer-key go "
+		    "together, with sign-chuid");
 		goto out;
 	}
 	if (secobj ? n_ent == 0 : tbs_path == NULL) {
@@ -1253,19 +1278,44 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 	if (!secobj && (rc = ca_read(tbs_path, CA_IN_MAX, &tbs, &tbs_len)) !=
 	    CLI_EXIT_OK)
 		goto out;
-	if ((rc = ca_get_pass(&e, &po, false, &pass)) != CLI_EXIT_OK)
-		goto out;
-	if ((r = ca_open_keys(e.dir, &pass, CA_KEY_SIGNER, &ca, &why)) !=
-	    PV_OK) {
-		rc = ca_fail(cmd, r, &why);
-		goto out;
+	if (signer_path != NULL) {
+		uint8_t *b = NULL;
+		size_t bn = 0;
+
+		if ((rc = ca_read(signer_path, CA_IN_MAX, &b, &bn)) !=
+		    CLI_EXIT_OK)
+			goto out;
+		r = pkix_certs_from_bytes(b, bn, &signer_sk, &why);
+		OPENSSL_free(b);
+		if (r != PV_OK) {
+			rc = ca_fail(signer_path, r, &why);
+			goto out;
+		}
+		if ((rc = ca_read(key_path, CA_IN_MAX, &b, &bn)) != CLI_EXIT_OK)
+			goto out;
+		r = pkix_key_from_bytes(b, bn, NULL, 0, &signer_key, &why);
+		OPENSSL_clear_free(b, bn);
+		if (r != PV_OK) {
+			rc = ca_fail(key_path, r, &why);
+			goto out;
+		}
+		signer = sk_X509_value(signer_sk, 0);
+		skey = signer_key;
+	} else {
+		if ((rc = ca_get_pass(&e, &po, false, &pass)) != CLI_EXIT_OK)
+			goto out;
+		if ((r = ca_open_keys(e.dir, &pass, CA_KEY_SIGNER, &ca,
+		    &why)) != PV_OK) {
+			rc = ca_fail(cmd, r, &why);
+			goto out;
+		}
+		signer = ca_get0_signer(ca);
+		skey = ca_get0_signer_key(ca);
 	}
 	if (secobj)
-		r = secobj_build(ca_get0_signer(ca), ca_get0_signer_key(ca),
-		    ent, n_ent, &res, &res_len, &why);
+		r = secobj_build(signer, skey, ent, n_ent, &res, &res_len, &why);
 	else
-		r = chuid_sign(ca_get0_signer(ca), ca_get0_signer_key(ca), tbs,
-		    tbs_len, &res, &res_len, &why);
+		r = chuid_sign(signer, skey, tbs, tbs_len, &res, &res_len, &why);
 	if (r != PV_OK) {
 		rc = ca_fail(cmd, r, &why);
 		goto out;
@@ -1277,6 +1327,8 @@ out:
 		OPENSSL_free(data[i]);
 	OPENSSL_free(tbs);
 	OPENSSL_free(res);
+	sk_X509_pop_free(signer_sk, X509_free);
+	EVP_PKEY_free(signer_key);
 	ca_free(ca);
 	return rc;
 }
