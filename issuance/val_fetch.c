@@ -205,7 +205,7 @@ val_fetch_crl(struct val_run *run, const char *url, char *why, size_t cap)
 	r = val_get(run, url, ctx->o.crl_max_bytes, &body, &n, &w);
 	if (r != PV_OK) {
 		val_sayf(why, cap, "CRL %s: %s", url, r == PV_E_TOO_LONG ?
-		    "larger than [revocation] crl_max_bytes" : w.msg[0] ?
+		    "larger than [revocation] crl_max_kib" : w.msg[0] ?
 		    w.msg : pv_strerror(r));
 		/* A stale cached copy still tells why it cannot be used. */
 		return c;
