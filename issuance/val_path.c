@@ -261,7 +261,7 @@ val_fetch_issuers(struct val_run *run, X509 *x)
 	X509 *cur = x, *up;
 	int depth, i;
 
-	if (run->ctx->o.fetcher == NULL)
+	if (run->ctx->o.fetcher == NULL && run->ctx->o.cache_dir[0] == '\0')
 		return;
 	for (depth = 0; depth < VAL_AIA_DEPTH; depth++) {
 		AUTHORITY_INFO_ACCESS *aia;

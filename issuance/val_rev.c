@@ -427,8 +427,6 @@ val_fetch_dps(struct val_run *run, const CRL_DIST_POINTS *dps,
 				    "fetched; ", urls[j]);
 				continue;
 			}
-			if (run->ctx->o.fetcher == NULL)
-				continue;
 			if ((c = val_fetch_crl(run, urls[j], w, sizeof(w))) !=
 			    NULL)
 				val_cands_add(k, c);
