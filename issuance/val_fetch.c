@@ -228,7 +228,6 @@ val_fetch_aia(struct val_run *run, const char *url, char *why, size_t cap)
 	time_t ttl = (time_t)ctx->o.aia_cache_hours * 3600, age = 0;
 	uint8_t *body = NULL;
 	size_t n = 0, i;
-	bool from_disk = false;
 	enum pv_err r;
 
 	why[0] = '\0';
@@ -240,8 +239,7 @@ val_fetch_aia(struct val_run *run, const char *url, char *why, size_t cap)
 	}
 	if (val_cache_read(ctx, url, "aia", ctx->o.aia_max_bytes, &body, &n,
 	    &age) && age < ttl) {
-		if (val_certs_decode(body, n, &sk, &w) == PV_OK)
-			from_disk = true;
+		(void)val_certs_decode(body, n, &sk, &w);
 	}
 	OPENSSL_free(body);
 	body = NULL;
@@ -262,7 +260,6 @@ val_fetch_aia(struct val_run *run, const char *url, char *why, size_t cap)
 		free(body);
 		age = 0;
 	}
-	(void)from_disk;
 	if (ctx->n_aia == ctx->cap_aia) {
 		size_t nc = ctx->cap_aia ? 2 * ctx->cap_aia : 4;
 

@@ -305,17 +305,6 @@ out:
 	return ok;
 }
 
-static bool
-val_in(STACK_OF(X509) *sk, X509 *x)
-{
-	int i;
-
-	for (i = 0; sk != NULL && i < sk_X509_num(sk); i++)
-		if (sk_X509_value(sk, i) == x)
-			return true;
-	return false;
-}
-
 /* Finds a certificate whose key signed |c| and that may sign CRLs. */
 static bool
 val_crl_signer(struct val_run *run, struct val_crl *c, X509 *issuer,
@@ -373,7 +362,6 @@ val_crl_signer(struct val_run *run, struct val_crl *c, X509 *issuer,
 			return true;
 		}
 	}
-	(void)val_in;
 	if (!named)
 		val_txt_add(why, "%s: no certificate of its issuer is known; ",
 		    c->source);
@@ -494,17 +482,96 @@ val_find_delta(struct val_run *run, struct val_cands *k,
 
 /* ---- the status from CRLs (§6.3.3) ------------------------------------------ */
 
-enum val_st
-val_crl_status(struct val_run *run, X509 *x, X509 *issuer, time_t *revoked_at,
-    int *reason, char *text, size_t cap)
+/*
+ * val_crl_one weighs one complete CRL |c| for |x| through |dp| (§6.3.3 (b)
+ * to (j)): in scope, usable, current, signed by a key allowed to, with
+ * its delta.  Adds the reasons it covers to *mask.  VAL_ST_REVOKED (with
+ * the date, reason and |text|) when |x| is listed; VAL_ST_UNKNOWN
+ * otherwise, with what was found said in |why| or |good|.
+ */
+static enum val_st
+val_crl_one(struct val_run *run, struct val_cands *k, struct val_crl *c,
+    X509 *x, X509 *issuer, const DIST_POINT *dp, unsigned dp_reasons,
+    unsigned *mask, time_t *revoked_at, int *reason, struct val_txt *why,
+    struct val_txt *good, char *text, size_t cap)
 {
 	time_t at = run->p->at, skew = (time_t)run->ctx->o.clock_skew_s;
 	const X509_NAME *xi = X509_get_issuer_name(x);
 	const ASN1_INTEGER *serial = X509_get0_serialNumber(x);
+	const struct val_crl_ent *e = NULL;
+	const struct val_crl *src = c;
+	struct val_crl *delta;
+	char d[VAL_TEXT_MAX];
+	unsigned interim;
+
+	if (c->delta || !val_crl_in_scope(c, x, dp, why))
+		return VAL_ST_UNKNOWN;
+	if (c->unusable[0] != '\0') {
+		val_txt_add(why, "%s: unusable: %s; ", c->source, c->unusable);
+		return VAL_ST_UNKNOWN;
+	}
+	interim = c->idp_reasons & dp_reasons;
+	if ((interim & ~*mask) == 0)
+		return VAL_ST_UNKNOWN;	/* nothing new to learn from it */
+	if (c->this_update > at + skew) {
+		val_time_str(c->this_update, d, sizeof(d));
+		val_txt_add(why, "%s: not yet issued at the validation time "
+		    "(thisUpdate %s); ", c->source, d);
+		return VAL_ST_UNKNOWN;
+	}
+	if (c->next_update != 0 && c->next_update < at) {
+		val_time_str(c->next_update, d, sizeof(d));
+		val_txt_add(why, "%s: stale, its nextUpdate %s has passed; ",
+		    c->source, d);
+		return VAL_ST_UNKNOWN;
+	}
+	if (!val_crl_signer(run, c, issuer, why))
+		return VAL_ST_UNKNOWN;
+	/* §6.3.3 (i)-(k): the delta first; removeFromCRL unrevokes. */
+	if ((delta = val_find_delta(run, k, c, issuer, why)) != NULL &&
+	    (e = val_crl_lookup(delta, serial, xi)) != NULL) {
+		src = delta;
+		if (e->reason == 8) {
+			val_crl_desc(delta, d, sizeof(d));
+			val_txt_add(good, "%s%s removes it from the CRL",
+			    good->off ? "; " : "", d);
+			*mask |= interim;
+			return VAL_ST_UNKNOWN;
+		}
+	}
+	if (e == NULL && (e = val_crl_lookup(c, serial, xi)) != NULL &&
+	    e->reason == 8)
+		e = NULL;	/* removeFromCRL means something in a delta only */
+	if (e != NULL) {
+		*reason = e->reason;
+		if (!val_asn1_time(X509_REVOKED_get0_revocationDate(e->rev),
+		    revoked_at))
+			*revoked_at = 0;
+		val_crl_desc(src, d, sizeof(d));
+		val_sayf(text, cap, "listed in %s", d);
+		return VAL_ST_REVOKED;
+	}
+	*mask |= interim;
+	val_crl_desc(c, d, sizeof(d));
+	val_txt_add(good, "%snot in %s", good->off ? "; " : "", d);
+	if (delta != NULL) {
+		val_crl_desc(delta, d, sizeof(d));
+		val_txt_add(good, " nor in %s", d);
+	}
+	if (interim != VAL_REASONS_ALL)
+		val_txt_add(good, " (for some reasons only)");
+	return VAL_ST_UNKNOWN;
+}
+
+enum val_st
+val_crl_status(struct val_run *run, X509 *x, X509 *issuer, time_t *revoked_at,
+    int *reason, char *text, size_t cap)
+{
+	const X509_NAME *xi = X509_get_issuer_name(x);
 	CRL_DIST_POINTS *dps = NULL, *fresh = NULL;
 	struct val_cands k;
 	struct val_txt why = { NULL, 0, 0 }, good = { NULL, 0, 0 };
-	char why_buf[VAL_TEXT_MAX], good_buf[VAL_TEXT_MAX], d[VAL_TEXT_MAX];
+	char why_buf[VAL_TEXT_MAX], good_buf[VAL_TEXT_MAX];
 	unsigned mask = 0;
 	enum val_st st = VAL_ST_UNKNOWN;
 	size_t i;
@@ -548,7 +615,7 @@ val_crl_status(struct val_run *run, X509 *x, X509 *issuer, time_t *revoked_at,
 	for (i = 0; i < k.n; i++) {
 		if (X509_NAME_cmp(X509_CRL_get_issuer(k.c[i]->crl), xi) == 0)
 			any_issuer_crl = true;
-		if (!k.c[i]->delta && k.c[i]->idp == NULL) {
+		if (!k.c[i]->delta) {
 			/* Deltas named by a complete CRL (FreshestCRL). */
 			CRL_DIST_POINTS *f = X509_CRL_get_ext_d2i(k.c[i]->crl,
 			    NID_freshest_crl, NULL, NULL);
@@ -573,79 +640,11 @@ val_crl_status(struct val_run *run, X509 *x, X509 *issuer, time_t *revoked_at,
 					dp_reasons |= 1u << b;
 		}
 		for (i = 0; i < k.n && mask != VAL_REASONS_ALL; i++) {
-			struct val_crl *c = k.c[i], *delta;
-			const struct val_crl_ent *e = NULL;
-			unsigned interim;
-
-			if (c->delta)
-				continue;
-			if (!val_crl_in_scope(c, x, dp, &why))
-				continue;
-			if (c->unusable[0] != '\0') {
-				val_txt_add(&why, "%s: unusable: %s; ",
-				    c->source, c->unusable);
-				continue;
-			}
-			interim = c->idp_reasons & dp_reasons;
-			if ((interim & ~mask) == 0)
-				continue;
-			if (c->this_update > at + skew) {
-				val_time_str(c->this_update, d, sizeof(d));
-				val_txt_add(&why, "%s: not yet issued at the "
-				    "validation time (thisUpdate %s); ",
-				    c->source, d);
-				continue;
-			}
-			if (c->next_update != 0 && c->next_update < at) {
-				val_time_str(c->next_update, d, sizeof(d));
-				val_txt_add(&why, "%s: stale, its nextUpdate %s "
-				    "has passed; ", c->source, d);
-				continue;
-			}
-			if (!val_crl_signer(run, c, issuer, &why))
-				continue;
-			delta = val_find_delta(run, &k, c, issuer, &why);
-			if (delta != NULL) {
-				e = val_crl_lookup(delta, serial, xi);
-				if (e != NULL && e->reason == 8) {
-					/* removeFromCRL: unrevoked (§6.3.3 (k)) */
-					val_crl_desc(delta, d, sizeof(d));
-					val_txt_add(&good, "%s%s removes it from "
-					    "the CRL", good.off ? "; " : "", d);
-					mask |= interim;
-					continue;
-				}
-			}
-			if (e == NULL) {
-				e = val_crl_lookup(c, serial, xi);
-				if (e != NULL && e->reason == 8)
-					e = NULL;	/* only meaningful in a delta */
-			}
-			if (e != NULL) {
-				const struct val_crl *src = delta != NULL &&
-				    val_crl_lookup(delta, serial, xi) == e ?
-				    delta : c;
-
-				st = VAL_ST_REVOKED;
-				*reason = e->reason;
-				if (!val_asn1_time(
-				    X509_REVOKED_get0_revocationDate(e->rev),
-				    revoked_at))
-					*revoked_at = 0;
-				val_crl_desc(src, d, sizeof(d));
-				val_sayf(text, cap, "listed in %s", d);
+			st = val_crl_one(run, &k, k.c[i], x, issuer, dp,
+			    dp_reasons, &mask, revoked_at, reason, &why, &good,
+			    text, cap);
+			if (st == VAL_ST_REVOKED)
 				goto out;
-			}
-			mask |= interim;
-			val_crl_desc(c, d, sizeof(d));
-			val_txt_add(&good, "%snot in %s", good.off ? "; " : "",
-			    d);
-			if (delta != NULL) {
-				val_crl_desc(delta, d, sizeof(d));
-				val_txt_add(&good, " nor in %s", d);
-			}
-			if (interim != VAL_REASONS_ALL)
-				val_txt_add(&good, " (for some reasons only)");
 		}
 	}
 	if (mask == VAL_REASONS_ALL) {

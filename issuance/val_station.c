@@ -45,7 +45,7 @@ val_st_oids(struct val_params *p, const struct config_oids *o)
 	unsigned i;
 
 	p->n_policies = 0;
-	for (i = 0; i < o->n && i < VAL_POLICIES_MAX; i++)
+	for (i = 0; i < o->n && i < CONFIG_OIDS_MAX && i < VAL_POLICIES_MAX; i++)
 		val_sayf(p->policies[p->n_policies++], VAL_OID_MAX, "%s",
 		    o->oid[i]);
 }
