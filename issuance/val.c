@@ -553,6 +553,11 @@ val_revocation_checks(struct val_run *run, struct val_report *rep)
 		} else if (st == VAL_FAIL) {
 			val_report_add(rep, id, name, st, "%s: status unknown, "
 			    "refused (hard-fail): %s", subj, m->text);
+		} else if (m->st == VAL_ST_NOT_PUBLISHED) {
+			val_report_add(rep, id, name, st, "%s: not checked, its "
+			    "issuer publishes no revocation information for it "
+			    "(accepted: [revocation] ca_certificates = "
+			    "if_published)", subj);
 		} else {
 			val_report_add(rep, id, name, st, "%s: %s", subj,
 			    m->text);

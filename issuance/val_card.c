@@ -349,6 +349,7 @@ val_card_check(struct val_ctx *ctx, const struct val_card_objects *o,
 	struct pv_why w = { { 0 } };
 	struct buf_cur sigv;
 	X509 *signer = NULL, *cert = NULL;
+	STACK_OF(X509) *extra = NULL;
 	const unsigned char *d;
 	uint8_t *tbs = NULL, fascn[25], uuid[16];
 	size_t tbs_len = 0;
@@ -441,7 +442,15 @@ val_card_check(struct val_ctx *ctx, const struct val_card_objects *o,
 		ap.what = "9A certificate";
 		ap.id_prefix = "cert.";
 		pv_why_clear(&w);
-		if ((r = val_cert(ctx, cert, NULL, &ap, rep, &w)) != PV_OK)
+		/* What the card carries may complete the path too. */
+		if (signer != NULL && (extra = sk_X509_new_null()) != NULL &&
+		    !sk_X509_push(extra, signer)) {
+			sk_X509_free(extra);
+			extra = NULL;
+		}
+		r = val_cert(ctx, cert, extra, &ap, rep, &w);
+		sk_X509_free(extra);
+		if (r != PV_OK)
 			val_report_add(rep, "cert.path", "path to a trust anchor",
 			    VAL_FAIL, "%s", w.msg[0] ? w.msg : pv_strerror(r));
 	}
@@ -724,6 +733,12 @@ val_card_pop(struct apdu_session *s, const struct val_card_objects *o,
 		} else if (r == PV_E_BLOCKED) {
 			val_report_add(rep, "pop.pin", "PIN verified", VAL_FAIL,
 			    "the card's PIN is blocked (no tries left)");
+		} else if (r == PV_E_CANCELLED || r == PV_E_TIMEOUT) {
+			/* From the PIN pad: the person, not the card. */
+			val_report_add(rep, "pop.pin", "PIN verified", VAL_FAIL,
+			    "%s", r == PV_E_CANCELLED ? "the cardholder pressed "
+			    "Cancel on the PIN pad" : "nobody typed the PIN on "
+			    "the PIN pad in time");
 		} else if (r != PV_OK && val_fatal(r)) {
 			(void)pv_why_set(why, r, "%s", w.msg);
 			goto out;

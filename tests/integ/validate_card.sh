@@ -6,7 +6,7 @@
 # every check, with exactly the APDUs SELECT, GET DATA CHUID, 9A
 # certificate, Security Object, VERIFY, GENERAL AUTHENTICATE (--trace,
 # --stats, the vcard's own count).  Then each tampering fails with the
-# named check: wrong PIN (pop.pin, tries left), FASC-N of the CHUID changed
+# named check: --pin-pad refused on a reader without a pad; wrong PIN (pop.pin, tries left), FASC-N of the CHUID changed
 # with yubico-piv-tool (binding.fascn), CHUID re-signed by a key without
 # id-PIV-content-signing (chuid.signature), 9A certificate replaced by one
 # for another key (pop.9a), expired 9A certificate (cert.expiry now,
@@ -88,14 +88,17 @@ check "the trace does not show the PIN" test "$(grep -c '32 34 36 38 31 33 35 37
 "$P" validate --home "$H" -r "$r0" --no-pop --trace t2.txt >/dev/null 2>&1
 check_out "--no-pop: 4 APDUs, no VERIFY" '^a4 cb:5fc102 cb:5fc105 cb:5fc106$' apdu_list t2.txt
 check "the AIA and CRL were fetched into the cache" test -n "$(ls "$H"/cache/*.crl 2>/dev/null)"
-# the AIA URL fills a gap: a relying party that does not know the issuing CA
-cp "$H/pivstation.conf" conf.bak
-sed -i 's|^intermediates = ca/root.crt|intermediates = ca/root.crt|' "$H/pivstation.conf"
+# The AIA URL fills a gap: [trust] intermediates (the root here) does not
+# hold the issuing CA, so it comes from the .p7c every time the cache is cold.
 rm -rf "$H/cache"
 echo "$PIN" | "$P" validate --home "$H" -r "$r0" --pin-stdin --json >v.json 2>v.err
 check_out "the issuing CA came from the AIA .p7c (fetched, cached)" '^1$' \
 	bash -c 'ls "$0"/cache/*.aia | wc -l' "$H"
 check "and the card is valid" jq -e .valid v.json
+
+"$P" validate --home "$H" -r "$r0" --pin-pad </dev/null >pad.out 2>&1; rc=$?
+check "--pin-pad on a reader without a pad: usage error (exit $rc)" test $rc = 2
+check_out "... naming the reader and the missing feature" 'has no PIN pad \(no FEATURE_VERIFY_PIN_DIRECT' cat pad.out
 
 # ---- wrong PIN ---------------------------------------------------------------------
 echo 11112222 | "$P" validate --home "$H" -r "$r0" --pin-stdin --json >v.json 2>v.err; rc=$?
