@@ -103,7 +103,7 @@ val_usage(FILE *f)
 
 static void
 val_render(const struct cli_global *g, const struct val_report *rep,
-    const char *subject)
+    const char *subject, const char *anchors)
 {
 	json_object *o, *arr, *c, *ch;
 	char t[32];
@@ -149,6 +149,8 @@ val_render(const struct cli_global *g, const struct val_report *rep,
 	json_object_object_add(o, "chain", ch);
 	json_object_object_add(o, "policy_set",
 	    json_object_new_string(rep->policy_set));
+	json_object_object_add(o, "trust_anchors",
+	    json_object_new_string(anchors));
 	if (rep->revoked) {
 		c = json_object_new_object();
 		val_time_str(rep->revoked_at, t, sizeof(t));
@@ -403,7 +405,7 @@ val_cmd_cert(struct cli_global *g, struct val_cli *v)
 		goto out;
 	}
 	val_subject(sk_X509_value(sk, 0), subj, sizeof(subj));
-	val_render(g, rep, subj);
+	val_render(g, rep, subj, vs.anchors_from);
 	rc = rep->valid ? CLI_EXIT_OK : CLI_EXIT_VERIFY;
 out:
 	free(rep);
@@ -504,7 +506,7 @@ val_cmd_card(struct cli_global *g, struct val_cli *v)
 		goto out;
 	}
 	(void)snprintf(title, sizeof(title), "card in %s", s->reader);
-	val_render(g, rep, title);
+	val_render(g, rep, title, vs.anchors_from);
 	rc = rep->valid ? CLI_EXIT_OK : CLI_EXIT_VERIFY;
 out:
 	if (g->stats && s != NULL) {
