@@ -172,4 +172,6 @@ int cli_fd_arg(const char *cmd, const char *opt, const char *s, int *out);
  * returns the exit code of |r|'s class. */
 int cli_fail(const char *what, enum pv_err r, const struct pv_why *why);
 
+cli_cmd_fn cli_cmd_validate;		/* cmd_validate.c */
+
 #endif /* PV_CLI_CLI_H */

@@ -23,6 +23,7 @@
 #include "cli/cli.h"
 #include "issuance/audit.h"
 #include "issuance/ca.h"
+#include "issuance/ca_publish.h"
 #include "issuance/chuid.h"
 #include "issuance/config.h"
 #include "issuance/crl.h"
@@ -783,6 +784,8 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 		{ "tbs", required_argument, NULL, CA_OPT_TBS },
 		{ "container", required_argument, NULL, CA_OPT_CONTAINER },
 		{ "out", required_argument, NULL, CA_OPT_OUT },
+		{ "signer-cert", required_argument, NULL, CA_OPT_CERT },
+		{ "signer-key", required_argument, NULL, CA_OPT_KEY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -793,7 +796,11 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 	struct secobj_entry ent[SECOBJ_MAX_ENTRIES];
 	uint8_t *data[SECOBJ_MAX_ENTRIES];
 	const char *tbs_path = NULL, *out_path = NULL;
-	struct ca *ca;
+	const char *signer_path = NULL, *key_path = NULL;
+	STACK_OF(X509) *signer_sk = NULL;
+	EVP_PKEY *signer_key = NULL;
+	X509 *signer;
+	EVP_PKEY *skey;
 	uint8_t *tbs = NULL, *res = NULL;
 	size_t tbs_len = 0, res_len = 0, n_ent = 0, i;
 	enum pv_err r;
@@ -839,6 +846,12 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 		case CA_OPT_OUT:
 			out_path = optarg;
 			break;
+		case CA_OPT_CERT:
+			signer_path = optarg;
+			break;
+		case CA_OPT_KEY:
+			key_path = optarg;
+			break;
 		case 'h':
 			if (secobj)
 				printf("usage: pivstation ca secobj --container "
@@ -849,11 +862,17 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 				    "signer.  A tool for\nscripts and tests.\n");
 			else
 				printf("usage: pivstation ca sign-chuid --tbs "
-				    "FILE [--out FILE]\n\n"
+				    "FILE [--out FILE]\n"
+				    "       [--signer-cert FILE --signer-key FILE]"
+				    "\n\n"
 				    "Sign FILE's bytes (a CHUID without EE and "
 				    "3E) as PIV-REFERENCE section 6\nsays; "
 				    "writes the DER CMS that goes in tag 3E.  A "
-				    "tool for scripts and tests.\n");
+				    "tool for scripts and tests.\n"
+				    "  --signer-cert, --signer-key  sign with this "
+				    "certificate and unencrypted\n"
+				    "               key instead of the station's "
+				    "content signer (test CHUIDs)\n");
 			rc = CLI_EXIT_OK;
 			goto out;
 		default:
@@ -866,6 +885,12 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 		    argv[optind]);
 		goto out;
 	}
+	if ((signer_path == NULL) != (key_path == NULL) ||
+	    (secobj && signer_path != NULL)) {
+		rc = cli_usage_error(cmd, "--signer-cert and --signer-key go "
+		    "together, with sign-chuid");
+		goto out;
+	}
 	if (secobj ? n_ent == 0 : tbs_path == NULL) {
 		rc = cli_usage_error(cmd, secobj ? "--container is required" :
 		    "--tbs is required");
@@ -874,16 +899,40 @@ ca_cmd_sign(struct cli_global *g, int argc, char **argv, bool secobj)
 	if (!secobj && (rc = ca_read(tbs_path, CA_IN_MAX, &tbs, &tbs_len)) !=
 	    CLI_EXIT_OK)
 		goto out;
-	if ((rc = cli_station(g, STATION_NEED_CA_SIGNER, &po, &stn)) !=
-	    CLI_EXIT_OK)
-		goto out;
-	ca = station_ca(stn);
+	if (signer_path != NULL) {
+		uint8_t *b = NULL;
+		size_t bn = 0;
+
+		if ((rc = ca_read(signer_path, CA_IN_MAX, &b, &bn)) !=
+		    CLI_EXIT_OK)
+			goto out;
+		r = pkix_certs_from_bytes(b, bn, &signer_sk, &why);
+		OPENSSL_free(b);
+		if (r != PV_OK) {
+			rc = ca_fail(signer_path, r, &why);
+			goto out;
+		}
+		if ((rc = ca_read(key_path, CA_IN_MAX, &b, &bn)) != CLI_EXIT_OK)
+			goto out;
+		r = pkix_key_from_bytes(b, bn, NULL, 0, &signer_key, &why);
+		OPENSSL_clear_free(b, bn);
+		if (r != PV_OK) {
+			rc = ca_fail(key_path, r, &why);
+			goto out;
+		}
+		signer = sk_X509_value(signer_sk, 0);
+		skey = signer_key;
+	} else {
+		if ((rc = cli_station(g, STATION_NEED_CA_SIGNER, &po,
+		    &stn)) != CLI_EXIT_OK)
+			goto out;
+		signer = ca_get0_signer(station_ca(stn));
+		skey = ca_get0_signer_key(station_ca(stn));
+	}
 	if (secobj)
-		r = secobj_build(ca_get0_signer(ca), ca_get0_signer_key(ca),
-		    ent, n_ent, &res, &res_len, &why);
+		r = secobj_build(signer, skey, ent, n_ent, &res, &res_len, &why);
 	else
-		r = chuid_sign(ca_get0_signer(ca), ca_get0_signer_key(ca), tbs,
-		    tbs_len, &res, &res_len, &why);
+		r = chuid_sign(signer, skey, tbs, tbs_len, &res, &res_len, &why);
 	if (r != PV_OK) {
 		rc = ca_fail(cmd, r, &why);
 		goto out;
@@ -894,6 +943,8 @@ out:
 		OPENSSL_free(data[i]);
 	OPENSSL_free(tbs);
 	OPENSSL_free(res);
+	sk_X509_pop_free(signer_sk, X509_free);
+	EVP_PKEY_free(signer_key);
 	return cli_station_done(stn, rc);
 }
 
@@ -960,6 +1011,67 @@ out:
 	return rc;
 }
 
+/* ---- ca publish ---------------------------------------------------------------- */
+
+static int
+ca_cmd_publish(struct cli_global *g, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ca_publish_result res;
+	struct pv_why why = { "" };
+	struct station *stn = NULL;
+	enum pv_err r;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
+	    NULL)) != -1) {
+		if (cli_global_opt(g, c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			printf("usage: pivstation ca publish DIR [--json]\n\n"
+			    "Write what relying parties fetch into DIR, for a web "
+			    "server to serve\nas it is: the issuing CA "
+			    "certificate as a certs-only CMS (.p7c) at\nthe path "
+			    "of [urls] ca_issuers, the CRL last signed by 'ca "
+			    "crl' at\nthe path of [urls] crl.  No passphrase "
+			    "needed.\n");
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error("ca publish", "unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("ca publish", "expected one folder DIR");
+	if ((rc = cli_station(g, 0, NULL, &stn)) != CLI_EXIT_OK)
+		return rc;
+	r = ca_publish(station_ca_dir(stn), station_config(stn), argv[optind],
+	    &res, &why);
+	station_close(stn);
+	if (r != PV_OK)
+		return ca_fail("ca publish", r, &why);
+	if (g->json) {
+		printf("{\"crl\":");
+		cli_json_string(stdout, res.crl_file);
+		printf(",\"crl_number\":");
+		cli_json_string(stdout, res.crl_number);
+		printf(",\"p7c\":");
+		cli_json_string(stdout, res.p7c_file);
+		printf(",\"certificates\":%u}\n", res.n_certs);
+	} else {
+		if (res.crl_file[0])
+			printf("CRL %s: %s\n", res.crl_number, res.crl_file);
+		if (res.p7c_file[0])
+			printf("issuing CA certificate (certs-only CMS): %s\n",
+			    res.p7c_file);
+	}
+	return CLI_EXIT_OK;
+}
+
 /* ---- dispatch ---------------------------------------------------------------- */
 
 static void
@@ -973,6 +1085,8 @@ ca_help(FILE *f)
 	    "  import         use an existing CA certificate and key\n"
 	    "  show           subjects, serials, validity, fingerprints; --pem\n"
 	    "  crl            sign and publish the CRL\n"
+	    "  publish DIR    the CRL and the issuing CA certificate (.p7c) for\n"
+	    "                 a web server, at the paths of the [urls]\n"
 	    "Tools for scripts and tests (nothing recorded in the store):\n"
 	    "  issue          one PIV certificate for a public key\n"
 	    "  sign-chuid     the CHUID signature (tag 3E) over given bytes\n"
@@ -1004,6 +1118,8 @@ cli_cmd_ca(struct cli_global *g, int argc, char **argv)
 		return ca_cmd_show(g, argc, argv);
 	if (strcmp(sub, "crl") == 0)
 		return ca_cmd_crl(g, argc, argv);
+	if (strcmp(sub, "publish") == 0)
+		return ca_cmd_publish(g, argc, argv);
 	if (strcmp(sub, "issue") == 0)
 		return ca_cmd_issue(g, argc, argv);
 	if (strcmp(sub, "sign-chuid") == 0)

@@ -123,11 +123,17 @@ enum config_type {
 	T_ESCROW,
 	T_DIGITS,	/* exactly hi digits, char array at off */
 	T_TEXT,		/* printable ASCII, 1..hi */
-	T_PATH,		/* empty, or an absolute path of printable ASCII */
+	T_PATH,		/* one path (may be empty) at off */
 	T_PASS,
 	T_PIN_RULES,	/* factory/repeated/sequence list */
 	T_INTERIM,	/* no, yes or omit */
-	T_PIN_LIST	/* PINs refused, a list */
+	T_PIN_LIST,	/* PINs refused, a list */
+	T_PATHS,	/* comma list of files/directories at off */
+	T_OID_LIST,	/* comma list of OIDs at off (struct config_oids) */
+	T_REV_MODE,
+	T_REV_FAILURE,
+	T_REV_CA,
+	T_REV_NONCE
 };
 
 struct config_key {
@@ -199,13 +205,47 @@ static const struct config_key config_keys[] = {
 	{ "audit", "anchor", T_PATH, OFF(audit_anchor), 0,
 	    CONFIG_PATH_MAX - 1, 0 },
 	{ "audit", "syslog", T_BOOL, OFF(audit_syslog), 0, 0, 0 },
+	{ "trust", "anchors", T_PATHS, OFF(trust_anchors), 0, 0, 0 },
+	{ "trust", "intermediates", T_PATHS, OFF(trust_intermediates), 0, 0, 0 },
+	{ "validation", "auth_policies", T_OID_LIST, OFF(val_auth_policies),
+	    0, 0, 0 },
+	{ "validation", "content_signer_policies", T_OID_LIST,
+	    OFF(val_signer_policies), 0, 0, 0 },
+	{ "validation", "explicit_policy", T_BOOL, OFF(val_explicit_policy),
+	    0, 0, 0 },
+	{ "validation", "inhibit_any_policy", T_BOOL, OFF(val_inhibit_any),
+	    0, 0, 0 },
+	{ "validation", "inhibit_policy_mapping", T_BOOL,
+	    OFF(val_inhibit_mapping), 0, 0, 0 },
+	{ "validation", "expiry_margin_days", T_UINT,
+	    OFF(val_expiry_margin_days), 0, 365, 0 },
+	{ "validation", "card_auth", T_BOOL, OFF(val_card_auth), 0, 0, 0 },
+	{ "revocation", "mode", T_REV_MODE, 0, 0, 0, 0 },
+	{ "revocation", "failure", T_REV_FAILURE, 0, 0, 0, 0 },
+	{ "revocation", "ca_certificates", T_REV_CA, 0, 0, 0, 0 },
+	{ "revocation", "ocsp_nonce", T_REV_NONCE, 0, 0, 0, 0 },
+	{ "revocation", "fetch", T_BOOL, OFF(rev_fetch), 0, 0, 0 },
+	{ "revocation", "station_crl", T_BOOL, OFF(rev_station_crl), 0, 0, 0 },
+	{ "revocation", "crl_files", T_PATHS, OFF(rev_crl_files), 0, 0, 0 },
+	{ "revocation", "timeout_ms", T_UINT, OFF(rev_timeout_ms), 100, 120000,
+	    0 },
+	{ "revocation", "crl_max_kib", T_UINT, OFF(rev_crl_max_kib), 16,
+	    262144, 0 },
+	{ "revocation", "aia_cache_hours", T_UINT, OFF(rev_aia_cache_hours), 1,
+	    8760, 0 },
+	{ "revocation", "ocsp_max_age_minutes", T_UINT,
+	    OFF(rev_ocsp_max_age_min), 1, 10080, 0 },
+	{ "revocation", "clock_skew_seconds", T_UINT, OFF(rev_clock_skew_s), 0,
+	    3600, 0 },
+	{ "revocation", "cache_dir", T_PATH, OFF(rev_cache_dir), 0, 0, 0 },
 };
 #undef OFF
 #define CONFIG_N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 static const char *const config_sections[] = {
 	"keys", "validity", "urls", "policy", "certificates", "escrow", "pin",
-	"fascn", "card", "ca", "store", "security", "audit"
+	"fascn", "card", "ca", "store", "security", "audit", "trust",
+	"validation", "revocation"
 };
 
 struct config_parse {
@@ -379,6 +419,43 @@ config_oid_item(struct config_parse *p, const struct config_key *k,
 	}
 	memcpy(o->oid[o->n], item, len);
 	o->oid[o->n][len] = '\0';
+	o->n++;
+	return true;
+}
+
+static bool
+config_path_ok(const char *v, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= CONFIG_PATH_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static bool
+config_path_item(struct config_parse *p, const struct config_key *k,
+    const char *item, size_t len, void *ctx)
+{
+	struct config_paths *o = ctx;
+
+	if (!config_path_ok(item, len)) {
+		config_fail(p, p->line, "[%s] %s: '%.*s' is not a file or "
+		    "directory name (1-%d characters, no control characters)",
+		    k->section, k->key, (int)(len > 60 ? 60 : len), item,
+		    CONFIG_PATH_MAX - 1);
+		return false;
+	}
+	if (o->n >= CONFIG_PATHS_MAX) {
+		config_fail(p, p->line, "[%s] %s: at most %d entries",
+		    k->section, k->key, CONFIG_PATHS_MAX);
+		return false;
+	}
+	memcpy(o->path[o->n], item, len);
+	o->path[o->n][len] = '\0';
 	o->n++;
 	return true;
 }
@@ -741,16 +818,6 @@ config_set(struct config_parse *p, const struct config_key *k, const char *v)
 		}
 		memcpy(base + k->off, v, strlen(v) + 1);
 		return true;
-	case T_PATH:
-		if (v[0] != '\0' && (v[0] != '/' ||
-		    !config_text_ok(v, 1, k->hi))) {
-			config_fail(p, p->line, "[%s] %s: expected an absolute "
-			    "path (or nothing), got '%.40s'", k->section, k->key,
-			    v);
-			return false;
-		}
-		memcpy(base + k->off, v, strlen(v) + 1);
-		return true;
 	case T_INTERIM:
 		if (strcmp(v, "no") == 0)
 			c->piv_interim = CONFIG_PIV_INTERIM_NO;
@@ -804,6 +871,60 @@ config_set(struct config_parse *p, const struct config_key *k, const char *v)
 		}
 		config_fail(p, p->line, "[%s] %s: expected prompt, env:NAME, "
 		    "file:PATH or fd:N, got '%.60s'", k->section, k->key, v);
+		return false;
+	case T_PATHS:
+		memset(base + k->off, 0, sizeof(struct config_paths));
+		return config_list(p, k, v, config_path_item, base + k->off);
+	case T_PATH:
+		n = strlen(v);
+		if (n != 0 && !config_path_ok(v, n)) {
+			config_fail(p, p->line, "[%s] %s: '%.60s' is not a "
+			    "directory name", k->section, k->key, v);
+			return false;
+		}
+		memcpy(base + k->off, v, n + 1);
+		return true;
+	case T_OID_LIST:
+		memset(base + k->off, 0, sizeof(struct config_oids));
+		return config_list(p, k, v, config_oid_item, base + k->off);
+	case T_REV_MODE:
+		if (strcmp(v, "ocsp-then-crl") == 0)
+			c->rev_mode = CONFIG_REV_OCSP_THEN_CRL;
+		else if (strcmp(v, "both") == 0)
+			c->rev_mode = CONFIG_REV_BOTH;
+		else if (strcmp(v, "crl-only") == 0)
+			c->rev_mode = CONFIG_REV_CRL_ONLY;
+		else {
+			config_fail(p, p->line, "[%s] %s: expected "
+			    "ocsp-then-crl, both or crl-only, got '%.40s'",
+			    k->section, k->key, v);
+			return false;
+		}
+		return true;
+	case T_REV_FAILURE:
+		if (strcmp(v, "hard") == 0 || strcmp(v, "soft") == 0) {
+			c->rev_soft_fail = v[0] == 's';
+			return true;
+		}
+		config_fail(p, p->line, "[%s] %s: expected 'hard' or 'soft', "
+		    "got '%.40s'", k->section, k->key, v);
+		return false;
+	case T_REV_CA:
+		if (strcmp(v, "required") == 0 ||
+		    strcmp(v, "if_published") == 0) {
+			c->rev_ca_required = v[0] == 'r';
+			return true;
+		}
+		config_fail(p, p->line, "[%s] %s: expected 'required' or "
+		    "'if_published', got '%.40s'", k->section, k->key, v);
+		return false;
+	case T_REV_NONCE:
+		if (strcmp(v, "required") == 0 || strcmp(v, "optional") == 0) {
+			c->rev_nonce_required = v[0] == 'r';
+			return true;
+		}
+		config_fail(p, p->line, "[%s] %s: expected 'required' or "
+		    "'optional', got '%.40s'", k->section, k->key, v);
 		return false;
 	}
 	return false;
@@ -1028,6 +1149,22 @@ config_defaults(struct pv_config *out)
 	out->ca_name.n = s;
 	out->pass_source = CONFIG_PASS_PROMPT;
 	out->busy_timeout_ms = 5000;
+	out->val_explicit_policy = true;
+	out->val_inhibit_any = true;
+	out->val_inhibit_mapping = false;
+	out->val_expiry_margin_days = 7;
+	out->val_card_auth = false;
+	out->rev_mode = CONFIG_REV_OCSP_THEN_CRL;
+	out->rev_soft_fail = false;
+	out->rev_ca_required = false;
+	out->rev_nonce_required = false;
+	out->rev_fetch = true;
+	out->rev_station_crl = true;
+	out->rev_timeout_ms = 5000;
+	out->rev_crl_max_kib = 16384;
+	out->rev_aia_cache_hours = 24;
+	out->rev_ocsp_max_age_min = 60;
+	out->rev_clock_skew_s = 300;
 }
 
 enum pv_err

@@ -84,7 +84,6 @@ enum config_pass_source {
 #define CONFIG_DN_TYPE_MAX	16
 #define CONFIG_DN_VALUE_MAX	128
 #define CONFIG_PASS_ARG_MAX	192
-#define CONFIG_PATH_MAX		256
 #define CONFIG_ISSUER_ID_MAX	15	/* Printed Information tag 06 */
 #define CONFIG_PIN_MAX		8	/* SP 800-73-4: PINs of 6 to 8 */
 #define CONFIG_PIN_LIST_MAX	16	/* [pin] refuse_values */
@@ -104,6 +103,21 @@ enum config_pass_source {
 struct config_oids {
 	unsigned n;
 	char oid[CONFIG_OIDS_MAX][CONFIG_OID_MAX];	/* dotted decimal */
+};
+
+#define CONFIG_PATHS_MAX	8
+#define CONFIG_PATH_MAX		256
+
+/* A list of files or directories ([trust], [revocation] crl_files). */
+struct config_paths {
+	unsigned n;
+	char path[CONFIG_PATHS_MAX][CONFIG_PATH_MAX];
+};
+
+enum config_rev_mode {
+	CONFIG_REV_OCSP_THEN_CRL,	/* OCSP; the CRL when OCSP cannot say */
+	CONFIG_REV_BOTH,		/* OCSP and CRL must both say good */
+	CONFIG_REV_CRL_ONLY
 };
 
 /*
@@ -191,6 +205,35 @@ struct pv_config {
 	/* [audit] */
 	char audit_anchor[CONFIG_PATH_MAX];	/* "" = none */
 	bool audit_syslog;		/* checkpoints also to the system log */
+
+	/* [trust]: empty lists mean the station CA's root / issuing CA */
+	struct config_paths trust_anchors;
+	struct config_paths trust_intermediates;
+
+	/* [validation] (relying party: validate, derive); empty policy
+	 * lists mean the [policy] set's 9a / content signer OID */
+	struct config_oids val_auth_policies;
+	struct config_oids val_signer_policies;
+	bool val_explicit_policy;
+	bool val_inhibit_any;
+	bool val_inhibit_mapping;
+	unsigned val_expiry_margin_days;
+	bool val_card_auth;		/* also prove the 9e key (no PIN) */
+
+	/* [revocation] */
+	enum config_rev_mode rev_mode;
+	bool rev_soft_fail;		/* failure = soft */
+	bool rev_ca_required;		/* ca_certificates = required */
+	bool rev_nonce_required;	/* ocsp_nonce = required */
+	bool rev_fetch;
+	bool rev_station_crl;		/* the station CA's own CRL file */
+	struct config_paths rev_crl_files;
+	unsigned rev_timeout_ms;
+	unsigned rev_crl_max_kib;
+	unsigned rev_aia_cache_hours;
+	unsigned rev_ocsp_max_age_min;
+	unsigned rev_clock_skew_s;
+	char rev_cache_dir[CONFIG_PATH_MAX];	/* "": <home>/cache */
 };
 
 /*

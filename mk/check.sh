@@ -64,6 +64,8 @@ if [ ${#integ[@]} -gt 0 ]; then
 	for t in "${integ[@]}"; do
 		n=$(basename "$t" .sh); res=$(cat "$B/integ-logs/$n.result" 2>/dev/null || echo "FAIL(no result) $n")
 		echo "integ: $res"
+		# a test may state its figures on lines "summary: ..."
+		grep '^summary: ' "$B/integ-logs/$n.log" 2>/dev/null | sed 's/^summary: /       /'
 		if [[ $res == PASS* ]]; then passed=$((passed + 1)); else
 			note_fail "integ $n"; echo "---- tail of $B/integ-logs/$n.log"; tail -40 "$B/integ-logs/$n.log"; echo "----"
 		fi

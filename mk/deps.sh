@@ -8,8 +8,8 @@ PKGS=(
 	libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools
 	opensc opensc-pkcs11 yubico-piv-tool yubikey-manager
 	libssl-dev openssl libncurses-dev libsqlite3-dev sqlite3 libcriterion-dev
-	zlib1g-dev libqrencode-dev libinih-dev libjson-c-dev
-	tmux valgrind cppcheck iproute2 util-linux procps psmisc jq xxd
+	zlib1g-dev libqrencode-dev libinih-dev libjson-c-dev libcurl4-openssl-dev
+	tmux valgrind cppcheck iproute2 util-linux procps psmisc jq xxd python3
 )
 
 missing=()
