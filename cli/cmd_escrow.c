@@ -20,6 +20,7 @@
 #include "issuance/escrow.h"
 #include "issuance/home.h"
 #include "issuance/pkix_util.h"
+#include "issuance/operator.h"
 #include "issuance/station.h"
 #include "issuance/store.h"
 
@@ -252,6 +253,8 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 	if ((rc = cli_station(g, STATION_NEED_CA | (person != NULL ?
 	    STATION_NEED_STORE : 0), &pc, &stn)) != CLI_EXIT_OK)
 		return rc;
+	if ((rc = cli_permit(stn, OP_RECOVER)) != CLI_EXIT_OK)
+		goto out;
 	if (person == NULL) {
 		if ((r = pkix_read_file(env_path, ESC_IN_MAX, &env, &env_len,
 		    &why)) != PV_OK ||

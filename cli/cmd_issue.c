@@ -25,6 +25,7 @@
 #include "issuance/home.h"
 #include "issuance/identity.h"
 #include "issuance/pkix_util.h"
+#include "issuance/operator.h"
 #include "issuance/station.h"
 #include "issuance/store.h"
 #include "issuance/wf.h"
@@ -457,8 +458,10 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	}
 	/* The store and the CA keys once the inputs are good: the CA
 	 * passphrase is asked only now. */
-	if ((r = station_require(stn, STATION_NEED_STORE |
-	    STATION_NEED_CA_ISSUING | STATION_NEED_CA_SIGNER, &why)) != PV_OK) {
+	if ((r = station_require(stn, STATION_NEED_STORE, &why)) != PV_OK ||
+	    (r = station_permit(stn, OP_ISSUE, &why)) != PV_OK ||
+	    (r = station_require(stn, STATION_NEED_CA_ISSUING |
+	    STATION_NEED_CA_SIGNER, &why)) != PV_OK) {
 		rc = iss_fail(g, r, cli_exit_for(r), "%s", why.msg[0] ?
 		    why.msg : pv_strerror(r));
 		goto out;

@@ -13,6 +13,7 @@
 #include "issuance/home.h"
 #include "issuance/job_cancel.h"
 #include "issuance/secret.h"
+#include "issuance/operator.h"
 #include "issuance/station.h"
 #include "issuance/store.h"
 
@@ -188,6 +189,10 @@ job_cancel_cmd(struct cli_global *g, const char *id_text, const char *reason)
 	    CLI_EXIT_OK)
 		return rc;
 	st = station_store(stn);
+	if ((rc = cli_permit(stn, OP_LIFECYCLE)) != CLI_EXIT_OK) {
+		station_close(stn);
+		return rc;
+	}
 	memset(&res, 0, sizeof(res));
 	r = job_cancel(st, (int64_t)id, reason, &res, &why);
 	if (r != PV_OK) {

@@ -26,6 +26,7 @@
  * vouch for, audit.c's audit_tables).
  */
 static const char *const store_bind_2[] = { "jobs", "operators", NULL };
+static const char *const store_bind_ops[] = { "operators", NULL };
 
 static const struct store_migration {
 	const char *sql;
@@ -179,6 +180,20 @@ static const struct store_migration {
 	 * by those after a crash, never by more (audit.h). */
 	"ALTER TABLE audit_head ADD COLUMN tx_start INTEGER NOT NULL"
 	"  DEFAULT 0;", NULL },
+
+	/* 4: operators have a role and may be linked to a person and to the
+	 * PIV card they sign in with; their rows are digested again. */
+	{ "ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT"
+	"  'administrator' CHECK (role IN"
+	"  ('enroller', 'help-desk', 'administrator'));"
+	"ALTER TABLE operators ADD COLUMN person_id INTEGER"
+	"  REFERENCES people(id);"
+	"ALTER TABLE operators ADD COLUMN card_uuid BLOB"
+	"  CHECK (card_uuid IS NULL OR length(card_uuid) = 16);"
+	"ALTER TABLE operators ADD COLUMN updated_at INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"CREATE UNIQUE INDEX operators_card ON operators(card_uuid)"
+	"  WHERE card_uuid IS NOT NULL;", store_bind_ops },
 };
 #define STORE_N_MIGRATIONS \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -418,6 +433,32 @@ out:
 	return r;
 }
 
+/* The digests of every row of the tables migrations from+1.. bind. */
+static enum pv_err
+store_migrate_bind(struct store *st, int from, json_object *d,
+    struct pv_why *why)
+{
+	const char *done[16];
+	const char *const *t;
+	size_t n_done = 0, i;
+	enum pv_err r = PV_OK;
+	int v;
+
+	for (v = from; r == PV_OK && v < STORE_SCHEMA_VERSION; v++) {
+		for (t = store_migrations[v].bind; r == PV_OK && t != NULL &&
+		    *t != NULL; t++) {
+			for (i = 0; i < n_done && strcmp(done[i], *t) != 0; i++)
+				;
+			if (i < n_done)
+				continue;
+			if (n_done < sizeof(done) / sizeof(done[0]))
+				done[n_done++] = *t;
+			r = store_jrows_all(st, d, *t, why);
+		}
+	}
+	return r;
+}
+
 /*
  * Brings the schema to STORE_SCHEMA_VERSION in one transaction with one
  * audit row: "store.create" for a new store, else "store.migrate" with
@@ -451,15 +492,13 @@ store_migrate(struct store *st, struct pv_why *why)
 	if (r == PV_OK && (d = json_object_new_object()) == NULL)
 		r = pv_why_set(why, PV_E_NOMEM, "migrate the store: out of "
 		    "memory");
-	for (; r == PV_OK && v < STORE_SCHEMA_VERSION; v++) {
-		const struct store_migration *m = &store_migrations[v];
-		const char *const *t;
-
-		if (m->sql != NULL)
-			r = store_exec(st, m->sql, "migrate the store", why);
-		for (t = m->bind; r == PV_OK && t != NULL && *t != NULL; t++)
-			r = store_jrows_all(st, d, *t, why);
-	}
+	for (; r == PV_OK && v < STORE_SCHEMA_VERSION; v++)
+		if (store_migrations[v].sql != NULL)
+			r = store_exec(st, store_migrations[v].sql,
+			    "migrate the store", why);
+	/* The rows of the tables the log starts to vouch for (or whose
+	 * columns changed), digested once over the final schema. */
+	r = r == PV_OK ? store_migrate_bind(st, from, d, why) : r;
 	if (r == PV_OK)
 		r = store_prepare(st, "UPDATE schema_version SET version = ?1",
 		    &s, "migrate the store", why);

@@ -48,7 +48,7 @@ tlv_list() {
 tlv_hex() { tlv_list "$1" | awk -v t="$2" '$1 == t { print $3; exit }'; }
 
 printf 'issue ca passphrase\n' >pass
-check "pivstation init" "$P" init --home "$H"
+check "pivstation init" "$P" init --home "$H" --admin integ
 check "ca init (passphrase file)" "$P" ca init --home "$H" --passphrase-file pass \
 	--kra-passphrase-file pass
 

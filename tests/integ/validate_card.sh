@@ -33,7 +33,7 @@ bin2hex() { xxd -p | tr -d '\n'; }
 r0=$(vcardctl reader 0); r1=$(vcardctl reader 1); r2=$(vcardctl reader 2)
 
 # ---- the station: URLs on the local web server, no OCSP ----------------------------
-"$P" init --home "$H" >/dev/null
+"$P" init --home "$H" --admin integ >/dev/null
 sed -i -e "s|^crl = .*|crl = $URL/crl/pivstation.crl|" \
 	-e "s|^ca_issuers = .*|ca_issuers = $URL/aia/pivstation-issuing.p7c|" \
 	-e 's|^ocsp = .*|ocsp =|' -e 's|^station_crl = yes|station_crl = no|' \

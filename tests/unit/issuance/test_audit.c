@@ -563,8 +563,11 @@ fill_rows(void)
 		    STORE_STEP_DONE, "{}", &why), PV_OK, "%s", why.msg);
 		cr_assert_eq(store_job_set_device(st, job, dev, &why), PV_OK,
 		    "%s", why.msg);
-		cr_assert_eq(store_operator_add(st, "officer-1", NULL, &why),
-		    PV_OK, "%s", why.msg);
+		struct store_operator op = fx_operator("officer-1",
+		    STORE_ROLE_ENROLLER);
+
+		cr_assert_eq(store_operator_add(st, &op, NULL, &why), PV_OK,
+		    "%s", why.msg);
 	}
 }
 

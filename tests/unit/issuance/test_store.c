@@ -518,21 +518,56 @@ Test(store, credential_numbers)
 Test(store, crl_numbers_and_operators)
 {
 	uint64_t n = 0;
-	bool exists = true;
-	int64_t id = 0;
 
 	cr_assert_eq(store_crl_number_next(st, &n, NULL), PV_OK);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(store_crl_number_next(st, &n, NULL), PV_OK);
 	cr_assert_eq(n, 2);
-	cr_assert_eq(store_operator_exists(st, "officer", &exists, NULL), PV_OK);
-	cr_assert(!exists);
-	cr_assert_eq(store_operator_add(st, "officer", &id, NULL), PV_OK);
+}
+
+Test(store, operators)
+{
+	struct store_operator o = fx_operator("officer", STORE_ROLE_HELP_DESK);
+	struct store_operator got, *list = NULL;
+	struct pv_why why = { "" };
+	uint8_t uuid[16];
+	size_t n = 0;
+	int64_t id = 0;
+
+	cr_assert_eq(store_operator_get(st, "officer", &got, NULL),
+	    PV_E_NO_RECORD);
+	memset(uuid, 0x5a, sizeof(uuid));
+	memcpy(o.card_uuid, uuid, 16);
+	o.has_card_uuid = true;
+	cr_assert_eq(store_operator_add(st, &o, &id, &why), PV_OK, "%s",
+	    why.msg);
 	cr_assert_gt(id, 0);
-	cr_assert_eq(store_operator_exists(st, "officer", &exists, NULL), PV_OK);
-	cr_assert(exists);
-	cr_assert_eq(store_operator_add(st, "officer", NULL, NULL),
-	    PV_E_EXISTS);
+	cr_assert_eq(store_operator_get(st, "officer", &got, NULL), PV_OK);
+	cr_assert_eq(got.role, STORE_ROLE_HELP_DESK);
+	cr_assert(!got.disabled && got.has_card_uuid);
+	cr_assert_eq(store_operator_find_card(st, uuid, &got, NULL), PV_OK);
+	cr_assert_str_eq(got.name, "officer");
+	pv_why_clear(&why);
+	cr_assert_eq(store_operator_add(st, &o, NULL, &why), PV_E_EXISTS);
+	cr_assert(strstr(why.msg, "already registered") != NULL, "%s", why.msg);
+	/* Another name, the same card: one card signs one operator in. */
+	snprintf(o.name, sizeof(o.name), "%s", "other");
+	cr_assert_eq(store_operator_add(st, &o, NULL, NULL), PV_E_EXISTS);
+	o.has_card_uuid = false;
+	cr_assert_eq(store_operator_add(st, &o, NULL, NULL), PV_OK);
+	o.disabled = true;
+	o.role = STORE_ROLE_ADMIN;
+	cr_assert_eq(store_operator_set(st, &o, "left the office", &why), PV_OK,
+	    "%s", why.msg);
+	cr_assert_eq(store_operator_list(st, &list, &n, NULL), PV_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(list[0].name, "officer");
+	cr_assert_str_eq(list[1].name, "other");
+	cr_assert(list[1].disabled && list[1].role == STORE_ROLE_ADMIN);
+	free(list);
+	cr_assert_eq(audit_verify(st, NULL, &why), PV_OK, "%s", why.msg);
+	snprintf(o.name, sizeof(o.name), "%s", "nobody");
+	cr_assert_eq(store_operator_set(st, &o, NULL, NULL), PV_E_NO_RECORD);
 }
 
 Test(store, second_writer_waits_then_fails_cleanly)
@@ -611,8 +646,13 @@ Test(store, migration_2_binds_jobs_and_operators)
 	j.person_id = person;
 	cr_assert_eq(store_job_create(st, &j, steps, 2, &job, &why), PV_OK,
 	    "%s", why.msg);
-	cr_assert_eq(store_operator_add(st, "officer-1", NULL, &why), PV_OK,
-	    "%s", why.msg);
+	{
+		struct store_operator op = fx_operator("officer-1",
+		    STORE_ROLE_ENROLLER);
+
+		cr_assert_eq(store_operator_add(st, &op, NULL, &why), PV_OK,
+		    "%s", why.msg);
+	}
 	store_close(st);
 	st = NULL;
 	/* As a version 1 store left them: rows the log has no digest of
@@ -623,7 +663,13 @@ Test(store, migration_2_binds_jobs_and_operators)
 	    "DROP INDEX jobs_running_device; DROP INDEX jobs_running; "
 	    "CREATE INDEX jobs_running ON jobs(kind, person_id) "
 	    "WHERE state = 'running'; "
-	    "ALTER TABLE audit_head DROP COLUMN tx_start"), SQLITE_OK);
+	    "ALTER TABLE audit_head DROP COLUMN tx_start; "
+	    "CREATE TABLE ops1 AS SELECT id, name, disabled, created_at "
+	    "FROM operators; DROP TABLE operators; "
+	    "CREATE TABLE operators (id INTEGER PRIMARY KEY, name TEXT NOT "
+	    "NULL UNIQUE, disabled INTEGER NOT NULL DEFAULT 0, created_at "
+	    "INTEGER NOT NULL); INSERT INTO operators SELECT * FROM ops1; "
+	    "DROP TABLE ops1"), SQLITE_OK);
 	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM audit WHERE "
 	    "action = 'store.migrate'"), 0);
 	before = fx_sql_int(dir, "SELECT count(*) FROM audit");
@@ -631,7 +677,7 @@ Test(store, migration_2_binds_jobs_and_operators)
 	cr_assert_eq(store_schema_version(st), STORE_SCHEMA_VERSION);
 	cr_assert_eq(fx_audit_rows(st), before + 1, "one audit row");
 	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM audit WHERE action "
-	    "= 'store.migrate' AND detail LIKE '%\"from\":1,\"to\":3%' AND "
+	    "= 'store.migrate' AND detail LIKE '%\"from\":1,\"to\":4%' AND "
 	    "detail LIKE '%\"table\":\"jobs\"%' AND detail LIKE "
 	    "'%\"table\":\"operators\"%'"), 1);
 	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
