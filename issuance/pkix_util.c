@@ -1398,6 +1398,49 @@ out:
 	return r;
 }
 
+enum pv_err
+pkix_cms_verify_carried(CMS_ContentInfo *cms, const uint8_t *p, size_t n,
+    struct pv_why *why)
+{
+	STACK_OF(CMS_SignerInfo) *sis;
+	STACK_OF(X509) *certs = NULL;
+	CMS_SignerInfo *si;
+	X509 *x;
+	int i, j;
+	enum pv_err r = PV_E_INTERNAL;
+
+	sis = CMS_get0_SignerInfos(cms);
+	if (sis == NULL || sk_CMS_SignerInfo_num(sis) <= 0) {
+		r = pv_why_set(why, PV_E_VERIFY, "no SignerInfo");
+		goto out;
+	}
+	certs = CMS_get1_certs(cms);
+	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++) {
+		si = sk_CMS_SignerInfo_value(sis, i);
+		x = NULL;
+		for (j = 0; x == NULL && j < sk_X509_num(certs); j++)
+			if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs,
+			    j)) == 0)
+				x = sk_X509_value(certs, j);
+		if (x == NULL) {
+			r = pv_why_set(why, PV_E_VERIFY,
+			    "SignerInfo %d: its certificate is not included",
+			    i + 1);
+			goto out;
+		}
+		if ((r = pkix_cms_verify_signer(cms, si, x, p, n, why)) !=
+		    PV_OK) {
+			pv_why_prefix(why, "SignerInfo %d", i + 1);
+			goto out;
+		}
+	}
+	r = PV_OK;
+out:
+	ERR_clear_error();
+	sk_X509_pop_free(certs, X509_free);
+	return r;
+}
+
 /* ---- files ---------------------------------------------------------------- */
 
 enum pv_err

@@ -355,6 +355,16 @@ enum pv_err pkix_cms_signed_data_version(const uint8_t *der, size_t n,
 enum pv_err pkix_cms_verify_signer(CMS_ContentInfo *cms, CMS_SignerInfo *si,
     X509 *signer, const uint8_t *p, size_t n, struct pv_why *why);
 
+/*
+ * pkix_cms_verify_carried checks every SignerInfo of |cms| as
+ * pkix_cms_verify_signer does, each with the certificate |cms| itself
+ * carries for it (none is trusted: this says only that the bytes are
+ * signed by whoever those certificates name).  CMS_verify(cms, NULL, NULL,
+ * content, NULL, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) without its leak.
+ */
+enum pv_err pkix_cms_verify_carried(CMS_ContentInfo *cms, const uint8_t *p,
+    size_t n, struct pv_why *why);
+
 /* ---- files ---------------------------------------------------------------- */
 
 /*

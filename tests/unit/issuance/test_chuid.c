@@ -367,6 +367,45 @@ Test(chuid, fuzz_unknown_digest_algorithm)
 	free(p);
 }
 
+/*
+ * pkix_cms_verify_carried (what diag reports): every SignerInfo checked
+ * with the certificate the SignedData carries for it.
+ */
+Test(chuid, verify_with_carried_certificate)
+{
+	struct ca *ca = tca_new(PKIX_ALG_RSA2048, PKIX_ALG_P256, NULL);
+	size_t tbs_len, sig_len = 0;
+	uint8_t *tbs = H(chuid_tbs_hex, &tbs_len), *sig = NULL;
+	CMS_ContentInfo *cms;
+	struct pv_why why = { "" };
+
+	sign(ca, tbs, tbs_len, &sig, &sig_len);
+	cms = parse(sig, sig_len);
+	cr_assert_eq(pkix_cms_verify_carried(cms, tbs, tbs_len, &why), PV_OK,
+	    "%s", why.msg);
+	tbs[0] ^= 0x01;
+	cr_assert_eq(pkix_cms_verify_carried(cms, tbs, tbs_len, &why),
+	    PV_E_VERIFY);
+	cr_assert_str_eq(why.msg,
+	    "SignerInfo 1: messageDigest differs from the content's digest");
+	tbs[0] ^= 0x01;
+	CMS_ContentInfo_free(cms);
+	OPENSSL_free(sig);
+	/* without the certificate there is nothing to check against */
+	cr_assert_eq(pkix_cms_sign(ca_get0_signer(ca), ca_get0_signer_key(ca),
+	    PKIX_OID_PIV_CHUID_SECURITY_OBJECT, tbs, tbs_len, true, false, &sig,
+	    &sig_len, NULL), PV_OK);
+	cms = parse(sig, sig_len);
+	pv_why_clear(&why);
+	cr_assert_eq(pkix_cms_verify_carried(cms, tbs, tbs_len, &why),
+	    PV_E_VERIFY);
+	cr_assert(strstr(why.msg, "not included") != NULL, "%s", why.msg);
+	CMS_ContentInfo_free(cms);
+	OPENSSL_free(sig);
+	free(tbs);
+	ca_free(ca);
+}
+
 /* Build a whole CHUID: EE 02 0000, the tbs elements, 3E sig, in order. */
 static void
 build_chuid(const uint8_t *sig, size_t sig_len, struct buf_out *o)
