@@ -31,6 +31,7 @@
 #include "cli/cli.h"
 #include "cli/cmd_atr.h"
 #include "cli/cmd_diag.h"
+#include "issuance/pkix_util.h"
 #include "issuance/yk_protected.h"
 #include "pcsc/diag.h"
 #include "pcsc/rc.h"
@@ -604,8 +605,8 @@ chuid_signature(const struct pcsc_diag *d, json_object *o)
 	const unsigned char *p = c->signature.p;
 	CMS_ContentInfo *cms = NULL;
 	STACK_OF(X509) *certs = NULL;
-	BIO *content = NULL;
 	struct buf_out tbs;
+	struct pv_why why = { { 0 } };
 	char oid[80], *subj;
 
 	memset(&tbs, 0, sizeof(tbs));
@@ -627,16 +628,18 @@ chuid_signature(const struct pcsc_diag *d, json_object *o)
 		free(subj);
 	}
 	if (!buf_out_alloc(&tbs, 256, 8192) ||
-	    piv_chuid_tbs(d->chuid.data, d->chuid.len, &tbs, NULL) != PV_OK ||
-	    (content = BIO_new_mem_buf(tbs.p, (int)tbs.len)) == NULL) {
+	    piv_chuid_tbs(d->chuid.data, d->chuid.len, &tbs, NULL) != PV_OK) {
 		J_STR(o, "signature_error", "cannot rebuild the signed bytes");
 		goto out;
 	}
-	J_BOOL(o, "signature_valid", CMS_verify(cms, NULL, NULL, content, NULL,
-	    CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) == 1);
-	ERR_clear_error();
+	if (pkix_cms_verify_carried(cms, tbs.p, tbs.len, &why) == PV_OK) {
+		J_BOOL(o, "signature_valid", true);
+	} else {
+		J_BOOL(o, "signature_valid", false);
+		J_STR(o, "signature_error", why.msg);
+	}
 out:
-	BIO_free(content);
+	ERR_clear_error();
 	sk_X509_pop_free(certs, X509_free);
 	CMS_ContentInfo_free(cms);
 	buf_out_cleanup(&tbs);

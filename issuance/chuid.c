@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <string.h>
 
-#include <openssl/bio.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -150,7 +149,6 @@ chuid_verify(const uint8_t *tbs, size_t tbs_len, const uint8_t *sig,
 	ASN1_OCTET_STRING **content;
 	ASN1_OBJECT *want = NULL;
 	const ASN1_OBJECT *attr_ct;
-	BIO *in = NULL;
 	X509 *x;
 	const unsigned char *d = sig;
 	long version = 0;
@@ -252,14 +250,9 @@ chuid_verify(const uint8_t *tbs, size_t tbs_len, const uint8_t *sig,
 		    "EKU");
 		goto out;
 	}
-	if ((in = BIO_new_mem_buf(tbs, (int)tbs_len)) == NULL) {
-		r = pkix_crypto_err(why, "CHUID verify");
-		goto out;
-	}
-	if (CMS_verify(cms, NULL, NULL, in, NULL, CMS_BINARY |
-	    CMS_NO_SIGNER_CERT_VERIFY) != 1) {
-		ERR_clear_error();
-		r = pv_why_set(why, PV_E_VERIFY,
+	if ((r = pkix_cms_verify_signer(cms, si, x, tbs, tbs_len, why)) !=
+	    PV_OK) {
+		pv_why_prefix(why,
 		    "CHUID signature does not verify over the CHUID contents");
 		goto out;
 	}
@@ -280,7 +273,6 @@ out:
 	sk_X509_pop_free(certs, X509_free);
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	ASN1_OBJECT_free(want);
-	BIO_free(in);
 	return r;
 }
 

@@ -2,7 +2,7 @@
 # pcsc_diag_chuid.sh: diag checks a signed CHUID (CMS over the CHUID
 # without 3E, PIV-REFERENCE §6) against its signer certificate, and says
 # whether each certificate's SAN FASC-N and UUID match the CHUID.  A
-# tampered CHUID must show "signature_valid": false.
+# tampered CHUID must show "signature_valid": false and say why.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PV_BIN=${PV_BIN:-$PWD/build}
@@ -57,6 +57,7 @@ eq "signed" "$(jq -r .chuid.signed "$T/d.json")" true
 eq "content type" "$(jq -r .chuid.signature_content_type "$T/d.json")" 2.16.840.1.101.3.6.1
 eq "signer" "$(jq -r .chuid.signer "$T/d.json")" "CN=pivstation test content signer"
 eq "signature valid" "$(jq -r .chuid.signature_valid "$T/d.json")" true
+eq "no signature error" "$(jq -r .chuid.signature_error "$T/d.json")" null
 eq "9a SAN UUID matches the CHUID" \
     "$(jq -r '.certificates[] | select(.key == "9a") | .san_uuid_matches_chuid' "$T/d.json")" true
 eq "9e SAN UUID does not" \
@@ -73,4 +74,6 @@ yubico-piv-tool -r "$R" -a write-object --id 0x5fc102 -f binary -i "$T/bad.bin" 
 "$PV" diag --json > "$T/bad.json"
 eq "expiry read back" "$(jq -r .chuid.expiry "$T/bad.json")" 2031-01-01
 eq "tampered signature invalid" "$(jq -r .chuid.signature_valid "$T/bad.json")" false
+eq "tampered signature: why" "$(jq -r .chuid.signature_error "$T/bad.json")" \
+    "SignerInfo 1: messageDigest differs from the content's digest"
 echo "pcsc_diag_chuid: all checks passed"
