@@ -1766,3 +1766,26 @@ pkix_pass_set(struct pkix_pass *p, const char *s, struct pv_why *why)
 	p->len = n;
 	return PV_OK;
 }
+
+void
+pkix_name_str(const X509_NAME *n, char *out, size_t cap)
+{
+	BIO *b;
+	char *p = NULL;
+	long len;
+
+	if (cap == 0)
+		return;
+	out[0] = '\0';
+	if (n == NULL || (b = BIO_new(BIO_s_mem())) == NULL)
+		return;
+	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0 &&
+	    (len = BIO_get_mem_data(b, &p)) > 0 && p != NULL) {
+		size_t k = (size_t)len < cap - 1 ? (size_t)len : cap - 1;
+
+		memcpy(out, p, k);
+		out[k] = '\0';
+	}
+	BIO_free(b);
+	ERR_clear_error();
+}

@@ -460,4 +460,8 @@ enum pv_err pkix_pass_set(struct pkix_pass *p, const char *s,
 /* pkix_pass_clear wipes |p|; safe on a zeroed struct. */
 void pkix_pass_clear(struct pkix_pass *p);
 
+/* pkix_name_str writes name |n| in RFC 2253 form into |out| (cut to |cap|;
+ * "" for NULL). */
+void pkix_name_str(const X509_NAME *n, char *out, size_t cap);
+
 #endif /* PV_ISSUANCE_PKIX_UTIL_H */

@@ -137,12 +137,4 @@ enum pv_err val_card_validate(struct val_station *vs, struct pcsc_session *s,
     const struct val_card_opts *o, struct val_report *rep,
     struct pv_why *why);
 
-/*
- * val_san_ids reads the FASC-N (pivFASC-N otherName) and the UUID
- * (urn:uuid: URI) from a certificate's subject alternative name; *has_*
- * tell which were there (a malformed one counts as absent, with |why|).
- */
-enum pv_err val_san_ids(X509 *x, uint8_t fascn[25], bool *has_fascn,
-    uint8_t uuid[16], bool *has_uuid, struct pv_why *why);
-
 #endif /* PV_ISSUANCE_VAL_CARD_H */

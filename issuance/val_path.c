@@ -374,7 +374,7 @@ val_path_msg(X509_STORE_CTX *sctx, int err, int depth, char *msg, size_t cap)
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 		iss[0] = '\0';
 		if (cur != NULL)
-			val_name_str(X509_get_issuer_name(cur), iss,
+			pkix_name_str(X509_get_issuer_name(cur), iss,
 			    sizeof(iss));
 		val_sayf(msg, cap, "%s (depth %d): %s; no path to a "
 		    "configured trust anchor (issuer %s)", subj, depth,
