@@ -183,7 +183,7 @@ card_check_pad(struct card *c, bool change, struct pv_why *why)
 	if (missing != NULL || c->ops->pad_verify == NULL ||
 	    (change && c->ops->pad_change == NULL))
 		return pv_why_set(why, PV_E_INPUT, "--pin-pad: %s has no PIN pad "
-		    "(it does not offer %s); nothing was written",
+		    "(it does not offer %s)",
 		    card_reader(c), missing != NULL ? missing : "a PIN pad");
 	return PV_OK;
 }

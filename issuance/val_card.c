@@ -19,6 +19,7 @@
 #include "apdu/fascn.h"
 #include "apdu/piv.h"
 #include "apdu/piv_obj.h"
+#include "issuance/card.h"
 #include "issuance/card_binding.h"
 #include "issuance/chuid.h"
 #include "issuance/pkix_util.h"
@@ -26,8 +27,6 @@
 #include "issuance/val_card.h"
 #include "issuance/val_int.h"
 #include "issuance/val_station.h"
-#include "pcsc/part10.h"
-#include "pcsc/session.h"
 
 #define VAL_OBJ_MAX	(64u * 1024)
 #define VAL_CHALLENGE	32
@@ -730,65 +729,57 @@ out:
 	return r;
 }
 
-/* ---- on a pcsc session --------------------------------------------------------- */
+/* ---- through the card seam ----------------------------------------------------- */
 
 struct val_card_run {
-	struct val_station *vs;
+	struct card *card;
 	const struct val_card_opts *o;
 	struct val_card_objects obj;
 	struct val_report *rep;
 };
 
 static enum pv_err
-val_step_read(struct pcsc_session *s, void *arg, struct pv_why *why)
+val_step_read(struct apdu_session *a, void *arg, struct pv_why *why)
 {
 	struct val_card_run *c = arg;
 
 	val_card_objects_free(&c->obj);
-	return val_card_read(&s->apdu, c->o->card_auth, &c->obj, why);
+	return val_card_read(a, c->o->card_auth, &c->obj, why);
 }
 
-struct val_pin_arg {
-	struct pcsc_session *s;
-	const struct val_card_opts *o;
-};
-
+/* The PIN, inside the proof's command group: typed on the pad or given. */
 static enum pv_err
 val_pin_verify(void *arg, struct apdu_session *a, int *retries,
     struct pv_why *why)
 {
-	struct val_pin_arg *pa = arg;
+	struct val_card_run *c = arg;
 
-	if (pa->o->pin_pad)
-		return pcsc_session_verify_pinpad(pa->s, PIV_REF_PIN, 6, 8,
-		    retries, why);
-	return piv_verify(a, PIV_REF_PIN, pa->o->pin, pa->o->pin_len, retries,
+	if (c->o->pin_pad)
+		return card_pad_verify_pin(c->card, 6, 8, retries, why);
+	return piv_verify(a, PIV_REF_PIN, c->o->pin, c->o->pin_len, retries,
 	    why);
 }
 
 static enum pv_err
-val_step_pop(struct pcsc_session *s, void *arg, struct pv_why *why)
+val_step_pop(struct apdu_session *a, void *arg, struct pv_why *why)
 {
 	struct val_card_run *c = arg;
-	struct val_pin_arg pa;
 	struct val_pop_params pp;
 	size_t n0 = c->rep->n;
 	enum pv_err r;
 
-	pa.s = s;
-	pa.o = c->o;
 	memset(&pp, 0, sizeof(pp));
 	pp.pin = c->o->pop ? val_pin_verify : NULL;
-	pp.pin_arg = &pa;
+	pp.pin_arg = c;
 	pp.card_auth = c->o->card_auth;
-	r = val_card_pop(&s->apdu, &c->obj, &pp, c->rep, why);
+	r = val_card_pop(a, &c->obj, &pp, c->rep, why);
 	if (r == PV_E_RESET)
 		c->rep->n = n0;	/* run again after the recovery */
 	return r;
 }
 
 enum pv_err
-val_card_validate(struct val_station *vs, struct pcsc_session *s,
+val_card_validate(struct val_station *vs, struct card *card,
     const struct val_card_opts *o, struct val_report *rep,
     struct pv_why *why)
 {
@@ -798,21 +789,15 @@ val_card_validate(struct val_station *vs, struct pcsc_session *s,
 	enum pv_err r;
 
 	memset(&c, 0, sizeof(c));
-	c.vs = vs;
+	c.card = card;
 	c.o = o;
 	c.rep = rep;
-	if (o->pop && o->pin_pad) {
-		struct part10_features fs;
-		uint32_t code, rc;
-
-		if ((r = pcsc_session_features(s, &fs, &rc, why)) != PV_OK)
-			return r;
-		if (!part10_find(&fs, PART10_VERIFY_PIN_DIRECT, &code))
-			return pv_why_set(why, PV_E_NOT_SUPPORTED, "%s has no "
-			    "PIN pad (no %s): use --pin-stdin", s->reader,
-			    part10_feature_name(PART10_VERIFY_PIN_DIRECT));
-	}
-	if ((r = pcsc_session_run(s, val_step_read, &c, why)) != PV_OK)
+	if ((r = card_check_piv(card, why)) != PV_OK)
+		return r;
+	if (o->pop && o->pin_pad && (r = card_check_pad(card, false, why)) !=
+	    PV_OK)
+		return r;
+	if ((r = card_run(card, val_step_read, &c, why)) != PV_OK)
 		goto out;
 	auth = vs->auth;
 	auth.at = o->at;
@@ -824,7 +809,7 @@ val_card_validate(struct val_station *vs, struct pcsc_session *s,
 	if ((r = val_card_check(vs->ctx, &c.obj, &cp, rep, why)) != PV_OK)
 		goto out;
 	if (o->pop || o->card_auth)
-		r = pcsc_session_run(s, val_step_pop, &c, why);
+		r = card_run(card, val_step_pop, &c, why);
 	else
 		val_report_add(rep, "pop.9a", "9A key proven", VAL_SKIP,
 		    "not asked (--no-pop): the person was not asked for the "

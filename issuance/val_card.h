@@ -44,7 +44,7 @@
 #include "issuance/val.h"
 #include "issuance/val_report.h"
 
-struct pcsc_session;
+struct card;
 struct val_station;
 
 /* One object read from the card. */
@@ -133,7 +133,7 @@ struct val_card_opts {
  * GENERAL AUTHENTICATE (plus GET DATA 9E certificate and a second
  * GENERAL AUTHENTICATE with card_auth).  PV_OK when the checks ran.
  */
-enum pv_err val_card_validate(struct val_station *vs, struct pcsc_session *s,
+enum pv_err val_card_validate(struct val_station *vs, struct card *card,
     const struct val_card_opts *o, struct val_report *rep,
     struct pv_why *why);
 
