@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -202,6 +203,51 @@ _Static_assert(STORE_N_MIGRATIONS == STORE_SCHEMA_VERSION,
     "one migration per schema version");
 
 /* ---- helpers ---------------------------------------------------------------- */
+
+enum pv_err
+store_collect(struct store *st, sqlite3_stmt *stmt, size_t size,
+    store_row_fn *row, void *arg, store_drop_fn *drop, const char *op,
+    void **out, size_t *n_out, struct pv_why *why)
+{
+	unsigned char *list = NULL, *grown;
+	size_t n = 0, cap = 0, c;
+	enum pv_err r;
+	int rc;
+
+	*out = NULL;
+	*n_out = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == cap) {
+			c = cap ? 2 * cap : 8;
+			if (c > SIZE_MAX / size ||
+			    (grown = realloc(list, c * size)) == NULL) {
+				r = pv_why_set(why, PV_E_NOMEM, "%s: out of "
+				    "memory", op);
+				goto out;
+			}
+			list = grown;
+			cap = c;
+		}
+		memset(list + n * size, 0, size);
+		if ((r = row(stmt, list + n * size, arg)) != PV_OK)
+			goto out;
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(st, sqlite3_extended_errcode(st->db), op, why);
+		goto out;
+	}
+	*out = list;
+	*n_out = n;
+	list = NULL;
+	r = PV_OK;
+out:
+	if (list != NULL && drop != NULL)
+		drop(list, n);
+	else
+		free(list);
+	return r;
+}
 
 enum pv_err
 store_db_err(struct store *st, int rc, const char *op, struct pv_why *why)

@@ -458,15 +458,23 @@ out:
 	return r;
 }
 
+static enum pv_err
+audit_id_row(sqlite3_stmt *s, void *elem, void *arg)
+{
+	(void)arg;
+	*(int64_t *)elem = sqlite3_column_int64(s, 0);
+	return PV_OK;
+}
+
 enum pv_err
 store_jrows_all(struct store *st, json_object *detail, const char *table,
     struct pv_why *why)
 {
 	sqlite3_stmt *s = NULL;
 	char sql[128];
-	int64_t *ids = NULL, *grow;
-	size_t n = 0, cap = 0, i;
-	int rc;
+	void *list = NULL;
+	const int64_t *ids;
+	size_t n = 0, i;
 	enum pv_err r = PV_OK;
 
 	if (store_bound_table_index(table) < 0)
@@ -478,27 +486,13 @@ store_jrows_all(struct store *st, json_object *detail, const char *table,
 	    PV_OK)
 		return r;
 	/* The ids first: store_jrow runs its own statements. */
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 64;
-			if ((grow = realloc(ids, cap * sizeof(*ids))) == NULL) {
-				r = PV_E_NOMEM;
-				goto out;
-			}
-			ids = grow;
-		}
-		ids[n++] = sqlite3_column_int64(s, 0);
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_db_err(st, sqlite3_extended_errcode(st->db),
-		    "audit row digests", why);
-		goto out;
-	}
+	r = store_collect(st, s, sizeof(int64_t), audit_id_row, NULL, NULL,
+	    "audit row digests", &list, &n, why);
+	sqlite3_finalize(s);
+	ids = list;
 	for (i = 0; i < n && r == PV_OK; i++)
 		r = store_jrow(st, detail, table, ids[i], why);
-out:
-	sqlite3_finalize(s);
-	free(ids);
+	free(list);
 	return r;
 }
 
