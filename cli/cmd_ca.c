@@ -18,6 +18,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <json-c/json.h>
+
 #include "apdu/buf.h"
 #include "apdu/fascn.h"
 #include "cli/cli.h"
@@ -148,20 +150,29 @@ ca_print_info(const struct ca *ca, bool json)
 
 	ca_describe(ca, info);
 	if (json) {
-		printf("{\"dir\":");
-		cli_json_string(stdout, ca_get0_dir(ca));
+		json_object *doc = json_object_new_object(), *o;
+
+		json_object_object_add(doc, "dir", cli_json_str(ca_get0_dir(ca)));
 		for (i = 0; i < 4; i++) {
-			printf(",\"%s\":{\"subject\":", info[i].role);
-			cli_json_string(stdout, info[i].subject);
-			printf(",\"issuer\":");
-			cli_json_string(stdout, info[i].issuer);
-			printf(",\"serial\":\"%s\",\"not_before\":\"%s\","
-			    "\"not_after\":\"%s\",\"key\":\"%s\","
-			    "\"sha256\":\"%s\"}", info[i].serial,
-			    info[i].not_before, info[i].not_after, info[i].key,
-			    info[i].sha256);
+			/* names from certificates (an imported CA's too) */
+			o = json_object_new_object();
+			json_object_object_add(o, "subject",
+			    cli_json_str(info[i].subject));
+			json_object_object_add(o, "issuer",
+			    cli_json_str(info[i].issuer));
+			json_object_object_add(o, "serial",
+			    json_object_new_string(info[i].serial));
+			json_object_object_add(o, "not_before",
+			    json_object_new_string(info[i].not_before));
+			json_object_object_add(o, "not_after",
+			    json_object_new_string(info[i].not_after));
+			json_object_object_add(o, "key",
+			    json_object_new_string(info[i].key));
+			json_object_object_add(o, "sha256",
+			    json_object_new_string(info[i].sha256));
+			json_object_object_add(doc, info[i].role, o);
 		}
-		printf("}\n");
+		cli_json_line(doc);
 		return;
 	}
 	printf("CA folder  %s\n", ca_get0_dir(ca));
@@ -534,16 +545,17 @@ ca_cmd_crl(struct cli_global *g, int argc, char **argv)
 		goto out;
 	}
 	if (g->json) {
-		printf("{\"crl_number\":%llu,\"entries\":%zu,\"der\":",
-		    (unsigned long long)res.number, res.entries);
-		{
-			char path[HOME_PATH_MAX + 16];
+		json_object *o = json_object_new_object();
+		char path[HOME_PATH_MAX + 16];
 
-			(void)snprintf(path, sizeof(path), "%s/%s",
-			    station_ca_dir(stn), CA_FILE_CRL_DER);
-			cli_json_string(stdout, path);
-		}
-		printf("}\n");
+		(void)snprintf(path, sizeof(path), "%s/%s",
+		    station_ca_dir(stn), CA_FILE_CRL_DER);
+		json_object_object_add(o, "crl_number",
+		    json_object_new_uint64(res.number));
+		json_object_object_add(o, "entries",
+		    json_object_new_int64((int64_t)res.entries));
+		json_object_object_add(o, "der", cli_json_str(path));
+		cli_json_line(o);
 	} else {
 		printf("CRL %llu published: %zu revoked, %s/%s and %s\n",
 		    (unsigned long long)res.number, res.entries,
@@ -1004,10 +1016,15 @@ ca_cmd_verify_chuid(struct cli_global *g, int argc, char **argv)
 		rc = ca_fail("ca verify-chuid", r, &why);
 		goto out;
 	}
-	if (g->json)
-		printf("{\"chuid_signature\":\"valid\"}\n");
-	else
+	if (g->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "chuid_signature",
+		    json_object_new_string("valid"));
+		cli_json_line(o);
+	} else {
 		printf("CHUID signature valid\n");
+	}
 	rc = CLI_EXIT_OK;
 out:
 	X509_STORE_free(st);
@@ -1060,13 +1077,15 @@ ca_cmd_publish(struct cli_global *g, int argc, char **argv)
 	if (r != PV_OK)
 		return ca_fail("ca publish", r, &why);
 	if (g->json) {
-		printf("{\"crl\":");
-		cli_json_string(stdout, res.crl_file);
-		printf(",\"crl_number\":");
-		cli_json_string(stdout, res.crl_number);
-		printf(",\"p7c\":");
-		cli_json_string(stdout, res.p7c_file);
-		printf(",\"certificates\":%u}\n", res.n_certs);
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "crl", cli_json_str(res.crl_file));
+		json_object_object_add(o, "crl_number",
+		    cli_json_str(res.crl_number));
+		json_object_object_add(o, "p7c", cli_json_str(res.p7c_file));
+		json_object_object_add(o, "certificates",
+		    json_object_new_int64(res.n_certs));
+		cli_json_line(o);
 	} else {
 		if (res.crl_file[0])
 			printf("CRL %s: %s\n", res.crl_number, res.crl_file);

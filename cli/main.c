@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli/cli.h"
 
 /* The subcommand table: one line per subcommand, kept in help order. */
@@ -72,11 +74,17 @@ cli_cmd_version(struct cli_global *g, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (g->json)
-		printf("{\"name\":\"pivstation\",\"version\":\"%s\"}\n",
-		    PV_VERSION);
-	else
+	if (g->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name",
+		    json_object_new_string("pivstation"));
+		json_object_object_add(o, "version",
+		    json_object_new_string(PV_VERSION));
+		cli_json_line(o);
+	} else {
 		printf("pivstation %s\n", PV_VERSION);
+	}
 	return CLI_EXIT_OK;
 }
 
