@@ -5,15 +5,10 @@
 # the terminal raw: `readers`, `readers --watch`, `diag` (text), error
 # messages; the JSON forms stay valid UTF-8 JSON and keep the text as it
 # is (controls as JSON escapes, bytes that are not UTF-8 as "\xHH").  One sanitiser (apdu/text.h) does it for all of them.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 EVIL=$'Evil\e]0;owned\a\e[2J\x9b31m\xe2\x80\xaeRdr\xc0\xaf'
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" --reader-name 0 "$EVIL" \
-		--card 0:usb-key -- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; cd "$TL_TMP" || exit 1
-P=$PV_BIN/pivstation
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --reader-name 0 "$EVIL" \
+	--card 0:usb-key
 SAFE='Evil\x1b]0;owned\x07\x1b[2J\x9b31m\u{202E}Rdr\xc0\xaf'
 
 # raw_free FILE: valid UTF-8 with no character a terminal acts on (C0 but
