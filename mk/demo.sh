@@ -17,7 +17,7 @@ PV_BIN="$B" tests/sandbox/run --card 0:usb-key --card 1:piv-card -- bash -c '
 	set -e
 	P=$PV_BIN/pivstation
 	# Give the key something to show: CHUID, CCC, a key and a certificate.
-	R=$(vcardctl reader 0); t=$(mktemp -d)
+	R=$(vcardctl reader 0); t=$(mktemp -d); trap "rm -rf $t" EXIT
 	yubico-piv-tool -r "$R" -a set-chuid -a set-ccc >/dev/null 2>&1
 	yubico-piv-tool -r "$R" -a generate -s 9a -A ECCP256 -o "$t/pub.pem" >/dev/null 2>&1
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -38,7 +38,7 @@ PV_BIN="$B" tests/sandbox/run --card 0:usb-key -- bash -c '
 	set -e
 	P=$PV_BIN/pivstation; t=$(mktemp -d); trap "rm -rf $t" EXIT
 	H=$t/home
-	printf "demo ca passphrase\n" >"$t/pass"	# scripts need no terminal
+	(umask 077; printf "demo ca passphrase\n" >"$t/pass")	# scripts need no terminal
 	echo "\$ pivstation init --home \$H"; "$P" init --home "$H"
 	echo; echo "\$ pivstation ca init --home \$H --passphrase-file pass --kra-passphrase-file pass"
 	"$P" ca init --home "$H" --passphrase-file "$t/pass" --kra-passphrase-file "$t/pass"
@@ -53,7 +53,7 @@ PV_BIN="$B" tests/sandbox/run --pinpad --card 0:piv-card -- bash -c '
 	set -e
 	P=$PV_BIN/pivstation; t=$(mktemp -d); trap "rm -rf $t" EXIT
 	H=$t/home
-	printf "demo ca passphrase\n" >"$t/pass"
+	(umask 077; printf "demo ca passphrase\n" >"$t/pass")
 	"$P" init --home "$H" >/dev/null
 	"$P" ca init --home "$H" --passphrase-file "$t/pass" --kra-passphrase-file "$t/pass" >/dev/null
 	# A plain card cannot import: its 9D key is made on the card, not escrowed.
