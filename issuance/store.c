@@ -28,6 +28,7 @@
  */
 static const char *const store_bind_2[] = { "jobs", "operators", NULL };
 static const char *const store_bind_ops[] = { "operators", NULL };
+static const char *const store_bind_credno[] = { "credential_numbers", NULL };
 
 static const struct store_migration {
 	const char *sql;
@@ -195,6 +196,25 @@ static const struct store_migration {
 	"  DEFAULT 0;"
 	"CREATE UNIQUE INDEX operators_card ON operators(card_uuid)"
 	"  WHERE card_uuid IS NOT NULL;", store_bind_ops },
+
+	/* 5: the audit log also vouches for credential numbers, so one
+	 * deleted to be handed out again is noticed; they get an id of
+	 * their own to be named by (a rowid may change on VACUUM). */
+	{ "CREATE TABLE credential_numbers_5 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  agency_code TEXT NOT NULL CHECK (length(agency_code) = 4),"
+	"  system_code TEXT NOT NULL CHECK (length(system_code) = 4),"
+	"  number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 999999),"
+	"  job_id INTEGER REFERENCES jobs(id),"
+	"  allocated_at INTEGER NOT NULL,"
+	"  UNIQUE (agency_code, system_code, number));"
+	"INSERT INTO credential_numbers_5 (agency_code, system_code, number,"
+	"  job_id, allocated_at) SELECT agency_code, system_code, number,"
+	"  job_id, allocated_at FROM credential_numbers"
+	"  ORDER BY allocated_at, agency_code, system_code, number;"
+	"DROP TABLE credential_numbers;"
+	"ALTER TABLE credential_numbers_5 RENAME TO credential_numbers;",
+	store_bind_credno },
 };
 #define STORE_N_MIGRATIONS \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
