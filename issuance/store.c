@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -591,6 +592,25 @@ store_migrate(struct store *st, struct pv_why *why)
 	return PV_OK;
 }
 
+static enum pv_err
+store_check_files(const char *path, struct pv_why *why)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char p[PATH_MAX];
+	size_t i;
+	enum pv_err r;
+
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if (snprintf(p, sizeof(p), "%s%s", path, suffix[i]) >=
+		    (int)sizeof(p))
+			return pv_why_set(why, PV_E_TOO_LONG, "%s: path too long",
+			    path);
+		if ((r = secret_check_path(p, false, i == 0, why)) != PV_OK)
+			return r;
+	}
+	return PV_OK;
+}
+
 enum pv_err
 store_open(const char *path, const struct store_opts *opts,
     struct store **out, struct pv_why *why)
@@ -642,6 +662,10 @@ store_open(const char *path, const struct store_opts *opts,
 		    strerror(errno));
 		goto out;
 	}
+	/* Personal data: the one rule for private files, for the database
+	 * and the journal files SQLite keeps beside it. */
+	if ((r = store_check_files(path, why)) != PV_OK)
+		goto out;
 	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL);
 	if (rc != SQLITE_OK) {

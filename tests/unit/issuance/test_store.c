@@ -2,6 +2,7 @@
  * test_store.c: the SQLite store (store.h): schema, people, devices,
  * certificates, escrow, counters, transactions, concurrency.
  */
+#include <fcntl.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,39 @@ Test(store, file_mode_wal_and_schema)
 	store_close(st);
 	st = fx_open(dir);
 	cr_assert_eq(fx_audit_rows(st), 1);
+}
+
+/* store.db and its journal files follow the one rule for private files. */
+Test(store, open_database_files_refused)
+{
+	static const char *const files[] = { "store.db", "store.db-wal" };
+	struct store_opts o;
+	struct store *s2 = NULL;
+	struct pv_why why = { "" };
+	char want[600];
+	size_t i;
+	int fd;
+
+	store_close(st);
+	st = NULL;
+	memset(&o, 0, sizeof(o));
+	o.audit_key = fx_key();
+	o.head_path = fx_path(dir, "audit.head");
+	for (i = 0; i < 2; i++) {
+		fd = open(fx_path(dir, files[i]), O_WRONLY | O_CREAT, 0600);
+		cr_assert_geq(fd, 0);
+		close(fd);
+		cr_assert_eq(chmod(fx_path(dir, files[i]), 0644), 0);
+		pv_why_clear(&why);
+		cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &s2,
+		    &why), PV_E_POLICY, "%s", files[i]);
+		cr_assert_null(s2);
+		snprintf(want, sizeof(want), "%s is open to group or others "
+		    "(mode 0644): run chmod 600 ", fx_path(dir, files[i]));
+		cr_assert(strstr(why.msg, want) != NULL, "%s", why.msg);
+		cr_assert_eq(chmod(fx_path(dir, files[i]), 0600), 0);
+	}
+	st = fx_open(dir);
 }
 
 Test(store, newer_schema_refused)
