@@ -517,8 +517,8 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 			fprintf(stderr, "pivstation: issue: job %lld is kept: run "
 			    "the same command again to finish it\n",
 			    (long long)res.job_id);
-		else if (res.job_id != 0 && (rc == CLI_EXIT_NO_CARD ||
-		    r == PV_E_RESET))
+		else if (res.job_id != 0 && r != PV_E_DIFFERENT_CARD &&
+		    (rc == CLI_EXIT_NO_CARD || r == PV_E_RESET))
 			fprintf(stderr, "pivstation: issue: job %lld is kept: put "
 			    "the card back and run the same command again to "
 			    "finish it\n", (long long)res.job_id);
