@@ -28,6 +28,27 @@ const struct wf_def wf_issue_def = {
 
 /* ---- checks without a card -------------------------------------------------------- */
 
+/*
+ * The certificate profile from the configuration, with what the identity
+ * says of this issuance: the PIV interim indicator follows the person's
+ * background investigation when the identity gives it.
+ */
+static enum pv_err
+wf_profile_cfg(const struct wf_issue_params *p, struct profile_cfg *pc,
+    struct pv_why *why)
+{
+	const char *bi = p->ident->background_investigation;
+	enum pv_err r;
+
+	if ((r = profile_cfg_from_config(p->cfg, pc, why)) != PV_OK)
+		return r;
+	if (strcmp(bi, "pending") == 0)
+		pc->piv_interim = PROFILE_INTERIM_TRUE;
+	else if (strcmp(bi, "adjudicated") == 0)
+		pc->piv_interim = PROFILE_INTERIM_FALSE;
+	return profile_cfg_check(pc, why);
+}
+
 enum pv_err
 wf_issue_check(const struct wf_issue_params *p, struct pv_why *why)
 {
@@ -42,8 +63,7 @@ wf_issue_check(const struct wf_issue_params *p, struct pv_why *why)
 	unsigned i, k, s;
 	enum pv_err r;
 
-	if ((r = profile_cfg_from_config(p->cfg, &pc, why)) != PV_OK ||
-	    (r = profile_cfg_check(&pc, why)) != PV_OK)
+	if ((r = wf_profile_cfg(p, &pc, why)) != PV_OK)
 		return r;
 	for (k = 0; k < 2; k++) {
 		memset(&tmp, 0, sizeof(tmp));
@@ -612,7 +632,7 @@ wf_issue_run(const struct wf_issue_params *p, struct card *card,
 	wf_run_init(&w.run, &wf_issue_def, p->st, p->hooks, card->reader);
 
 	if ((r = wf_issue_check(p, why)) != PV_OK ||
-	    (r = profile_cfg_from_config(p->cfg, &w.pcfg, why)) != PV_OK ||
+	    (r = wf_profile_cfg(p, &w.pcfg, why)) != PV_OK ||
 	    (r = wf_check_reader(&w, why)) != PV_OK ||
 	    (r = wf_find_job(&w, why)) != PV_OK)
 		goto out;
