@@ -60,7 +60,7 @@
 #include "issuance/audit.h"
 #include "issuance/identity.h"
 
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	5
 
 struct store;	/* opaque */
 
@@ -125,14 +125,24 @@ struct store_person {
 	int64_t updated_at;
 };
 
+/* What store_person_put does with a person whose details differ. */
+enum store_person_mode {
+	STORE_PERSON_REFUSE,	/* refuse: the same id, another person? */
+	STORE_PERSON_UPDATE	/* update: the change is intended */
+};
+
 /*
  * store_person_put records |ident|: a new row when no person has
- * ident->person_id, else updates that row's fields if they differ.  Sets
- * *out_id.  Audited as person.add or person.update (nothing when equal).
- * PV_E_EXISTS when another person already has the same email.
+ * ident->person_id; the same row, untouched, when its fields are equal;
+ * when they differ, with STORE_PERSON_REFUSE, PV_E_INPUT with |why|
+ * listing each differing field ("given_name 'Alice', given
+ * 'Alicia'"), with STORE_PERSON_UPDATE the row updated and every
+ * old value kept in the person.update audit row.  Sets *out_id.  Audited
+ * as person.add or person.update (nothing when equal).  PV_E_EXISTS when
+ * another person already has the same email.
  */
 enum pv_err store_person_put(struct store *st, const struct identity *ident,
-    int64_t *out_id, struct pv_why *why);
+    enum store_person_mode mode, int64_t *out_id, struct pv_why *why);
 
 /* store_person_get / _find_*: PV_E_NO_RECORD when there is no such row. */
 enum pv_err store_person_get(struct store *st, int64_t id,
@@ -569,6 +579,16 @@ typedef enum pv_err store_bound_row_fn(void *ctx, int t, const char *table,
     struct pv_why *why);
 enum pv_err store_bound_rows(struct store *st, store_bound_row_fn *fn,
     void *ctx, struct pv_why *why);
+
+/*
+ * store_dangling looks for rows that refer to a row that is not there
+ * (a job step without its job, a certificate without its device: rows
+ * deleted or added outside pivstation, with foreign keys not enforced).
+ * PV_OK with *found false when there is none; with *found true, |why|
+ * names the first ("job_steps row 7 refers to a jobs row that does not
+ * exist").
+ */
+enum pv_err store_dangling(struct store *st, bool *found, struct pv_why *why);
 
 /* store_bound_table_index: the order of a table the log vouches for, or
  * -1 for any other table. */

@@ -28,6 +28,27 @@ const struct wf_def wf_issue_def = {
 
 /* ---- checks without a card -------------------------------------------------------- */
 
+/*
+ * The certificate profile from the configuration, with what the identity
+ * says of this issuance: the PIV interim indicator follows the person's
+ * background investigation when the identity gives it.
+ */
+static enum pv_err
+wf_profile_cfg(const struct wf_issue_params *p, struct profile_cfg *pc,
+    struct pv_why *why)
+{
+	const char *bi = p->ident->background_investigation;
+	enum pv_err r;
+
+	if ((r = profile_cfg_from_config(p->cfg, pc, why)) != PV_OK)
+		return r;
+	if (strcmp(bi, "pending") == 0)
+		pc->piv_interim = PROFILE_INTERIM_TRUE;
+	else if (strcmp(bi, "adjudicated") == 0)
+		pc->piv_interim = PROFILE_INTERIM_FALSE;
+	return profile_cfg_check(pc, why);
+}
+
 enum pv_err
 wf_issue_check(const struct wf_issue_params *p, struct pv_why *why)
 {
@@ -42,8 +63,7 @@ wf_issue_check(const struct wf_issue_params *p, struct pv_why *why)
 	unsigned i, k, s;
 	enum pv_err r;
 
-	if ((r = profile_cfg_from_config(p->cfg, &pc, why)) != PV_OK ||
-	    (r = profile_cfg_check(&pc, why)) != PV_OK)
+	if ((r = wf_profile_cfg(p, &pc, why)) != PV_OK)
 		return r;
 	for (k = 0; k < 2; k++) {
 		memset(&tmp, 0, sizeof(tmp));
@@ -329,10 +349,12 @@ wf_check_same_card(struct wf *w, struct pv_why *why)
 		if (in->has_serial && strcmp(serial, w->dev.serial) == 0)
 			return PV_OK;
 		return pv_why_set(why, PV_E_DIFFERENT_CARD, "job %lld for this "
-		    "person is issuing the token with serial %s, but the card "
-		    "in %s %s%s: put that token back to finish the job",
+		    "person is issuing the token with serial %s%s%s%s, but the "
+		    "card in %s %s%s: put that token back to finish the job",
 		    (long long)w->run.job.row.id, w->dev.serial,
-		    card_reader(w->card),
+		    w->run.job.row.reader[0] ? " (in " : "",
+		    w->run.job.row.reader,
+		    w->run.job.row.reader[0] ? ")" : "", card_reader(w->card),
 		    in->has_serial ? "has serial " : "has no serial",
 		    in->has_serial ? serial : "");
 	}
@@ -343,8 +365,10 @@ wf_check_same_card(struct wf *w, struct pv_why *why)
 		return PV_OK;	/* nothing card-specific written yet */
 	}
 	return pv_why_set(why, PV_E_DIFFERENT_CARD, "job %lld for this person "
-	    "is issuing another card (its CHUID GUID differs): put that card "
-	    "back to finish the job", (long long)w->run.job.row.id);
+	    "is issuing another card%s%s%s (its CHUID GUID differs): put that "
+	    "card back to finish the job", (long long)w->run.job.row.id,
+	    w->run.job.row.reader[0] ? " (in " : "", w->run.job.row.reader,
+	    w->run.job.row.reader[0] ? ")" : "");
 }
 
 /* Escrow policy, algorithms, blocked PIN or PUK. */
@@ -445,7 +469,8 @@ wf_step_register(struct wf_run *run, void *state, struct pv_why *why)
 
 	if ((r = wf_tx_begin(run, why)) != PV_OK)
 		return r;
-	r = store_person_put(w->st, w->p->ident, &person_id, why);
+	r = store_person_put(w->st, w->p->ident, w->p->update_person ?
+	    STORE_PERSON_UPDATE : STORE_PERSON_REFUSE, &person_id, why);
 	for (i = 0; i < w->n_old_dev && r == PV_OK; i++)
 		r = wf_retire_device(w, w->old_dev[i], why);
 	/* Claims the person: another run that got here first makes this one
@@ -607,7 +632,7 @@ wf_issue_run(const struct wf_issue_params *p, struct card *card,
 	wf_run_init(&w.run, &wf_issue_def, p->st, p->hooks, card->reader);
 
 	if ((r = wf_issue_check(p, why)) != PV_OK ||
-	    (r = profile_cfg_from_config(p->cfg, &w.pcfg, why)) != PV_OK ||
+	    (r = wf_profile_cfg(p, &w.pcfg, why)) != PV_OK ||
 	    (r = wf_check_reader(&w, why)) != PV_OK ||
 	    (r = wf_find_job(&w, why)) != PV_OK)
 		goto out;

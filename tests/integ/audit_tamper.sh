@@ -2,7 +2,10 @@
 # audit_tamper.sh: `pivstation audit verify` after someone edits the store
 # file with the sqlite3 command: each column of a middle row, a deleted
 # middle row, deleted last rows, a head moved back, and the whole store
-# rolled back to an older copy.  Each is reported, exit status 7, naming
+# rolled back to an older copy (with its head file, without it, or with an
+# old head file, which only an anchor outside the home can tell); a head
+# file behind by one transaction (a note) or more (an error) or that cannot
+# be written.  Each is reported, exit status 7, naming
 # the first bad row.  Also `audit show` and `audit note`.  Talks to no
 # card: no pcsc sandbox needed.
 . "$(dirname "$0")/../sandbox/testlib.sh"
@@ -74,6 +77,57 @@ cp "$TL_TMP/old.db" "$c/store.db"
 rc=0; "$P" audit verify --home "$c" 2>"$TL_TMP/err" || rc=$?
 [ $rc = 7 ] || tl_fail "rollback: exit $rc, want 7"
 grep -q "audit row 11 is missing: the store was rolled back" "$TL_TMP/err" || tl_fail "rollback message: $(cat "$TL_TMP/err")"
+# ... and with its head file deleted too: a missing head is an error.
+c=$TL_TMP/rollback-nohead
+cp -a "$TL_TMP/rollback" "$c"
+rm "$c/audit.head"
+rc=0; "$P" audit verify --home "$c" 2>"$TL_TMP/err" || rc=$?
+[ $rc = 7 ] || tl_fail "rollback, head deleted: exit $rc, want 7"
+grep -q "the head file $c/audit.head is missing: the log has 10 rows" "$TL_TMP/err" ||
+	tl_fail "rollback, head deleted: $(cat "$TL_TMP/err")"
+# A head file put back from two transactions ago: more than a crash
+# between commit and head write can explain.
+c=$TL_TMP/head-behind
+cp -a "$H" "$c"
+cp "$c/audit.head" "$TL_TMP/head.old"
+"$P" audit note --home "$c" "one" && "$P" audit note --home "$c" "two"
+cp "$TL_TMP/head.old" "$c/audit.head"
+rc=0; "$P" audit verify --home "$c" 2>"$TL_TMP/err" || rc=$?
+[ $rc = 7 ] || tl_fail "head 2 behind: exit $rc, want 7"
+grep -q "records 10 rows, 2 behind the log and more than its last transaction" "$TL_TMP/err" ||
+	tl_fail "head 2 behind: $(cat "$TL_TMP/err")"
+# One behind (a crash after the commit) is a note, not an error.
+c=$TL_TMP/head-one-behind
+cp -a "$H" "$c"
+"$P" audit note --home "$c" "one"
+cp "$TL_TMP/head.old" "$c/audit.head"
+"$P" audit verify --home "$c" >"$TL_TMP/out" || tl_fail "head 1 behind: verify failed"
+grep -q "note: the head file is 1 rows behind" "$TL_TMP/out" || tl_fail "head 1 behind: $(cat "$TL_TMP/out")"
+# A head file that cannot be written: the change is committed, the command
+# fails and says so.
+c=$TL_TMP/head-unwritable
+cp -a "$H" "$c"
+rm "$c/audit.head"; mkdir "$c/audit.head"
+rc=0; "$P" audit note --home "$c" "three" 2>"$TL_TMP/err" || rc=$?
+[ $rc != 0 ] || tl_fail "head not written: exit 0"
+grep -q "the store is committed, but the audit log's head could not be recorded outside it: $c/audit.head" "$TL_TMP/err" ||
+	tl_fail "head not written: $(cat "$TL_TMP/err")"
+# Store and head file put back together: only an anchor outside the home
+# sees it ([audit] anchor, appended after every change and by checkpoint).
+c=$TL_TMP/anchored
+cp -a "$H" "$c"
+sed -i "s|^anchor =.*|anchor = $TL_TMP/anchor|" "$c/pivstation.conf"
+"$P" audit checkpoint --home "$c" >"$TL_TMP/out" || tl_fail "checkpoint"
+grep -q "audit head checkpointed: 10 rows" "$TL_TMP/out" || tl_fail "checkpoint: $(cat "$TL_TMP/out")"
+cp "$c/store.db" "$c/audit.head" "$TL_TMP/"
+"$P" audit note --home "$c" "after the anchor"
+[ "$(tail -n 1 "$TL_TMP/anchor" | cut -d' ' -f3)" = 11 ] || tl_fail "anchor after a note: $(tail -n 1 "$TL_TMP/anchor")"
+[ "$(stat -c %a "$TL_TMP/anchor")" = 600 ] || tl_fail "anchor mode $(stat -c %a "$TL_TMP/anchor")"
+cp "$TL_TMP/store.db" "$TL_TMP/audit.head" "$c/"
+rc=0; "$P" audit verify --home "$c" 2>"$TL_TMP/err" || rc=$?
+[ $rc = 7 ] || tl_fail "store and head put back, anchored: exit $rc, want 7"
+grep -q "audit row 11 is missing: the store was rolled back (the log ends at row 10, the anchor $TL_TMP/anchor records 11 rows)" "$TL_TMP/err" ||
+	tl_fail "anchored rollback: $(cat "$TL_TMP/err")"
 
 # A row edited to hold terminal escapes is shown without them.
 c=$TL_TMP/escape

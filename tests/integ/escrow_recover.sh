@@ -8,7 +8,9 @@
 # PKCS#12 (0600) that `openssl pkcs12` opens with its passphrase: SHA-256
 # MAC, AES-256 bags, the same key and certificate.  A wrong KRA
 # passphrase, a foreign certificate and an existing output file are
-# refused.  No card: no pcsc sandbox.
+# refused.  Every attempt (with its required --reason) is in the audit
+# log, the refused ones too, and the log still verifies.  No card: no
+# pcsc sandbox.
 . "$(dirname "$0")/../sandbox/testlib.sh"
 tl_sandbox --none
 set -e
@@ -20,13 +22,24 @@ EXPIRY=$(date -u -d '+4 years' +%Y-%m-%d)
 tl_secret_file "$TL_TMP/p12pass" 'p12 export passphrase'
 tl_secret_file "$TL_TMP/krapass" 'escrow kra passphrase'
 
+REASON="court order 2026-117"
+# audited H ACTION: the escrow.recover* rows of home H, one per line:
+# action|actor|reason|error class
+audited() {
+	sqlite3 "$1/store.db" "SELECT action || '|' || actor || '|' || \
+		coalesce(json_extract(detail, '\$.reason'), '') || '|' || \
+		coalesce(json_extract(detail, '\$.error'), '') FROM audit \
+		WHERE action LIKE 'escrow.recover%' ORDER BY seq"
+}
+
 n=0
 for kra in p384 rsa2048 rsa3072; do
 	for key in p256 rsa2048; do
 		H=$TL_TMP/home-$kra
 		D=$TL_TMP/$kra-$key
 		mkdir "$D"
-		[ -d "$H" ] || "$P" ca init --home "$H" --alg p256 --kra-alg $kra \
+		[ -d "$H" ] || "$P" init --home "$H" --admin integ >/dev/null || tl_fail "init"
+		[ -d "$H/ca" ] || "$P" ca init --home "$H" --alg p256 --kra-alg $kra \
 			--kra-passphrase-file "$TL_TMP/krapass" >/dev/null || tl_fail "ca init ($kra KRA)"
 		"$P" escrow keygen --home "$H" --alg $key --envelope "$D/env.der" --pubkey "$D/pub.pem" \
 			>/dev/null || tl_fail "escrow keygen $key"
@@ -58,7 +71,7 @@ for kra in p384 rsa2048 rsa3072; do
 		cmp -s "$D/recovered.pub" "$D/pub.pem" || tl_fail "$kra/$key: recovered key differs from keygen's"
 
 		# recovery to PKCS#12
-		"$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
+		"$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
 			--passphrase-file "$TL_TMP/krapass" --p12-passphrase-file "$TL_TMP/p12pass" \
 			--name "Jane Doe key management" --out "$D/out.p12" >/dev/null || tl_fail "$kra/$key: recover"
 		[ "$(stat -c %a "$D/out.p12")" = 600 ] || tl_fail "p12 mode"
@@ -79,6 +92,9 @@ for kra in p384 rsa2048 rsa3072; do
 	done
 done
 [ $n = 6 ] || tl_fail "only $n cases"
+# each recovery is in the log, with who and why
+[ "$(audited "$TL_TMP/home-p384")" = "$(printf 'escrow.recover|integ|%s|\nescrow.recover|integ|%s|' "$REASON" "$REASON")" ] ||
+	tl_fail "recoveries audited: $(audited "$TL_TMP/home-p384")"
 
 # --json: what was written, with its size
 H=$TL_TMP/home-p384
@@ -90,8 +106,8 @@ jq -e --argjson n "$(stat -c %s "$D/env.der")" '.alg == "rsa2048" and .envelope_
 	"$D/keygen.json" >/dev/null || tl_fail "escrow keygen --json: $(cat "$D/keygen.json")"
 "$P" ca issue --home "$H" --slot 9d --pubkey "$D/pub.pem" --fascn $FASCN --uuid $UUID \
 	--expiry "$EXPIRY" --subject "CN=Jane Doe" --out "$D/9d.pem" 2>/dev/null || tl_fail "ca issue 9d (json)"
-"$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
-	--passphrase-file "$TL_TMP/krapass" --p12-passphrase-file "$TL_TMP/p12pass" \
+"$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" \
+	--cert "$D/9d.pem" --passphrase-file "$TL_TMP/krapass" --p12-passphrase-file "$TL_TMP/p12pass" \
 	--out "$D/out.p12" --json >"$D/recover.json" || tl_fail "escrow recover --json"
 jq -e --arg out "$D/out.p12" --argjson n "$(stat -c %s "$D/out.p12")" \
 	'.out == $out and .bytes == $n' "$D/recover.json" >/dev/null ||
@@ -100,40 +116,67 @@ jq -e --arg out "$D/out.p12" --argjson n "$(stat -c %s "$D/out.p12")" \
 # refusals
 H=$TL_TMP/home-p384
 D=$TL_TMP/p384-p256
-rc=0; "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
+rc=0; "$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
 	--passphrase-fd 3 --p12-passphrase-file "$TL_TMP/p12pass" --out "$TL_TMP/x.p12" 3<<<"wrong kra pass" \
 	>/dev/null 2>"$TL_TMP/err" || rc=$?
 [ $rc = 5 ] || tl_fail "wrong KRA passphrase: exit $rc ($(cat "$TL_TMP/err"))"
 [ ! -e "$TL_TMP/x.p12" ] || tl_fail "a PKCS#12 was written with a wrong passphrase"
-rc=0; "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$TL_TMP/p384-rsa2048/9d.pem" \
+[ "$(audited "$H" | tail -1)" = "escrow.recover.refused|integ|$REASON|auth" ] ||
+	tl_fail "wrong KRA passphrase not audited: $(audited "$H" | tail -1)"
+rc=0; "$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" --cert "$TL_TMP/p384-rsa2048/9d.pem" \
 	--passphrase-file "$TL_TMP/krapass" --p12-passphrase-file "$TL_TMP/p12pass" --out "$TL_TMP/x.p12" \
 	>/dev/null 2>"$TL_TMP/err" || rc=$?
 [ $rc = 7 ] || tl_fail "foreign certificate: exit $rc ($(cat "$TL_TMP/err"))"
 grep -q "does not belong" "$TL_TMP/err" || tl_fail "foreign certificate said: $(cat "$TL_TMP/err")"
-rc=0; "$P" escrow recover --home "$TL_TMP/home-rsa2048" --envelope "$D/env.der" --cert "$D/9d.pem" \
+[ "$(audited "$H" | tail -1)" = "escrow.recover.refused|integ|$REASON|verify" ] ||
+	tl_fail "foreign certificate not audited: $(audited "$H" | tail -1)"
+# no reason, or one with a control character: usage, before any attempt
+before=$(audited "$H" | wc -l)
+rc=0; "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
+	--passphrase-file "$TL_TMP/krapass" --p12-passphrase-file "$TL_TMP/p12pass" --out "$TL_TMP/x.p12" \
+	>/dev/null 2>"$TL_TMP/err" || rc=$?
+[ $rc = 2 ] || tl_fail "no --reason: exit $rc ($(cat "$TL_TMP/err"))"
+grep -q "a reason is required" "$TL_TMP/err" || tl_fail "no --reason said: $(cat "$TL_TMP/err")"
+rc=0; "$P" escrow recover --reason "$(printf 'a\tb')" --home "$H" --envelope "$D/env.der" \
+	--cert "$D/9d.pem" --passphrase-file "$TL_TMP/krapass" --p12-passphrase-file "$TL_TMP/p12pass" \
+	--out "$TL_TMP/x.p12" >/dev/null 2>"$TL_TMP/err" || rc=$?
+[ $rc = 2 ] || tl_fail "a reason with a tab: exit $rc ($(cat "$TL_TMP/err"))"
+[ "$(audited "$H" | wc -l)" = "$before" ] || tl_fail "a usage error was audited as an attempt"
+# an operator whose role may not recover: refused, and that is audited
+"$P" operator add --home "$H" clerk --role enroller >/dev/null || tl_fail "operator add"
+rc=0; PIVSTATION_OPERATOR=clerk "$P" escrow recover --reason "$REASON" --home "$H" \
+	--envelope "$D/env.der" --cert "$D/9d.pem" --passphrase-file "$TL_TMP/krapass" \
+	--p12-passphrase-file "$TL_TMP/p12pass" --out "$TL_TMP/x.p12" >/dev/null 2>"$TL_TMP/err" || rc=$?
+[ $rc = 1 ] || tl_fail "an enroller recovering: exit $rc ($(cat "$TL_TMP/err"))"
+grep -q "may not" "$TL_TMP/err" || tl_fail "an enroller recovering said: $(cat "$TL_TMP/err")"
+[ ! -e "$TL_TMP/x.p12" ] || tl_fail "a PKCS#12 was written for an enroller"
+audited "$H" | tail -1 | grep -q "^escrow.recover.refused|clerk|$REASON|" ||
+	tl_fail "the enroller's attempt not audited: $(audited "$H" | tail -1)"
+rc=0; "$P" escrow recover --reason "$REASON" --home "$TL_TMP/home-rsa2048" --envelope "$D/env.der" --cert "$D/9d.pem" \
 	--passphrase-file "$TL_TMP/krapass" --p12-passphrase-file "$TL_TMP/p12pass" --out "$TL_TMP/x.p12" \
 	>/dev/null 2>"$TL_TMP/err" || rc=$?
 [ $rc = 7 ] || tl_fail "another station's KRA: exit $rc ($(cat "$TL_TMP/err"))"
-rc=0; "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
+rc=0; "$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
 	--passphrase-file "$TL_TMP/krapass" --p12-passphrase-file "$TL_TMP/p12pass" --out "$D/out.p12" \
 	>/dev/null 2>"$TL_TMP/err" || rc=$?
 [ $rc = 1 ] || tl_fail "existing output: exit $rc"
 # the PKCS#12 passphrase follows the CA's rule (8 characters), naming
 # where it came from; nothing is written
 tl_secret_file "$TL_TMP/p12short" x
-rc=0; "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
+rc=0; "$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
 	--passphrase-file "$TL_TMP/krapass" --p12-passphrase-file "$TL_TMP/p12short" --out "$TL_TMP/x.p12" \
 	>/dev/null 2>"$TL_TMP/err" || rc=$?
 [ $rc = 6 ] || tl_fail "a 1-character PKCS#12 passphrase: exit $rc ($(cat "$TL_TMP/err"))"
 grep -q -- "--p12-passphrase-file $TL_TMP/p12short: PKCS#12 passphrase: 1 character, at least 8" "$TL_TMP/err" ||
 	tl_fail "short PKCS#12 passphrase said: $(cat "$TL_TMP/err")"
 [ ! -e "$TL_TMP/x.p12" ] || tl_fail "a PKCS#12 was written with a 1-character passphrase"
-rc=0; PIVSTATION_P12_PASSPHRASE=1234567 "$P" escrow recover --home "$H" --envelope "$D/env.der" \
+rc=0; PIVSTATION_P12_PASSPHRASE=1234567 "$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" \
 	--cert "$D/9d.pem" --passphrase-file "$TL_TMP/krapass" --out "$TL_TMP/x.p12" >/dev/null 2>"$TL_TMP/err" || rc=$?
 [ $rc = 6 ] || tl_fail "a 7-character PKCS#12 passphrase: exit $rc ($(cat "$TL_TMP/err"))"
 grep -q -- "PIVSTATION_P12_PASSPHRASE: PKCS#12 passphrase: 7 characters, at least 8" "$TL_TMP/err" ||
 	tl_fail "short PKCS#12 passphrase from the environment said: $(cat "$TL_TMP/err")"
-rc=0; setsid -w "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
+rc=0; setsid -w "$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
 	--passphrase-file "$TL_TMP/krapass" --out "$TL_TMP/y.p12" </dev/null >/dev/null 2>"$TL_TMP/err" || rc=$?
 [ $rc = 6 ] || tl_fail "no PKCS#12 passphrase and no terminal: exit $rc ($(cat "$TL_TMP/err"))"
+"$P" audit verify --home "$H" >/dev/null || tl_fail "audit verify after the recoveries"
 echo "ok: $n envelopes"

@@ -2,6 +2,7 @@
  * test_store.c: the SQLite store (store.h): schema, people, devices,
  * certificates, escrow, counters, transactions, concurrency.
  */
+#include <fcntl.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,8 @@ add_person(const char *pid, const char *email)
 	int64_t out = 0;
 	struct pv_why why = { "" };
 
-	cr_assert_eq(store_person_put(st, &id, &out, &why), PV_OK, "%s",
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &out, &why), PV_OK, "%s",
 	    why.msg);
 	cr_assert_gt(out, 0);
 	return out;
@@ -104,6 +106,39 @@ Test(store, file_mode_wal_and_schema)
 	cr_assert_eq(fx_audit_rows(st), 1);
 }
 
+/* store.db and its journal files follow the one rule for private files. */
+Test(store, open_database_files_refused)
+{
+	static const char *const files[] = { "store.db", "store.db-wal" };
+	struct store_opts o;
+	struct store *s2 = NULL;
+	struct pv_why why = { "" };
+	char want[600];
+	size_t i;
+	int fd;
+
+	store_close(st);
+	st = NULL;
+	memset(&o, 0, sizeof(o));
+	o.audit_key = fx_key();
+	o.head_path = fx_path(dir, "audit.head");
+	for (i = 0; i < 2; i++) {
+		fd = open(fx_path(dir, files[i]), O_WRONLY | O_CREAT, 0600);
+		cr_assert_geq(fd, 0);
+		close(fd);
+		cr_assert_eq(chmod(fx_path(dir, files[i]), 0644), 0);
+		pv_why_clear(&why);
+		cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &s2,
+		    &why), PV_E_POLICY, "%s", files[i]);
+		cr_assert_null(s2);
+		snprintf(want, sizeof(want), "%s is open to group or others "
+		    "(mode 0644): run chmod 600 ", fx_path(dir, files[i]));
+		cr_assert(strstr(why.msg, want) != NULL, "%s", why.msg);
+		cr_assert_eq(chmod(fx_path(dir, files[i]), 0600), 0);
+	}
+	st = fx_open(dir);
+}
+
 Test(store, newer_schema_refused)
 {
 	struct store *other = NULL;
@@ -128,9 +163,11 @@ Test(store, people)
 	struct pv_why why = { "" };
 	int64_t a, b, rows;
 
-	cr_assert_eq(store_person_put(st, &id, &a, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &a, NULL), PV_OK);
 	rows = fx_audit_rows(st);
-	cr_assert_eq(store_person_put(st, &id, &b, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &b, NULL), PV_OK);
 	cr_assert_eq(a, b);
 	cr_assert_eq(fx_audit_rows(st), rows, "an unchanged person is not "
 	    "rewritten");
@@ -141,7 +178,8 @@ Test(store, people)
 	    NULL), PV_OK, "email lookup ignores case");
 	cr_assert_eq(p.id, a);
 	strcpy(id.family_name, "Renamed");
-	cr_assert_eq(store_person_put(st, &id, &b, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &b, NULL), PV_OK);
 	cr_assert_eq(a, b);
 	cr_assert_eq(fx_audit_rows(st), rows + 1);
 	cr_assert_eq(store_person_get(st, a, &p, NULL), PV_OK);
@@ -149,7 +187,8 @@ Test(store, people)
 	/* Another person with the same email. */
 	id = fx_identity("0000000002", "Other", "alice@example.gov");
 	rows = fx_audit_rows(st);
-	cr_assert_eq(store_person_put(st, &id, &b, &why), PV_E_EXISTS);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &b, &why), PV_E_EXISTS);
 	cr_assert(strstr(why.msg, "email: alice@example.gov already belongs "
 	    "to person 0000000001") != NULL, "%s", why.msg);
 	cr_assert_eq(fx_audit_rows(st), rows, "nothing written");
@@ -159,11 +198,13 @@ Test(store, people)
 	add_person("0000000005", "carol@example.gov");
 	id = fx_identity("0000000001", "Renamed", "Carol@example.gov");
 	pv_why_clear(&why);
-	cr_assert_eq(store_person_put(st, &id, &b, &why), PV_E_EXISTS);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &b, &why), PV_E_EXISTS);
 	cr_assert(strstr(why.msg, "person 0000000005") != NULL, "%s", why.msg);
 	/* Keeping one's own address (another case) is no clash. */
 	id = fx_identity("0000000001", "Renamed", "ALICE@example.gov");
-	cr_assert_eq(store_person_put(st, &id, &b, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &b, NULL), PV_OK);
 	pv_why_clear(&why);
 	cr_assert_eq(store_person_find_external(st, "0000000009", &p, &why),
 	    PV_E_NO_RECORD);
@@ -171,6 +212,60 @@ Test(store, people)
 	/* Two people without email are fine. */
 	add_person("0000000003", NULL);
 	add_person("0000000004", NULL);
+}
+
+/* Keeps the detail of the last person.update row. */
+static enum pv_err
+last_update(void *ctx, const struct audit_row *row)
+{
+	if (strcmp(row->action, "person.update") == 0)
+		(void)snprintf(ctx, 1024, "%s", row->detail);
+	return PV_OK;
+}
+
+Test(store, person_changed_refused_unless_update)
+{
+	struct store_person p;
+	struct identity id = fx_identity("0000000001", "Example",
+	    "alice@example.gov");
+	struct pv_why why = { "" };
+	char detail[1024] = "";
+	int64_t a, b = -1, rows;
+
+	cr_assert_eq(store_person_put(st, &id, STORE_PERSON_REFUSE, &a,
+	    NULL), PV_OK, "a new person is no change");
+	cr_assert_eq(store_person_put(st, &id, STORE_PERSON_REFUSE, &b,
+	    NULL), PV_OK, "the same details are no change");
+	cr_assert_eq(a, b);
+	/* The same id with another name and address: refused, both named. */
+	rows = fx_audit_rows(st);
+	strcpy(id.family_name, "Other");
+	strcpy(id.email, "mallory@example.gov");
+	cr_assert_eq(store_person_put(st, &id, STORE_PERSON_REFUSE, &b,
+	    &why), PV_E_INPUT);
+	cr_assert_eq(b, 0);
+	cr_assert(strstr(why.msg, "person 0000000001") != NULL, "%s", why.msg);
+	cr_assert(strstr(why.msg, "--update-person): family_name 'Example', "
+	    "given 'Other'; email 'alice@example.gov', given "
+	    "'mallory@example.gov'") != NULL, "%s", why.msg);
+	cr_assert(strstr(why.msg, "given_name") == NULL, "only what differs: "
+	    "%s", why.msg);
+	cr_assert_eq(fx_audit_rows(st), rows, "nothing written");
+	cr_assert_eq(store_person_get(st, a, &p, NULL), PV_OK);
+	cr_assert_str_eq(p.ident.family_name, "Example");
+	/* Asked for: updated, the old values in the audit row. */
+	cr_assert_eq(store_person_put(st, &id, STORE_PERSON_UPDATE, &b,
+	    NULL), PV_OK);
+	cr_assert_eq(a, b);
+	cr_assert_eq(fx_audit_rows(st), rows + 1);
+	cr_assert_eq(store_person_get(st, a, &p, NULL), PV_OK);
+	cr_assert_str_eq(p.ident.family_name, "Other");
+	cr_assert_eq(audit_foreach(st, 0, last_update, detail, NULL), PV_OK);
+	cr_assert(strstr(detail, "\"family_name\":{\"from\":\"Example\","
+	    "\"to\":\"Other\"}") != NULL, "%s", detail);
+	cr_assert(strstr(detail, "\"email\":{\"from\":\"alice@example.gov"
+	    "\",\"to\":\"mallory@example.gov\"}") != NULL, "%s", detail);
+	cr_assert(strstr(detail, "given_name") == NULL, "%s", detail);
 }
 
 Test(store, devices)
@@ -431,16 +526,19 @@ Test(store, transactions_nest_and_roll_back)
 	long long rows = fx_audit_rows(st);
 
 	cr_assert_eq(store_begin(st, NULL), PV_OK);
-	cr_assert_eq(store_person_put(st, &a, NULL, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &a,
+	    STORE_PERSON_UPDATE, NULL, NULL), PV_OK);
 	store_rollback(st);
 	cr_assert_eq(store_person_find_external(st, a.person_id, &p, NULL),
 	    PV_E_NO_RECORD);
 	cr_assert_eq(fx_audit_rows(st), rows, "the audit row went too");
 
 	cr_assert_eq(store_begin(st, NULL), PV_OK);
-	cr_assert_eq(store_person_put(st, &a, NULL, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &a,
+	    STORE_PERSON_UPDATE, NULL, NULL), PV_OK);
 	cr_assert_eq(store_begin(st, NULL), PV_OK);
-	cr_assert_eq(store_person_put(st, &b, NULL, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &b,
+	    STORE_PERSON_UPDATE, NULL, NULL), PV_OK);
 	store_rollback(st);
 	cr_assert_eq(store_commit(st, NULL), PV_OK);
 	cr_assert_eq(store_person_find_external(st, a.person_id, &p, NULL),
@@ -452,7 +550,8 @@ Test(store, transactions_nest_and_roll_back)
 	cr_assert_eq(store_commit(st, NULL), PV_E_STATE, "nothing to commit");
 	/* Closing with a transaction open rolls it back. */
 	cr_assert_eq(store_begin(st, NULL), PV_OK);
-	cr_assert_eq(store_person_put(st, &b, NULL, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &b,
+	    STORE_PERSON_UPDATE, NULL, NULL), PV_OK);
 	store_close(st);
 	st = fx_open(dir);
 	cr_assert_eq(store_person_find_external(st, b.person_id, &p, NULL),
@@ -498,7 +597,8 @@ Test(store, credential_numbers)
 	    NULL), PV_E_INVAL);
 	cr_assert_eq(store_credential_number_next(st, "9999", "00a1", 0, &n,
 	    NULL), PV_E_INVAL);
-	cr_assert_eq(fx_sql(dir, "INSERT INTO credential_numbers VALUES "
+	cr_assert_eq(fx_sql(dir, "INSERT INTO credential_numbers (agency_code, "
+	    "system_code, number, job_id, allocated_at) VALUES "
 	    "('1234', '5678', 999999, NULL, 0)"), SQLITE_OK);
 	cr_assert_eq(store_credential_number_next(st, "1234", "5678", 0, &n,
 	    &why), PV_E_STATE);
@@ -586,11 +686,13 @@ Test(store, second_writer_waits_then_fails_cleanly)
 	cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &other, NULL),
 	    PV_OK);
 	cr_assert_eq(store_begin(st, NULL), PV_OK);
-	cr_assert_eq(store_person_put(other, &a, NULL, &why), PV_E_DB,
+	cr_assert_eq(store_person_put(other, &a,
+	    STORE_PERSON_UPDATE, NULL, &why), PV_E_DB,
 	    "the write lock is held");
 	cr_assert(strstr(why.msg, "locked") != NULL, "%s", why.msg);
 	cr_assert_eq(store_commit(st, NULL), PV_OK);
-	cr_assert_eq(store_person_put(other, &a, NULL, NULL), PV_OK);
+	cr_assert_eq(store_person_put(other, &a,
+	    STORE_PERSON_UPDATE, NULL, NULL), PV_OK);
 	/* Both handles see one consistent chain. */
 	cr_assert_eq(audit_verify(st, &rep, NULL), PV_OK);
 	cr_assert_eq(audit_verify(other, &rep, NULL), PV_OK);
@@ -653,6 +755,14 @@ Test(store, migration_2_binds_jobs_and_operators)
 		cr_assert_eq(store_operator_add(st, &op, NULL, &why), PV_OK,
 		    "%s", why.msg);
 	}
+	{
+		uint32_t number;
+
+		cr_assert_eq(store_credential_number_next(st, "1234", "5678",
+		    job, &number, &why), PV_OK, "%s", why.msg);
+		cr_assert_eq(store_credential_number_next(st, "1234", "5678",
+		    0, &number, &why), PV_OK, "%s", why.msg);
+	}
 	store_close(st);
 	st = NULL;
 	/* As a version 1 store left them: rows the log has no digest of
@@ -669,7 +779,16 @@ Test(store, migration_2_binds_jobs_and_operators)
 	    "CREATE TABLE operators (id INTEGER PRIMARY KEY, name TEXT NOT "
 	    "NULL UNIQUE, disabled INTEGER NOT NULL DEFAULT 0, created_at "
 	    "INTEGER NOT NULL); INSERT INTO operators SELECT * FROM ops1; "
-	    "DROP TABLE ops1"), SQLITE_OK);
+	    "DROP TABLE ops1; "
+	    "CREATE TABLE cn1 AS SELECT agency_code, system_code, number, "
+	    "job_id, allocated_at FROM credential_numbers; "
+	    "DROP TABLE credential_numbers; "
+	    "CREATE TABLE credential_numbers (agency_code TEXT NOT NULL, "
+	    "system_code TEXT NOT NULL, number INTEGER NOT NULL, job_id "
+	    "INTEGER REFERENCES jobs(id), allocated_at INTEGER NOT NULL, "
+	    "PRIMARY KEY (agency_code, system_code, number)); "
+	    "INSERT INTO credential_numbers SELECT * FROM cn1 ORDER BY number "
+	    "DESC; DROP TABLE cn1"), SQLITE_OK);
 	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM audit WHERE "
 	    "action = 'store.migrate'"), 0);
 	before = fx_sql_int(dir, "SELECT count(*) FROM audit");
@@ -677,10 +796,15 @@ Test(store, migration_2_binds_jobs_and_operators)
 	cr_assert_eq(store_schema_version(st), STORE_SCHEMA_VERSION);
 	cr_assert_eq(fx_audit_rows(st), before + 1, "one audit row");
 	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM audit WHERE action "
-	    "= 'store.migrate' AND detail LIKE '%\"from\":1,\"to\":4%' AND "
+	    "= 'store.migrate' AND detail LIKE '%\"from\":1,\"to\":5%' AND "
 	    "detail LIKE '%\"table\":\"jobs\"%' AND detail LIKE "
-	    "'%\"table\":\"operators\"%'"), 1);
+	    "'%\"table\":\"operators\"%' AND detail LIKE "
+	    "'%\"table\":\"credential_numbers\"%'"), 1);
 	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
+	/* The numbers kept, with ids in the order they were handed out. */
+	cr_assert_eq(fx_sql_int(dir, "SELECT group_concat(id || ':' || number "
+	    "|| ':' || coalesce(job_id, 0)) = '1:1:1,2:2:0' FROM "
+	    "credential_numbers"), 1);
 	/* And from now on they are watched. */
 	store_close(st);
 	st = NULL;
