@@ -217,6 +217,8 @@ enum pv_err store_device_find_serial(struct store *st, const char *serial,
     struct store_device *out, struct pv_why *why);
 enum pv_err store_device_find_guid(struct store *st, const uint8_t guid[16],
     struct store_device *out, struct pv_why *why);
+enum pv_err store_device_find_fascn(struct store *st, const uint8_t fascn[25],
+    struct store_device *out, struct pv_why *why);
 
 /* store_device_list_person: all of a person's devices, oldest first; free
  * *out with free(). */
@@ -293,6 +295,15 @@ enum pv_err store_cert_get_serial(struct store *st, const char *serial,
  */
 enum pv_err store_cert_live(struct store *st, int64_t device_id,
     uint8_t slot, struct store_cert *out, struct pv_why *why);
+
+/*
+ * store_cert_find_spki: the newest certificate of the device's |slot|
+ * (any status) whose key hashes to |spki_sha256| (the key of an escrow
+ * envelope).  PV_E_NO_RECORD when none.  Cleanup |out|.
+ */
+enum pv_err store_cert_find_spki(struct store *st, int64_t device_id,
+    uint8_t slot, const uint8_t spki_sha256[32], struct store_cert *out,
+    struct pv_why *why);
 
 /* store_cert_list_device: all certificates of a device, oldest first. */
 enum pv_err store_cert_list_device(struct store *st, int64_t device_id,
