@@ -55,18 +55,6 @@ json_ms(double v)
 	return json_object_new_double_s(v, s);
 }
 
-static void
-hexstr(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-	size_t i;
-
-	if (cap == 0)
-		return;
-	out[0] = '\0';
-	for (i = 0; i < n && 2 * i + 2 < cap; i++)
-		snprintf(out + 2 * i, 3, "%02X", p[i]);
-}
-
 /*
  * What to say when a GET METADATA gave nothing: NULL when the card simply
  * has none (or was not asked); otherwise "malformed answer: ..." or the
@@ -251,7 +239,7 @@ certs_json(const struct pcsc_diag *d, const struct card_binding *b)
 		snprintf(k, sizeof(k), "%02x", c->key);
 		snprintf(tag, sizeof(tag), "%06X", c->obj.tag);
 		J_STR(o, "key", k);
-		J_STR(o, "name", pcsc_diag_key_name(c->key));
+		J_STR(o, "name", piv_key_name(c->key));
 		J_STR(o, "object", tag);
 		J_BOOL(o, "present", c->obj.err == PV_OK && c->der != NULL);
 		if (c->obj.err != PV_OK && c->obj.err != PV_E_NOT_FOUND)
@@ -397,16 +385,16 @@ piv_json(const struct pcsc_diag *d)
 			memcpy(aid, d->apt.auth_rid, d->apt.auth_rid_len);
 			memcpy(aid + d->apt.auth_rid_len, d->apt.aid,
 			    d->apt.aid_len);
-			hexstr(aid, d->apt.auth_rid_len + d->apt.aid_len, hex,
+			buf_hex_upper(aid, d->apt.auth_rid_len + d->apt.aid_len, hex,
 			    sizeof(hex));
 			J_STR(o, "aid", hex);
-			hexstr(d->apt.aid, d->apt.aid_len, hex, sizeof(hex));
+			buf_hex_upper(d->apt.aid, d->apt.aid_len, hex, sizeof(hex));
 			J_STR(o, "aid_in_apt", hex);
 		} else {
-			hexstr(d->apt.aid, d->apt.aid_len, hex, sizeof(hex));
+			buf_hex_upper(d->apt.aid, d->apt.aid_len, hex, sizeof(hex));
 			J_STR(o, "aid", hex);
 		}
-		hexstr(d->apt.auth_rid, d->apt.auth_rid_len, hex, sizeof(hex));
+		buf_hex_upper(d->apt.auth_rid, d->apt.auth_rid_len, hex, sizeof(hex));
 		J_STR(o, "authority", hex);
 		if (d->apt.has_label) {
 			memcpy(txt, d->apt.label, d->apt.label_len);
@@ -590,11 +578,11 @@ ccc_json(const struct pcsc_diag *d)
 	obj_status(&d->ccc, o);
 	if (!d->ccc.parsed)
 		return o;
-	hexstr(d->ccc_v.card_id.p, d->ccc_v.card_id.len, hex, sizeof(hex));
+	buf_hex_upper(d->ccc_v.card_id.p, d->ccc_v.card_id.len, hex, sizeof(hex));
 	J_STR(o, "card_identifier", hex);
-	hexstr(d->ccc_v.cc_version.p, d->ccc_v.cc_version.len, hex, sizeof(hex));
+	buf_hex_upper(d->ccc_v.cc_version.p, d->ccc_v.cc_version.len, hex, sizeof(hex));
 	J_STR(o, "container_version", hex);
-	hexstr(d->ccc_v.grammar_version.p, d->ccc_v.grammar_version.len, hex,
+	buf_hex_upper(d->ccc_v.grammar_version.p, d->ccc_v.grammar_version.len, hex,
 	    sizeof(hex));
 	J_STR(o, "grammar_version", hex);
 	snprintf(hex, sizeof(hex), "%02X", d->ccc_v.data_model);
@@ -612,9 +600,9 @@ discovery_json(const struct pcsc_diag *d)
 	obj_status(&d->discovery, o);
 	if (!d->discovery.parsed)
 		return o;
-	hexstr(v->aid, v->aid_len, hex, sizeof(hex));
+	buf_hex_upper(v->aid, v->aid_len, hex, sizeof(hex));
 	J_STR(o, "aid", hex);
-	hexstr(v->policy, 2, hex, sizeof(hex));
+	buf_hex_upper(v->policy, 2, hex, sizeof(hex));
 	J_STR(o, "pin_policy", hex);
 	J_BOOL(o, "piv_pin", v->policy[0] & PIV_POLICY_PIV_PIN);
 	J_BOOL(o, "global_pin", v->policy[0] & PIV_POLICY_GLOBAL_PIN);

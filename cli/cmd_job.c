@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "apdu/buf.h"
+#include "apdu/text.h"
 #include "cli/cli.h"
 #include "issuance/home.h"
 #include "issuance/job_cancel.h"
@@ -45,17 +46,6 @@ job_help(FILE *f)
 }
 
 static void
-job_utc(int64_t t, char *out, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		(void)snprintf(out, cap, "?");
-}
-
-static void
 job_guid_hex(const struct job_info *ji, char out[33])
 {
 	out[0] = '\0';
@@ -66,9 +56,9 @@ job_guid_hex(const struct job_info *ji, char out[33])
 static void
 job_print_json(const struct job_info *ji, bool first)
 {
-	char when[32], guid[33];
+	char when[TEXT_UTC_LEN], guid[33];
 
-	job_utc(ji->row.created_at, when, sizeof(when));
+	text_utc(ji->row.created_at, when);
 	job_guid_hex(ji, guid);
 	printf("%s{\"id\":%lld,\"kind\":", first ? "" : ",\n",
 	    (long long)ji->row.id);
@@ -97,9 +87,9 @@ job_print_json(const struct job_info *ji, bool first)
 static void
 job_print_text(const struct job_info *ji)
 {
-	char when[32], guid[33];
+	char when[TEXT_UTC_LEN], guid[33];
 
-	job_utc(ji->row.created_at, when, sizeof(when));
+	text_utc(ji->row.created_at, when);
 	job_guid_hex(ji, guid);
 	printf("job %lld  %s  %s  person ", (long long)ji->row.id,
 	    ji->row.kind, store_job_state_name(ji->row.state));

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
 
+#include "apdu/text.h"
 #include "apdu/buf.h"
 #include "cli/cli.h"
 #include "issuance/card.h"
@@ -152,7 +153,7 @@ val_render(const struct cli_global *g, const struct val_report *rep,
 	    json_object_new_string(anchors));
 	if (rep->revoked) {
 		c = json_object_new_object();
-		val_time_str(rep->revoked_at, t, sizeof(t));
+		text_utc(rep->revoked_at, t);
 		json_object_object_add(c, "date", json_object_new_string(t));
 		json_object_object_add(c, "reason", json_object_new_string(
 		    val_reason_name(rep->revoked_reason)));

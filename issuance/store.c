@@ -4,7 +4,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,6 +29,7 @@
  */
 static const char *const store_bind_2[] = { "jobs", "operators", NULL };
 static const char *const store_bind_ops[] = { "operators", NULL };
+static const char *const store_bind_credno[] = { "credential_numbers", NULL };
 
 static const struct store_migration {
 	const char *sql;
@@ -195,8 +198,27 @@ static const struct store_migration {
 	"CREATE UNIQUE INDEX operators_card ON operators(card_uuid)"
 	"  WHERE card_uuid IS NOT NULL;", store_bind_ops },
 
+	/* 5: the audit log also vouches for credential numbers, so one
+	 * deleted to be handed out again is noticed; they get an id of
+	 * their own to be named by (a rowid may change on VACUUM). */
+	{ "CREATE TABLE credential_numbers_5 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  agency_code TEXT NOT NULL CHECK (length(agency_code) = 4),"
+	"  system_code TEXT NOT NULL CHECK (length(system_code) = 4),"
+	"  number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 999999),"
+	"  job_id INTEGER REFERENCES jobs(id),"
+	"  allocated_at INTEGER NOT NULL,"
+	"  UNIQUE (agency_code, system_code, number));"
+	"INSERT INTO credential_numbers_5 (agency_code, system_code, number,"
+	"  job_id, allocated_at) SELECT agency_code, system_code, number,"
+	"  job_id, allocated_at FROM credential_numbers"
+	"  ORDER BY allocated_at, agency_code, system_code, number;"
+	"DROP TABLE credential_numbers;"
+	"ALTER TABLE credential_numbers_5 RENAME TO credential_numbers;",
+	store_bind_credno },
+
 	/*
-	 * Derived credentials (SP 800-157) and their activations.  A derived
+	 * 6: derived credentials (SP 800-157) and their activations.  A derived
 	 * credential is a device of type 'mobile' (its certificates in
 	 * certificates, its state in devices.status) with a row in derived
 	 * linking it to the primary card it was derived from (primary_id),
@@ -262,6 +284,51 @@ _Static_assert(STORE_N_MIGRATIONS == STORE_SCHEMA_VERSION,
     "one migration per schema version");
 
 /* ---- helpers ---------------------------------------------------------------- */
+
+enum pv_err
+store_collect(struct store *st, sqlite3_stmt *stmt, size_t size,
+    store_row_fn *row, void *arg, store_drop_fn *drop, const char *op,
+    void **out, size_t *n_out, struct pv_why *why)
+{
+	unsigned char *list = NULL, *grown;
+	size_t n = 0, cap = 0, c;
+	enum pv_err r;
+	int rc;
+
+	*out = NULL;
+	*n_out = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == cap) {
+			c = cap ? 2 * cap : 8;
+			if (c > SIZE_MAX / size ||
+			    (grown = realloc(list, c * size)) == NULL) {
+				r = pv_why_set(why, PV_E_NOMEM, "%s: out of "
+				    "memory", op);
+				goto out;
+			}
+			list = grown;
+			cap = c;
+		}
+		memset(list + n * size, 0, size);
+		if ((r = row(stmt, list + n * size, arg)) != PV_OK)
+			goto out;
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(st, sqlite3_extended_errcode(st->db), op, why);
+		goto out;
+	}
+	*out = list;
+	*n_out = n;
+	list = NULL;
+	r = PV_OK;
+out:
+	if (list != NULL && drop != NULL)
+		drop(list, n);
+	else
+		free(list);
+	return r;
+}
 
 enum pv_err
 store_db_err(struct store *st, int rc, const char *op, struct pv_why *why)
@@ -597,6 +664,25 @@ store_migrate(struct store *st, struct pv_why *why)
 	return PV_OK;
 }
 
+static enum pv_err
+store_check_files(const char *path, struct pv_why *why)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char p[PATH_MAX];
+	size_t i;
+	enum pv_err r;
+
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if (snprintf(p, sizeof(p), "%s%s", path, suffix[i]) >=
+		    (int)sizeof(p))
+			return pv_why_set(why, PV_E_TOO_LONG, "%s: path too long",
+			    path);
+		if ((r = secret_check_path(p, false, i == 0, why)) != PV_OK)
+			return r;
+	}
+	return PV_OK;
+}
+
 enum pv_err
 store_open(const char *path, const struct store_opts *opts,
     struct store **out, struct pv_why *why)
@@ -648,6 +734,10 @@ store_open(const char *path, const struct store_opts *opts,
 		    strerror(errno));
 		goto out;
 	}
+	/* Personal data: the one rule for private files, for the database
+	 * and the journal files SQLite keeps beside it. */
+	if ((r = store_check_files(path, why)) != PV_OK)
+		goto out;
 	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL);
 	if (rc != SQLITE_OK) {

@@ -159,44 +159,32 @@ store_operator_find_card(struct store *st, const uint8_t uuid[16],
 	    "WHERE card_uuid = ?1", uuid, 16, out, why);
 }
 
+static enum pv_err
+operator_row(sqlite3_stmt *s, void *elem, void *arg)
+{
+	(void)arg;
+	store_operator_row(s, elem);
+	return PV_OK;
+}
+
 enum pv_err
 store_operator_list(struct store *st, struct store_operator **out,
     size_t *n_out, struct pv_why *why)
 {
 	sqlite3_stmt *s = NULL;
-	struct store_operator *v = NULL, *grow;
-	size_t n = 0, cap = 0;
+	void *v = NULL;
 	enum pv_err r;
-	int rc;
 
 	*out = NULL;
 	*n_out = 0;
 	if ((r = store_prepare(st, "SELECT " STORE_OP_COLS " FROM operators "
 	    "ORDER BY name", &s, "list operators", why)) != PV_OK)
 		return r;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			if ((grow = realloc(v, cap * sizeof(*v))) == NULL) {
-				r = pv_why_set(why, PV_E_NOMEM, "out of memory");
-				goto out;
-			}
-			v = grow;
-		}
-		store_operator_row(s, &v[n++]);
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_db_err(st, sqlite3_extended_errcode(st->db),
-		    "list operators", why);
-		goto out;
-	}
-	*out = v;
-	*n_out = n;
-	v = NULL;
-	r = PV_OK;
-out:
+	if ((r = store_collect(st, s, sizeof(struct store_operator),
+	    operator_row, NULL, NULL, "list operators", &v, n_out, why)) ==
+	    PV_OK)
+		*out = v;
 	sqlite3_finalize(s);
-	free(v);
 	return r;
 }
 

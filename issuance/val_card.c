@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "apdu/text.h"
 #include "apdu/buf.h"
 #include "apdu/fascn.h"
 #include "apdu/piv.h"
@@ -237,7 +238,7 @@ val_check_signer(struct val_ctx *ctx, X509 *signer, const struct buf_cur *sig,
 	sp.what = "content signer";
 	sp.id_prefix = "signer.";
 	val_report_init(t);
-	val_time_str(sp.at, when, sizeof(when));
+	text_utc(sp.at, when);
 	if (val_cert(ctx, signer, NULL, &sp, t, &w) != PV_OK) {
 		val_report_add(rep, "chuid.signer", "CHUID signer trusted",
 		    VAL_FAIL, "%s", w.msg);
@@ -401,7 +402,7 @@ val_card_check(struct val_ctx *ctx, const struct val_card_objects *o,
 	if (cert != NULL && val_asn1_time(X509_get0_notAfter(cert), &na)) {
 		long days = (long)((na - at) / 86400);
 
-		val_time_str(na, when, sizeof(when));
+		text_utc(na, when);
 		if (na < at)
 			val_report_add(rep, "cert.expiry", "expiry margin",
 			    VAL_FAIL, "the 9A certificate expired on %s", when);

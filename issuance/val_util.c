@@ -80,18 +80,6 @@ val_asn1_time(const ASN1_TIME *t, time_t *out)
 	return true;
 }
 
-void
-val_time_str(time_t t, char *out, size_t cap)
-{
-	struct tm tm;
-
-	if (cap == 0)
-		return;
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		(void)snprintf(out, cap, "?");
-}
-
 /* Reads exactly |n| digits at *s into *v. */
 static bool
 val_digits(const char **s, int n, int *v)
