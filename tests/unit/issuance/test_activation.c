@@ -50,8 +50,8 @@ add_derived(uint8_t uuid0)
 	if (store_person_find_external(st, "0000012345", &p, NULL) == PV_OK)
 		person = p.id;
 	else
-		cr_assert_eq(store_person_put(st, &ident, STORE_PERSON_REFUSE, &person, &why), PV_OK,
-		    "%s", why.msg);
+		cr_assert_eq(store_person_put(st, &ident, STORE_PERSON_REFUSE,
+		    &person, &why), PV_OK, "%s", why.msg);
 	memset(&d, 0, sizeof(d));
 	d.primary_id = add_device(person, STORE_DEV_CARD, uuid0);
 	d.device_id = add_device(person, STORE_DEV_MOBILE, 0);
