@@ -16,10 +16,15 @@
 # copied is an escrow.recover row with operator and reason; the code is
 # nowhere in the store; audit verify passes.  A run whose package step
 # fails (its output folder missing) keeps its job; the same command
-# resumes it and the job has one derived credential.
+# resumes it and the job has one derived credential.  A card pulled during
+# validation: exit 3, nothing written; back in, the same command works.  A
+# card issued by another station (trusted through [trust], its CRL over
+# HTTP) creates the person from its 9A certificate and the card's device,
+# and gets a PKCS#12 without key-management keys (none escrowed here).
 ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" --card 0:usb-key --card 1:usb-key -- bash "$0" "$@"
+	exec "$ROOT/tests/sandbox/run" --card 0:usb-key --card 1:usb-key --card 2:usb-key \
+		-- bash "$0" "$@"
 fi
 . "$ROOT/tests/sandbox/testlib.sh"
 tl_workdir; cd "$TL_TMP" || exit 1
@@ -31,7 +36,7 @@ H=$TL_TMP/home
 PIN=24681357
 T48=2.16.840.1.101.3.2.1.48
 q() { sqlite3 "$H/store.db" "$1"; }
-r0=$(vcardctl reader 0); r1=$(vcardctl reader 1)
+r0=$(vcardctl reader 0); r1=$(vcardctl reader 1); r2=$(vcardctl reader 2)
 
 # ---- the station; card 0 with the default (hardware) 9D policy -------------------
 "$P" init --home "$H" --admin integ >/dev/null
@@ -167,4 +172,47 @@ check_out "legacy: 3DES bags" 'pbeWithSHA1And3-KeyTripleDES-CBC' cat linfo.txt
 check "legacy: pk12util imports it" pk12util -i legacy.p12 -d sql:nssdb -W "$lcode"
 check_out "two derived credentials for card 1 now" '^2$' q "SELECT count(*) FROM derived"
 check "audit verify" "$P" audit verify --home "$H"
+
+# ---- a card pulled during validation -------------------------------------------------------
+n_audit=$(q "SELECT count(*) FROM audit")
+check "card 1 restarted to be pulled at its 4th APDU" vcardctl restart 1 --fault remove-after=3:300
+derive "$r1" pulled.p12; rc=$?
+check "pulled card: exit 3 (got $rc)" test $rc = 3 || cat d.err >&2
+check "... nothing written: no file, no derived row, no audit row" bash -c \
+	"! test -e pulled.p12 && [ \"\$(sqlite3 '$H/store.db' 'SELECT count(*) FROM derived')\" = 2 ] &&
+	 [ \"\$(sqlite3 '$H/store.db' 'SELECT count(*) FROM audit')\" = $n_audit ]"
+sleep 1
+derive "$r1" pulled.p12; rc=$?
+check "card back: the same command derives (exit $rc)" test $rc = 0 || cat d.err >&2
+
+# ---- a card issued by another station --------------------------------------------------------
+HB=$TL_TMP/other
+PORT=8481
+URL=http://127.0.0.1:$PORT
+"$P" init --home "$HB" --admin integ >/dev/null
+sed -i -e "s|^crl = .*|crl = $URL/crl/pivstation.crl|" -e 's|^ocsp = .*|ocsp =|' \
+	-e "s|^ca_issuers = .*|ca_issuers = $URL/aia/pivstation-issuing.p7c|" "$HB/pivstation.conf"
+check "the other station's CA" "$P" ca init --home "$HB" --alg p256
+jq '.given_name = "Carol" | .family_name = "Jones" | .middle_name = "" | .person_id = "0000077777" |
+	.email = "carol@example.gov" | .upn = "carol@example.gov"' "$PV_ROOT/examples/identity.json" >carol.json
+echo "$PIN" | "$P" issue --home "$HB" -r "$r2" --identity carol.json --pin-stdin >/dev/null 2>&1
+check "card 2 issued by the other station" test $? = 0
+"$P" ca crl --home "$HB" >/dev/null && "$P" ca publish --home "$HB" www >/dev/null
+python3 -m http.server "$PORT" --bind 127.0.0.1 --directory www >http.log 2>&1 &
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.05; done
+sed -i -e "s|^anchors =\$|anchors = $H/ca/root.crt, $HB/ca/root.crt|" \
+	-e "s|^intermediates =\$|intermediates = $H/ca/issuing.crt, $HB/ca/issuing.crt|" "$H/pivstation.conf"
+derive "$r2" carol.p12; rc=$?
+check "card 2 (issued elsewhere): derived (exit $rc)" test $rc = 0 || cat d.err >&2
+check_out "... the person was created from the card" '^true$' \
+	bash -c "jq -r 'select(.event == \"result\") | .created_person' d.jsonl"
+check_out "... named from the 9A certificate, with the FASC-N's person identifier" '^Carol\|Jones\|0000077777\|External$' \
+	q "SELECT given_name || '|' || family_name || '|' || person_id || '|' || affiliation FROM people WHERE person_id = '0000077777'"
+check_out "... the card recorded as an active card device of that person, linked" '^1$' \
+	q "SELECT count(*) FROM derived x JOIN devices p ON p.id = x.primary_id JOIN people h ON h.id = p.person_id WHERE h.person_id = '0000077777' AND p.status = 'active' AND p.type = 'card'"
+ccode=$(jq -r 'select(.event == "result") | .activation_code' d.jsonl)
+check_out "... its PKCS#12: two identities, no key-management key (none escrowed here)" 'Your keystore contains 2 entries' \
+	keytool -list -storetype pkcs12 -keystore carol.p12 -storepass "$ccode"
+check "audit verify" "$P" audit verify --home "$H"
+kill %1 2>/dev/null
 tl_done
