@@ -22,6 +22,7 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "ca", cli_cmd_ca, "the station CA: init, import, show, crl, signing tools" },
 	{ "escrow", cli_cmd_escrow, "escrowed keys: keygen to the KRA, recover as PKCS#12" },
 	{ "issue", cli_cmd_issue, "issue a primary PIV credential onto a card or key" },
+	{ "derive", cli_cmd_derive, "derive a mobile credential (SP 800-157) from a valid PIV card" },
 	{ "job", cli_cmd_job, "issuance jobs: list unfinished ones, cancel one whose card is lost" },
 	{ "operator", cli_cmd_operator, "the operators who act at the station, and their roles" },
 	{ "validate", cli_cmd_validate, "is this PIV card (or certificate) valid? every check, with reasons" },

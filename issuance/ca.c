@@ -100,6 +100,14 @@ ca_params_from_config(const struct pv_config *cfg, struct ca_init_params *p,
 			    cfg->policy[s].oid[i]))
 				return pv_why_set(why, PV_E_CONFIG,
 				    "[policy]: too many OIDs");
+	/* Derived credentials' certificates chain through it too. */
+	for (s = 0; s < CONFIG_N_DP; s++)
+		for (i = 0; i < cfg->derive_policy[s].n && i < CONFIG_OIDS_MAX;
+		    i++)
+			if (!ca_add_oid(p->extra_policies, &p->n_extra_policies,
+			    cfg->derive_policy[s].oid[i]))
+				return pv_why_set(why, PV_E_CONFIG,
+				    "[derive]: too many policy OIDs");
 	p->crl_url = cfg->crl_url[0] != '\0' ? cfg->crl_url : NULL;
 	p->ca_issuers_url = cfg->ca_issuers_url[0] != '\0' ?
 	    cfg->ca_issuers_url : NULL;

@@ -98,7 +98,61 @@ static const char *const config_policy_prod[CONFIG_N_SLOTS + 1] = {
 static const char *const config_policy_test[CONFIG_N_SLOTS + 1] = {
 	FPKI "48.11", FPKI "48.9", FPKI "48.9", FPKI "48.13", FPKI "48.86"
 };
+/*
+ * [derive] policies of the two sets (DERIVED-REFERENCE §2.1, §1.7): the
+ * derived PIV Authentication policies (-hardware 3.41 / 48.110 for a
+ * token, 3.40 / 48.109 for a software keystore), signature certificates
+ * under id-fpki-common-hardware (3.7 / 48.9) on a token and
+ * id-fpki-common-policy (3.6 / 48.8) in software, and a key-management
+ * certificate that may go to software only under id-fpki-common-policy.
+ */
+static const char *const config_dpolicy_prod[CONFIG_N_DP] = {
+	FPKI "3.41", FPKI "3.40", FPKI "3.7", FPKI "3.6", FPKI "3.6"
+};
+static const char *const config_dpolicy_test[CONFIG_N_DP] = {
+	FPKI "48.110", FPKI "48.109", FPKI "48.9", FPKI "48.8", FPKI "48.8"
+};
 #undef FPKI
+
+static const char *const config_derive_targets[] = {
+	"token", "p12", "mobileconfig", "csr"
+};
+
+const char *
+config_derive_target_name(unsigned bit)
+{
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		if (bit == (1u << i))
+			return config_derive_targets[i];
+	return "unknown";
+}
+
+bool
+config_derive_target_parse(const char *s, unsigned *bit)
+{
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(s, config_derive_targets[i]) == 0) {
+			*bit = 1u << i;
+			return true;
+		}
+	return false;
+}
+
+static const char *const config_alphabets[] = {
+	[CONFIG_CODE_ALNUM] = "alphanumeric",
+	[CONFIG_CODE_UPPER] = "uppercase",
+	[CONFIG_CODE_DIGITS] = "digits",
+};
+
+const char *
+config_code_alphabet_name(enum config_code_alphabet a)
+{
+	return (unsigned)a < 3 ? config_alphabets[a] : "unknown";
+}
 
 /* ---- parse state -------------------------------------------------------------- */
 
@@ -128,7 +182,11 @@ enum config_type {
 	T_REV_MODE,
 	T_REV_FAILURE,
 	T_REV_CA,
-	T_REV_NONCE
+	T_REV_NONCE,
+	T_TARGETS,	/* [derive] target list, bits at off */
+	T_DERIVE_OIDS,	/* [derive] policy override; arg = CONFIG_DP_* */
+	T_ALPHABET,
+	T_P12
 };
 
 struct config_key {
@@ -233,6 +291,36 @@ static const struct config_key config_keys[] = {
 	{ "revocation", "clock_skew_seconds", T_UINT, OFF(rev_clock_skew_s), 0,
 	    3600, 0 },
 	{ "revocation", "cache_dir", T_PATH, OFF(rev_cache_dir), 0, 0, 0 },
+	{ "derive", "targets", T_TARGETS, OFF(derive_targets), 0, 0, 0 },
+	{ "derive", "signature_targets", T_TARGETS, OFF(derive_sign_targets),
+	    0, 0, 0 },
+	{ "derive", "auth_policy_hardware", T_DERIVE_OIDS, 0, 0, 0,
+	    CONFIG_DP_AUTH_HW },
+	{ "derive", "auth_policy_software", T_DERIVE_OIDS, 0, 0, 0,
+	    CONFIG_DP_AUTH_SW },
+	{ "derive", "signature_policy_hardware", T_DERIVE_OIDS, 0, 0, 0,
+	    CONFIG_DP_SIGN_HW },
+	{ "derive", "signature_policy_software", T_DERIVE_OIDS, 0, 0, 0,
+	    CONFIG_DP_SIGN_SW },
+	{ "derive", "software_key_management_policies", T_DERIVE_OIDS, 0, 0,
+	    0, CONFIG_DP_KM_SW },
+	{ "derive", "key_management", T_BOOL, OFF(derive_km), 0, 0, 0 },
+	{ "derive", "history_keys", T_UINT, OFF(derive_history), 0, 20, 0 },
+	{ "derive", "certificate_days", T_UINT, OFF(derive_cert_days), 1,
+	    1096, 0 },
+	{ "derive", "max_active", T_UINT, OFF(derive_max_active), 0, 100, 0 },
+	{ "derive", "activation_code_length", T_UINT, OFF(derive_code_len), 6,
+	    16, 0 },
+	{ "derive", "activation_code_alphabet", T_ALPHABET, 0, 0, 0, 0 },
+	{ "derive", "activation_minutes", T_UINT, OFF(derive_activation_min),
+	    1, 10080, 0 },
+	{ "derive", "activation_attempts", T_UINT,
+	    OFF(derive_activation_tries), 1, 10, 0 },
+	{ "derive", "recheck_days", T_UINT, OFF(derive_recheck_days), 0, 365,
+	    0 },
+	{ "derive", "recheck_repeat", T_BOOL, OFF(derive_recheck_repeat), 0, 0,
+	    0 },
+	{ "derive", "p12", T_P12, 0, 0, 0, 0 },
 };
 #undef OFF
 #define CONFIG_N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -240,7 +328,7 @@ static const struct config_key config_keys[] = {
 static const char *const config_sections[] = {
 	"keys", "validity", "urls", "policy", "certificates", "escrow", "pin",
 	"fascn", "card", "ca", "store", "security", "audit", "trust",
-	"validation", "revocation"
+	"validation", "revocation", "derive"
 };
 
 struct config_parse {
@@ -253,6 +341,8 @@ struct config_parse {
 	unsigned seen[CONFIG_N_KEYS];	/* line where each key was given */
 	struct config_oids override[CONFIG_N_SLOTS + 1];
 	bool has_override[CONFIG_N_SLOTS + 1];
+	struct config_oids d_override[CONFIG_N_DP];
+	bool has_d_override[CONFIG_N_DP];
 	struct pv_config *cfg;
 };
 
@@ -492,6 +582,26 @@ config_slot_item(struct config_parse *p, const struct config_key *k,
 	}
 	config_fail(p, p->line, "[%s] %s: expected 9a, 9c or 9d, got '%.*s'",
 	    k->section, k->key, (int)len, item);
+	return false;
+}
+
+static bool
+config_target_item(struct config_parse *p, const struct config_key *k,
+    const char *item, size_t len, void *ctx)
+{
+	unsigned *bits = ctx;
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		if (strlen(config_derive_targets[i]) == len &&
+		    memcmp(item, config_derive_targets[i], len) == 0) {
+			*bits |= 1u << i;
+			return true;
+		}
+	}
+	config_fail(p, p->line, "[%s] %s: expected token, p12, mobileconfig "
+	    "or csr, got '%.*s'", k->section, k->key, len > 40 ? 40 : (int)len,
+	    item);
 	return false;
 }
 
@@ -921,6 +1031,33 @@ config_set(struct config_parse *p, const struct config_key *k, const char *v)
 		config_fail(p, p->line, "[%s] %s: expected 'required' or "
 		    "'optional', got '%.40s'", k->section, k->key, v);
 		return false;
+	case T_TARGETS:
+		*(unsigned *)(void *)(base + k->off) = 0;
+		return config_list(p, k, v, config_target_item, base + k->off);
+	case T_DERIVE_OIDS:
+		memset(&p->d_override[k->arg], 0, sizeof(p->d_override[0]));
+		p->has_d_override[k->arg] = v[0] != '\0';
+		return config_list(p, k, v, config_oid_item,
+		    &p->d_override[k->arg]);
+	case T_ALPHABET:
+		for (i = 0; i < 3; i++)
+			if (strcmp(v, config_alphabets[i]) == 0) {
+				c->derive_code_alphabet =
+				    (enum config_code_alphabet)i;
+				return true;
+			}
+		config_fail(p, p->line, "[%s] %s: expected alphanumeric, "
+		    "uppercase or digits, got '%.40s'", k->section, k->key, v);
+		return false;
+	case T_P12:
+		if (strcmp(v, "modern") == 0 || strcmp(v, "legacy") == 0) {
+			c->derive_p12 = v[0] == 'm' ? CONFIG_P12_MODERN :
+			    CONFIG_P12_LEGACY;
+			return true;
+		}
+		config_fail(p, p->line, "[%s] %s: expected 'modern' or "
+		    "'legacy', got '%.40s'", k->section, k->key, v);
+		return false;
 	}
 	return false;
 }
@@ -1045,7 +1182,24 @@ config_resolve(struct config_parse *p)
 			strcpy(o->oid[0], set[s]);
 		}
 	}
+	for (s = 0; s < CONFIG_N_DP; s++) {
+		struct config_oids *o = &c->derive_policy[s];
+
+		memset(o, 0, sizeof(*o));
+		if (p->has_d_override[s]) {
+			*o = p->d_override[s];
+		} else {
+			o->n = 1;
+			strcpy(o->oid[0], c->policy_set ==
+			    CONFIG_POLICY_PRODUCTION ? config_dpolicy_prod[s] :
+			    config_dpolicy_test[s]);
+		}
+	}
 	/* Cross-key rules. */
+	if ((c->derive_sign_targets & CONFIG_DERIVE_CSR) != 0)
+		config_fail(p, config_seen(p, "derive", "signature_targets"),
+		    "[derive] signature_targets: csr cannot get a signature "
+		    "key (the device's request carries one key)");
 	if (c->pin_min > c->pin_max)
 		config_fail(p, config_seen(p, "pin", "min_length"),
 		    "[pin] min_length: %u is more than max_length %u",
@@ -1160,6 +1314,24 @@ config_defaults(struct pv_config *out)
 	out->rev_aia_cache_hours = 24;
 	out->rev_ocsp_max_age_min = 60;
 	out->rev_clock_skew_s = 300;
+	out->derive_targets = CONFIG_DERIVE_ALL;
+	out->derive_sign_targets = CONFIG_DERIVE_TOKEN | CONFIG_DERIVE_P12 |
+	    CONFIG_DERIVE_MOBILECONFIG;
+	for (s = 0; s < CONFIG_N_DP; s++) {
+		out->derive_policy[s].n = 1;
+		strcpy(out->derive_policy[s].oid[0], config_dpolicy_test[s]);
+	}
+	out->derive_km = true;
+	out->derive_history = 3;
+	out->derive_cert_days = 1095;
+	out->derive_max_active = 0;
+	out->derive_code_len = 8;
+	out->derive_code_alphabet = CONFIG_CODE_ALNUM;
+	out->derive_activation_min = 10;
+	out->derive_activation_tries = 5;
+	out->derive_recheck_days = 7;
+	out->derive_recheck_repeat = true;
+	out->derive_p12 = CONFIG_P12_MODERN;
 }
 
 enum pv_err

@@ -100,6 +100,41 @@ enum config_pass_source {
 #define CONFIG_PIN_REFUSE_SEQUENCE	0x4u
 #define CONFIG_PIN_REFUSE_ALL		0x7u
 
+/*
+ * [derive] targets (bits of pv_config.derive_targets and
+ * derive_sign_targets): where a derived credential may be issued.
+ */
+#define CONFIG_DERIVE_TOKEN		0x1u	/* a token with the Derived
+						 * PIV Application */
+#define CONFIG_DERIVE_P12		0x2u	/* a PKCS#12 for a phone */
+#define CONFIG_DERIVE_MOBILECONFIG	0x4u	/* an Apple profile */
+#define CONFIG_DERIVE_CSR		0x8u	/* the device's own key (SCEP) */
+#define CONFIG_DERIVE_ALL		0xfu
+
+/* [derive] activation_code_alphabet (DERIVED-REFERENCE §1.9). */
+enum config_code_alphabet {
+	CONFIG_CODE_ALNUM,	/* 0-9 A-Z a-z */
+	CONFIG_CODE_UPPER,	/* 0-9 A-Z */
+	CONFIG_CODE_DIGITS	/* 0-9 */
+};
+
+/* [derive] p12: the PKCS#12 form (DERIVED-REFERENCE §5.1-5.2). */
+enum config_p12_compat {
+	CONFIG_P12_MODERN,	/* PBES2/PBKDF2/AES-256-CBC, SHA-256 MAC */
+	CONFIG_P12_LEGACY	/* pbeWithSHA1And3-KeyTripleDES-CBC, SHA-1 MAC */
+};
+
+/* The policy lists of [derive], in this order (pv_config.derive_policy). */
+enum config_derive_policy {
+	CONFIG_DP_AUTH_HW,	/* derived PIV Authentication, hardware */
+	CONFIG_DP_AUTH_SW,	/* ... software keystore */
+	CONFIG_DP_SIGN_HW,	/* digital signature, hardware */
+	CONFIG_DP_SIGN_SW,	/* ... software keystore */
+	CONFIG_DP_KM_SW,	/* a key-management certificate asserting one
+				 * of these may be copied to software */
+	CONFIG_N_DP
+};
+
 struct config_oids {
 	unsigned n;
 	char oid[CONFIG_OIDS_MAX][CONFIG_OID_MAX];	/* dotted decimal */
@@ -234,6 +269,26 @@ struct pv_config {
 	unsigned rev_ocsp_max_age_min;
 	unsigned rev_clock_skew_s;
 	char rev_cache_dir[CONFIG_PATH_MAX];	/* "": <home>/cache */
+
+	/* [derive] (SP 800-157 derived credentials) */
+	unsigned derive_targets;	/* CONFIG_DERIVE_* allowed */
+	unsigned derive_sign_targets;	/* ... that get a new signature key */
+	/* resolved: overrides, else the [policy] set's defaults */
+	struct config_oids derive_policy[CONFIG_N_DP];
+	bool derive_km;			/* copy the escrowed key-management
+					 * key onto derived credentials */
+	unsigned derive_history;	/* retired KM keys copied (0-20) */
+	unsigned derive_cert_days;	/* derived certificates (1-1096) */
+	unsigned derive_max_active;	/* per primary card; 0: no limit */
+	unsigned derive_code_len;	/* activation code (6-16) */
+	enum config_code_alphabet derive_code_alphabet;
+	unsigned derive_activation_min;	/* activation lifetime (1-10080) */
+	unsigned derive_activation_tries;	/* wrong codes before the
+						 * activation locks (1-10) */
+	unsigned derive_recheck_days;	/* re-check of the primary after
+					 * issuance (0: never; 1-365) */
+	bool derive_recheck_repeat;	/* and every as many days again */
+	enum config_p12_compat derive_p12;
 };
 
 /*
@@ -309,6 +364,17 @@ int64_t config_card_expiry(const struct pv_config *c, int64_t from);
  */
 int64_t config_cert_not_after(const struct pv_config *c, int64_t from,
     int64_t card_expiry);
+
+/*
+ * config_derive_target_name: "token", "p12", "mobileconfig", "csr" for one
+ * CONFIG_DERIVE_* bit; "unknown" otherwise.  config_derive_target_parse
+ * reads one of those names; false for anything else.
+ */
+const char *config_derive_target_name(unsigned bit);
+bool config_derive_target_parse(const char *s, unsigned *bit);
+
+/* config_code_alphabet_name: "alphanumeric", "uppercase", "digits". */
+const char *config_code_alphabet_name(enum config_code_alphabet a);
 
 /* config_alg_name: "rsa2048", "eccp256", ...; "unknown" otherwise. */
 const char *config_alg_name(enum config_alg a);

@@ -301,6 +301,13 @@ static const struct store_bound {
 	{ "credential_numbers", "id, agency_code, system_code, number, "
 	    "job_id, allocated_at", "'credno:' || agency_code || '-' || "
 	    "system_code || '-' || printf('%06d', number)", NULL },
+	{ "derived", "id, device_id, primary_id, person_id, job_id, target, "
+	    "uuid, pa_serial, pa_issuer, pa_pem, primary_fascn, primary_uuid, "
+	    "recheck_due, recheck_at, recheck_result, created_at, updated_at",
+	    "'derived:' || id", NULL },
+	{ "activations", "id, public_id, derived_id, kind, code_hash, state, "
+	    "attempts, max_attempts, payload, payload_name, expires_at, "
+	    "created_at, updated_at", "'activation:' || public_id", NULL },
 };
 #define STORE_N_BOUND	((int)(sizeof(store_bound) / sizeof(store_bound[0])))
 
@@ -326,7 +333,7 @@ static enum pv_err
 store_digest_cols(struct audit_digest *d, bool child, sqlite3_stmt *stmt,
     int n)
 {
-	struct audit_val v[16];
+	struct audit_val v[20];
 	int i;
 
 	if (n > (int)(sizeof(v) / sizeof(v[0])))

@@ -307,6 +307,35 @@ out:
 	return r;
 }
 
+enum pv_err
+store_cert_find_spki(struct store *st, int64_t device_id, uint8_t slot,
+    const uint8_t spki_sha256[32], struct store_cert *out,
+    struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	enum pv_err r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = store_prepare(st, "SELECT " CERT_COLS " FROM certificates "
+	    "WHERE device_id = ?1 AND slot = ?2 AND spki_sha256 = ?3 "
+	    "ORDER BY id DESC LIMIT 1", &s, "find certificate by key",
+	    why)) != PV_OK)
+		return r;
+	if (!store_bind_i64(s, 1, device_id) || !store_bind_i64(s, 2, slot) ||
+	    !store_bind_blob(s, 3, spki_sha256, 32)) {
+		r = store_db_err(st, SQLITE_ERROR, "find certificate by key",
+		    why);
+		goto out;
+	}
+	if ((r = store_step_row(st, s, "find certificate by key",
+	    "certificate for this key", why)) != PV_OK)
+		goto out;
+	r = cert_from_row(s, out, true);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
 static enum pv_err
 cert_row(sqlite3_stmt *s, void *elem, void *arg)
 {

@@ -312,6 +312,14 @@ device_row(sqlite3_stmt *s, void *elem, void *arg)
 }
 
 enum pv_err
+store_device_find_fascn(struct store *st, const uint8_t fascn[25],
+    struct store_device *out, struct pv_why *why)
+{
+	return device_query(st, "SELECT " DEVICE_COLS " FROM devices WHERE "
+	    "fascn = ?1", fascn, 25, 0, out, "device with this FASC-N", why);
+}
+
+enum pv_err
 store_device_list_person(struct store *st, int64_t person_id,
     struct store_device **out, size_t *n_out, struct pv_why *why)
 {

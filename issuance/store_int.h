@@ -99,6 +99,13 @@ void store_jhex(json_object *o, const char *key, const uint8_t *p,
     size_t n);
 
 /*
+ * store_jobj_parse: a new JSON object from |json| (a JSON object text), or
+ * an empty object when |json| is NULL or is not an object; NULL only when
+ * memory runs out.  For details a caller gives as text.
+ */
+json_object *store_jobj_parse(const char *json);
+
+/*
  * store_jrow binds row |id| of |table| (certificates, escrow, devices,
  * people) to the audit log: it appends {"table", "id", "sha256"} to the
  * "rows" array of |detail|, the digest being over the row as it is now

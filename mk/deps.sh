@@ -10,6 +10,7 @@ PKGS=(
 	libssl-dev openssl libncurses-dev libsqlite3-dev sqlite3 libcriterion-dev
 	zlib1g-dev libqrencode-dev libinih-dev libjson-c-dev libcurl4-openssl-dev
 	tmux valgrind cppcheck iproute2 util-linux procps psmisc jq xxd python3
+	libnss3-tools gnutls-bin openjdk-17-jre-headless
 )
 
 missing=()
