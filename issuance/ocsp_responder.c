@@ -273,11 +273,15 @@ ocsp_respond(const struct ocsp_responder *r, const uint8_t *req_der,
 		status = OCSP_RESPONSE_STATUS_MALFORMEDREQUEST;
 		goto status_only;
 	}
+	/* Authoritative for the issuing CA's certificates only: a request
+	 * naming another issuer's, even beside ours, is refused whole (a
+	 * delegated responder's "unknown" for it would vouch for nothing,
+	 * and clients refuse a response mixing issuers). */
 	for (i = 0; i < n; i++)
 		if (ocsp_resp_ours(r, OCSP_onereq_get0_id(
 		    OCSP_request_onereq_get0(req, i))))
 			ours++;
-	if (ours == 0) {
+	if (ours != n) {
 		status = OCSP_RESPONSE_STATUS_UNAUTHORIZED;
 		goto status_only;
 	}
@@ -296,7 +300,7 @@ ocsp_respond(const struct ocsp_responder *r, const uint8_t *req_der,
 		memset(&cs, 0, sizeof(cs));
 		cs.state = OCSP_CERT_UNKNOWN;
 		cs.reason = -1;
-		if (ocsp_resp_ours(r, id) && ocsp_resp_serial(id, serial) &&
+		if (ocsp_resp_serial(id, serial) &&
 		    lookup(ctx, serial, &cs, why) != PV_OK) {
 			/* §2.3: the store cannot say now */
 			status = OCSP_RESPONSE_STATUS_TRYLATER;

@@ -7,13 +7,14 @@
  *   - a request that does not decode, holds no single request, more than
  *     OCSP_RESP_MAX_IDS of them, or a nonce longer than 128 bytes (RFC
  *     8954 §2.1): malformedRequest;
- *   - no CertID naming the issuing CA (by the SHA-1 or SHA-256 hashes of
- *     its name and key): unauthorized (§2.3: not authoritative);
+ *   - a CertID not naming the issuing CA (by the SHA-1, SHA-256, SHA-384
+ *     or SHA-512 hashes of its name and key): unauthorized (§2.3: not
+ *     authoritative), for the whole request;
  *   - otherwise a BasicOCSPResponse signed by the responder (the delegated
  *     OCSP signer, or the issuing CA itself) with one SingleResponse per
  *     CertID: good, revoked (time; reason unless none was recorded;
  *     on-hold is revoked with certificateHold, §2.2) or unknown (a serial
- *     the store does not know, or a CertID of another issuer);
+ *     the store does not know);
  *     thisUpdate = |now|, nextUpdate = |now| + validity; the responder ID
  *     by key hash (RFC 5019 §2.2.3); the signer's certificate included;
  *     a nonce of 1-32 bytes echoed (RFC 8954), a longer one left out.

@@ -305,16 +305,38 @@ serve_health(struct serve *s, const struct serve_req *req,
 
 /* ---- routing ---------------------------------------------------------------- */
 
-/* Is |path| |prefix| or under it?  *tail is what follows. */
+/*
+ * Is |path| the responder's URL path |prefix|, or a GET request under it
+ * (RFC 6960 A.1: "prefix/<request>", or "prefix<request>" when |prefix|
+ * ends in '/')?  *tail is the request part ("" for the URL itself).  A
+ * responder at ".../ocsp/" is also POSTed to as ".../ocsp".
+ */
 static bool
-serve_under(const char *path, const char *prefix, const char **tail)
+serve_ocsp_match(const char *path, const char *prefix, const char **tail)
 {
 	size_t n = strlen(prefix);
+	const char *t;
 
-	if (n == 0 || strncmp(path, prefix, n) != 0)
+	if (n == 0)
 		return false;
-	*tail = path + n;
-	return true;
+	if (strncmp(path, prefix, n) == 0) {
+		t = path + n;
+		if (prefix[n - 1] == '/' || *t == '\0') {
+			*tail = t;
+			return true;
+		}
+		if (*t == '/') {
+			*tail = t + 1;
+			return true;
+		}
+		return false;
+	}
+	if (n > 1 && prefix[n - 1] == '/' && strlen(path) == n - 1 &&
+	    strncmp(path, prefix, n - 1) == 0) {
+		*tail = path + n - 1;
+		return true;
+	}
+	return false;
 }
 
 void
@@ -350,16 +372,8 @@ serve_handle(struct serve *s, const struct serve_req *req,
 		return;
 	}
 	/* last: the responder's URL may be "/", under which all else is */
-	if (s->ocsp_path[0] != '\0' && serve_under(path, s->ocsp_path, &tail)) {
+	if (serve_ocsp_match(path, s->ocsp_path, &tail)) {
 		serve_ocsp(s, req, tail, rsp);
-		return;
-	}
-	/* "http://ocsp.example.gov/ocsp/" is also POSTed to without the
-	 * slash */
-	if (s->ocsp_path[1] != '\0' &&
-	    strlen(path) + 1 == strlen(s->ocsp_path) &&
-	    strncmp(path, s->ocsp_path, strlen(path)) == 0) {
-		serve_ocsp(s, req, "", rsp);
 		return;
 	}
 	serve_rsp_text(rsp, 404, "not found");
