@@ -140,7 +140,7 @@ cli_cmd_serve(struct cli_global *g, int argc, char **argv)
 	if ((rc = cli_station(g, STATION_NEED_STORE | STATION_NEED_CA, &po,
 	    &stn)) != CLI_EXIT_OK)
 		return rc;
-	if ((rc = cli_permit(stn, OP_DERIVE)) != CLI_EXIT_OK)
+	if ((rc = cli_permit(stn, OP_CA)) != CLI_EXIT_OK)
 		goto out;
 	if ((r = serve_new(stn, &so, &srv, &why)) != PV_OK) {
 		rc = cli_fail("serve", r, &why);

@@ -270,6 +270,43 @@ ParameterizedTestParameters(config, bad_files)
 		    "issuer_id: expected 1-15 printable ASCII characters" },
 		{ "[store]\nbusy_timeout_ms = 600001\n", "test.conf:2: [store] "
 		    "busy_timeout_ms: expected a whole number from 0 to 600000" },
+		{ "[ca]\nocsp_algorithm = rsa1024\n", "test.conf:2: [ca] "
+		    "ocsp_algorithm: expected rsa2048, rsa3072, rsa4096, eccp256 "
+		    "or eccp384, got 'rsa1024'" },
+		{ "[ca]\nocsp_days = 1096\n", "test.conf:2: [ca] ocsp_days: "
+		    "expected a whole number from 1 to 1095" },
+		{ "[ca]\nissuing_days = 100\ncontent_signer_days = 100\n"
+		    "kra_days = 100\nocsp_days = 101\n", "test.conf:5: [ca] "
+		    "ocsp_days: 101 outlives issuing_days 100" },
+		{ "[serve]\nurl = http://a.example\n", "test.conf:2: [serve] url: "
+		    "expected https://HOST or https://HOST:PORT (no path)" },
+		{ "[serve]\nurl = https://a.example/a\n", "test.conf:2: [serve] "
+		    "url: expected https://HOST" },
+		{ "[serve]\nurl = https://a.example:0\n", "test.conf:2: [serve] "
+		    "url: expected https://HOST" },
+		{ "[serve]\nurl = https://[::1\n", "test.conf:2: [serve] "
+		    "url: expected https://HOST" },
+		{ "[serve]\nlisten = localhost:8443\n", "test.conf:2: [serve] "
+		    "listen: expected ADDRESS:PORT (an IPv4 address, or an IPv6 "
+		    "one in brackets, and a port 1-65535), got 'localhost:8443'" },
+		{ "[serve]\nlisten = 0.0.0.0:65536\n", "test.conf:2: [serve] "
+		    "listen: expected ADDRESS:PORT" },
+		{ "[serve]\nlisten = ::1:443\n", "test.conf:2: [serve] "
+		    "listen: expected ADDRESS:PORT" },
+		{ "[serve]\nlisten =\n", "test.conf:2: [serve] listen: expected "
+		    "ADDRESS:PORT (an IPv4 address, or an IPv6 one in brackets, "
+		    "and a port 1-65535), got ''" },
+		{ "[serve]\nlisten_http = 127.0.0.1:08080\n", "test.conf:2: "
+		    "[serve] listen_http: expected ADDRESS:PORT (an IPv4 address, "
+		    "or an IPv6 one in brackets, and a port 1-65535) or nothing" },
+		{ "[serve]\ntls_certificate = /etc/x.pem\n", "test.conf:2: "
+		    "[serve] tls_certificate and tls_key: give both or neither" },
+		{ "[serve]\nthreads = 0\n", "test.conf:2: [serve] threads: "
+		    "expected a whole number from 1 to 64" },
+		{ "[serve]\nmax_body_kib = 2048\n", "test.conf:2: [serve] "
+		    "max_body_kib: expected a whole number from 1 to 1024" },
+		{ "[serve]\nocsp_validity_minutes = 0\n", "test.conf:2: [serve] "
+		    "ocsp_validity_minutes: expected a whole number from 1" },
 	};
 
 	return cr_make_param_array(struct bad_conf, cases,
@@ -285,6 +322,29 @@ ParameterizedTest(struct bad_conf *bc, config, bad_files)
 	    "accepted: %s", bc->text);
 	cr_assert(strncmp(why.msg, bc->want, strlen(bc->want)) == 0,
 	    "for %s\n got: %s\nwant: %s", bc->text, why.msg, bc->want);
+}
+
+Test(config, serve_values)
+{
+	struct pv_config c;
+	struct pv_why why = { "" };
+
+	cr_assert_eq(parse("[serve]\nurl = https://[2001:db8::1]:8443\n"
+	    "listen = [::]:443\nlisten_http =\nthreads = 2\n"
+	    "tls_certificate = /etc/pivstation/tls.pem\n"
+	    "tls_key = /etc/pivstation/tls.key\n", &c, &why), PV_OK, "%s",
+	    why.msg);
+	cr_assert_str_eq(c.serve_url, "https://[2001:db8::1]:8443");
+	cr_assert_str_eq(c.serve_listen, "[::]:443");
+	cr_assert_str_eq(c.serve_listen_http, "");
+	cr_assert_eq(c.serve_threads, 2);
+	cr_assert_str_eq(c.serve_tls_key, "/etc/pivstation/tls.key");
+	cr_assert_eq(parse("[serve]\nurl = https://pki.example.gov\n"
+	    "listen = 192.0.2.1:8443\n", &c, &why), PV_OK, "%s", why.msg);
+	cr_assert_str_eq(c.serve_listen_http, "0.0.0.0:8080", "the default");
+	cr_assert_eq(c.serve_max_body_kib, 64);
+	cr_assert_eq(c.ca_ocsp_alg, CONFIG_ALG_ECCP256);
+	cr_assert_eq(c.ca_ocsp_days, 90);
 }
 
 Test(config, long_line_and_nul_byte)
