@@ -161,6 +161,7 @@ cli_cmd_fn cli_cmd_issue;		/* cmd_issue.c */
 cli_cmd_fn cli_cmd_derive;		/* cmd_derive.c */
 cli_cmd_fn cli_cmd_job;			/* cmd_job.c */
 cli_cmd_fn cli_cmd_operator;		/* cmd_operator.c */
+cli_cmd_fn cli_cmd_serve;		/* cmd_serve.c */
 #include "issuance/passphrase.h"
 
 struct station;	/* issuance/station.h */

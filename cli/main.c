@@ -26,6 +26,7 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "job", cli_cmd_job, "issuance jobs: list unfinished ones, cancel one whose card is lost" },
 	{ "operator", cli_cmd_operator, "the operators who act at the station, and their roles" },
 	{ "validate", cli_cmd_validate, "is this PIV card (or certificate) valid? every check, with reasons" },
+	{ "serve", cli_cmd_serve, "the device-facing service: OCSP responder, CRL and CA certificates over HTTP(S)" },
 };
 
 static void

@@ -20,6 +20,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <ini.h>
 #include <openssl/crypto.h>
 
@@ -186,7 +189,9 @@ enum config_type {
 	T_TARGETS,	/* [derive] target list, bits at off */
 	T_DERIVE_OIDS,	/* [derive] policy override; arg = CONFIG_DP_* */
 	T_ALPHABET,
-	T_P12
+	T_P12,
+	T_HTTPS_URL,	/* https://HOST[:PORT] without a path, at off */
+	T_LISTEN	/* ADDRESS:PORT at off; empty allowed when arg = 1 */
 };
 
 struct config_key {
@@ -243,12 +248,14 @@ static const struct config_key config_keys[] = {
 	    0, 9, 0 },
 	{ "card", "issuer_id", T_TEXT, OFF(issuer_id), 1, CONFIG_ISSUER_ID_MAX,
 	    0 },
-	{ "ca", "algorithm", T_CA_ALG, 0, 0, 0, 0 },
+	{ "ca", "algorithm", T_CA_ALG, OFF(ca_alg), 0, 0, 0 },
 	{ "ca", "root_days", T_UINT, OFF(ca_root_days), 1, 10958, 0 },
 	{ "ca", "issuing_days", T_UINT, OFF(ca_issuing_days), 1, 10958, 0 },
 	{ "ca", "content_signer_days", T_UINT, OFF(ca_signer_days), 1, 3287,
 	    0 },
 	{ "ca", "kra_days", T_UINT, OFF(ca_kra_days), 1, 10958, 0 },
+	{ "ca", "ocsp_algorithm", T_CA_ALG, OFF(ca_ocsp_alg), 0, 0, 0 },
+	{ "ca", "ocsp_days", T_UINT, OFF(ca_ocsp_days), 1, 1095, 0 },
 	{ "ca", "name", T_DN_PLAIN, OFF(ca_name), 0, 0, 0 },
 	{ "ca", "passphrase", T_PASS, 0, 0, 0, 0 },
 	{ "store", "busy_timeout_ms", T_UINT, OFF(busy_timeout_ms), 0, 600000,
@@ -321,6 +328,21 @@ static const struct config_key config_keys[] = {
 	{ "derive", "recheck_repeat", T_BOOL, OFF(derive_recheck_repeat), 0, 0,
 	    0 },
 	{ "derive", "p12", T_P12, 0, 0, 0, 0 },
+	{ "serve", "url", T_HTTPS_URL, OFF(serve_url), 0, 0, 0 },
+	{ "serve", "listen", T_LISTEN, OFF(serve_listen), 0, 0, 0 },
+	{ "serve", "listen_http", T_LISTEN, OFF(serve_listen_http), 0, 0, 1 },
+	{ "serve", "tls_certificate", T_PATH, OFF(serve_tls_cert), 0, 0, 0 },
+	{ "serve", "tls_key", T_PATH, OFF(serve_tls_key), 0, 0, 0 },
+	{ "serve", "threads", T_UINT, OFF(serve_threads), 1, 64, 0 },
+	{ "serve", "max_connections", T_UINT, OFF(serve_max_conn), 1, 10000,
+	    0 },
+	{ "serve", "max_connections_per_address", T_UINT,
+	    OFF(serve_max_conn_ip), 0, 10000, 0 },
+	{ "serve", "timeout_seconds", T_UINT, OFF(serve_timeout_s), 1, 300, 0 },
+	{ "serve", "max_body_kib", T_UINT, OFF(serve_max_body_kib), 1, 1024,
+	    0 },
+	{ "serve", "ocsp_validity_minutes", T_UINT, OFF(serve_ocsp_minutes), 1,
+	    10080, 0 },
 };
 #undef OFF
 #define CONFIG_N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -328,7 +350,7 @@ static const struct config_key config_keys[] = {
 static const char *const config_sections[] = {
 	"keys", "validity", "urls", "policy", "certificates", "escrow", "pin",
 	"fascn", "card", "ca", "store", "security", "audit", "trust",
-	"validation", "revocation", "derive"
+	"validation", "revocation", "derive", "serve"
 };
 
 struct config_parse {
@@ -379,6 +401,88 @@ config_fail(struct config_parse *p, unsigned line, const char *fmt, ...)
 }
 
 /* ---- value parsers: false + message on error ---------------------------------- */
+
+/* config_port_ok: 1-65535 in decimal, no sign or leading zero. */
+static bool
+config_port_ok(const char *s)
+{
+	unsigned long n = 0;
+	size_t i;
+
+	if (s[0] == '\0' || s[0] == '0' || strlen(s) > 5)
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		n = n * 10 + (unsigned long)(s[i] - '0');
+	}
+	return n >= 1 && n <= 65535;
+}
+
+/*
+ * config_listen_ok: "A.B.C.D:PORT" or "[IPv6]:PORT", the address one
+ * inet_pton reads (a listener binds an address, never a name).
+ */
+static bool
+config_listen_ok(const char *v)
+{
+	char addr[CONFIG_LISTEN_MAX];
+	unsigned char bin[16];
+	const char *colon;
+	size_t n = strlen(v), al;
+
+	if (n == 0 || n >= CONFIG_LISTEN_MAX)
+		return false;
+	if (v[0] == '[') {
+		const char *rb = strchr(v, ']');
+
+		if (rb == NULL || rb[1] != ':')
+			return false;
+		al = (size_t)(rb - v - 1);
+		memcpy(addr, v + 1, al);
+		addr[al] = '\0';
+		return inet_pton(AF_INET6, addr, bin) == 1 &&
+		    config_port_ok(rb + 2);
+	}
+	if ((colon = strrchr(v, ':')) == NULL)
+		return false;
+	al = (size_t)(colon - v);
+	memcpy(addr, v, al);
+	addr[al] = '\0';
+	return inet_pton(AF_INET, addr, bin) == 1 && config_port_ok(colon + 1);
+}
+
+/*
+ * config_https_url_ok: "https://HOST" or "https://HOST:PORT", HOST a DNS
+ * name, an IPv4 address or a bracketed IPv6 one; no path, user or query
+ * (the activation URLs are built from it).
+ */
+static bool
+config_https_url_ok(const char *v)
+{
+	const char *h = v + 8, *e;
+	size_t n = strlen(v), i;
+
+	if (n <= 8 || n >= CONFIG_URL_MAX || strncmp(v, "https://", 8) != 0)
+		return false;
+	if (*h == '[') {
+		if ((e = strchr(h, ']')) == NULL || e == h + 1)
+			return false;
+		for (i = 1; h + i < e; i++)
+			if (!isxdigit((unsigned char)h[i]) && h[i] != ':' &&
+			    h[i] != '.')
+				return false;
+		e++;
+	} else {
+		for (e = h; *e != '\0' && *e != ':'; e++)
+			if (!isalnum((unsigned char)*e) && *e != '-' &&
+			    *e != '.')
+				return false;
+		if (e == h)
+			return false;
+	}
+	return *e == '\0' || (*e == ':' && config_port_ok(e + 1));
+}
 
 static bool
 config_parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
@@ -794,7 +898,8 @@ config_set(struct config_parse *p, const struct config_key *k, const char *v)
 			if (k->type == T_ALG)
 				c->slot_alg[k->arg] = config_algs[i].alg;
 			else
-				c->ca_alg = config_algs[i].alg;
+				*(enum config_alg *)(void *)(base + k->off) =
+				    config_algs[i].alg;
 			return true;
 		}
 		config_fail(p, p->line, "[%s] %s: expected %s, got '%s'",
@@ -989,6 +1094,28 @@ config_set(struct config_parse *p, const struct config_key *k, const char *v)
 		}
 		memcpy(base + k->off, v, n + 1);
 		return true;
+	case T_HTTPS_URL:
+		n = strlen(v);
+		if (!config_https_url_ok(v)) {
+			config_fail(p, p->line, "[%s] %s: expected https://HOST "
+			    "or https://HOST:PORT (no path), at most %d "
+			    "characters, got '%.60s'", k->section, k->key,
+			    CONFIG_URL_MAX - 1, v);
+			return false;
+		}
+		memcpy(base + k->off, v, n + 1);
+		return true;
+	case T_LISTEN:
+		n = strlen(v);
+		if ((n == 0 && k->arg == 1) || config_listen_ok(v)) {
+			memcpy(base + k->off, v, n + 1);
+			return true;
+		}
+		config_fail(p, p->line, "[%s] %s: expected ADDRESS:PORT (an IPv4 "
+		    "address, or an IPv6 one in brackets, and a port 1-65535)%s, "
+		    "got '%.60s'", k->section, k->key, k->arg == 1 ?
+		    " or nothing" : "", v);
+		return false;
 	case T_OID_LIST:
 		memset(base + k->off, 0, sizeof(struct config_oids));
 		return config_list(p, k, v, config_oid_item, base + k->off);
@@ -1212,6 +1339,14 @@ config_resolve(struct config_parse *p)
 		config_fail(p, config_seen(p, "ca", "content_signer_days"),
 		    "[ca] content_signer_days: %u outlives issuing_days %u",
 		    c->ca_signer_days, c->ca_issuing_days);
+	if (c->ca_ocsp_days > c->ca_issuing_days)
+		config_fail(p, config_seen(p, "ca", "ocsp_days"),
+		    "[ca] ocsp_days: %u outlives issuing_days %u",
+		    c->ca_ocsp_days, c->ca_issuing_days);
+	if ((c->serve_tls_cert[0] == '\0') != (c->serve_tls_key[0] == '\0'))
+		config_fail(p, config_seen(p, "serve", c->serve_tls_cert[0] ?
+		    "tls_certificate" : "tls_key"), "[serve] tls_certificate "
+		    "and tls_key: give both or neither");
 	if (c->ca_kra_days > c->ca_root_days)
 		config_fail(p, config_seen(p, "ca", "kra_days"),
 		    "[ca] kra_days: %u outlives root_days %u",
@@ -1291,6 +1426,8 @@ config_defaults(struct pv_config *out)
 	out->ca_issuing_days = 3650;
 	out->ca_signer_days = 3285;
 	out->ca_kra_days = 3650;
+	out->ca_ocsp_alg = CONFIG_ALG_ECCP256;
+	out->ca_ocsp_days = 90;
 	for (s = 0; s < sizeof(ca_name) / sizeof(ca_name[0]); s++) {
 		strcpy(out->ca_name.rdn[s].type, ca_name[s].type);
 		strcpy(out->ca_name.rdn[s].value, ca_name[s].value);
@@ -1332,6 +1469,15 @@ config_defaults(struct pv_config *out)
 	out->derive_recheck_days = 7;
 	out->derive_recheck_repeat = true;
 	out->derive_p12 = CONFIG_P12_MODERN;
+	strcpy(out->serve_url, "https://pivstation.example.gov");
+	strcpy(out->serve_listen, "0.0.0.0:8443");
+	strcpy(out->serve_listen_http, "0.0.0.0:8080");
+	out->serve_threads = 4;
+	out->serve_max_conn = 1024;
+	out->serve_max_conn_ip = 0;
+	out->serve_timeout_s = 15;
+	out->serve_max_body_kib = 64;
+	out->serve_ocsp_minutes = 60;
 }
 
 enum pv_err

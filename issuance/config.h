@@ -78,6 +78,7 @@ enum config_pass_source {
 };
 
 #define CONFIG_URL_MAX		192
+#define CONFIG_LISTEN_MAX	64	/* "[v6 address]:port" */
 #define CONFIG_OID_MAX		64
 #define CONFIG_OIDS_MAX		4	/* policy OIDs per certificate */
 #define CONFIG_DN_MAX_RDN	8
@@ -226,6 +227,8 @@ struct pv_config {
 	unsigned ca_issuing_days;
 	unsigned ca_signer_days;		/* content signer */
 	unsigned ca_kra_days;			/* key recovery agent */
+	enum config_alg ca_ocsp_alg;		/* delegated OCSP responder */
+	unsigned ca_ocsp_days;
 	struct config_dn ca_name;		/* prefix of CA subject names */
 	enum config_pass_source pass_source;
 	char pass_arg[CONFIG_PASS_ARG_MAX];	/* NAME, PATH or N */
@@ -289,6 +292,19 @@ struct pv_config {
 					 * issuance (0: never; 1-365) */
 	bool derive_recheck_repeat;	/* and every as many days again */
 	enum config_p12_compat derive_p12;
+
+	/* [serve] (`pivstation serve`) */
+	char serve_url[CONFIG_URL_MAX];		/* https://HOST[:PORT] */
+	char serve_listen[CONFIG_LISTEN_MAX];	/* ADDRESS:PORT */
+	char serve_listen_http[CONFIG_LISTEN_MAX]; /* "": none */
+	char serve_tls_cert[CONFIG_PATH_MAX];	/* "": the station's */
+	char serve_tls_key[CONFIG_PATH_MAX];
+	unsigned serve_threads;
+	unsigned serve_max_conn;
+	unsigned serve_max_conn_ip;		/* 0: no limit */
+	unsigned serve_timeout_s;
+	unsigned serve_max_body_kib;
+	unsigned serve_ocsp_minutes;		/* OCSP nextUpdate - thisUpdate */
 };
 
 /*

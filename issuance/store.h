@@ -300,6 +300,16 @@ enum pv_err store_cert_get_serial(struct store *st, const char *serial,
     struct store_cert *out, struct pv_why *why);
 
 /*
+ * store_cert_status reads only the status of the certificate with
+ * |serial| (1-40 hex digits, any case), with its revocation time and
+ * reason (-1: none) when revoked or on hold: what an OCSP responder
+ * answers from.  PV_E_NO_RECORD for a serial the store does not know.
+ */
+enum pv_err store_cert_status(struct store *st, const char *serial,
+    enum store_cert_status *status, int64_t *revoked_at, int *reason,
+    struct pv_why *why);
+
+/*
  * store_cert_live returns the device's live (active or on-hold)
  * certificate in |slot|: at most one exists.  PV_E_NO_RECORD when none.
  */
