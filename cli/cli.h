@@ -130,6 +130,7 @@ cli_cmd_fn cli_cmd_init, cli_cmd_audit;	/* cmd_station.c, cmd_audit.c */
 cli_cmd_fn cli_cmd_ca, cli_cmd_escrow;	/* cmd_ca.c, cmd_escrow.c */
 cli_cmd_fn cli_cmd_issue;		/* cmd_issue.c */
 cli_cmd_fn cli_cmd_job;			/* cmd_job.c */
+cli_cmd_fn cli_cmd_batch;		/* cmd_batch.c */
 #include "issuance/passphrase.h"
 
 struct station;	/* issuance/station.h */

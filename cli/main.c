@@ -20,6 +20,7 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "ca", cli_cmd_ca, "the station CA: init, import, show, crl, signing tools" },
 	{ "escrow", cli_cmd_escrow, "escrowed keys: keygen to the KRA, recover as PKCS#12" },
 	{ "issue", cli_cmd_issue, "issue a primary PIV credential onto a card or key" },
+	{ "batch", cli_cmd_batch, "issue to everyone in a CSV or JSON Lines file, on many readers, resumable" },
 	{ "job", cli_cmd_job, "issuance jobs: list unfinished ones, cancel one whose card is lost" },
 	{ "validate", cli_cmd_validate, "is this PIV card (or certificate) valid? every check, with reasons" },
 };

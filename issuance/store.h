@@ -8,7 +8,8 @@
  * bound parameters.
  *
  * Tables: people, devices, certificates, escrow, jobs, job_steps,
- * credential_numbers, counters (CRL number), operators, audit, audit_head.
+ * credential_numbers, counters (CRL number), operators, audit, audit_head,
+ * batches and batch_rows (store_batch.h).
  *
  * Every call that changes state appends an audit row (audit.h) in the same
  * transaction, naming the actor given at open.  Calls are atomic on their
@@ -60,7 +61,7 @@
 #include "issuance/audit.h"
 #include "issuance/identity.h"
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 struct store;	/* opaque */
 

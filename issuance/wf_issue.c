@@ -29,26 +29,23 @@ const struct wf_def wf_issue_def = {
 /* ---- checks without a card -------------------------------------------------------- */
 
 enum pv_err
-wf_issue_check(const struct wf_issue_params *p, struct pv_why *why)
+wf_issue_check_person(const struct pv_config *cfg,
+    const struct identity *ident, struct pv_why *why)
 {
 	static const char dummy_uuid[] = "00000000-0000-4000-8000-000000000000";
-	const struct config_dn *dn[2] = { &p->cfg->subject,
-		&p->cfg->card_auth_subject };
+	const struct config_dn *dn[2] = { &cfg->subject,
+		&cfg->card_auth_subject };
 	static const char *const dn_name[2] = { "subject",
 		"card_auth_subject" };
-	struct profile_cfg pc;
 	struct pkix_dn tmp;
 	char val[CONFIG_DN_VALUE_MAX * 4];
-	unsigned i, k, s;
+	unsigned i, k;
 	enum pv_err r;
 
-	if ((r = profile_cfg_from_config(p->cfg, &pc, why)) != PV_OK ||
-	    (r = profile_cfg_check(&pc, why)) != PV_OK)
-		return r;
 	for (k = 0; k < 2; k++) {
 		memset(&tmp, 0, sizeof(tmp));
 		for (i = 0; i < dn[k]->n; i++) {
-			r = identity_expand(dn[k]->rdn[i].value, p->ident,
+			r = identity_expand(dn[k]->rdn[i].value, ident,
 			    dummy_uuid, val, sizeof(val), why);
 			if (r == PV_OK)
 				r = pkix_dn_add(&tmp, dn[k]->rdn[i].type, val,
@@ -61,6 +58,20 @@ wf_issue_check(const struct wf_issue_params *p, struct pv_why *why)
 			}
 		}
 	}
+	return PV_OK;
+}
+
+enum pv_err
+wf_issue_check(const struct wf_issue_params *p, struct pv_why *why)
+{
+	struct profile_cfg pc;
+	unsigned s;
+	enum pv_err r;
+
+	if ((r = profile_cfg_from_config(p->cfg, &pc, why)) != PV_OK ||
+	    (r = profile_cfg_check(&pc, why)) != PV_OK ||
+	    (r = wf_issue_check_person(p->cfg, p->ident, why)) != PV_OK)
+		return r;
 	for (s = 0; s < CONFIG_N_SLOTS; s++) {
 		enum pkix_alg a = pkix_alg_from_piv(
 		    (unsigned)p->cfg->slot_alg[s]);
