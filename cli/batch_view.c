@@ -67,6 +67,8 @@ bv_update(struct bv_model *m, const struct batch_event *ev)
 		} else if (ev->row_state == STORE_BROW_FAILED) {
 			(void)snprintf(r->step, sizeof(r->step), "failed");
 		} else {
+			if (ev->row_state == STORE_BROW_RUNNING)
+				r->state = BATCH_RD_WORKING;
 			r->step[0] = '\0';
 			r->index = r->count = 0;
 		}
@@ -154,12 +156,23 @@ bv_state_words(enum batch_rd_state s)
 	return "";
 }
 
+/* bv_put of at most what is left of the line (*left columns). */
+static void
+bv_seg(char *o, size_t cap, size_t *len, const char *s, unsigned cols,
+    unsigned *left)
+{
+	if (cols > *left)
+		cols = *left;
+	bv_put(o, cap, len, s, cols);
+	*left -= cols;
+}
+
 unsigned
 bv_render(const struct bv_model *m, unsigned width, char *out, size_t cap)
 {
 	const struct batch_progress *p = &m->prog;
 	char cell[160], eta[16], took[16];
-	unsigned lines = 0, name_w, rest, bar_w, fill, i, total, done;
+	unsigned lines = 0, name_w, who_w, left, bar_w, fill, i, total, done;
 	size_t len = 0, k;
 
 	if (cap == 0)
@@ -168,32 +181,31 @@ bv_render(const struct bv_model *m, unsigned width, char *out, size_t cap)
 	if (width < 40)
 		width = 40;
 	name_w = width >= 100 ? 24 : 18;
+	who_w = width >= 120 ? 28 : width >= 100 ? 22 : 16;
 	for (k = 0; k < m->n; k++) {
 		const struct bv_reader *r = &m->rd[k];
 
-		rest = width - name_w - 1;
-		bv_put(out, cap, &len, r->name, name_w);
-		bv_put(out, cap, &len, " ", 1);
-		if (r->row != 0 && r->state != BATCH_RD_GONE &&
-		    r->state != BATCH_RD_CLAIMED &&
-		    !(r->state == BATCH_RD_WAITING)) {
+		left = width;
+		bv_seg(out, cap, &len, r->name, name_w, &left);
+		bv_seg(out, cap, &len, " ", 1, &left);
+		if (r->row != 0 && (r->state == BATCH_RD_WORKING ||
+		    r->state == BATCH_RD_TAKE_OUT)) {
 			(void)snprintf(cell, sizeof(cell), "row %-4u", r->row);
-			bv_put(out, cap, &len, cell, 9);
-			bv_put(out, cap, &len, r->who, 22);
-			bv_put(out, cap, &len, " ", 1);
-			rest = rest > 32 ? rest - 32 : 0;
+			bv_seg(out, cap, &len, cell, 9, &left);
+			bv_seg(out, cap, &len, r->who, who_w, &left);
+			bv_seg(out, cap, &len, " ", 1, &left);
 			if (r->step[0] != '\0' && r->count > 0)
 				(void)snprintf(cell, sizeof(cell), "%-10s %2u/%-2u ",
 				    r->step, r->index, r->count);
 			else
 				(void)snprintf(cell, sizeof(cell), "%-17s",
 				    r->step);
-			bv_put(out, cap, &len, cell, rest < 17 ? rest : 17);
-			rest = rest > 17 ? rest - 17 : 0;
-			bv_put(out, cap, &len, r->state == BATCH_RD_WORKING ?
-			    r->text : bv_state_words(r->state), rest);
+			bv_seg(out, cap, &len, cell, 17, &left);
+			bv_seg(out, cap, &len, r->state == BATCH_RD_WORKING ?
+			    r->text : bv_state_words(r->state), left, &left);
 		} else {
-			bv_put(out, cap, &len, bv_state_words(r->state), rest);
+			bv_seg(out, cap, &len, bv_state_words(r->state), left,
+			    &left);
 		}
 		bv_newline(out, cap, &len);
 		lines++;
@@ -201,7 +213,7 @@ bv_render(const struct bv_model *m, unsigned width, char *out, size_t cap)
 	/* The bar: issued (now and before) of all rows. */
 	total = p->rows;
 	done = p->done + p->done_before;
-	bar_w = width >= 100 ? 30 : 20;
+	bar_w = width >= 120 ? 30 : width >= 100 ? 20 : 10;
 	fill = total > 0 ? (unsigned)((unsigned long)done * bar_w / total) : 0;
 	cell[0] = '[';
 	for (i = 0; i < bar_w; i++)
@@ -212,10 +224,9 @@ bv_render(const struct bv_model *m, unsigned width, char *out, size_t cap)
 	bv_duration(p->eta_s, eta, sizeof(eta));
 	bv_duration(p->elapsed_s, took, sizeof(took));
 	(void)snprintf(cell, sizeof(cell), " %u/%u issued, %u failed, %u "
-	    "waiting for their card, %u card%s skipped; %.1f/min; %s; ETA %s",
-	    done, total, p->failed, p->running, p->cards_skipped,
-	    p->cards_skipped == 1 ? "" : "s", p->per_min, took,
-	    m->ended ? "-" : eta);
+	    "waiting, %u skipped | %.1f/min, ETA %s (%s so far)", done, total,
+	    p->failed, p->running, p->cards_skipped, p->per_min,
+	    m->ended ? "-" : eta, took);
 	bv_put(out, cap, &len, cell, width - bar_w - 2);
 	bv_newline(out, cap, &len);
 	lines++;

@@ -753,8 +753,9 @@ batch_reader_added(struct batch *b, const struct pcsc_reader *rd, long index)
 	}
 	pthread_cond_broadcast(&b->cv);
 	pthread_mutex_unlock(&b->mu);
-	batch_reader_event(b, rd->name, BATCH_RD_WAITING, start ?
-	    "taken into the batch" : "back");
+	/* A new worker says itself whether it could claim the reader. */
+	if (!start)
+		batch_reader_event(b, rd->name, BATCH_RD_WAITING, "back");
 }
 
 static void

@@ -559,8 +559,10 @@ act:
 				bw_emit(w, BATCH_EV_ROW, rr, r, serial, "not "
 				    "started: %s", why.msg);
 			}
-			after = pv_err_class(r) == PV_CLASS_CANCEL ?
-			    BW_TAKE_OUT : BW_AGAIN;
+			/* A card still in after a reset or a busy moment is
+			 * looked at again; not one that is another card. */
+			after = pv_err_class(r) == PV_CLASS_CANCEL ||
+			    r == PV_E_DIFFERENT_CARD ? BW_TAKE_OUT : BW_AGAIN;
 			goto out;
 		case BATCH_ACT_SKIP_CARD:
 			bw_row_mem(b, rr, STORE_BROW_PENDING, 0, NULL);
@@ -593,7 +595,11 @@ act:
 			continue;
 		}
 		case BATCH_ACT_RETRY:
+			pthread_mutex_lock(&b->mu);
 			rr->card_tries++;
+			rr->job_id = res.job_id;	/* resumed, same PIN */
+			rr->state = STORE_BROW_RUNNING;
+			pthread_mutex_unlock(&b->mu);
 			bw_emit(w, BATCH_EV_ROW, rr, r, serial, "the card "
 			    "refused (%s): trying it once more", why.msg);
 			continue;
@@ -751,6 +757,16 @@ batch_worker_main(void *arg)
 		pthread_cond_broadcast(&b->cv);
 		pthread_mutex_unlock(&b->mu);
 		return NULL;
+	}
+	/* The reader is claimed as it is taken in, so that other programs
+	 * see it busy; if another holds it, again at each card. */
+	if (claim_take(station_home(b->stn), "reader", w->reader,
+	    b->o->who != NULL ? b->o->who : "pivstation batch", &w->claim,
+	    &why) != PV_OK) {
+		bw_state(w, BATCH_RD_CLAIMED, why.msg);
+		claimed_msg = true;
+	} else {
+		bw_state(w, BATCH_RD_WAITING, "taken into the batch");
 	}
 	pthread_mutex_lock(&b->mu);
 	for (;;) {

@@ -108,8 +108,10 @@ claim_release(struct claim *c)
 {
 	if (c == NULL)
 		return;
-	/* Emptied first: a reader of the file never sees a holder gone. */
-	(void)ftruncate(c->fd, 0);
+	/* Emptied first: a reader of the file never sees a holder gone.
+	 * A failure leaves a stale name, which the next holder replaces. */
+	if (ftruncate(c->fd, 0) != 0)
+		(void)c;
 	(void)close(c->fd);
 	free(c);
 }

@@ -150,7 +150,7 @@ store_batch_create(struct store *st, const struct store_batch *b,
 	store_jhex(d, "digest", b->digest, sizeof(b->digest));
 	store_jstr(d, "source", b->source);
 	store_jstr(d, "format", b->format);
-	store_jint(d, "rows", (int64_t)n);
+	store_jint(d, "n_rows", (int64_t)n);
 	store_jstr(d, "pin_mode", b->pin_mode);
 	batch_object(id, obj, sizeof(obj));
 	r = store_audit(st, "batch.create", obj, d, why);
