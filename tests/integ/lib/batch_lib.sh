@@ -42,7 +42,7 @@ bl_setup() {
 		-out "$BL_DIR/kra-plain.key" || return 1
 }
 
-bl_sql() { sqlite3 -batch -noheader "$BL_HOME/store.db" "$1"; }
+bl_sql() { sqlite3 -batch -noheader -cmd '.timeout 5000' "$BL_HOME/store.db" "$1"; }
 
 bl_people() {
 	local n=$1 f=$2 from=${3:-1000} i
