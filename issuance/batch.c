@@ -712,14 +712,31 @@ batch_reap(struct batch *b)
 	pthread_mutex_unlock(&b->mu);
 }
 
+/* Is reader |name| one --readers chose by index at the start? */
+static bool
+batch_reader_by_index(const struct batch *b, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < b->n_by_index; i++)
+		if (strcmp(b->by_index[i], name) == 0)
+			return true;
+	return false;
+}
+
 static void
 batch_reader_added(struct batch *b, const struct pcsc_reader *rd, long index)
 {
 	struct batch_worker *w;
 	bool start = false;
 
-	if (!batch_reader_wanted(b->o->readers, rd->name, index))
-		return;
+	if (!batch_reader_by_index(b, rd->name)) {
+		if (!batch_reader_wanted(b->o->readers, rd->name, index))
+			return;
+		if (index >= 0 && b->n_by_index < PCSC_MAX_READERS)
+			(void)snprintf(b->by_index[b->n_by_index++],
+			    sizeof(b->by_index[0]), "%s", rd->name);
+	}
 	pthread_mutex_lock(&b->mu);
 	w = batch_worker_find(b, rd->name);
 	if (w != NULL && w->exited) {
@@ -882,7 +899,7 @@ batch_run(struct station *stn, struct batch_check *chk,
 	struct pcsc_event ev;
 	struct batch_event bev;
 	struct batch_worker *w;
-	char hex[65], who[160];
+	char hex[65];
 	double cpu0 = batch_cpu_s();
 	uint64_t last_tick = 0;
 	long initial = 0;
@@ -913,9 +930,9 @@ batch_run(struct station *stn, struct batch_check *chk,
 	mu_ok = true;
 	/* One process runs a batch at a time. */
 	buf_hex(chk->rows.digest, 32, hex);
-	(void)snprintf(who, sizeof(who), "%s %.100s", o->who != NULL ? o->who :
-	    "pivstation batch", o->input);
-	if ((r = claim_take(station_home(stn), "batch", hex, who, &b->claim,
+	(void)snprintf(b->who, sizeof(b->who), "%s %.100s", o->who != NULL ?
+	    o->who : "pivstation batch", o->input);
+	if ((r = claim_take(station_home(stn), "batch", hex, b->who, &b->claim,
 	    why)) != PV_OK) {
 		if (r == PV_E_EXISTS)
 			pv_why_prefix(why, "this batch runs already");

@@ -158,6 +158,11 @@ struct batch {
 	struct batch_check *chk;
 	int64_t id;
 	struct claim *claim;		/* this batch, in this process */
+	char who[160];			/* for claims: "pivstation batch F" */
+	/* Readers --readers chose by index in the first snapshot: known by
+	 * name afterwards (they come back under it after a pcscd restart). */
+	char by_index[PCSC_MAX_READERS][PCSC_READER_NAME_MAX];
+	size_t n_by_index;
 	struct batch_keypool kp;
 	struct batch_mailer mailer;
 	bool use_mailer;

@@ -760,9 +760,8 @@ batch_worker_main(void *arg)
 	}
 	/* The reader is claimed as it is taken in, so that other programs
 	 * see it busy; if another holds it, again at each card. */
-	if (claim_take(station_home(b->stn), "reader", w->reader,
-	    b->o->who != NULL ? b->o->who : "pivstation batch", &w->claim,
-	    &why) != PV_OK) {
+	if (claim_take(station_home(b->stn), "reader", w->reader, b->who,
+	    &w->claim, &why) != PV_OK) {
 		bw_state(w, BATCH_RD_CLAIMED, why.msg);
 		claimed_msg = true;
 	} else {
@@ -783,8 +782,7 @@ batch_worker_main(void *arg)
 		if (w->claim == NULL) {
 			pv_why_clear(&why);
 			r = claim_take(station_home(b->stn), "reader", w->reader,
-			    b->o->who != NULL ? b->o->who : "pivstation batch",
-			    &w->claim, &why);
+			    b->who, &w->claim, &why);
 			if (r != PV_OK) {
 				if (!claimed_msg)
 					bw_state(w, BATCH_RD_CLAIMED, why.msg);

@@ -18,12 +18,15 @@
 #                             (those in the readers at the start count)
 #   bl_feeder_stop
 #   bl_wait_json FILE FILTER [S]  wait until jq -s FILTER is true on FILE
-#   bl_verify_store N         the store after N rows issued once each
+#   bl_verify_store N         the store after N rows (of all its batches)
+#                             issued once each
 #   bl_verify_cards           every card kept, read back with pivstation
 #                             diag and yubico-piv-tool: the store's
 #                             certificates, CHUID GUID and FASC-N, and the
 #                             PIN of the PIN mailer verifies
 #   bl_sql SQL                one value per line from the store
+#   bl_wait_log SLOT FROM RE  wait until the vcard log of SLOT (with -v),
+#                             from line FROM on, has a line matching RE
 
 BL_PASS="batch test passphrase"
 P=${PV_BIN:?PV_BIN: the build directory}/pivstation
@@ -122,12 +125,24 @@ bl_wait_json() {
 
 bl_fail() { printf '%s\n' "$*" >&2; return 1; }
 
+bl_wait_log() {
+	local s=$1 from=$2 re=$3 n=0
+	while ! tail -n "+$from" "$PV_SANDBOX_DIR/card$s.log" 2>/dev/null |
+	    grep -Eq -- "$re"; do
+		n=$((n + 1))
+		[ $n -gt 600 ] && return 1	# 60 s
+		sleep 0.1
+	done
+}
+
+bl_log_lines() { wc -l <"$PV_SANDBOX_DIR/card$1.log" 2>/dev/null || echo 0; }
+
 # The store after |n| rows issued exactly once.
 bl_verify_store() {
 	local n=$1 v want
 	v=$(bl_sql "SELECT
 	  'rows=' || (SELECT count(*) || '/' || total(state = 'done') FROM batch_rows) ||
-	  ' batch=' || (SELECT group_concat(state) FROM batches) ||
+	  ' batches-open=' || (SELECT count(*) FROM batches WHERE state <> 'done') ||
 	  ' jobs=' || (SELECT count(*) || '/' || total(state = 'done') FROM jobs
 	    WHERE kind = 'issue' AND id IN (SELECT job_id FROM batch_rows)) ||
 	  ' running=' || (SELECT count(*) FROM jobs WHERE state = 'running') ||
@@ -144,7 +159,7 @@ bl_verify_store() {
 	    c.device_id = e.device_id AND c.slot = 157 AND c.status = 'active'
 	    AND c.spki_sha256 = e.fingerprint WHERE e.kind = '9d-key' AND
 	    e.current = 1)")
-	want="rows=$n/$n.0 batch=done jobs=$n/$n.0 running=0 people=$n active=$n per-person=1 row-person=$n certs=$((4 * n)) esc9d=$n"
+	want="rows=$n/$n.0 batches-open=0 jobs=$n/$n.0 running=0 people=$n active=$n per-person=1 row-person=$n certs=$((4 * n)) esc9d=$n"
 	[ "$v" = "$want" ] || bl_fail "store: $v
   want: $want" || return 1
 	"$P" audit verify --home "$BL_HOME" >"$BL_DIR/audit.out" 2>&1 ||
