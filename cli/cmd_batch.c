@@ -25,6 +25,7 @@
 #include "cli/cli.h"
 #include "issuance/batch.h"
 #include "issuance/config.h"
+#include "issuance/operator.h"
 #include "issuance/pkix_util.h"
 #include "issuance/secret.h"
 #include "issuance/station.h"
@@ -615,6 +616,8 @@ cli_cmd_batch(struct cli_global *g, int argc, char **argv)
 	/* Everything that needs no card and no CA key is checked first. */
 	if ((rc = cli_station(g, STATION_NEED_CONFIG | STATION_NEED_STORE, &pc,
 	    &stn)) != CLI_EXIT_OK)
+		goto out;
+	if ((rc = cli_permit(stn, OP_ISSUE)) != CLI_EXIT_OK)
 		goto out;
 	r = batch_check(stn, &o, &chk, &why);
 	if (check || r != PV_OK) {

@@ -38,7 +38,7 @@ bl_setup() {
 	mkdir -p "$BL_CARDS"
 	export PIVSTATION_OPERATOR=integ PIVSTATION_CA_PASSPHRASE=$BL_PASS
 	unset PIVSTATION_HOME PIVSTATION_KRA_PASSPHRASE
-	"$P" init --home "$BL_HOME" >/dev/null || return 1
+	"$P" init --home "$BL_HOME" --admin integ >/dev/null || return 1
 	"$P" ca init --home "$BL_HOME" --alg p256 >/dev/null || return 1
 	printf '%s\n' "$BL_PASS" >"$BL_DIR/pass"
 	openssl pkey -in "$BL_HOME/ca/kra.key" -passin "file:$BL_DIR/pass" \
