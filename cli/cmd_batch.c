@@ -36,6 +36,7 @@ enum {
 	BAT_OPT_FORMAT = CLI_OPT__NEXT,
 	BAT_OPT_READERS,
 	BAT_OPT_REISSUE,
+	BAT_OPT_UPDATE_PEOPLE,
 	BAT_OPT_PIN,
 	BAT_OPT_PIN_STDIN,
 	BAT_OPT_PIN_MAILER,
@@ -54,6 +55,7 @@ bat_usage(FILE *f)
 	fprintf(f,
 	    "usage: pivstation batch FILE [--format csv|jsonl] [--check]\n"
 	    "                        [--readers all|LIST] [--reissue]\n"
+	    "                        [--update-people]\n"
 	    "                        [--pin random | --pin-stdin]\n"
 	    "                        [--pin-mailer FILE] [--results FILE]\n"
 	    "                        [--max-failures N] [--plain] [--json]\n"
@@ -88,6 +90,9 @@ bat_usage(FILE *f)
 	    "                         later)\n"
 	    "  --reissue              issue again a card that is not blank\n"
 	    "                         (revoking what the store has for it)\n"
+	    "  --update-people        a person the store has with other\n"
+	    "                         details takes the row's (audited); else\n"
+	    "                         the row is refused, naming the fields\n"
 	    "  --pin random           a random PIN per card under [pin], written\n"
 	    "                         to the PIN mailer, never stored (default)\n"
 	    "  --pin-stdin            one PIN for every card, from standard\n"
@@ -504,6 +509,7 @@ cli_cmd_batch(struct cli_global *g, int argc, char **argv)
 		{ "format", required_argument, NULL, BAT_OPT_FORMAT },
 		{ "readers", required_argument, NULL, BAT_OPT_READERS },
 		{ "reissue", no_argument, NULL, BAT_OPT_REISSUE },
+		{ "update-people", no_argument, NULL, BAT_OPT_UPDATE_PEOPLE },
 		{ "pin", required_argument, NULL, BAT_OPT_PIN },
 		{ "pin-stdin", no_argument, NULL, BAT_OPT_PIN_STDIN },
 		{ "pin-mailer", required_argument, NULL, BAT_OPT_PIN_MAILER },
@@ -554,6 +560,7 @@ cli_cmd_batch(struct cli_global *g, int argc, char **argv)
 			break;
 		case BAT_OPT_READERS: o.readers = optarg; break;
 		case BAT_OPT_REISSUE: o.reissue = true; break;
+		case BAT_OPT_UPDATE_PEOPLE: o.update_people = true; break;
 		case BAT_OPT_PIN:
 			if (strcmp(optarg, "random") != 0)
 				return cli_usage_error("batch", "--pin takes "

@@ -166,12 +166,51 @@ chk_cmp(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
+/* The identity fields, to name those a row would change. */
+static const struct {
+	const char *name;
+	size_t off;
+} chk_fields[] = {
+#define CHK_F(f) { #f, offsetof(struct identity, f) }
+	CHK_F(given_name), CHK_F(middle_name), CHK_F(family_name),
+	CHK_F(affiliation), CHK_F(email), CHK_F(upn), CHK_F(organization),
+	CHK_F(org_affiliation_1), CHK_F(org_affiliation_2),
+	CHK_F(agency_card_serial)
+#undef CHK_F
+};
+
+/*
+ * chk_changed writes into |out| the names of the fields in which |a| and
+ * |b| differ ("family_name, email"); returns how many.
+ */
+static unsigned
+chk_changed(const struct identity *a, const struct identity *b, char *out,
+    size_t cap)
+{
+	size_t i, len = 0;
+	unsigned n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < sizeof(chk_fields) / sizeof(chk_fields[0]); i++) {
+		if (strcmp((const char *)a + chk_fields[i].off,
+		    (const char *)b + chk_fields[i].off) == 0)
+			continue;
+		if (len < cap)
+			len += (size_t)snprintf(out + len, cap - len, "%s%s",
+			    n > 0 ? ", " : "", chk_fields[i].name);
+		n++;
+	}
+	return n;
+}
+
 /* The store's view of one person of the file. */
 static enum pv_err
 chk_person(struct store *st, const struct batch_check *c,
-    const struct store_batch_row *ours, const struct batch_row *br,
-    const char *src, struct chk_errs *e, struct pv_why *why)
+    const struct batch_opts *o, const struct store_batch_row *ours,
+    const struct batch_row *br, const char *src, struct chk_errs *e,
+    struct pv_why *why)
 {
+	char changed[200];
 	const struct identity *id = &br->id;
 	struct store_person p, other;
 	struct store_device *devs = NULL;
@@ -182,6 +221,12 @@ chk_person(struct store *st, const struct batch_check *c,
 	enum pv_err r;
 
 	r = store_person_find_external(st, id->person_id, &p, why);
+	if (r == PV_OK && !o->update_people &&
+	    chk_changed(&p.ident, id, changed, sizeof(changed)) > 0)
+		chk_add(e, br->row, "%s:%u: person_id: %s is in the store with "
+		    "other details (%s): correct the row, or give "
+		    "--update-people to take the row's", src, br->row,
+		    id->person_id, changed);
 	if (r == PV_OK) {
 		if ((r = store_device_list_person(st, p.id, &devs, &n, why)) !=
 		    PV_OK)
@@ -297,7 +342,7 @@ batch_check(struct station *stn, const struct batch_opts *o,
 		if (wf_issue_check_person(cfg, &br->id, &w) != PV_OK)
 			chk_add(&e, br->row, "%s:%u: %s", o->input, br->row,
 			    w.msg);
-		if ((r = chk_person(st, out, ours, br, o->input, &e, why)) !=
+		if ((r = chk_person(st, out, o, ours, br, o->input, &e, why)) !=
 		    PV_OK)
 			goto out;
 	}

@@ -77,6 +77,9 @@ struct batch_opts {
 					 * part of a name (every reader that
 					 * has it, added later too) */
 	bool reissue;			/* a card not blank is issued again */
+	bool update_people;		/* a person stored with other details
+					 * takes the row's (else the row is
+					 * refused, naming the fields) */
 	enum batch_pin_mode pin_mode;
 	const uint8_t *pin;		/* BATCH_PIN_GIVEN (borrowed) */
 	size_t pin_len;

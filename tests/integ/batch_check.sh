@@ -5,7 +5,9 @@
 # vcard counted no APDU), nothing in the store.  Problems against the
 # store are refused too: a person who already holds a credential, one
 # whose issuance runs elsewhere, an email that is another person's, a
-# person of another unfinished batch.  --check validates only; a weak
+# person of another unfinished batch, a person the store has with other
+# details (unless --update-people, which takes the row's, audited).
+# --check validates only; a weak
 # --pin-stdin PIN and a PIN mailer others may read stop it before it
 # starts; a file whose name says no format needs --format.
 ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -86,7 +88,25 @@ check "a person whose issuance runs elsewhere" grep -qE \
 	"store.csv:3: person_id: 0000004002 has issuance job [0-9]+ running in Virtual PCD 00 01" store.err
 check "an email that is another person's" grep -qF \
 	'store.csv:4: email: ivy@example.gov is the address of person 0000004001 in the store' store.err
-check_out "3 problems, row 5 is fine" '^3 problems in store.csv' bash -c "grep -o '3 problems in store.csv' store.err"
+check "... whose row has other details than the store's (no email)" grep -qF \
+	'store.csv:2: person_id: 0000004001 is in the store with other details (email)' store.err
+check_out "4 problems, row 5 is fine" '^4 problems in store.csv' bash -c "grep -o '4 problems in store.csv' store.err"
+
+# ---- a person the store has with other details ----------------------------------------
+hal_job=$(bl_sql "SELECT id FROM jobs WHERE state = 'running'")
+check "Hal's job cancelled: Hal stays in the store, without a credential" \
+	"$P" job cancel "$hal_job" --home "$BL_HOME" --reason "card lost"
+{
+	echo 'given_name,family_name,person_id,affiliation,email'
+	echo 'Hal,Renamed,0000004002,Contractor,hal@example.gov'
+} >upd.csv
+B upd.csv --check >upd.out 2>upd.err
+check "other details than the store's: exit 6" test $? = 6
+check "... the row refused, naming the fields" grep -qF \
+	'upd.csv:2: person_id: 0000004002 is in the store with other details (family_name, affiliation, email): correct the row, or give --update-people to take the row'"'"'s' upd.err
+check_out "... the store unchanged" '^Halfway$' bl_sql "SELECT family_name FROM people WHERE person_id = '0000004002'"
+check_out "with --update-people the row is good" '^upd.csv: 1 rows, every one good$' \
+	B upd.csv --check --update-people
 
 # ---- a person of another unfinished batch --------------------------------------------
 {
@@ -108,6 +128,20 @@ B second.csv --check >second.out 2>second.err
 check "the same person in another batch: exit 6" test $? = 6
 check "... named with that batch" grep -qE \
 	'second.csv:2: person_id: 0000005001 is row 2 of batch [0-9]+ \(first.csv\), which is not finished' second.err
+
+# ---- --update-people issues with the row's details, audited -----------------------------
+vcardctl insert 0 "$BL_DIR/upd.state" >/dev/null
+echo 24681357 | "$P" batch --home "$BL_HOME" upd.csv --update-people --pin-stdin \
+	--readers 0 --plain >updrun.out 2>updrun.err
+check "the batch with --update-people issues Hal (exit 0)" test $? = 0 || tail -5 updrun.err >&2
+check_out "... the store has the row's details" '^Renamed Contractor hal@example.gov active$' \
+	bl_sql "SELECT p.family_name || ' ' || p.affiliation || ' ' || p.email || ' ' || d.status
+	  FROM people p JOIN devices d ON d.person_id = p.id AND d.status = 'active'
+	  WHERE p.person_id = '0000004002'"
+check_out "... and the audit log the update" '^1$' \
+	bl_sql "SELECT count(*) FROM audit WHERE action = 'person.update' AND detail LIKE '%0000004002%'"
+check "... which verifies" "$P" audit verify --home "$BL_HOME"
+vcardctl stop 0 >/dev/null
 
 # ---- PINs --------------------------------------------------------------------------
 {
