@@ -9,7 +9,9 @@
  * so are the people against each other (duplicates in the file) and
  * against the store (an active credential already, an issuance running
  * outside this batch, an email that is another person's, a row of another
- * unfinished batch).  The same file run again (the same bytes: SHA-256) is
+ * unfinished batch, a person stored with other details, the fields named,
+ * unless opts->update_people: the workflow then records the row's, audited
+ * as person.update).  The same file run again (the same bytes: SHA-256) is
  * the same batch, which continues.
  *
  * The run (batch_run): one worker thread per reader (all readers, or
