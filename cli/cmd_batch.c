@@ -454,6 +454,10 @@ bat_summary(const struct cli_global *g, const char *input,
 		if (p->done > 0)
 			json_object_object_add(o, "cpu_s_per_card",
 			    json_object_new_double(s->cpu_s / p->done));
+		json_object_object_add(o, "keys_9d_ahead",
+		    json_object_new_int64(s->keys_ahead));
+		json_object_object_add(o, "keys_9d_inline",
+		    json_object_new_int64(s->keys_inline));
 		if (results != NULL)
 			json_object_object_add(o, "results",
 			    cli_json_str(results));

@@ -1090,6 +1090,12 @@ out:
 		if (r == PV_OK && b->fatal != PV_OK) {
 			r = pv_why_set(why, b->fatal, "%s", b->fatal_why);
 		}
+		if (b->kp.started) {
+			pthread_mutex_lock(&b->kp.mu);
+			out->keys_ahead = b->kp.taken;
+			out->keys_inline = b->kp.missed;
+			pthread_mutex_unlock(&b->kp.mu);
+		}
 		batch_keypool_stop(&b->kp);
 		if (b->id != 0) {
 			struct pv_why w2 = { "" };

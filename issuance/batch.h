@@ -89,7 +89,8 @@ struct batch_opts {
 					 * batch's, else <input>.pins.csv */
 	unsigned max_failures;		/* failed rows and cards before the
 					 * batch stops; 0: no limit */
-	unsigned keypool;		/* 9D keys made ahead; 0: 4 */
+	unsigned keypool;		/* 9D keys made ahead; 0: 8 (a rack
+					 * of readers starting at once) */
 	const char *who;		/* for claims: "pivstation batch" */
 };
 
@@ -203,6 +204,8 @@ struct batch_summary {
 	enum pv_err first_err;		/* of the first failure, PV_OK */
 	char pin_mailer[STORE_BATCH_PATH_MAX];	/* "" without */
 	double cpu_s;			/* host CPU of the whole run */
+	unsigned keys_ahead;		/* 9D keys the pool had ready */
+	unsigned keys_inline;		/* ... made while a card waited */
 };
 
 /*

@@ -48,7 +48,7 @@ batch_keypool_start(struct batch_keypool *kp, enum pkix_alg alg, unsigned cap)
 {
 	memset(kp, 0, sizeof(*kp));
 	kp->alg = alg;
-	kp->cap = cap == 0 ? 4 : cap > BATCH_KEYPOOL_MAX ? BATCH_KEYPOOL_MAX :
+	kp->cap = cap == 0 ? 8 : cap > BATCH_KEYPOOL_MAX ? BATCH_KEYPOOL_MAX :
 	    cap;
 	if (pthread_mutex_init(&kp->mu, NULL) != 0)
 		return PV_E_INTERNAL;
