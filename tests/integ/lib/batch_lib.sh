@@ -107,10 +107,11 @@ bl_feeder_start() {
 bl_feeder_stop() {
 	local p
 	for p in ${BL_FEEDER[@]+"${BL_FEEDER[@]}"}; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
 	done
 	BL_FEEDER=()
+	return 0	# killed feeders are no failure (set -e callers)
 }
 
 # bl_wait_json FILE FILTER [SECONDS]: until jq -s FILTER is true on FILE.
