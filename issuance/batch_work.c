@@ -452,6 +452,7 @@ bw_issue(struct batch_worker *w, struct pcsc_session *s, struct card *card,
 	enum bw_after after = BW_TAKE_OUT;
 	char pin[9];
 	unsigned tries;
+	bool retried = false;	/* this card, still in, is tried again */
 	enum pv_err r;
 
 	memset(pin, 0, sizeof(pin));
@@ -506,6 +507,17 @@ bw_issue(struct batch_worker *w, struct pcsc_session *s, struct card *card,
 		OPENSSL_cleanse(pin, sizeof(pin));
 		act = batch_decide(r, res.job_id != 0, run.at_register,
 		    rr->card_tries);
+		/* Tried again without leaving the reader (a removal ends the
+		 * session first), the card no longer answers as the one the
+		 * job is bound to: it is the card that is wrong, not the
+		 * reader's content, and waiting for "its" card would wait
+		 * for a card that is already there. */
+		if (act == BATCH_ACT_WAIT && r == PV_E_DIFFERENT_CARD &&
+		    retried) {
+			act = BATCH_ACT_CARD_FAILED;
+			pv_why_prefix(&why, "tried again, the card no longer "
+			    "answers as itself");
+		}
 act:
 		if (r != PV_OK && why.msg[0] == '\0')
 			(void)pv_why_set(&why, r, "%s", pv_strerror(r));
@@ -600,6 +612,7 @@ act:
 			rr->job_id = res.job_id;	/* resumed, same PIN */
 			rr->state = STORE_BROW_RUNNING;
 			pthread_mutex_unlock(&b->mu);
+			retried = true;
 			bw_emit(w, BATCH_EV_ROW, rr, r, serial, "the card "
 			    "refused (%s): trying it once more", why.msg);
 			continue;
