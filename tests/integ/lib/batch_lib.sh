@@ -67,14 +67,15 @@ bl_state_serial() {
 
 # One reader's feeder: waits until the store shows the card in |slot|
 # issued, pulls it (kept), and puts a fresh one in while tickets last
-# ($BL_DIR/feed.count, under a lock: all readers share |total|).
+# ($BL_DIR/feed.count, under a lock: all readers share |total|).  It
+# looks at the store every $BL_FEED_POLL seconds (default 0.1).
 bl_feed_slot() {
 	local total=$1 s=$2 st serial k n
 	serial=$(bl_state_serial "$(vcardctl state "$s")")
 	while [ -n "$serial" ]; do
 		until [ "$(bl_sql "SELECT count(*) FROM devices WHERE
 		    status = 'active' AND serial = '$serial'" 2>/dev/null)" = 1 ]; do
-			sleep 0.1
+			sleep "${BL_FEED_POLL:-0.1}"
 		done
 		st=$(vcardctl state "$s")
 		vcardctl stop "$s" >/dev/null 2>&1
