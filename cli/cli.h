@@ -160,6 +160,7 @@ cli_cmd_fn cli_cmd_ca, cli_cmd_escrow;	/* cmd_ca.c, cmd_escrow.c */
 cli_cmd_fn cli_cmd_issue;		/* cmd_issue.c */
 cli_cmd_fn cli_cmd_derive;		/* cmd_derive.c */
 cli_cmd_fn cli_cmd_job;			/* cmd_job.c */
+cli_cmd_fn cli_cmd_batch;		/* cmd_batch.c */
 cli_cmd_fn cli_cmd_operator;		/* cmd_operator.c */
 cli_cmd_fn cli_cmd_serve;		/* cmd_serve.c */
 #include "issuance/passphrase.h"

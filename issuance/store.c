@@ -276,6 +276,35 @@ static const struct store_migration {
 	"CREATE INDEX activations_derived ON activations(derived_id);"
 	"CREATE INDEX activations_open ON activations(expires_at)"
 	"  WHERE state = 'open';", NULL },
+	/* 7: batch issuance (store_batch.h): a batch is one input file,
+	 * known by its digest; each row a person, linked to the issue job
+	 * that serves it (a job serves one row at most). */
+	{ "CREATE TABLE batches ("
+	"  id INTEGER PRIMARY KEY,"
+	"  digest BLOB NOT NULL UNIQUE CHECK (length(digest) = 32),"
+	"  source TEXT NOT NULL,"
+	"  format TEXT NOT NULL CHECK (format IN ('csv', 'jsonl')),"
+	"  n_rows INTEGER NOT NULL CHECK (n_rows >= 0),"
+	"  pin_mode TEXT NOT NULL CHECK (pin_mode IN ('random', 'stdin')),"
+	"  pin_mailer TEXT NOT NULL DEFAULT '',"
+	"  state TEXT NOT NULL CHECK (state IN ('running', 'done')),"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE batch_rows ("
+	"  batch_id INTEGER NOT NULL REFERENCES batches(id),"
+	"  row INTEGER NOT NULL CHECK (row > 0),"
+	"  person_id TEXT NOT NULL CHECK (length(person_id) = 10),"
+	"  state TEXT NOT NULL CHECK (state IN"
+	"    ('pending', 'running', 'done', 'failed')),"
+	"  job_id INTEGER REFERENCES jobs(id),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  detail TEXT NOT NULL DEFAULT '',"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (batch_id, row),"
+	"  UNIQUE (batch_id, person_id));"
+	"CREATE UNIQUE INDEX batch_rows_job ON batch_rows(job_id)"
+	"  WHERE job_id IS NOT NULL;"
+	"CREATE INDEX batch_rows_person ON batch_rows(person_id);", NULL },
 };
 #define STORE_N_MIGRATIONS \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

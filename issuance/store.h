@@ -9,7 +9,7 @@
  *
  * Tables: people, devices, certificates, escrow, jobs, job_steps,
  * credential_numbers, counters (CRL number), operators, derived,
- * activations, audit, audit_head.
+ * activations, audit, audit_head, batches and batch_rows (store_batch.h).
  *
  * Every call that changes state appends an audit row (audit.h) in the same
  * transaction, naming the actor given at open.  Calls are atomic on their
@@ -61,7 +61,7 @@
 #include "issuance/audit.h"
 #include "issuance/identity.h"
 
-#define STORE_SCHEMA_VERSION	6
+#define STORE_SCHEMA_VERSION	7
 
 struct store;	/* opaque */
 
@@ -125,6 +125,15 @@ struct store_person {
 	int64_t created_at;
 	int64_t updated_at;
 };
+
+/*
+ * store_person_diff writes into |out| (|cap| bytes, NUL-terminated, cut
+ * short when full) the names of the stored fields in which |a| and |b|
+ * differ ("family_name, email") and returns how many differ: 0 when
+ * store_person_put would leave the person as it is.
+ */
+unsigned store_person_diff(const struct identity *a,
+    const struct identity *b, char *out, size_t cap);
 
 /* What store_person_put does with a person whose details differ. */
 enum store_person_mode {

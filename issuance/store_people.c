@@ -161,15 +161,27 @@ person_field(const struct identity *id, size_t i)
 }
 
 /* Field by field: bytes after a field's NUL do not count. */
-static bool
-person_same(const struct identity *a, const struct identity *b)
+unsigned
+store_person_diff(const struct identity *a, const struct identity *b,
+    char *out, size_t cap)
 {
-	size_t i;
+	size_t i, len = 0;
+	unsigned n = 0;
+	int k;
 
-	for (i = 0; i < PERSON_N_FIELDS; i++)
-		if (strcmp(person_field(a, i), person_field(b, i)) != 0)
-			return false;
-	return true;
+	if (cap > 0)
+		out[0] = '\0';
+	for (i = 0; i < PERSON_N_FIELDS; i++) {
+		if (strcmp(person_field(a, i), person_field(b, i)) == 0)
+			continue;
+		if (len < cap) {
+			k = snprintf(out + len, cap - len, "%s%s",
+			    n > 0 ? ", " : "", person_fields[i].name);
+			len = k < 0 ? cap : len + (size_t)k;
+		}
+		n++;
+	}
+	return n;
 }
 
 /*
@@ -243,7 +255,7 @@ store_person_put(struct store *st, const struct identity *ident,
 		goto out;
 	update = r == PV_OK;
 	pv_why_clear(why);
-	if (update && person_same(&old.ident, ident)) {
+	if (update && store_person_diff(&old.ident, ident, NULL, 0) == 0) {
 		id = old.id;	/* nothing changed: no row, no audit */
 		r = PV_OK;
 		goto out;

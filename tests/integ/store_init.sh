@@ -27,10 +27,10 @@ cmp -s "$H/pivstation.conf" "$PV_ROOT/examples/pivstation.conf" || tl_fail "defa
 	>/dev/null || tl_fail "version --json: $("$P" --json version)"
 grep -q '^policy = required$' "$H/pivstation.conf" || tl_fail "config lacks the escrow policy"
 
-# The store: WAL, schema version 6, the tables the issuance flow uses.
+# The store: WAL, schema version 7, the tables the issuance flow uses.
 [ "$(sqlite3 "$H/store.db" 'PRAGMA journal_mode')" = wal ] || tl_fail "not WAL"
-[ "$(sqlite3 "$H/store.db" 'SELECT version FROM schema_version')" = 6 ] || tl_fail "schema version"
-for t in people devices certificates escrow jobs job_steps credential_numbers counters operators derived activations audit audit_head; do
+[ "$(sqlite3 "$H/store.db" 'SELECT version FROM schema_version')" = 7 ] || tl_fail "schema version"
+for t in people devices certificates escrow jobs job_steps credential_numbers counters operators derived activations batches batch_rows audit audit_head; do
 	[ "$(sqlite3 "$H/store.db" "SELECT count(*) FROM sqlite_schema WHERE type='table' AND name='$t'")" = 1 ] ||
 		tl_fail "table $t missing"
 done
@@ -40,7 +40,7 @@ done
 # Idempotent: everything kept, the secret unchanged.
 sum1=$(sha256sum <"$H/master.key")
 "$P" --json init --home "$H" >"$TL_TMP/out2" || tl_fail "second init failed"
-jq -e '.home_state == "kept" and .config == "kept" and .master_secret == "kept" and .store == "kept" and .schema_version == 6' \
+jq -e '.home_state == "kept" and .config == "kept" and .master_secret == "kept" and .store == "kept" and .schema_version == 7' \
 	"$TL_TMP/out2" >/dev/null || tl_fail "second init: $(cat "$TL_TMP/out2")"
 [ "$(sha256sum <"$H/master.key")" = "$sum1" ] || tl_fail "the master secret changed"
 [ "$(sqlite3 "$H/store.db" 'SELECT count(*) FROM audit')" = 1 ] || tl_fail "a second init wrote to the audit log"

@@ -789,7 +789,8 @@ Test(store, migration_2_binds_jobs_and_operators)
 	    "INTEGER REFERENCES jobs(id), allocated_at INTEGER NOT NULL, "
 	    "PRIMARY KEY (agency_code, system_code, number)); "
 	    "INSERT INTO credential_numbers SELECT * FROM cn1 ORDER BY number "
-	    "DESC; DROP TABLE cn1"), SQLITE_OK);
+	    "DESC; DROP TABLE cn1; "
+	    "DROP TABLE batch_rows; DROP TABLE batches"), SQLITE_OK);
 	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM audit WHERE "
 	    "action = 'store.migrate'"), 0);
 	before = fx_sql_int(dir, "SELECT count(*) FROM audit");
