@@ -99,13 +99,17 @@ enum pv_err audit_anchor_append(const char *path, const struct audit_head *h,
     int64_t now, struct pv_why *why);
 
 /*
- * audit_anchor_read_last reads the last line of the anchor file |path|
- * with a MAC that |key| checks.  PV_E_NO_FILE when the file is absent,
- * PV_E_NO_RECORD when it has no such line, PV_E_VERIFY for a line whose
- * MAC is wrong.
+ * audit_anchor_read reads every line of the anchor file |path|, each with
+ * a MAC that |key| checks, into a new array |*out| (|*n| heads, sorted by
+ * count; the caller frees it) and the time of the last line into
+ * |*out_time|.  Every line is history the log must still hold: the last
+ * one alone would let a rolled-back store that was written to afterwards
+ * pass.  PV_E_NO_FILE when the file is absent, PV_E_NO_RECORD when it has
+ * no line, PV_E_VERIFY for a malformed line or one whose MAC is wrong
+ * (named by its number).
  */
-enum pv_err audit_anchor_read_last(const char *path,
-    const uint8_t key[AUDIT_KEY_LEN], struct audit_head *out,
+enum pv_err audit_anchor_read(const char *path,
+    const uint8_t key[AUDIT_KEY_LEN], struct audit_head **out, size_t *n,
     int64_t *out_time, struct pv_why *why);
 
 #endif /* PV_ISSUANCE_AUDIT_CHAIN_H */

@@ -132,6 +132,13 @@ rc=0; "$P" audit verify --home "$c" 2>"$T/err" || rc=$?
 [ $rc = 7 ] || fail "store and head put back, anchored: exit $rc, want 7"
 grep -q "audit row 11 is missing: the store was rolled back (the log ends at row 10, the anchor $T/anchor records 11 rows)" "$T/err" ||
 	fail "anchored rollback: $(cat "$T/err")"
+# ... and written to before anyone verified: the anchor's last line now
+# agrees with the rolled-back log; its earlier line for row 11 does not.
+"$P" audit note --home "$c" "a note to cover the rollback"
+rc=0; "$P" audit verify --home "$c" 2>"$T/err" || rc=$?
+[ $rc = 7 ] || fail "rolled back and written to, anchored: exit $rc, want 7"
+grep -q "audit row 11: differs from the anchor $T/anchor (the log was rewritten, or rolled back and written to since)" "$T/err" ||
+	fail "anchored rollback written to: $(cat "$T/err")"
 
 # A row edited to hold terminal escapes is shown without them.
 c=$T/escape

@@ -443,6 +443,65 @@ Test(audit, anchor_catches_a_rollback_of_store_and_head_file)
 	    strstr(why.msg, "anchor") != NULL, "%s", why.msg);
 }
 
+/*
+ * A store and head file put back, then written to before anyone verifies:
+ * the anchor gets a new last line that agrees with the rolled-back log.
+ * Every line of the anchor is history the log must still hold, not only
+ * the last one.
+ */
+Test(audit, anchor_catches_a_rollback_written_to_afterwards)
+{
+	struct store_opts o;
+	struct store *a = NULL;
+	struct audit_report rep;
+	struct pv_why why = { "" };
+	char head[256], anchor[256];
+	int i, more;
+
+	(void)snprintf(head, sizeof(head), "%s/audit.head", dir);
+	(void)snprintf(anchor, sizeof(anchor), "%s/anchor.log", dir);
+	memset(&o, 0, sizeof(o));
+	o.audit_key = fx_key();
+	o.head_path = head;
+	o.anchor_path = anchor;
+	o.actor = "tester";
+	store_close(st);
+	cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &a, &why), PV_OK,
+	    "%s", why.msg);
+	st = a;
+	fill();
+	store_close(st);
+	st = NULL;
+	copy_file(fx_path(dir, "store.db"), fx_path(dir, "store.old"));
+	copy_file(fx_path(dir, "audit.head"), fx_path(dir, "head.old"));
+	cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &a, &why), PV_OK);
+	cr_assert_eq(audit_append(a, "later", "recovered a key", NULL, NULL),
+	    PV_OK);
+	cr_assert_eq(audit_append(a, "later", "and another", NULL, NULL),
+	    PV_OK);
+	store_close(a);
+	/* One more row than was rolled back, and exactly as many. */
+	for (more = 1; more <= 3; more++) {
+		copy_file(fx_path(dir, "store.old"), fx_path(dir, "store.db"));
+		copy_file(fx_path(dir, "head.old"), fx_path(dir, "audit.head"));
+		(void)remove(fx_path(dir, "store.db-wal"));
+		(void)remove(fx_path(dir, "store.db-shm"));
+		cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &st,
+		    &why), PV_OK);
+		for (i = 0; i < more; i++)
+			cr_assert_eq(audit_append(st, "cover", "a new row",
+			    NULL, NULL), PV_OK);
+		pv_why_clear(&why);
+		cr_assert_eq(audit_verify(st, &rep, &why), PV_E_VERIFY,
+		    "%d rows after the rollback", more);
+		cr_assert(strstr(why.msg, "anchor") != NULL, "%s", why.msg);
+		store_close(st);
+		st = NULL;
+	}
+	cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &st, &why),
+	    PV_OK);
+}
+
 Test(audit, another_stations_key_is_refused)
 {
 	struct store_opts o;
