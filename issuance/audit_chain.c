@@ -277,7 +277,8 @@ audit_head_file_read(const char *path, const uint8_t key[AUDIT_KEY_LEN],
 
 enum pv_err
 audit_head_file_update(const char *path, const struct audit_head *h,
-    const uint8_t key[AUDIT_KEY_LEN], struct pv_why *why)
+    const uint8_t key[AUDIT_KEY_LEN], audit_head_check_fn *check,
+    void *check_ctx, struct pv_why *why)
 {
 	struct audit_head cur;
 	char line[AUDIT_FILE_MAX];
@@ -286,11 +287,16 @@ audit_head_file_update(const char *path, const struct audit_head *h,
 
 	if ((r = audit_lock(path, &fd, why)) != PV_OK)
 		return r;
-	/* Another writer got here with a newer head: keep it. */
-	if (audit_head_file_read(path, key, &cur, NULL) == PV_OK &&
-	    cur.count >= h->count) {
-		r = PV_OK;
-		goto out;
+	if (audit_head_file_read(path, key, &cur, NULL) == PV_OK) {
+		/* A head the log does not hold: the store went back. */
+		if (check != NULL && cur.count > 0 &&
+		    (r = check(check_ctx, &cur, why)) != PV_OK)
+			goto out;
+		/* Another writer got here with a newer head: keep it. */
+		if (cur.count >= h->count) {
+			r = PV_OK;
+			goto out;
+		}
 	}
 	w = audit_head_line(h, line, sizeof(line) - 1);
 	if (w <= 0 || (size_t)w >= sizeof(line) - 1) {

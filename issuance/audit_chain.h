@@ -71,15 +71,22 @@ struct audit_head {
 	uint8_t mac[32];
 };
 
+/* Is the head |cur| the file records still the log's history? */
+typedef enum pv_err audit_head_check_fn(void *ctx,
+    const struct audit_head *cur, struct pv_why *why);
+
 /*
  * audit_head_file_update writes |h| to the head file |path| unless the
  * file already records as many rows or more: under an exclusive lock on
- * "<path>.lock", so that several writers (processes or threads) leave the
- * newest head, never an older one.  Returns PV_OK, or PV_E_IO with |why|.
+ * the folder, so that several writers (processes or threads) leave the
+ * newest head, never an older one.  A head file the log no longer holds
+ * (|check|, when not NULL, says so: a store put back and written to) is
+ * kept as the evidence it is, with check's error.  Returns PV_OK, or
+ * PV_E_IO or check's error with |why|.
  */
 enum pv_err audit_head_file_update(const char *path,
     const struct audit_head *h, const uint8_t key[AUDIT_KEY_LEN],
-    struct pv_why *why);
+    audit_head_check_fn *check, void *check_ctx, struct pv_why *why);
 
 /*
  * audit_head_file_read reads the head file |path| and checks its MAC with

@@ -134,6 +134,48 @@ store_audit_append(struct store *st, const char *action, const char *object,
 }
 
 /*
+ * The head file's row |cur| must be in the log with its hash: another
+ * writer's newer head has its row committed before the file is written;
+ * a head the log lacks, or has with another hash, is a store put back
+ * (an older copy) and written to since.
+ */
+static enum pv_err
+store_head_file_check(void *ctx, const struct audit_head *cur,
+    struct pv_why *why)
+{
+	struct store *st = ctx;
+	sqlite3_stmt *s = NULL;
+	uint8_t hash[32];
+	bool same = false;
+	enum pv_err r;
+
+	if ((r = store_prepare(st, "SELECT hash FROM audit WHERE seq = ?1", &s,
+	    "read an audit row", why)) != PV_OK)
+		return r;
+	if (!store_bind_i64(s, 1, cur->count)) {
+		r = store_db_err(st, SQLITE_ERROR, "read an audit row", why);
+		goto out;
+	}
+	r = store_step_row(st, s, "read an audit row", "audit row", why);
+	if (r == PV_OK)
+		same = store_col_blob(s, 0, hash, 32) &&
+		    CRYPTO_memcmp(hash, cur->hash, 32) == 0;
+	else if (r == PV_E_NO_RECORD)
+		pv_why_clear(why);
+	else
+		goto out;
+	r = same ? PV_OK : pv_why_set(why, PV_E_VERIFY, "the head file %s "
+	    "records audit row %lld, which the log %s: the store was rolled "
+	    "back (an older copy put back) and written to since; the head "
+	    "file is kept as evidence, run 'pivstation audit verify'",
+	    st->head_path, (long long)cur->count, r == PV_OK ? "holds with "
+	    "another hash" : "does not hold");
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+/*
  * After a commit that added rows: the head file and the anchor follow the
  * store.  A failure is kept for store_audit_files_status: the commit
  * stands, but the command must not end as if all were well.
@@ -158,7 +200,7 @@ store_audit_files_after_commit(struct store *st)
 		memcpy(h.mac, sh.mac, 32);
 		if (st->head_path[0] != '\0')
 			r = audit_head_file_update(st->head_path, &h,
-			    st->audit_key, &why);
+			    st->audit_key, store_head_file_check, st, &why);
 		if (r == PV_OK && st->anchor_path[0] != '\0')
 			r = audit_anchor_append(st->anchor_path, &h,
 			    store_now(st), &why);

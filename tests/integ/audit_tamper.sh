@@ -81,6 +81,17 @@ cp "$T/old.db" "$c/store.db"
 rc=0; "$P" audit verify --home "$c" 2>"$T/err" || rc=$?
 [ $rc = 7 ] || fail "rollback: exit $rc, want 7"
 grep -q "audit row 11 is missing: the store was rolled back" "$T/err" || fail "rollback message: $(cat "$T/err")"
+# ... and worked with before anyone verified: the change is committed but
+# the command fails, the head file is kept, verify still sees it.
+c=$T/rollback-written
+cp -a "$T/rollback" "$c"
+rc=0
+for n in 1 2 3; do "$P" audit note --home "$c" "cover $n" 2>"$T/err" || rc=$?; done
+[ $rc = 7 ] || fail "rolled back and written to: exit $rc, want 7"
+grep -q "the head file $c/audit.head records audit row 11, which the log holds with another hash: the store was rolled back" "$T/err" ||
+	fail "rolled back and written to: $(cat "$T/err")"
+rc=0; "$P" audit verify --home "$c" 2>"$T/err" || rc=$?
+[ $rc = 7 ] || fail "rolled back and written to, verify: exit $rc, want 7"
 # ... and with its head file deleted too: a missing head is an error.
 c=$T/rollback-nohead
 cp -a "$T/rollback" "$c"
