@@ -778,6 +778,11 @@ store_commit(struct store *st, struct pv_why *why)
 		st->depth--;
 		return PV_OK;
 	}
+	if (st->head_dirty && (r = store_audit_before_commit(st, why)) !=
+	    PV_OK) {
+		store_rollback(st);
+		return r;
+	}
 	r = store_exec(st, "COMMIT", "commit", why);
 	if (r != PV_OK) {
 		store_rollback(st);

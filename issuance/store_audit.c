@@ -4,9 +4,11 @@
  * the rows the log vouches for (audit.h explains the design; the
  * arithmetic is audit_chain.c's).  The only file of the log with SQL.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
@@ -175,6 +177,31 @@ out:
 	return r;
 }
 
+enum pv_err
+store_audit_before_commit(struct store *st, struct pv_why *why)
+{
+	struct store_audit_head sh;
+	struct stat sb;
+	char detail[64];
+	enum pv_err r;
+
+	st->head_missing = 0;
+	if (!st->has_key || st->head_path[0] == '\0' ||
+	    lstat(st->head_path, &sb) == 0 || errno != ENOENT)
+		return PV_OK;
+	if ((r = store_audit_head(st, &sh, why)) != PV_OK)
+		return r;
+	if (sh.tx_start == 0)
+		return PV_OK;	/* the log's first transaction */
+	(void)snprintf(detail, sizeof(detail), "{\"rows_before\":%lld}",
+	    (long long)sh.tx_start);
+	if ((r = store_audit_append_locked(st, "audit.head_missing",
+	    "audit:head", detail, why)) != PV_OK)
+		return r;
+	st->head_missing = sh.tx_start;
+	return PV_OK;
+}
+
 /*
  * After a commit that added rows: the head file and the anchor follow the
  * store.  A failure is kept for store_audit_files_status: the commit
@@ -205,6 +232,14 @@ store_audit_files_after_commit(struct store *st)
 			r = audit_anchor_append(st->anchor_path, &h,
 			    store_now(st), &why);
 	}
+	if (r == PV_OK && st->head_missing > 0)
+		r = pv_why_set(&why, PV_E_VERIFY, "the head file %s was missing "
+		    "and the log had %lld rows before this change: a store put "
+		    "back without its head file cannot be told from a "
+		    "rolled-back one; recorded in the log (audit.head_missing), "
+		    "the head file written again", st->head_path,
+		    (long long)st->head_missing);
+	st->head_missing = 0;
 	if (r != PV_OK && st->files_err == PV_OK) {
 		st->files_err = r;
 		(void)snprintf(st->files_why, sizeof(st->files_why), "%s",

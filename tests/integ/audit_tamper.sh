@@ -100,6 +100,14 @@ rc=0; "$P" audit verify --home "$c" 2>"$T/err" || rc=$?
 [ $rc = 7 ] || fail "rollback, head deleted: exit $rc, want 7"
 grep -q "the head file $c/audit.head is missing: the log has 10 rows" "$T/err" ||
 	fail "rollback, head deleted: $(cat "$T/err")"
+# ... and written to before anyone verified: the new head file would make
+# the log look whole; the change records the missing head in the log.
+rc=0; "$P" audit note --home "$c" "cover" 2>"$T/err" || rc=$?
+[ $rc = 7 ] || fail "rollback, head deleted, written to: exit $rc, want 7"
+grep -q "the head file $c/audit.head was missing and the log had 10 rows before this change" "$T/err" ||
+	fail "rollback, head deleted, written to: $(cat "$T/err")"
+"$P" audit show --home "$c" | grep -q 'audit.head_missing' ||
+	fail "no audit.head_missing row: $("$P" audit show --home "$c")"
 # A head file put back from two transactions ago: more than a crash
 # between commit and head write can explain.
 c=$T/head-behind

@@ -331,6 +331,52 @@ Test(audit, rollback_then_written_to_keeps_the_head_file)
 	cr_assert(strstr(why.msg, "audit row 12") != NULL, "%s", why.msg);
 }
 
+/* Keeps the detail of the last audit.head_missing row. */
+static enum pv_err
+last_missing(void *ctx, const struct audit_row *row)
+{
+	if (strcmp(row->action, "audit.head_missing") == 0)
+		(void)snprintf(ctx, 256, "%s", row->detail);
+	return PV_OK;
+}
+
+/*
+ * An older store put back with the head file deleted, then written to:
+ * the new head file would make the log look whole.  The change that finds
+ * the head file missing under a log that had rows records that in the log
+ * itself and fails; the first change of a new log does not.
+ */
+Test(audit, head_file_missing_then_written_to_is_recorded)
+{
+	struct audit_report rep;
+	struct pv_why why = { "" };
+	char detail[256] = "";
+
+	fill();
+	store_close(st);
+	st = NULL;
+	copy_file(fx_path(dir, "store.db"), fx_path(dir, "old.db"));
+	st = fx_open(dir);
+	cr_assert_eq(audit_append(st, "later", "x", NULL, NULL), PV_OK);
+	store_close(st);
+	st = NULL;
+	copy_file(fx_path(dir, "old.db"), fx_path(dir, "store.db"));
+	(void)remove(fx_path(dir, "store.db-wal"));
+	(void)remove(fx_path(dir, "store.db-shm"));
+	cr_assert_eq(remove(fx_path(dir, "audit.head")), 0);
+	st = fx_open(dir);
+	cr_assert_eq(store_audit_files_status(st, NULL), PV_OK);
+	cr_assert_eq(audit_append(st, "cover", "a new row", NULL, NULL),
+	    PV_OK, "the row itself is committed");
+	cr_assert_eq(store_audit_files_status(st, &why), PV_E_VERIFY);
+	cr_assert(strstr(why.msg, "was missing and the log had 10 rows") !=
+	    NULL, "%s", why.msg);
+	cr_assert_eq(audit_foreach(st, 0, last_missing, detail, NULL), PV_OK);
+	cr_assert_str_eq(detail, "{\"rows_before\":10}");
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
+	cr_assert_eq(rep.rows, 12);
+}
+
 Test(audit, head_file_may_lag_but_not_lie)
 {
 	struct audit_report rep;
