@@ -541,11 +541,14 @@ wf_find_job(struct wf *w, struct pv_why *why)
 	if (r != PV_OK || !found)
 		return r;
 	/* The job goes on with the identity given now: its details must be
-	 * the person's in the store, or an intended, audited update (the
-	 * register step that would check them is done). */
-	if ((r = store_person_put(w->st, w->p->ident, w->p->update_person ?
-	    STORE_PERSON_UPDATE : STORE_PERSON_REFUSE, NULL, why)) != PV_OK) {
-		pv_why_prefix(why, "job %lld", (long long)w->run.job.row.id);
+	 * the person's in the store, which the register step checked and the
+	 * certificates already made carry.  An update waits for a new job
+	 * (one card, one set of details). */
+	if ((r = store_person_put(w->st, w->p->ident, STORE_PERSON_REFUSE,
+	    NULL, why)) != PV_OK) {
+		pv_why_prefix(why, "job %lld issues with the stored details%s",
+		    (long long)w->run.job.row.id, w->p->update_person ?
+		    " (--update-person: finish or cancel the job first)" : "");
 		return r;
 	}
 	return wf_load_job_facts(w, why);
