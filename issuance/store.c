@@ -802,10 +802,14 @@ store_rollback(struct store *st)
 {
 	if (st->depth <= 0)
 		return;
-	if (st->depth > 1)
+	if (st->depth > 1) {
 		(void)sqlite3_exec(st->db, "ROLLBACK TO pv; RELEASE pv", NULL,
 		    NULL, NULL);
-	else if (sqlite3_get_autocommit(st->db) == 0)
+		/* The rows of the transaction's first appender are gone: the
+		 * next row starts it again (audit_head.tx_start). */
+		if (st->tx_appended && st->tx_appended_depth >= st->depth)
+			st->tx_appended = false;
+	} else if (sqlite3_get_autocommit(st->db) == 0)
 		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->depth--;
 	if (st->depth == 0) {

@@ -67,6 +67,7 @@ store_audit_append_locked(struct store *st, const char *action,
 	 * the transaction (a crash after its commit) may stand. */
 	if (!st->tx_appended) {
 		st->tx_appended = true;
+		st->tx_appended_depth = st->depth;
 		head.tx_start = head.count;
 	}
 	seq = head.count + 1;

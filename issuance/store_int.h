@@ -22,6 +22,7 @@ struct store {
 	int depth;			/* open store_begin() levels */
 	bool head_dirty;		/* audit rows added since the file */
 	bool tx_appended;		/* this transaction added audit rows */
+	int tx_appended_depth;		/* ... first at this store_begin level */
 	bool has_key;
 	uint8_t audit_key[32];
 	char head_path[HOME_PATH_MAX];	/* "" = no head file */

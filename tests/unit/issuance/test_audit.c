@@ -442,6 +442,30 @@ Test(audit, head_file_older_than_the_last_transaction_is_refused)
 	cr_assert_eq(rep.file_lag, 2);
 }
 
+/*
+ * A savepoint that appended the transaction's first row and was rolled
+ * back: the transaction's start is still where it began, so a head file
+ * that missed only this transaction is a lag, not a rollback.
+ */
+Test(audit, rolled_back_savepoint_keeps_the_transaction_start)
+{
+	struct audit_report rep;
+	struct pv_why why = { "" };
+
+	fill();
+	copy_file(fx_path(dir, "audit.head"), fx_path(dir, "head.old"));
+	cr_assert_eq(store_begin(st, NULL), PV_OK);
+	cr_assert_eq(store_begin(st, NULL), PV_OK);
+	cr_assert_eq(audit_append(st, "inner", "rolled back", NULL, NULL),
+	    PV_OK);
+	store_rollback(st);
+	cr_assert_eq(audit_append(st, "outer", "kept", NULL, NULL), PV_OK);
+	cr_assert_eq(store_commit(st, NULL), PV_OK);
+	copy_file(fx_path(dir, "head.old"), fx_path(dir, "audit.head"));
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
+	cr_assert_eq(rep.file_lag, 1);
+}
+
 /* Several writers: the head file never goes back to an older head. */
 Test(audit, head_file_never_goes_back)
 {
