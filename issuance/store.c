@@ -882,6 +882,11 @@ store_commit(struct store *st, struct pv_why *why)
 		st->depth--;
 		return PV_OK;
 	}
+	if (st->head_dirty && (r = store_audit_before_commit(st, why)) !=
+	    PV_OK) {
+		store_rollback(st);
+		return r;
+	}
 	r = store_exec(st, "COMMIT", "commit", why);
 	if (r != PV_OK) {
 		store_rollback(st);
@@ -901,10 +906,14 @@ store_rollback(struct store *st)
 {
 	if (st->depth <= 0)
 		return;
-	if (st->depth > 1)
+	if (st->depth > 1) {
 		(void)sqlite3_exec(st->db, "ROLLBACK TO pv; RELEASE pv", NULL,
 		    NULL, NULL);
-	else if (sqlite3_get_autocommit(st->db) == 0)
+		/* The rows of the transaction's first appender are gone: the
+		 * next row starts it again (audit_head.tx_start). */
+		if (st->tx_appended && st->tx_appended_depth >= st->depth)
+			st->tx_appended = false;
+	} else if (sqlite3_get_autocommit(st->db) == 0)
 		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->depth--;
 	if (st->depth == 0) {

@@ -550,6 +550,17 @@ wf_find_job(struct wf *w, struct pv_why *why)
 		r = wf_job_find(&w->run, person.id, &found, why);
 	if (r != PV_OK || !found)
 		return r;
+	/* The job goes on with the identity given now: its details must be
+	 * the person's in the store, which the register step checked and the
+	 * certificates already made carry.  An update waits for a new job
+	 * (one card, one set of details). */
+	if ((r = store_person_put(w->st, w->p->ident, STORE_PERSON_REFUSE,
+	    NULL, why)) != PV_OK) {
+		pv_why_prefix(why, "job %lld issues with the stored details%s",
+		    (long long)w->run.job.row.id, w->p->update_person ?
+		    " (--update-person: finish or cancel the job first)" : "");
+		return r;
+	}
 	return wf_load_job_facts(w, why);
 }
 

@@ -77,6 +77,17 @@ cp "$TL_TMP/old.db" "$c/store.db"
 rc=0; "$P" audit verify --home "$c" 2>"$TL_TMP/err" || rc=$?
 [ $rc = 7 ] || tl_fail "rollback: exit $rc, want 7"
 grep -q "audit row 11 is missing: the store was rolled back" "$TL_TMP/err" || tl_fail "rollback message: $(cat "$TL_TMP/err")"
+# ... and worked with before anyone verified: the change is committed but
+# the command fails, the head file is kept, verify still sees it.
+c=$TL_TMP/rollback-written
+cp -a "$TL_TMP/rollback" "$c"
+rc=0
+for n in 1 2 3; do "$P" audit note --home "$c" "cover $n" 2>"$TL_TMP/err" || rc=$?; done
+[ $rc = 7 ] || tl_fail "rolled back and written to: exit $rc, want 7"
+grep -q "the head file $c/audit.head records audit row 11, which the log holds with another hash: the store was rolled back" "$TL_TMP/err" ||
+	tl_fail "rolled back and written to: $(cat "$TL_TMP/err")"
+rc=0; "$P" audit verify --home "$c" 2>"$TL_TMP/err" || rc=$?
+[ $rc = 7 ] || tl_fail "rolled back and written to, verify: exit $rc, want 7"
 # ... and with its head file deleted too: a missing head is an error.
 c=$TL_TMP/rollback-nohead
 cp -a "$TL_TMP/rollback" "$c"
@@ -85,6 +96,14 @@ rc=0; "$P" audit verify --home "$c" 2>"$TL_TMP/err" || rc=$?
 [ $rc = 7 ] || tl_fail "rollback, head deleted: exit $rc, want 7"
 grep -q "the head file $c/audit.head is missing: the log has 10 rows" "$TL_TMP/err" ||
 	tl_fail "rollback, head deleted: $(cat "$TL_TMP/err")"
+# ... and written to before anyone verified: the new head file would make
+# the log look whole; the change records the missing head in the log.
+rc=0; "$P" audit note --home "$c" "cover" 2>"$TL_TMP/err" || rc=$?
+[ $rc = 7 ] || tl_fail "rollback, head deleted, written to: exit $rc, want 7"
+grep -q "the head file $c/audit.head was missing and the log had 10 rows before this change" "$TL_TMP/err" ||
+	tl_fail "rollback, head deleted, written to: $(cat "$TL_TMP/err")"
+"$P" audit show --home "$c" | grep -q 'audit.head_missing' ||
+	tl_fail "no audit.head_missing row: $("$P" audit show --home "$c")"
 # A head file put back from two transactions ago: more than a crash
 # between commit and head write can explain.
 c=$TL_TMP/head-behind
@@ -128,6 +147,13 @@ rc=0; "$P" audit verify --home "$c" 2>"$TL_TMP/err" || rc=$?
 [ $rc = 7 ] || tl_fail "store and head put back, anchored: exit $rc, want 7"
 grep -q "audit row 11 is missing: the store was rolled back (the log ends at row 10, the anchor $TL_TMP/anchor records 11 rows)" "$TL_TMP/err" ||
 	tl_fail "anchored rollback: $(cat "$TL_TMP/err")"
+# ... and written to before anyone verified: the anchor's last line now
+# agrees with the rolled-back log; its earlier line for row 11 does not.
+"$P" audit note --home "$c" "a note to cover the rollback"
+rc=0; "$P" audit verify --home "$c" 2>"$TL_TMP/err" || rc=$?
+[ $rc = 7 ] || tl_fail "rolled back and written to, anchored: exit $rc, want 7"
+grep -q "audit row 11: differs from the anchor $TL_TMP/anchor (the log was rewritten, or rolled back and written to since)" "$TL_TMP/err" ||
+	tl_fail "anchored rollback written to: $(cat "$TL_TMP/err")"
 
 # A row edited to hold terminal escapes is shown without them.
 c=$TL_TMP/escape

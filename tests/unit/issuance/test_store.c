@@ -214,6 +214,44 @@ Test(store, people)
 	add_person("0000000004", NULL);
 }
 
+/*
+ * A user principal name is the account a smart card logon maps the
+ * certificate to: like an e-mail address it names one person (in any
+ * case, as the directory compares it), for a new person and for an update.
+ */
+Test(store, upn_names_one_person)
+{
+	struct identity id = fx_identity("0000000011", "Upn", NULL);
+	struct pv_why why = { "" };
+	int64_t a, b, rows;
+
+	strcpy(id.upn, "alice@agency.gov");
+	cr_assert_eq(store_person_put(st, &id, STORE_PERSON_REFUSE, &a,
+	    &why), PV_OK, "%s", why.msg);
+	rows = fx_audit_rows(st);
+	id = fx_identity("0000000012", "Mallory", NULL);
+	strcpy(id.upn, "ALICE@agency.gov");
+	cr_assert_eq(store_person_put(st, &id, STORE_PERSON_REFUSE, &b,
+	    &why), PV_E_EXISTS);
+	cr_assert(strstr(why.msg, "upn: ALICE@agency.gov already belongs to "
+	    "person 0000000011") != NULL, "%s", why.msg);
+	cr_assert_eq(fx_audit_rows(st), rows, "nothing written");
+	/* Nor may an update take it. */
+	add_person("0000000013", NULL);
+	id = fx_identity("0000000013", "Example", NULL);
+	strcpy(id.upn, "Alice@Agency.gov");
+	pv_why_clear(&why);
+	cr_assert_eq(store_person_put(st, &id, STORE_PERSON_UPDATE, &b,
+	    &why), PV_E_EXISTS);
+	cr_assert(strstr(why.msg, "person 0000000011") != NULL, "%s", why.msg);
+	/* One's own, in another case, is no clash. */
+	id = fx_identity("0000000011", "Upn", NULL);
+	strcpy(id.upn, "Alice@agency.gov");
+	cr_assert_eq(store_person_put(st, &id, STORE_PERSON_UPDATE, &b,
+	    NULL), PV_OK);
+	cr_assert_eq(a, b);
+}
+
 /* Keeps the detail of the last person.update row. */
 static enum pv_err
 last_update(void *ctx, const struct audit_row *row)
