@@ -22,6 +22,9 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "issue", cli_cmd_issue, "issue a primary PIV credential onto a card or key" },
 	{ "job", cli_cmd_job, "issuance jobs: list unfinished ones, cancel one whose card is lost" },
 	{ "validate", cli_cmd_validate, "is this PIV card (or certificate) valid? every check, with reasons" },
+	{ "unblock", cli_cmd_unblock, "unblock (or reset) a card's PIN with its escrowed PUK" },
+	{ "operator", cli_cmd_operator, "console operators: add (with their card), list, disable" },
+	{ "console", cli_cmd_console, "the operator console for the enrollment kiosk (ncurses)" },
 };
 
 static void

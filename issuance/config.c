@@ -238,6 +238,10 @@ static const struct config_key config_keys[] = {
 	{ "revocation", "clock_skew_seconds", T_UINT, OFF(rev_clock_skew_s), 0,
 	    3600, 0 },
 	{ "revocation", "cache_dir", T_PATH, OFF(rev_cache_dir), 0, 0, 0 },
+	{ "console", "idle_lock_seconds", T_UINT, OFF(console_idle_lock_s), 0,
+	    86400, 0 },
+	{ "console", "recovery_dual_control", T_BOOL,
+	    OFF(console_recovery_dual), 0, 0, 0 },
 };
 #undef OFF
 #define CONFIG_N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -245,7 +249,7 @@ static const struct config_key config_keys[] = {
 static const char *const config_sections[] = {
 	"keys", "validity", "urls", "policy", "certificates", "escrow", "pin",
 	"fascn", "card", "ca", "store", "security", "audit", "trust",
-	"validation", "revocation"
+	"validation", "revocation", "console"
 };
 
 struct config_parse {
@@ -1165,6 +1169,8 @@ config_defaults(struct pv_config *out)
 	out->rev_aia_cache_hours = 24;
 	out->rev_ocsp_max_age_min = 60;
 	out->rev_clock_skew_s = 300;
+	out->console_idle_lock_s = 300;
+	out->console_recovery_dual = true;
 }
 
 enum pv_err

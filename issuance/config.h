@@ -234,6 +234,11 @@ struct pv_config {
 	unsigned rev_ocsp_max_age_min;
 	unsigned rev_clock_skew_s;
 	char rev_cache_dir[CONFIG_PATH_MAX];	/* "": <home>/cache */
+
+	/* [console] */
+	unsigned console_idle_lock_s;	/* 0 = never */
+	bool console_recovery_dual;	/* escrow recovery needs a second
+					 * operator's card */
 };
 
 /*

@@ -252,7 +252,17 @@ static const char config_text[] =
 "# Clock difference tolerated with CRL and OCSP issuers, in seconds (0-3600).\n"
 "clock_skew_seconds = 300\n"
 "# Where fetched CRLs and certificates are cached; empty = <home>/cache.\n"
-"cache_dir =\n";
+"cache_dir =\n"
+"\n"
+"[console]\n"
+"# The operator console (`pivstation console`) locks after this many\n"
+"# seconds without a key pressed (0-86400; 0 = never); it also locks when\n"
+"# the operator's card leaves its reader.  Unlocking takes the card and PIN.\n"
+"idle_lock_seconds = 300\n"
+"# Recovering an escrowed encryption key at the console needs a second\n"
+"# operator (help desk or administrator) to sign in with their own card\n"
+"# and PIN: yes or no.\n"
+"recovery_dual_control = yes\n";
 
 const char *
 config_default_text(void)

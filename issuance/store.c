@@ -26,6 +26,7 @@
  * vouch for, audit.c's audit_tables).
  */
 static const char *const store_bind_2[] = { "jobs", "operators", NULL };
+static const char *const store_bind_4[] = { "operators", NULL };
 
 static const struct store_migration {
 	const char *sql;
@@ -179,6 +180,21 @@ static const struct store_migration {
 	 * by those after a crash, never by more (audit.h). */
 	"ALTER TABLE audit_head ADD COLUMN tx_start INTEGER NOT NULL"
 	"  DEFAULT 0;", NULL },
+
+	/* 4: operators sign in with their own PIV card (the console): each
+	 * has roles (STORE_OPERATOR_* bits) and the UUID of the card whose
+	 * PIV Authentication certificate identifies them; the log vouches
+	 * for the new columns from here on. */
+	{ "ALTER TABLE operators ADD COLUMN roles INTEGER NOT NULL"
+	"  DEFAULT 1 CHECK (roles BETWEEN 1 AND 7);"
+	"ALTER TABLE operators ADD COLUMN card_uuid BLOB"
+	"  CHECK (card_uuid IS NULL OR length(card_uuid) = 16);"
+	"ALTER TABLE operators ADD COLUMN card_subject TEXT NOT NULL"
+	"  DEFAULT '';"
+	"ALTER TABLE operators ADD COLUMN updated_at INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"CREATE UNIQUE INDEX operators_card ON operators(card_uuid)"
+	"  WHERE card_uuid IS NOT NULL;", store_bind_4 },
 };
 #define STORE_N_MIGRATIONS \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

@@ -60,7 +60,7 @@
 #include "issuance/audit.h"
 #include "issuance/identity.h"
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 struct store;	/* opaque */
 
@@ -141,6 +141,16 @@ enum pv_err store_person_find_external(struct store *st,
     const char *person_id, struct store_person *out, struct pv_why *why);
 enum pv_err store_person_find_email(struct store *st, const char *email,
     struct store_person *out, struct pv_why *why);	/* case-insensitive */
+
+/*
+ * store_person_search lists up to |max| people whose person_id, email or
+ * names start with |text| (case-insensitive; "" lists the most recently
+ * changed), most recently changed first, into a new array (*out, free
+ * with free()).  For an officer picking a person already enrolled.
+ */
+enum pv_err store_person_search(struct store *st, const char *text,
+    size_t max, struct store_person **out, size_t *n_out,
+    struct pv_why *why);
 
 /* ---- devices ------------------------------------------------------------ */
 
@@ -479,12 +489,74 @@ enum pv_err store_credential_number_next(struct store *st,
 enum pv_err store_crl_number_next(struct store *st, uint64_t *out,
     struct pv_why *why);
 
-/* ---- operators (for the console, later) ------------------------------------ */
+/* ---- operators ---------------------------------------------------------------- */
 
+/* Roles (bits of store_operator.roles). */
+#define STORE_OPERATOR_ENROLLER	0x1	/* issues cards */
+#define STORE_OPERATOR_HELPDESK	0x2	/* unblock, suspend, recover, reissue */
+#define STORE_OPERATOR_ADMIN	0x4	/* everything, operators included */
+#define STORE_OPERATOR_ALL	0x7
+
+#define STORE_OPERATOR_SUBJECT_MAX	256
+
+struct store_operator {
+	int64_t id;
+	char name[AUDIT_ACTOR_MAX];
+	unsigned roles;			/* STORE_OPERATOR_* bits, not 0 */
+	bool disabled;
+	bool has_card;
+	uint8_t card_uuid[16];		/* the card that signs them in */
+	char card_subject[STORE_OPERATOR_SUBJECT_MAX];	/* its 9A subject,
+					 * for people to read */
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+/* store_operator_add adds |name| (role enroller, no card). */
 enum pv_err store_operator_add(struct store *st, const char *name,
     int64_t *out_id, struct pv_why *why);
+/* store_operator_exists: |name| is registered and not disabled. */
 enum pv_err store_operator_exists(struct store *st, const char *name,
     bool *out, struct pv_why *why);
+
+/*
+ * store_operator_register adds operator |name| with |roles| and the card
+ * |card_uuid| (NULL: none) whose 9A certificate has |subject| (NULL: ""),
+ * or, when |name| exists, replaces its roles and card and enables it.
+ * Audited as operator.add or operator.update.  PV_E_EXISTS when another
+ * operator has that card; PV_E_INVAL for roles outside
+ * STORE_OPERATOR_ALL or a name of 0 or AUDIT_ACTOR_MAX bytes or more.
+ * *out_id (NULL allowed) is the operator's id.
+ */
+enum pv_err store_operator_register(struct store *st, const char *name,
+    unsigned roles, const uint8_t card_uuid[16], const char *subject,
+    int64_t *out_id, struct pv_why *why);
+
+/* store_operator_get / _find_card: PV_E_NO_RECORD when none (disabled
+ * operators are returned, with disabled set). */
+enum pv_err store_operator_get(struct store *st, const char *name,
+    struct store_operator *out, struct pv_why *why);
+enum pv_err store_operator_find_card(struct store *st,
+    const uint8_t card_uuid[16], struct store_operator *out,
+    struct pv_why *why);
+
+/* store_operator_list: every operator by name; free *out with free(). */
+enum pv_err store_operator_list(struct store *st, struct store_operator **out,
+    size_t *n_out, struct pv_why *why);
+
+/*
+ * store_operator_set_disabled disables (|disabled|) or enables |name|;
+ * audited as operator.disable / operator.enable.  PV_E_NO_RECORD for an
+ * unknown name; nothing changes (and PV_OK) when it is already so.
+ */
+enum pv_err store_operator_set_disabled(struct store *st, const char *name,
+    bool disabled, struct pv_why *why);
+
+/* store_operator_roles_text writes "enroller,helpdesk,admin" for |roles|;
+ * store_operator_roles_parse reads such a list (also "all").  False for
+ * an unknown word or an empty list. */
+void store_operator_roles_text(unsigned roles, char *out, size_t cap);
+bool store_operator_roles_parse(const char *s, unsigned *out);
 
 /* ---- the audit log's storage (audit.c builds the log on these) ------------ */
 

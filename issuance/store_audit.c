@@ -296,7 +296,8 @@ static const struct store_bound {
 	    "created_at, updated_at", "'job:' || id",
 	    "SELECT seq, name, state, detail, updated_at FROM job_steps "
 	    "WHERE job_id = ?1 ORDER BY seq" },
-	{ "operators", "id, name, disabled, created_at",
+	{ "operators", "id, name, disabled, created_at, roles, card_uuid, "
+	    "card_subject, updated_at",
 	    "'operator:' || name", NULL },
 };
 #define STORE_N_BOUND	((int)(sizeof(store_bound) / sizeof(store_bound[0])))

@@ -2,6 +2,7 @@
  * store_people.c: the people table.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "issuance/store_int.h"
@@ -218,5 +219,59 @@ out:
 	}
 	if ((r = store_commit(st, why)) == PV_OK && out_id != NULL)
 		*out_id = id;
+	return r;
+}
+
+enum pv_err
+store_person_search(struct store *st, const char *text, size_t max,
+    struct store_person **out, size_t *n_out, struct pv_why *why)
+{
+	struct store_person *v = NULL;
+	sqlite3_stmt *s = NULL;
+	char like[2 * IDENTITY_NAME_MAX + 4];
+	size_t n = 0, i, k = 0;
+	int rc = SQLITE_DONE;
+	enum pv_err r;
+
+	*out = NULL;
+	*n_out = 0;
+	if (max == 0)
+		return PV_OK;
+	/* A prefix match: LIKE's own characters are escaped. */
+	for (i = 0; text[i] != '\0' && k + 3 < sizeof(like); i++) {
+		if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
+			like[k++] = '\\';
+		like[k++] = text[i];
+	}
+	like[k++] = '%';
+	like[k] = '\0';
+	if ((v = calloc(max, sizeof(*v))) == NULL)
+		return pv_why_set(why, PV_E_NOMEM, "search people: out of "
+		    "memory");
+	if ((r = store_prepare(st, "SELECT " PERSON_COLS " FROM people WHERE "
+	    "person_id LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' OR "
+	    "given_name LIKE ?1 ESCAPE '\\' OR family_name LIKE ?1 ESCAPE '\\' "
+	    "ORDER BY updated_at DESC, id DESC LIMIT ?2", &s, "search people",
+	    why)) != PV_OK)
+		goto out;
+	if (!store_bind_text(s, 1, like) ||
+	    !store_bind_i64(s, 2, (int64_t)max)) {
+		r = store_db_err(st, SQLITE_ERROR, "search people", why);
+		goto out;
+	}
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		person_from_row(s, &v[n++]);
+	if (n < max && rc != SQLITE_DONE) {
+		r = store_db_err(st, sqlite3_extended_errcode(st->db),
+		    "search people", why);
+		goto out;
+	}
+	*out = v;
+	*n_out = n;
+	v = NULL;
+	r = PV_OK;
+out:
+	sqlite3_finalize(s);
+	free(v);
 	return r;
 }
