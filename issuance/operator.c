@@ -87,6 +87,14 @@ op_pop_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 	r = val_card_pop(a, pp->obj, &vp, pp->rep, why);
 	if (r == PV_E_RESET)
 		pp->rep->n = n0;	/* run again after the recovery */
+	/* The operator's card does not stay unlocked for other programs
+	 * (SP 800-73-4 Part 2 §3.2.1: VERIFY with P1 = FF resets the PIN's
+	 * security status); a card without it is left as it is. */
+	if (r == PV_OK && pp->pin_r == PV_OK) {
+		struct pv_why ignore = { "" };
+
+		(void)piv_logout(a, PIV_REF_PIN, &ignore);
+	}
 	return r;
 }
 

@@ -262,7 +262,15 @@ tui_draw_readers(const struct tui_app *a, const struct tui_box *b, bool side)
 		    tui_term_attr(TUI_A_DIM), false);
 		return;
 	}
-	for (i = 0; i < a->n_readers && room > 0; i++) {
+	/* Too many for the room: start so the chosen reader shows. */
+	i = 0;
+	if (!side && (size_t)room < a->n_readers) {
+		long s = tui_reader_find(a, sel);
+
+		if (s >= room - 1)
+			i = (size_t)s - (size_t)room + 2;
+	}
+	for (; i < a->n_readers && room > 0; i++) {
 		const struct watch_reader *r = &a->readers[i];
 		bool is_op = a->signed_in && strcmp(r->name, a->op.reader) == 0;
 		bool is_sel = sel[0] != '\0' && strcmp(r->name, sel) == 0;
@@ -594,10 +602,15 @@ tui_draw_run(const struct tui_app *a, const struct tui_box *b, time_t now)
 	if (run->done && run->r != PV_OK && y < end) {
 		y += tui_wrap(y, x, w, end - y, run->why,
 		    tui_term_attr(TUI_A_ERR));
-		if (run->resumable && y < end)
-			tui_putf(y, x, w, TA_B, "Job %lld is kept: put the "
-			    "card back in %s if it was pulled, then press R to "
-			    "resume.", (long long)run->job_id, run->reader);
+		if (run->resumable && y < end) {
+			char hint[400];
+
+			(void)snprintf(hint, sizeof(hint), "Job %lld is kept: "
+			    "put the card back in %s if it was pulled, then "
+			    "press R to resume.", (long long)run->job_id,
+			    run->reader);
+			tui_wrap(y, x, w, end - y, hint, TA_B);
+		}
 	} else if (run->running && run->cancel_asked && y < end) {
 		tui_put(y, x, w, "Cancelling after the current step...",
 		    tui_term_attr(TUI_A_WARN), false);

@@ -13,6 +13,7 @@
 #   cl_keys KEY...          tmux send-keys (names: Enter, Escape, F1, Tab...)
 #   cl_type TEXT            literal text (send-keys -l)
 #   cl_screen               the pane's text now
+#   cl_clear                clears the pane (between two consoles)
 #   cl_wait DESC PATTERN [SECONDS]  a check that waits until the pane shows
 #                           PATTERN (grep -E); fails with the screen after
 #                           SECONDS (default 60): no timing is asserted
@@ -74,6 +75,8 @@ cl_console() {
 }
 
 cl_keys() { cl_tmux send-keys -t pv "$@"; }
+# cl_clear: an empty pane (between two runs of the console).
+cl_clear() { cl_tmux send-keys -t pv "clear" Enter; sleep 0.3; cl_tmux clear-history -t pv; }
 cl_type() { cl_tmux send-keys -t pv -l "$1"; }
 cl_screen() { cl_tmux capture-pane -p -t pv; }
 
