@@ -160,6 +160,7 @@ cli_cmd_unblock(struct cli_global *g, int argc, char **argv)
 	struct pass_chain pc;
 	struct station *stn = NULL;
 	struct card_conn *cc = NULL;
+	struct card_conn_opts co;
 	struct wf_unblock_params p;
 	struct wf_unblock_result res;
 	struct wf_hooks hooks;
@@ -258,7 +259,9 @@ cli_cmd_unblock(struct cli_global *g, int argc, char **argv)
 	hooks.ask = ub_ask;
 	hooks.ctx = &uctx;
 	p.hooks = &hooks;
-	if ((r = card_conn_open(g->reader, NULL, &cc, &why)) != PV_OK) {
+	co.trace_path = g->trace_path;
+	co.trace_json = g->trace_json;
+	if ((r = card_conn_open(g->reader, &co, &cc, &why)) != PV_OK) {
 		rc = cli_fail("unblock", r, &why);
 		ub_result(g, &res, r, &why, rc);
 		goto out;

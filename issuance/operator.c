@@ -339,9 +339,9 @@ operator_signin(const struct operator_signin_params *p, struct card *card,
 	if (r == PV_E_NO_RECORD) {
 		pv_why_clear(why);
 		r = pv_why_set(why, PV_E_POLICY, "the card of %.120s is not an "
-		    "operator's card: nobody is signed in (an administrator "
-		    "registers operators: pivstation operator add)",
-		    c.subject[0] ? c.subject : "this person");
+		    "operator's card (an administrator registers operators: "
+		    "pivstation operator add)", c.subject[0] ? c.subject :
+		    "this person");
 		(void)snprintf(reason, sizeof(reason), "not an operator's card");
 		goto refused;
 	}

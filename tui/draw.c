@@ -381,13 +381,22 @@ tui_draw_help_line(const struct tui_app *a)
 	}
 }
 
+/* The message line; a long message takes up to three lines, over the
+ * bottom of the body, so that no word of it is lost. */
 static void
 tui_draw_msg(const struct tui_app *a)
 {
-	tui_put(LINES - 2, 0, COLS, "", TA_N, true);
+	int n = 1, w = COLS - 2, len = (int)strlen(a->msg), y;
+
+	if (w > 10 && len > w)
+		n = len / (w - 10) + 1;
+	if (n > 3)
+		n = 3;
+	for (y = LINES - 1 - n; y < LINES - 1; y++)
+		tui_put(y, 0, COLS, "", TA_N, true);
 	if (a->msg[0] != '\0')
-		tui_put(LINES - 2, 1, COLS - 2, a->msg, a->msg_err ?
-		    tui_term_attr(TUI_A_ERR) : TA_N, false);
+		tui_wrap(LINES - 1 - n, 1, w, n, a->msg, a->msg_err ?
+		    tui_term_attr(TUI_A_ERR) : TA_N);
 }
 
 /* ---- screens -------------------------------------------------------------------------- */
@@ -462,7 +471,7 @@ tui_draw_issue(const struct tui_app *a, const struct tui_box *b, int *cy,
 {
 	const struct watch_reader *r;
 	char st[64], det[320];
-	int lw = 20, vw, y = b->y, rows = b->h - 2, first = 0, x = b->x + 1;
+	int lw = 20, vw, y = b->y, rows = b->h - 1, first = 0, x = b->x + 1;
 	size_t i, f = a->issue.focus;
 	long k;
 
@@ -527,16 +536,12 @@ tui_draw_issue(const struct tui_app *a, const struct tui_box *b, int *cy,
 		}
 		y++;
 	}
-	if (a->issue.form_err[0] != '\0')
-		tui_wrap(b->y + b->h - 2, x, b->w - 2, 2, a->issue.form_err,
-		    tui_term_attr(TUI_A_ERR));
-	else if (f < TUI_ISSUE_N_ID && a->issue.err[f][0] != '\0')
-		tui_wrap(b->y + b->h - 2, x, b->w - 2, 2, a->issue.err[f],
-		    tui_term_attr(TUI_A_ERR));
-	else
-		tui_put(b->y + b->h - 1, x, b->w - 2, "* required.  F8 starts "
-		    "the issuance; F7 picks a person already enrolled.",
-		    tui_term_attr(TUI_A_DIM), false);
+	/* The errors themselves are on the message line. */
+	if (y < b->y + b->h)
+		tui_put(b->y + b->h - 1, x, b->w - 2, a->issue.form_err[0] ?
+		    a->issue.form_err : "* required.  F8 starts the issuance; "
+		    "F7 picks a person already enrolled.", a->issue.form_err[0] ?
+		    tui_term_attr(TUI_A_ERR) : tui_term_attr(TUI_A_DIM), false);
 }
 
 static void

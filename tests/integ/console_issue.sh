@@ -126,8 +126,7 @@ cl_type "Eve"; cl_keys Tab Tab; cl_type "Early"; cl_keys Tab
 cl_type "0000000005"; cl_keys Tab; cl_type "Employee"; cl_keys Tab
 cl_keys Tab Tab Tab Tab Tab Tab
 cl_wait "the reader row" "^ +reader .*< Virtual PCD" 10
-until cl_screen | grep -q "< Virtual PCD 3 00 00 >"; do cl_keys Right; sleep 0.3; done
-cl_wait "reader 4 (a slow card) chosen" "< Virtual PCD 3 00 00 > +blank" 10
+cl_cycle "reader 4 (a slow card) chosen" "< Virtual PCD 3 00 00 > +blank" Right
 check "the cardholder will type a PIN on the pad" vcardctl pinpad 4 16180339
 cl_keys F8
 cl_wait "the issuance runs" "Issuing to Early, Eve" 20

@@ -114,7 +114,7 @@ check_out "the sign-out is audited" '^olivia\|operator\.signout' \
 
 # ---- monochrome ------------------------------------------------------------------------------------
 cl_clear
-cl_type "NO_COLOR=1 "; cl_console
+CL_ENV="env NO_COLOR=1" cl_console
 cl_wait "NO_COLOR: the console runs" "Operator sign-in"
 cl_keys F10
 cl_wait "... and quits" "console-exit=0" 30

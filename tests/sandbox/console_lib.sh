@@ -10,6 +10,9 @@
 #   cl_start COLS ROWS      a tmux server with one pane running bash, LANG
 #                           UTF-8, in $TL_TMP
 #   cl_console [ARGS]       types the console's command line into the pane
+#                           (PID in console.pid, `stty -a` before and
+#                           after it in stty.before and stty.after;
+#                           $CL_ENV, e.g. "env NO_COLOR=1", goes before it)
 #   cl_keys KEY...          tmux send-keys (names: Enter, Escape, F1, Tab...)
 #   cl_type TEXT            literal text (send-keys -l)
 #   cl_screen               the pane's text now
@@ -18,6 +21,7 @@
 #                           PATTERN (grep -E); fails with the screen after
 #                           SECONDS (default 60): no timing is asserted
 #   cl_gone DESC PATTERN [SECONDS]  ... until the pane no longer shows it
+#   cl_cycle DESC PATTERN KEY [MAX]  presses KEY until PATTERN shows
 #   cl_resize COLS ROWS     resizes the pane's window
 #   cl_shot TITLE           prints the screen, framed (for make demo)
 #   cl_stop                 kills the tmux server
@@ -68,9 +72,13 @@ cl_start() {
 	sleep 0.3
 }
 
+# The console runs as the pane's foreground job, its PID in console.pid,
+# the terminal's settings in stty.before and stty.after around it.
 cl_console() {
-	cl_tmux send-keys -t pv -l "$P console --home '$H' --passphrase-file \
-'$TL_TMP/pass' --kra-passphrase-file '$TL_TMP/pass' $*; echo \"console-exit=\$?\""
+	cl_tmux send-keys -t pv -l "stty -a >stty.before; ${CL_ENV:-} sh -c 'echo \$\$ \
+>console.pid; exec \"\$@\"' sh '$P' console --home '$H' --passphrase-file \
+'$TL_TMP/pass' --kra-passphrase-file '$TL_TMP/pass' $*; echo \"console-exit=\$?\"; \
+stty -a >stty.after"
 	cl_tmux send-keys -t pv Enter
 }
 
@@ -107,6 +115,25 @@ cl_gone() {
 		sleep 0.2
 	done
 	tl_log "not ok - $desc (the screen still shows /$pat/)"
+	cl_screen | sed 's/^/  | /' >&2
+	TL_FAILS=$((TL_FAILS + 1))
+	return 1
+}
+
+# cl_cycle DESC PATTERN KEY [MAX]: presses KEY until the pane shows PATTERN,
+# at most MAX (default 8) times; a check.
+cl_cycle() {
+	local desc=$1 pat=$2 key=$3 max=${4:-8} i
+	TL_CHECKS=$((TL_CHECKS + 1))
+	for ((i = 0; i <= max; i++)); do
+		sleep 0.3
+		if cl_screen | grep -Eq -- "$pat"; then
+			tl_log "ok - $desc"
+			return 0
+		fi
+		cl_keys "$key"
+	done
+	tl_log "not ok - $desc (/$pat/ never showed after $max x $key)"
 	cl_screen | sed 's/^/  | /' >&2
 	TL_FAILS=$((TL_FAILS + 1))
 	return 1
