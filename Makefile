@@ -4,7 +4,8 @@
 #   make deps         install the Debian 12 packages the project needs
 #   make demo         the main job, against virtual cards in a pcsc sandbox
 #   make check        ASan/UBSan build; unit tests, fuzz-corpus replay,
-#                     integration tests, layer check
+#                     every fuzz target for CHECK_FUZZ_SECONDS (5) with leak
+#                     detection, integration tests, layer check
 #   make fuzz         libFuzzer targets (clang); FUZZ_SECONDS=N runs each N s
 #   make check-sweep  `pivstation issue` with the card pulled at every APDU k
 #                     (release build in $(BUILD); long: SWEEP_JOBS cards at once)
@@ -207,6 +208,8 @@ $(BUILD)/fuzz/fuzz_%: $(call obj,tests/fuzz/fuzz_%.c) $(ALL_LIBS)
 ASAN_BUILD	:= build/asan
 FUZZ_BUILD	:= build/fuzz
 FUZZ_SECONDS	?= 0
+# make check runs every fuzz target this long (seconds each)
+CHECK_FUZZ_SECONDS ?= 5
 
 .PHONY: deps demo check check-build check-unit check-fuzz-replay check-integ \
 	check-layers check-headers fuzz fuzz-build lint clean bench check-sweep
@@ -224,8 +227,9 @@ demo: deps
 # (check-integ takes PV_INTEG=REGEX to pick tests by name).
 check: deps
 	@$(MAKE) --no-print-directory MODE=asan BUILD=$(ASAN_BUILD) check-build
+	@$(MAKE) --no-print-directory MODE=fuzz CC=clang BUILD=$(FUZZ_BUILD) fuzz-build
 	@$(MAKE) --no-print-directory check-layers check-headers
-	@bash mk/check.sh $(ASAN_BUILD)
+	@PV_FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) bash mk/check.sh $(ASAN_BUILD) $(FUZZ_BUILD)
 
 check-unit check-fuzz-replay check-integ: deps
 	@$(MAKE) --no-print-directory MODE=asan BUILD=$(ASAN_BUILD) check-build

@@ -291,6 +291,21 @@ buf_hex(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+void
+buf_hex_upper(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+	static const char d[] = "0123456789ABCDEF";
+	size_t i;
+
+	if (n > (cap - 1) / 2)
+		n = (cap - 1) / 2;
+	for (i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 int
 buf_hexval(int c)
 {

@@ -102,11 +102,13 @@ void buf_wipe(void *p, size_t n);
 
 /*
  * buf_hex writes |n| bytes as lowercase hex and a NUL into |out| (room for
- * 2n + 1).  buf_hexval is a hex digit's value (either case) or -1.
+ * 2n + 1); buf_hex_upper in capitals, as card bytes are usually shown
+ * (AIDs, tags), cut to what fits in |cap| (>= 1).  buf_hexval is a hex digit's value (either case) or -1.
  * buf_unhex reads exactly |n| bytes from the |slen| hex digits at |s|
  * (either case, nothing else); false if |slen| != 2n or a digit is bad.
  */
 void buf_hex(const uint8_t *p, size_t n, char *out);
+void buf_hex_upper(const uint8_t *p, size_t n, char *out, size_t cap);
 int buf_hexval(int c);
 bool buf_unhex(const char *s, size_t slen, uint8_t *out, size_t n);
 

@@ -15,6 +15,7 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
+#include "apdu/piv.h"
 #include "apdu/piv_obj.h"
 #include "apdu/tlv.h"
 
@@ -480,6 +481,46 @@ printed_date_valid(const struct buf_cur *v)
 }
 
 /* ---- object names ---------------------------------------------------------- */
+
+const uint8_t piv_main_key[PIV_MAIN_KEYS] = {
+	PIV_KEY_AUTH, PIV_KEY_SIGN, PIV_KEY_KEYMGMT, PIV_KEY_CARD_AUTH
+};
+
+int
+piv_main_key_index(uint8_t key_ref)
+{
+	int i;
+
+	for (i = 0; i < PIV_MAIN_KEYS; i++)
+		if (piv_main_key[i] == key_ref)
+			return i;
+	return -1;
+}
+
+const char *
+piv_key_name(uint8_t key_ref)
+{
+	static const char *const retired[20] = {
+		"retired 1", "retired 2", "retired 3", "retired 4",
+		"retired 5", "retired 6", "retired 7", "retired 8",
+		"retired 9", "retired 10", "retired 11", "retired 12",
+		"retired 13", "retired 14", "retired 15", "retired 16",
+		"retired 17", "retired 18", "retired 19", "retired 20" };
+
+	switch (key_ref) {
+	case PIV_KEY_AUTH: return "PIV Authentication";
+	case PIV_KEY_SIGN: return "Digital Signature";
+	case PIV_KEY_KEYMGMT: return "Key Management";
+	case PIV_KEY_CARD_AUTH: return "Card Authentication";
+	case PIV_KEY_MGMT: return "Card Management (9B)";
+	case PIV_KEY_YK_ATTEST: return "attestation (F9)";
+	default:
+		if (key_ref >= PIV_KEY_RETIRED_FIRST &&
+		    key_ref <= PIV_KEY_RETIRED_LAST)
+			return retired[key_ref - PIV_KEY_RETIRED_FIRST];
+		return "unknown key";
+	}
+}
 
 bool
 piv_obj_for_key(uint8_t key_ref, uint32_t *out_tag)

@@ -60,6 +60,23 @@
 #define PIV_OBJ_YK_ATTEST	0x5fff01	/* YubiKey attestation cert (F9) */
 
 /*
+ * The four keys every PIV card has a slot for, in the order SP 800-73-4
+ * lists them: 9A, 9C, 9D, 9E.  piv_main_key_index is a reference's place
+ * in it (9A 0 ... 9E 3), or -1.
+ */
+#define PIV_MAIN_KEYS	4
+extern const uint8_t piv_main_key[PIV_MAIN_KEYS];
+int piv_main_key_index(uint8_t key_ref);
+
+/*
+ * piv_key_name: the key's name as SP 800-73-4 gives it ("PIV
+ * Authentication", "Digital Signature", "Key Management", "Card
+ * Authentication", "Card Management (9B)", "retired 1" .. "retired 20",
+ * "attestation (F9)"), or "unknown key".
+ */
+const char *piv_key_name(uint8_t key_ref);
+
+/*
  * piv_obj_for_key gives the certificate container of key reference
  * |key_ref|: 9A, 9C, 9D, 9E, the retired 82..95 and YubiKey's F9.  False
  * for any other reference (9B has no certificate).

@@ -3,6 +3,7 @@
  * that is printed (text.h).
  */
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,4 +246,16 @@ text_sanitize_dup(const char *s, enum text_san_mode mode)
 		return NULL;
 	(void)text_sanitize(s, n, mode, out, need + 1);
 	return out;
+}
+
+void
+text_utc(int64_t t, char out[TEXT_UTC_LEN])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if ((int64_t)tt != t || gmtime_r(&tt, &tm) == NULL ||
+	    tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0 ||
+	    strftime(out, TEXT_UTC_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)snprintf(out, TEXT_UTC_LEN, "?");
 }

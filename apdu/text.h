@@ -115,4 +115,11 @@ bool text_sanitize_put(struct buf_out *o, const void *p, size_t n,
  */
 char *text_sanitize_dup(const char *s, enum text_san_mode mode);
 
+/*
+ * text_utc writes |t| (seconds since the epoch) as "2030-01-01T00:00:00Z"
+ * (RFC 3339, UTC) into |out|; "?" when it is not a representable date.
+ */
+#define TEXT_UTC_LEN	32
+void text_utc(int64_t t, char out[TEXT_UTC_LEN]);
+
 #endif /* PV_APDU_TEXT_H */

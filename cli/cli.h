@@ -130,6 +130,7 @@ cli_cmd_fn cli_cmd_init, cli_cmd_audit;	/* cmd_station.c, cmd_audit.c */
 cli_cmd_fn cli_cmd_ca, cli_cmd_escrow;	/* cmd_ca.c, cmd_escrow.c */
 cli_cmd_fn cli_cmd_issue;		/* cmd_issue.c */
 cli_cmd_fn cli_cmd_job;			/* cmd_job.c */
+cli_cmd_fn cli_cmd_operator;		/* cmd_operator.c */
 #include "issuance/passphrase.h"
 
 struct station;	/* issuance/station.h */
@@ -150,6 +151,12 @@ int cli_station(const struct cli_global *g, unsigned need,
  * outside it: then it says so and returns CLI_EXIT_FAIL.
  */
 int cli_station_done(struct station *stn, int rc);
+
+/*
+ * cli_permit: CLI_EXIT_OK when who acts may do |a| (station_permit), else
+ * prints why and returns the exit code.  |a| is an enum op_action.
+ */
+int cli_permit(const struct station *stn, int a);
 
 /* cli_pass_chain: no sources, the terminal prompt, warnings on stderr. */
 void cli_pass_chain(struct pass_chain *c);

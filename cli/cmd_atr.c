@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apdu/buf.h"
 #include "cli/cli.h"
 #include "cli/cmd_atr.h"
 #include "pcsc/atr.h"
@@ -93,7 +94,6 @@ cli_atr_json(const uint8_t *atr, size_t len)
 	struct pv_why why = { { 0 } };
 	struct json_ctx j;
 	char hex[ATR_HEX_MAX], hist[ATR_MAX_HIST * 2 + 1];
-	size_t i;
 	unsigned t;
 
 	atr_to_hex(atr, len, hex);
@@ -133,9 +133,7 @@ cli_atr_json(const uint8_t *atr, size_t len)
 		    json_object_new_string(a.crc ? "CRC" : "LRC"));
 		json_object_object_add(o, "t1", t1);
 	}
-	for (i = 0; i < a.hist_len; i++)
-		snprintf(hist + 2 * i, 3, "%02X", a.hist[i]);
-	hist[2 * a.hist_len] = '\0';
+	buf_hex_upper(a.hist, a.hist_len, hist, sizeof(hist));
 	json_object_object_add(o, "historical", json_object_new_string(hist));
 	json_object_object_add(o, "category", json_object_new_int(a.category));
 	if (a.has_caps) {

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "apdu/buf.h"
+#include "apdu/text.h"
 #include "cli/cli.h"
 #include "issuance/audit.h"
 #include "issuance/home.h"
@@ -182,15 +183,11 @@ static enum pv_err
 audit_show_row(void *ctx, const struct audit_row *row)
 {
 	struct audit_show *sh = ctx;
-	char when[32];
-	time_t t = (time_t)row->time;
-	struct tm tm;
+	char when[TEXT_UTC_LEN];
 
 	if (sh->limit >= 0 && sh->shown >= sh->limit)
 		return PV_E_CANCELLED;	/* stop; not an error for the user */
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		strcpy(when, "?");
+	text_utc(row->time, when);
 	if (sh->json) {
 		json_object *d = json_tokener_parse(row->detail);
 

@@ -31,6 +31,7 @@
 #include "issuance/pkix_util.h"
 #include "issuance/profile.h"
 #include "issuance/secobj.h"
+#include "issuance/operator.h"
 #include "issuance/station.h"
 #include "issuance/store.h"
 
@@ -294,6 +295,8 @@ ca_cmd_init(struct cli_global *g, int argc, char **argv, bool import)
 		    "'ca import'");
 	if ((rc = cli_station(g, STATION_WANT_STORE, &po, &stn)) != CLI_EXIT_OK)
 		return rc;
+	if ((rc = cli_permit(stn, OP_CA)) != CLI_EXIT_OK)
+		goto out;
 
 	/* settings: config, then options */
 	if ((r = ca_params_from_config(station_config(stn), &p, &why)) !=
@@ -514,6 +517,8 @@ ca_cmd_crl(struct cli_global *g, int argc, char **argv)
 	if ((rc = cli_station(g, STATION_NEED_CA_ISSUING | (revoked == NULL ?
 	    STATION_WANT_STORE : 0), &po, &stn)) != CLI_EXIT_OK)
 		return rc;
+	if ((rc = cli_permit(stn, OP_CA)) != CLI_EXIT_OK)
+		goto out;
 	if (revoked != NULL) {
 		if ((rc = ca_read(revoked, CA_IN_MAX, &buf, &n)) != CLI_EXIT_OK)
 			goto out;

@@ -31,6 +31,8 @@
 #include "cli/cli.h"
 #include "cli/cmd_atr.h"
 #include "cli/cmd_diag.h"
+#include "issuance/card_binding.h"
+#include "issuance/pkix_util.h"
 #include "issuance/yk_protected.h"
 #include "pcsc/diag.h"
 #include "pcsc/rc.h"
@@ -51,26 +53,6 @@ json_ms(double v)
 
 	snprintf(s, sizeof(s), "%.3f", v);
 	return json_object_new_double_s(v, s);
-}
-
-static void
-hexstr(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-	size_t i;
-
-	if (cap == 0)
-		return;
-	out[0] = '\0';
-	for (i = 0; i < n && 2 * i + 2 < cap; i++)
-		snprintf(out + 2 * i, 3, "%02X", p[i]);
-}
-
-static void
-uuid_str(const uint8_t g[16], char out[37])
-{
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", g[0], g[1], g[2], g[3], g[4], g[5],
-	    g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
 }
 
 /*
@@ -109,102 +91,58 @@ touch_policy_name(uint8_t p)
 
 /* ---- certificates (OpenSSL) ---------------------------------------------- */
 
-static char *
-name_str(const X509_NAME *nm)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *s = NULL, *p;
-	long n;
-
-	if (b == NULL)
-		return NULL;
-	if (X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253) >= 0 &&
-	    (n = BIO_get_mem_data(b, &p)) >= 0 && (s = malloc((size_t)n + 1))) {
-		if (n > 0)	/* an empty name leaves p NULL */
-			memcpy(s, p, (size_t)n);
-		s[n] = '\0';
-	}
-	BIO_free(b);
-	return s;
-}
-
+/*
+ * The SAN identifiers against the CHUID (card_binding.h), and the SAN's
+ * other entries as they are.
+ */
 static void
-time_str(const ASN1_TIME *t, char *out, size_t cap)
-{
-	struct tm tm;
-
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
-		snprintf(out, cap, "?");
-		return;
-	}
-	snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/* pivFASC-N otherName type (FIPS 201-3 App. B). */
-#define OID_PIV_FASCN "2.16.840.1.101.3.6.6"
-
-/* What the CHUID says, for the SAN comparison (FIPS 201-3 §4.2.1). */
-struct chuid_ids {
-	bool have;
-	char fascn[FASCN_STR_LEN];
-	bool have_fascn;
-	char guid[37];
-};
-
-static void
-cert_san(X509 *x, json_object *o, const struct chuid_ids *ch)
+cert_san(X509 *x, json_object *o, const struct card_binding *b)
 {
 	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
 	    NULL);
 	json_object *other = json_object_new_array();
-	char oid[80], buf[FASCN_STR_LEN], desc[FASCN_TEXT_LEN];
+	struct card_binding_cert bc;
+	struct fascn f;
+	char oid[80], buf[FASCN_TEXT_LEN];
 	int i;
 
+	card_binding_cert(x, b, &bc);
+	if (bc.has_fascn && fascn_decode(bc.fascn, FASCN_LEN, &f, NULL) ==
+	    PV_OK) {
+		fascn_to_string(&f, buf);
+		J_STR(o, "san_fasc_n", buf);
+		fascn_describe(&f, buf, sizeof(buf));
+		J_STR(o, "san_fasc_n_fields", buf);
+		if (b->chuid_parsed)
+			J_BOOL(o, "san_fasc_n_matches_chuid", bc.fascn_matches);
+	} else if (bc.has_fascn) {
+		J_STR(o, "san_fasc_n", "malformed");
+	}
+	if (bc.has_uuid) {
+		pkix_uuid_str(bc.uuid, buf);
+		J_STR(o, "san_uuid", buf);
+		if (b->chuid_parsed)
+			J_BOOL(o, "san_uuid_matches_chuid", bc.uuid_matches);
+	}
+	if (bc.san_why[0] != '\0')
+		J_STR(o, "san_error", bc.san_why);
 	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
 		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_IA5STRING *u;
 
 		if (g->type == GEN_OTHERNAME) {
 			OBJ_obj2txt(oid, sizeof(oid), g->d.otherName->type_id, 1);
-			if (strcmp(oid, OID_PIV_FASCN) == 0 &&
-			    g->d.otherName->value->type == V_ASN1_OCTET_STRING) {
-				const ASN1_OCTET_STRING *os =
-				    g->d.otherName->value->value.octet_string;
-				struct fascn f;
-
-				if (fascn_decode(ASN1_STRING_get0_data(os),
-				    (size_t)ASN1_STRING_length(os), &f, NULL) ==
-				    PV_OK) {
-					fascn_to_string(&f, buf);
-					fascn_describe(&f, desc, sizeof(desc));
-					J_STR(o, "san_fasc_n", buf);
-					J_STR(o, "san_fasc_n_fields", desc);
-					if (ch->have_fascn)
-						J_BOOL(o, "san_fasc_n_matches_chuid",
-						    strcmp(buf, ch->fascn) == 0);
-				} else {
-					J_STR(o, "san_fasc_n", "malformed");
-				}
-			} else {
-				json_object_array_add(other,
-				    cli_json_str(oid));
-			}
+			if (strcmp(oid, PKIX_OID_PIV_FASCN) != 0)
+				json_object_array_add(other, cli_json_str(oid));
 		} else if (g->type == GEN_URI) {
-			const char *u = (const char *)ASN1_STRING_get0_data(
-			    g->d.uniformResourceIdentifier);
-
-			if (strncasecmp(u, "urn:uuid:", 9) == 0) {
-				J_STR(o, "san_uuid", u + 9);
-				if (ch->have)
-					J_BOOL(o, "san_uuid_matches_chuid",
-					    strcasecmp(u + 9, ch->guid) == 0);
-			}
-			else
-				json_object_array_add(other,
-				    cli_json_str(u));
+			u = g->d.uniformResourceIdentifier;
+			if (u->length < 9 || strncasecmp((const char *)u->data,
+			    "urn:uuid:", 9) != 0)
+				json_object_array_add(other, cli_json_str(
+				    (const char *)u->data));
 		} else if (g->type == GEN_EMAIL || g->type == GEN_DNS) {
 			json_object_array_add(other, cli_json_str(
-			    (const char *)ASN1_STRING_get0_data(g->d.ia5)));
+			    (const char *)g->d.ia5->data));
 		}
 	}
 	if (json_object_array_length(other) > 0)
@@ -212,6 +150,7 @@ cert_san(X509 *x, json_object *o, const struct chuid_ids *ch)
 	else
 		json_object_put(other);
 	GENERAL_NAMES_free(gens);
+	ERR_clear_error();
 }
 
 static void
@@ -234,13 +173,13 @@ cert_policies(X509 *x, json_object *o)
 
 static void
 cert_json(const struct pcsc_diag_cert *c, json_object *o,
-    const struct chuid_ids *ch)
+    const struct card_binding *b)
 {
 	const unsigned char *p = c->der;
 	X509 *x = d2i_X509(NULL, &p, (long)c->der_len);
 	EVP_PKEY *pk, *mk = NULL;
 	BIGNUM *bn = NULL;
-	char *s, t[64], curve[64];
+	char *s, t[CARD_BINDING_TEXT], curve[64];
 	size_t clen = 0;
 	int id;
 
@@ -250,23 +189,19 @@ cert_json(const struct pcsc_diag_cert *c, json_object *o,
 		X509_free(x);
 		return;
 	}
-	if ((s = name_str(X509_get_subject_name(x))) != NULL) {
-		J_STR(o, "subject", s);
-		free(s);
-	}
-	if ((s = name_str(X509_get_issuer_name(x))) != NULL) {
-		J_STR(o, "issuer", s);
-		free(s);
-	}
+	pkix_name_str(X509_get_subject_name(x), t, sizeof(t));
+	J_STR(o, "subject", t);
+	pkix_name_str(X509_get_issuer_name(x), t, sizeof(t));
+	J_STR(o, "issuer", t);
 	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) != NULL &&
 	    (s = BN_bn2hex(bn)) != NULL) {
 		J_STR(o, "serial", s);
 		OPENSSL_free(s);
 	}
 	BN_free(bn);
-	time_str(X509_get0_notBefore(x), t, sizeof(t));
+	pkix_time_str(X509_get0_notBefore(x), t, sizeof(t));
 	J_STR(o, "not_before", t);
-	time_str(X509_get0_notAfter(x), t, sizeof(t));
+	pkix_time_str(X509_get0_notAfter(x), t, sizeof(t));
 	J_STR(o, "not_after", t);
 	J_BOOL(o, "expired", X509_cmp_current_time(X509_get0_notAfter(x)) < 0);
 	pk = X509_get0_pubkey(x);
@@ -281,7 +216,7 @@ cert_json(const struct pcsc_diag_cert *c, json_object *o,
 			J_STR(o, "curve", curve);
 	}
 	cert_policies(x, o);
-	cert_san(x, o, ch);
+	cert_san(x, o, b);
 	/* Does the certificate belong to the key in the slot? */
 	if (c->has_meta && c->meta.has_pubkey && pk != NULL &&
 	    piv_pubkey_to_evp(&c->meta.pubkey, &mk, NULL) == PV_OK)
@@ -291,23 +226,11 @@ cert_json(const struct pcsc_diag_cert *c, json_object *o,
 }
 
 static json_object *
-certs_json(const struct pcsc_diag *d)
+certs_json(const struct pcsc_diag *d, const struct card_binding *b)
 {
 	json_object *arr = json_object_new_array(), *o, *m;
-	struct chuid_ids ch;
-	struct fascn f;
 	char k[8], tag[8];
 	size_t i;
-
-	memset(&ch, 0, sizeof(ch));
-	if (d->chuid.parsed) {
-		ch.have = true;
-		uuid_str(d->chuid_v.guid, ch.guid);
-		if (fascn_decode(d->chuid_v.fascn, FASCN_LEN, &f, NULL) == PV_OK) {
-			fascn_to_string(&f, ch.fascn);
-			ch.have_fascn = true;
-		}
-	}
 
 	for (i = 0; i < d->n_certs; i++) {
 		const struct pcsc_diag_cert *c = &d->certs[i];
@@ -316,7 +239,7 @@ certs_json(const struct pcsc_diag *d)
 		snprintf(k, sizeof(k), "%02x", c->key);
 		snprintf(tag, sizeof(tag), "%06X", c->obj.tag);
 		J_STR(o, "key", k);
-		J_STR(o, "name", pcsc_diag_key_name(c->key));
+		J_STR(o, "name", piv_key_name(c->key));
 		J_STR(o, "object", tag);
 		J_BOOL(o, "present", c->obj.err == PV_OK && c->der != NULL);
 		if (c->obj.err != PV_OK && c->obj.err != PV_E_NOT_FOUND)
@@ -329,7 +252,7 @@ certs_json(const struct pcsc_diag *d)
 		if (c->der != NULL) {
 			J_BOOL(o, "compressed", c->compressed);
 			J_INT(o, "der_bytes", c->der_len);
-			cert_json(c, o, &ch);
+			cert_json(c, o, b);
 		}
 		if (c->has_meta) {
 			m = json_object_new_object();
@@ -462,16 +385,16 @@ piv_json(const struct pcsc_diag *d)
 			memcpy(aid, d->apt.auth_rid, d->apt.auth_rid_len);
 			memcpy(aid + d->apt.auth_rid_len, d->apt.aid,
 			    d->apt.aid_len);
-			hexstr(aid, d->apt.auth_rid_len + d->apt.aid_len, hex,
+			buf_hex_upper(aid, d->apt.auth_rid_len + d->apt.aid_len, hex,
 			    sizeof(hex));
 			J_STR(o, "aid", hex);
-			hexstr(d->apt.aid, d->apt.aid_len, hex, sizeof(hex));
+			buf_hex_upper(d->apt.aid, d->apt.aid_len, hex, sizeof(hex));
 			J_STR(o, "aid_in_apt", hex);
 		} else {
-			hexstr(d->apt.aid, d->apt.aid_len, hex, sizeof(hex));
+			buf_hex_upper(d->apt.aid, d->apt.aid_len, hex, sizeof(hex));
 			J_STR(o, "aid", hex);
 		}
-		hexstr(d->apt.auth_rid, d->apt.auth_rid_len, hex, sizeof(hex));
+		buf_hex_upper(d->apt.auth_rid, d->apt.auth_rid_len, hex, sizeof(hex));
 		J_STR(o, "authority", hex);
 		if (d->apt.has_label) {
 			memcpy(txt, d->apt.label, d->apt.label_len);
@@ -589,67 +512,34 @@ obj_status(const struct pcsc_diag_obj *ob, json_object *o)
 	}
 }
 
-/* id-PIV-CHUIDSecurityObject (FIPS 201-3 App. B). */
-#define OID_PIV_CHUID_SECOBJ "2.16.840.1.101.3.6.1"
-
 /*
- * The CHUID signature (PIV-REFERENCE §6): a CMS SignedData over the CHUID
- * without 3E (and EE), carrying its signer's certificate.  Checked here
- * against that certificate only: the signer's path is not validated.
+ * The CHUID signature (PIV-REFERENCE §6) as card_binding_chuid checked
+ * it: against the certificate it carries, which must have the content
+ * signing EKU; the signer's path is the validator's part.
  */
 static void
-chuid_signature(const struct pcsc_diag *d, json_object *o)
+chuid_signature(const struct card_binding *b, json_object *o)
 {
-	const struct piv_chuid *c = &d->chuid_v;
-	const unsigned char *p = c->signature.p;
-	CMS_ContentInfo *cms = NULL;
-	STACK_OF(X509) *certs = NULL;
-	BIO *content = NULL;
-	struct buf_out tbs;
-	char oid[80], *subj;
-
-	memset(&tbs, 0, sizeof(tbs));
-	cms = d2i_CMS_ContentInfo(NULL, &p, (long)c->signature.len);
-	if (cms == NULL || p != c->signature.p + c->signature.len) {
-		J_STR(o, "signature_error", "not one CMS structure");
-		goto out;
-	}
-	if (CMS_get0_eContentType(cms) != NULL) {
-		OBJ_obj2txt(oid, sizeof(oid), CMS_get0_eContentType(cms), 1);
-		J_STR(o, "signature_content_type", oid);
+	if (b->content_type[0] != '\0') {
+		J_STR(o, "signature_content_type", b->content_type);
 		J_BOOL(o, "signature_content_type_ok",
-		    strcmp(oid, OID_PIV_CHUID_SECOBJ) == 0);
+		    strcmp(b->content_type, PKIX_OID_PIV_CHUID_SECURITY_OBJECT) == 0);
 	}
-	certs = CMS_get1_certs(cms);
-	if (certs != NULL && sk_X509_num(certs) > 0 &&
-	    (subj = name_str(X509_get_subject_name(sk_X509_value(certs, 0))))) {
-		J_STR(o, "signer", subj);
-		free(subj);
-	}
-	if (!buf_out_alloc(&tbs, 256, 8192) ||
-	    piv_chuid_tbs(d->chuid.data, d->chuid.len, &tbs, NULL) != PV_OK ||
-	    (content = BIO_new_mem_buf(tbs.p, (int)tbs.len)) == NULL) {
-		J_STR(o, "signature_error", "cannot rebuild the signed bytes");
-		goto out;
-	}
-	J_BOOL(o, "signature_valid", CMS_verify(cms, NULL, NULL, content, NULL,
-	    CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) == 1);
-	ERR_clear_error();
-out:
-	BIO_free(content);
-	sk_X509_pop_free(certs, X509_free);
-	CMS_ContentInfo_free(cms);
-	buf_out_cleanup(&tbs);
+	if (b->signer[0] != '\0')
+		J_STR(o, "signer", b->signer);
+	J_BOOL(o, "signature_valid", b->sig == PV_OK);
+	if (b->sig != PV_OK)
+		J_STR(o, "signature_error", b->sig_why);
 }
 
 static json_object *
-chuid_json(const struct pcsc_diag *d)
+chuid_json(const struct pcsc_diag *d, const struct card_binding *b)
 {
 	json_object *o = json_object_new_object();
 	const struct piv_chuid *c = &d->chuid_v;
 	struct fascn f;
 	struct pv_why w = { { 0 } };
-	char s[FASCN_TEXT_LEN], u[37];
+	char s[FASCN_TEXT_LEN], u[PKIX_UUID_STR_LEN];
 
 	obj_status(&d->chuid, o);
 	if (!d->chuid.parsed)
@@ -663,19 +553,19 @@ chuid_json(const struct pcsc_diag *d)
 	} else {
 		J_STR(o, "fasc_n_error", w.msg);
 	}
-	uuid_str(c->guid, u);
+	pkix_uuid_str(c->guid, u);
 	J_STR(o, "guid", u);
 	snprintf(s, sizeof(s), "%.4s-%.2s-%.2s", c->expiry, c->expiry + 4,
 	    c->expiry + 6);
 	J_STR(o, "expiry", s);
 	if (c->has_cardholder_uuid) {
-		uuid_str(c->cardholder_uuid, u);
+		pkix_uuid_str(c->cardholder_uuid, u);
 		J_STR(o, "cardholder_uuid", u);
 	}
 	J_BOOL(o, "signed", c->signature.len > 0);
 	J_INT(o, "signature_bytes", c->signature.len);
 	if (c->signature.len > 0)
-		chuid_signature(d, o);
+		chuid_signature(b, o);
 	return o;
 }
 
@@ -688,11 +578,11 @@ ccc_json(const struct pcsc_diag *d)
 	obj_status(&d->ccc, o);
 	if (!d->ccc.parsed)
 		return o;
-	hexstr(d->ccc_v.card_id.p, d->ccc_v.card_id.len, hex, sizeof(hex));
+	buf_hex_upper(d->ccc_v.card_id.p, d->ccc_v.card_id.len, hex, sizeof(hex));
 	J_STR(o, "card_identifier", hex);
-	hexstr(d->ccc_v.cc_version.p, d->ccc_v.cc_version.len, hex, sizeof(hex));
+	buf_hex_upper(d->ccc_v.cc_version.p, d->ccc_v.cc_version.len, hex, sizeof(hex));
 	J_STR(o, "container_version", hex);
-	hexstr(d->ccc_v.grammar_version.p, d->ccc_v.grammar_version.len, hex,
+	buf_hex_upper(d->ccc_v.grammar_version.p, d->ccc_v.grammar_version.len, hex,
 	    sizeof(hex));
 	J_STR(o, "grammar_version", hex);
 	snprintf(hex, sizeof(hex), "%02X", d->ccc_v.data_model);
@@ -710,9 +600,9 @@ discovery_json(const struct pcsc_diag *d)
 	obj_status(&d->discovery, o);
 	if (!d->discovery.parsed)
 		return o;
-	hexstr(v->aid, v->aid_len, hex, sizeof(hex));
+	buf_hex_upper(v->aid, v->aid_len, hex, sizeof(hex));
 	J_STR(o, "aid", hex);
-	hexstr(v->policy, 2, hex, sizeof(hex));
+	buf_hex_upper(v->policy, 2, hex, sizeof(hex));
 	J_STR(o, "pin_policy", hex);
 	J_BOOL(o, "piv_pin", v->policy[0] & PIV_POLICY_PIV_PIN);
 	J_BOOL(o, "global_pin", v->policy[0] & PIV_POLICY_GLOBAL_PIN);
@@ -766,16 +656,19 @@ json_object *
 cli_diag_json(const struct pcsc_diag *d, bool with_stats)
 {
 	json_object *o = json_object_new_object(), *l;
+	struct card_binding b;
 
+	card_binding_chuid(d->chuid.err == PV_OK ? d->chuid.data : NULL,
+	    d->chuid.len, &b, NULL);
 	json_object_object_add(o, "reader", reader_json(d));
 	json_object_object_add(o, "card", cli_atr_json(d->atr, d->atr_len));
 	json_object_object_add(o, "piv", piv_json(d));
 	if (d->piv) {
-		json_object_object_add(o, "chuid", chuid_json(d));
+		json_object_object_add(o, "chuid", chuid_json(d, &b));
 		json_object_object_add(o, "ccc", ccc_json(d));
 		json_object_object_add(o, "discovery", discovery_json(d));
 		json_object_object_add(o, "key_history", keyhist_json(d));
-		json_object_object_add(o, "certificates", certs_json(d));
+		json_object_object_add(o, "certificates", certs_json(d, &b));
 	}
 	if (d->latency.n > 0) {
 		l = json_object_new_object();

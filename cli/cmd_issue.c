@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "apdu/buf.h"
+#include "apdu/text.h"
 #include "cli/cli.h"
 #include "issuance/ca.h"
 #include "issuance/card.h"
@@ -25,6 +26,7 @@
 #include "issuance/home.h"
 #include "issuance/identity.h"
 #include "issuance/pkix_util.h"
+#include "issuance/operator.h"
 #include "issuance/station.h"
 #include "issuance/store.h"
 #include "issuance/wf.h"
@@ -181,18 +183,16 @@ iss_read_pin(bool from_stdin, struct pkix_pass *pin)
 
 /* ---- output ------------------------------------------------------------------------ */
 
+/* A date of the result, or "-" when there is none. */
 static void
-iss_date(int64_t t, char out[32])
+iss_date(int64_t t, char out[TEXT_UTC_LEN])
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0 || gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		(void)snprintf(out, 32, "-");
+	if (t <= 0)
+		(void)snprintf(out, TEXT_UTC_LEN, "-");
+	else
+		text_utc(t, out);
 }
 
-static const char *const iss_slots[4] = { "9a", "9c", "9d", "9e" };
 
 static void
 iss_print_result(const struct cli_global *g, const struct wf_issue_result *res,
@@ -200,7 +200,7 @@ iss_print_result(const struct cli_global *g, const struct wf_issue_result *res,
     int rc, const struct identity *ident)
 {
 	struct pcsc_session_stats st;
-	char guid[33], uuid[PKIX_UUID_STR_LEN], exp[32], when[32];
+	char guid[33], uuid[PKIX_UUID_STR_LEN], exp[TEXT_UTC_LEN], when[TEXT_UTC_LEN];
 	char name[3 * IDENTITY_NAME_MAX + 8], done[3 * IDENTITY_NAME_MAX + 96];
 	json_object *o, *c, *x;
 	int i;
@@ -229,7 +229,7 @@ iss_print_result(const struct cli_global *g, const struct wf_issue_result *res,
 			printf("  FASC-N     %s\n  card UUID  %s\n  expires    "
 			    "%s\n", res->fascn, uuid, exp);
 			for (i = 0; i < 4; i++)
-				printf("  cert %s    %s\n", iss_slots[i],
+				printf("  cert %s    %s\n", config_slot_name((enum config_slot)i),
 				    res->cert_serial[i][0] ? res->cert_serial[i] :
 				    "-");
 			printf("  9D key     %s\n  PUK        %s\n"
@@ -298,7 +298,7 @@ iss_print_result(const struct cli_global *g, const struct wf_issue_result *res,
 		c = json_object_new_object();
 		for (i = 0; i < 4; i++)
 			if (res->cert_serial[i][0])
-				json_object_object_add(c, iss_slots[i],
+				json_object_object_add(c, config_slot_name((enum config_slot)i),
 				    json_object_new_string(res->cert_serial[i]));
 		json_object_object_add(o, "certificates", c);
 		json_object_object_add(o, "key_9d_escrowed",
@@ -457,8 +457,10 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	}
 	/* The store and the CA keys once the inputs are good: the CA
 	 * passphrase is asked only now. */
-	if ((r = station_require(stn, STATION_NEED_STORE |
-	    STATION_NEED_CA_ISSUING | STATION_NEED_CA_SIGNER, &why)) != PV_OK) {
+	if ((r = station_require(stn, STATION_NEED_STORE, &why)) != PV_OK ||
+	    (r = station_permit(stn, OP_ISSUE, &why)) != PV_OK ||
+	    (r = station_require(stn, STATION_NEED_CA_ISSUING |
+	    STATION_NEED_CA_SIGNER, &why)) != PV_OK) {
 		rc = iss_fail(g, r, cli_exit_for(r), "%s", why.msg[0] ?
 		    why.msg : pv_strerror(r));
 		goto out;

@@ -9,10 +9,12 @@
 #include <time.h>
 
 #include "apdu/buf.h"
+#include "apdu/text.h"
 #include "cli/cli.h"
 #include "issuance/home.h"
 #include "issuance/job_cancel.h"
 #include "issuance/secret.h"
+#include "issuance/operator.h"
 #include "issuance/station.h"
 #include "issuance/store.h"
 
@@ -44,17 +46,6 @@ job_help(FILE *f)
 }
 
 static void
-job_utc(int64_t t, char *out, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		(void)snprintf(out, cap, "?");
-}
-
-static void
 job_guid_hex(const struct job_info *ji, char out[33])
 {
 	out[0] = '\0';
@@ -65,9 +56,9 @@ job_guid_hex(const struct job_info *ji, char out[33])
 static void
 job_print_json(const struct job_info *ji, bool first)
 {
-	char when[32], guid[33];
+	char when[TEXT_UTC_LEN], guid[33];
 
-	job_utc(ji->row.created_at, when, sizeof(when));
+	text_utc(ji->row.created_at, when);
 	job_guid_hex(ji, guid);
 	printf("%s{\"id\":%lld,\"kind\":", first ? "" : ",\n",
 	    (long long)ji->row.id);
@@ -96,9 +87,9 @@ job_print_json(const struct job_info *ji, bool first)
 static void
 job_print_text(const struct job_info *ji)
 {
-	char when[32], guid[33];
+	char when[TEXT_UTC_LEN], guid[33];
 
-	job_utc(ji->row.created_at, when, sizeof(when));
+	text_utc(ji->row.created_at, when);
 	job_guid_hex(ji, guid);
 	printf("job %lld  %s  %s  person ", (long long)ji->row.id,
 	    ji->row.kind, store_job_state_name(ji->row.state));
@@ -188,6 +179,10 @@ job_cancel_cmd(struct cli_global *g, const char *id_text, const char *reason)
 	    CLI_EXIT_OK)
 		return rc;
 	st = station_store(stn);
+	if ((rc = cli_permit(stn, OP_LIFECYCLE)) != CLI_EXIT_OK) {
+		station_close(stn);
+		return rc;
+	}
 	memset(&res, 0, sizeof(res));
 	r = job_cancel(st, (int64_t)id, reason, &res, &why);
 	if (r != PV_OK) {

@@ -1,13 +1,11 @@
 /*
- * cmd_operator.c: `pivstation operator add|list|disable|enable`: the
- * operators who sign in to the console with their own PIV card
- * (issuance/operator.h), their roles and their card.
+ * cmd_operator.c: `pivstation operator add|list|disable|enable|set-role`:
+ * the operators who act at the station (issuance/operator.h).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
@@ -20,198 +18,121 @@
 #include "issuance/store.h"
 
 enum {
-	OP_OPT_ROLE = CLI_OPT__NEXT,
-	OP_OPT_UUID
+	OPR_OPT_ROLE = CLI_OPT__NEXT,
+	OPR_OPT_PERSON,
+	OPR_OPT_CARD_UUID,
+	OPR_OPT_REASON
 };
 
 static void
-op_usage(FILE *f)
+opr_help(FILE *f)
 {
 	fprintf(f,
-	    "usage: pivstation operator add NAME --role ROLES -r READER\n"
-	    "       pivstation operator add NAME --role ROLES --card-uuid UUID\n"
+	    "usage: pivstation operator add NAME --role ROLE [--person ID|EMAIL]\n"
+	    "                               [--card-uuid UUID | -r READER]\n"
 	    "       pivstation operator list [--json]\n"
-	    "       pivstation operator disable NAME\n"
-	    "       pivstation operator enable NAME\n"
+	    "       pivstation operator disable|enable NAME --reason TEXT\n"
+	    "       pivstation operator set-role NAME ROLE --reason TEXT\n"
 	    "\n"
-	    "Operators sign in to `pivstation console` with their own PIV card\n"
-	    "and PIN; every action is audited under their name.\n"
+	    "The operators who act at this station: the console signs them in\n"
+	    "with their own PIV card; a command line names one with\n"
+	    "$PIVSTATION_OPERATOR.  Without one, the account running pivstation\n"
+	    "acts.  Every change is in the audit log.\n"
 	    "\n"
-	    "add      register NAME (printable ASCII, 1-63 bytes) with ROLES, a\n"
-	    "         comma-separated list of enroller (issue cards), helpdesk\n"
-	    "         (unblock, suspend, resume, terminate, recover keys,\n"
-	    "         reissue) and admin (all of them), or all.  The card in\n"
-	    "         READER is validated (as `pivstation validate` does, without\n"
-	    "         a PIN) and the card UUID of its PIV Authentication\n"
-	    "         certificate is recorded: that card signs NAME in.  Adding\n"
-	    "         a NAME that exists replaces its roles and card and enables\n"
-	    "         it.  --card-uuid records a UUID without the card.\n"
-	    "list     the operators, their roles, card and state\n"
-	    "disable  NAME can no longer sign in (the rows stay, for the log)\n"
-	    "enable   NAME can sign in again\n");
+	    "  --role ROLE        enroller (issue, derive), help-desk (unblock,\n"
+	    "                     lifecycle, key recovery) or administrator\n"
+	    "  --person ID|EMAIL  the person in the store the operator is\n"
+	    "  --card-uuid UUID   the operator's PIV card (the UUID in its PIV\n"
+	    "                     Authentication certificate) for signing in\n"
+	    "  -r READER          ... read from the operator's card in READER,\n"
+	    "                     which must validate as it will at sign-in\n"
+	    "  --reason TEXT      why (disable, enable, set-role)\n");
 }
 
-static bool
-op_parse_uuid(const char *s, uint8_t out[16])
+static void
+opr_print(const struct store_operator *o, json_object *arr)
 {
-	char hex[33];
-	size_t i, k = 0;
+	char uuid[PKIX_UUID_STR_LEN];
+	json_object *j;
 
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] == '-')
-			continue;
-		if (k == 32)
-			return false;
-		hex[k++] = s[i];
-	}
-	hex[k] = '\0';
-	return k == 32 && buf_unhex(hex, k, out, 16);
-}
-
-static int
-op_add(struct cli_global *g, const char *name, const char *roles_s,
-    const char *uuid_s)
-{
-	struct pv_why why = { "" };
-	struct station *stn = NULL;
-	struct card_conn *cc = NULL;
-	struct val_report rep;
-	char subject[STORE_OPERATOR_SUBJECT_MAX] = "", rt[64];
-	char us[PKIX_UUID_STR_LEN];
-	uint8_t uuid[16];
-	unsigned roles;
-	enum pv_err r;
-	int rc;
-
-	if (roles_s == NULL || !store_operator_roles_parse(roles_s, &roles))
-		return cli_usage_error("operator", "--role: a comma-separated "
-		    "list of enroller, helpdesk, admin (or all)");
-	if ((g->reader == NULL) == (uuid_s == NULL))
-		return cli_usage_error("operator", "add: give the operator's "
-		    "card with -r READER, or its --card-uuid");
-	if (uuid_s != NULL && !op_parse_uuid(uuid_s, uuid))
-		return cli_usage_error("operator", "--card-uuid: 32 hex digits "
-		    "(dashes allowed)");
-	if ((r = station_check_actor(name, &why)) != PV_OK)
-		return cli_fail("operator add", r, &why);
-	if ((rc = cli_station(g, STATION_NEED_STORE, NULL, &stn)) !=
-	    CLI_EXIT_OK)
-		return rc;
-	if (uuid_s == NULL) {
-		if ((r = card_conn_open(g->reader, NULL, &cc, &why)) != PV_OK) {
-			rc = cli_fail("operator add", r, &why);
-			goto out;
-		}
-		r = operator_card_identify(stn, NULL, card_conn_card(cc), uuid,
-		    subject, sizeof(subject), &rep, &why);
-		if (r != PV_OK) {
-			rc = cli_fail("operator add", r, &why);
-			goto out;
-		}
-	}
-	if ((r = store_operator_register(station_store(stn), name, roles,
-	    uuid, subject, NULL, &why)) != PV_OK) {
-		rc = cli_fail("operator add", r, &why);
-		goto out;
-	}
-	store_operator_roles_text(roles, rt, sizeof(rt));
-	pkix_uuid_str(uuid, us);
-	printf("operator %s: %s; signs in with the card %s", name, rt, us);
-	if (subject[0] != '\0') {
-		printf(" (");
-		cli_print_safe(stdout, subject, 0);
-		printf(")");
-	}
-	printf("\n");
-	rc = CLI_EXIT_OK;
-out:
-	card_conn_close(cc);
-	return cli_station_done(stn, rc);
-}
-
-static int
-op_list(struct cli_global *g)
-{
-	struct pv_why why = { "" };
-	struct station *stn = NULL;
-	struct store_operator *v = NULL;
-	char rt[64], us[PKIX_UUID_STR_LEN];
-	json_object *arr, *o;
-	size_t n = 0, i;
-	enum pv_err r;
-	int rc;
-
-	if ((rc = cli_station(g, STATION_NEED_STORE, NULL, &stn)) !=
-	    CLI_EXIT_OK)
-		return rc;
-	if ((r = store_operator_list(station_store(stn), &v, &n, &why)) !=
-	    PV_OK) {
-		rc = cli_fail("operator list", r, &why);
-		goto out;
-	}
-	arr = g->json ? json_object_new_array() : NULL;
-	for (i = 0; i < n; i++) {
-		store_operator_roles_text(v[i].roles, rt, sizeof(rt));
-		if (v[i].has_card)
-			pkix_uuid_str(v[i].card_uuid, us);
-		else
-			(void)snprintf(us, sizeof(us), "-");
-		if (g->json) {
-			o = json_object_new_object();
-			json_object_object_add(o, "name", cli_json_str(v[i].name));
-			json_object_object_add(o, "roles",
-			    json_object_new_string(rt));
-			json_object_object_add(o, "disabled",
-			    json_object_new_boolean(v[i].disabled));
-			json_object_object_add(o, "card_uuid", v[i].has_card ?
-			    json_object_new_string(us) : NULL);
-			json_object_object_add(o, "card_subject",
-			    cli_json_str(v[i].card_subject));
-			json_object_array_add(arr, o);
-			continue;
-		}
-		cli_print_safe(stdout, v[i].name, 16);
-		printf("%-24s %-9s %s ", rt, v[i].disabled ? "disabled" :
-		    "enabled", us);
-		cli_print_safe(stdout, v[i].card_subject, 0);
+	if (o->has_card_uuid)
+		pkix_uuid_str(o->card_uuid, uuid);
+	if (arr == NULL) {
+		printf("%-24s %-13s %-8s", o->name, store_role_name(o->role),
+		    o->disabled ? "disabled" : "enabled");
+		if (o->person_id != 0)
+			printf(" person %lld", (long long)o->person_id);
+		if (o->has_card_uuid)
+			printf(" card %s", uuid);
 		printf("\n");
+		return;
 	}
-	if (g->json) {
-		o = json_object_new_object();
-		json_object_object_add(o, "operators", arr);
-		cli_json_line(o);
-	} else if (n == 0) {
-		printf("no operator registered (pivstation operator add)\n");
-	}
-	rc = CLI_EXIT_OK;
-out:
-	free(v);
-	return cli_station_done(stn, rc);
+	j = json_object_new_object();
+	json_object_object_add(j, "name", json_object_new_string(o->name));
+	json_object_object_add(j, "role",
+	    json_object_new_string(store_role_name(o->role)));
+	json_object_object_add(j, "disabled",
+	    json_object_new_boolean(o->disabled));
+	if (o->person_id != 0)
+		json_object_object_add(j, "person",
+		    json_object_new_int64(o->person_id));
+	if (o->has_card_uuid)
+		json_object_object_add(j, "card_uuid",
+		    json_object_new_string(uuid));
+	json_object_array_add(arr, j);
 }
 
-static int
-op_disable(struct cli_global *g, const char *name, bool disable)
+/* --person: the store id of a person given by person ID or e-mail. */
+static enum pv_err
+opr_person(struct store *st, const char *who, int64_t *out,
+    struct pv_why *why)
 {
-	struct pv_why why = { "" };
-	struct station *stn = NULL;
+	struct store_person p;
 	enum pv_err r;
-	int rc;
 
-	if ((rc = cli_station(g, STATION_NEED_STORE, NULL, &stn)) !=
-	    CLI_EXIT_OK)
-		return rc;
-	r = store_operator_set_disabled(station_store(stn), name, disable,
-	    &why);
-	if (r != PV_OK) {
-		rc = cli_fail(disable ? "operator disable" : "operator enable",
-		    r, &why);
-	} else {
-		printf("operator ");
-		cli_print_safe(stdout, name, 0);
-		printf(" %s\n", disable ? "disabled" : "enabled");
-		rc = CLI_EXIT_OK;
+	r = strchr(who, '@') != NULL ? store_person_find_email(st, who, &p,
+	    why) : store_person_find_external(st, who, &p, why);
+	if (r == PV_E_NO_RECORD) {
+		pv_why_clear(why);
+		return pv_why_set(why, PV_E_INPUT, "--person: no person '%s' in "
+		    "the store", who);
 	}
-	return cli_station_done(stn, rc);
+	if (r == PV_OK)
+		*out = p.id;
+	return r;
+}
+
+/*
+ * The card in |reader| validated as sign-in will (operator.h), its 9A
+ * UUID into |o|.
+ */
+static enum pv_err
+opr_card(struct station *stn, const struct cli_global *g,
+    struct store_operator *o, struct pv_why *why)
+{
+	struct card_conn_opts co;
+	struct card_conn *cc = NULL;
+	char subject[OPERATOR_SUBJECT_MAX], uuid[PKIX_UUID_STR_LEN];
+	enum pv_err r;
+
+	memset(&co, 0, sizeof(co));
+	co.trace_path = g->trace_path;
+	co.trace_json = g->trace_json;
+	if ((r = card_conn_open(g->reader, &co, &cc, why)) != PV_OK)
+		return r;
+	r = operator_card_identify(stn, NULL, card_conn_card(cc),
+	    o->card_uuid, subject, sizeof(subject), NULL, why);
+	card_conn_close(cc);
+	if (r != PV_OK) {
+		pv_why_prefix(why, "the operator's card");
+		return r;
+	}
+	o->has_card_uuid = true;
+	pkix_uuid_str(o->card_uuid, uuid);
+	printf("card %s: ", uuid);
+	cli_print_safe(stdout, subject, 0);
+	printf("\n");
+	return PV_OK;
 }
 
 int
@@ -219,48 +140,154 @@ cli_cmd_operator(struct cli_global *g, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_GLOBAL_LONGOPTS,
-		{ "role", required_argument, NULL, OP_OPT_ROLE },
-		{ "roles", required_argument, NULL, OP_OPT_ROLE },
-		{ "card-uuid", required_argument, NULL, OP_OPT_UUID },
+		{ "role", required_argument, NULL, OPR_OPT_ROLE },
+		{ "person", required_argument, NULL, OPR_OPT_PERSON },
+		{ "card-uuid", required_argument, NULL, OPR_OPT_CARD_UUID },
+		{ "reason", required_argument, NULL, OPR_OPT_REASON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *roles = NULL, *uuid = NULL, *verb, *name = NULL;
-	int c;
+	struct pv_why why = { "" };
+	struct store_operator o, *list = NULL;
+	struct station *stn = NULL;
+	const char *sub, *role = NULL, *person = NULL, *card = NULL;
+	const char *reason = NULL, *name = NULL;
+	size_t n = 0, i;
+	enum pv_err r = PV_OK;
+	int c, rc = CLI_EXIT_OK;
 
+	memset(&o, 0, sizeof(o));
 	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
 	    NULL)) != -1) {
 		if (cli_global_opt(g, c, optarg))
 			continue;
 		switch (c) {
-		case OP_OPT_ROLE: roles = optarg; break;
-		case OP_OPT_UUID: uuid = optarg; break;
+		case OPR_OPT_ROLE: role = optarg; break;
+		case OPR_OPT_PERSON: person = optarg; break;
+		case OPR_OPT_CARD_UUID: card = optarg; break;
+		case OPR_OPT_REASON: reason = optarg; break;
 		case 'h':
-			op_usage(stdout);
+			opr_help(stdout);
 			return CLI_EXIT_OK;
 		default:
 			return cli_usage_error("operator", "unknown option");
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("operator", "add, list, disable or "
-		    "enable?");
-	verb = argv[optind++];
-	if (optind < argc)
-		name = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error("operator", "unexpected argument '%s'",
-		    argv[optind]);
-	if (strcmp(verb, "list") == 0) {
-		if (name != NULL)
-			return cli_usage_error("operator", "list takes no NAME");
-		return op_list(g);
+		return cli_usage_error("operator", "expected add, list, disable, "
+		    "enable or set-role");
+	sub = argv[optind++];
+	if (strcmp(sub, "list") == 0) {
+		if (optind != argc)
+			return cli_usage_error("operator", "list takes no "
+			    "argument");
+	} else if (strcmp(sub, "set-role") == 0) {
+		if (optind + 2 != argc)
+			return cli_usage_error("operator", "set-role NAME ROLE");
+		name = argv[optind];
+		role = argv[optind + 1];
+	} else if (strcmp(sub, "add") == 0 || strcmp(sub, "disable") == 0 ||
+	    strcmp(sub, "enable") == 0) {
+		if (optind + 1 != argc)
+			return cli_usage_error("operator", "%s NAME", sub);
+		name = argv[optind];
+	} else {
+		return cli_usage_error("operator", "unknown subcommand '%s'",
+		    sub);
 	}
-	if (name == NULL)
-		return cli_usage_error("operator", "%s: NAME is missing", verb);
-	if (strcmp(verb, "add") == 0)
-		return op_add(g, name, roles, uuid);
-	if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0)
-		return op_disable(g, name, verb[0] == 'd');
-	return cli_usage_error("operator", "unknown verb '%s'", verb);
+	if (name != NULL) {
+		if ((r = station_check_actor(name, &why)) != PV_OK)
+			return cli_usage_error("operator", "%s", why.msg);
+		(void)snprintf(o.name, sizeof(o.name), "%s", name);
+	}
+	if (role != NULL && !store_role_parse(role, &o.role))
+		return cli_usage_error("operator", "--role: '%s': expected "
+		    "enroller, help-desk or administrator", role);
+	if (strcmp(sub, "add") == 0 && role == NULL)
+		return cli_usage_error("operator", "add: --role is required");
+	if (strcmp(sub, "add") != 0 && (person != NULL || card != NULL ||
+	    g->reader != NULL))
+		return cli_usage_error("operator", "--person, --card-uuid and -r "
+		    "belong to add");
+	if (card != NULL && g->reader != NULL)
+		return cli_usage_error("operator", "--card-uuid or -r, not both");
+	if ((strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0 ||
+	    strcmp(sub, "set-role") == 0) && reason == NULL)
+		return cli_usage_error("operator", "%s: --reason is required",
+		    sub);
+	if (card != NULL) {
+		if (pkix_uuid_parse(card, o.card_uuid, &why) != PV_OK)
+			return cli_usage_error("operator", "--card-uuid: %s",
+			    why.msg);
+		o.has_card_uuid = true;
+	}
+	if ((rc = cli_station(g, STATION_NEED_STORE | (g->reader != NULL ?
+	    STATION_NEED_CA : 0), NULL, &stn)) != CLI_EXIT_OK)
+		return rc;
+	if (strcmp(sub, "list") != 0 &&
+	    (r = station_permit(stn, OP_OPERATORS, &why)) != PV_OK)
+		goto out;
+	if (strcmp(sub, "list") == 0) {
+		json_object *arr = g->json ? json_object_new_array() : NULL;
+
+		if ((r = store_operator_list(station_store(stn), &list, &n,
+		    &why)) != PV_OK) {
+			json_object_put(arr);
+			goto out;
+		}
+		for (i = 0; i < n; i++)
+			opr_print(&list[i], arr);
+		if (arr != NULL) {
+			json_object *doc = json_object_new_object();
+
+			json_object_object_add(doc, "operators", arr);
+			cli_json_line(doc);
+		} else if (n == 0) {
+			printf("no operators: the account running pivstation "
+			    "acts\n");
+		}
+		goto out;
+	}
+	if (strcmp(sub, "add") == 0) {
+		if (person != NULL && (r = opr_person(station_store(stn), person,
+		    &o.person_id, &why)) != PV_OK)
+			goto out;
+		if (g->reader != NULL && (r = opr_card(stn, g, &o, &why)) !=
+		    PV_OK)
+			goto out;
+		if ((r = store_operator_add(station_store(stn), &o, NULL,
+		    &why)) == PV_OK)
+			printf("operator %s added (%s)\n", o.name,
+			    store_role_name(o.role));
+		goto out;
+	}
+	{
+		struct store_operator cur;
+
+		if ((r = store_operator_get(station_store(stn), o.name, &cur,
+		    &why)) != PV_OK) {
+			if (r == PV_E_NO_RECORD) {
+				pv_why_clear(&why);
+				r = pv_why_set(&why, PV_E_INPUT, "no operator "
+				    "'%s'", o.name);
+			}
+			goto out;
+		}
+		if (strcmp(sub, "set-role") == 0)
+			cur.role = o.role;
+		else
+			cur.disabled = strcmp(sub, "disable") == 0;
+		if ((r = store_operator_set(station_store(stn), &cur, reason,
+		    &why)) == PV_OK)
+			printf("operator %s: %s, %s\n", cur.name,
+			    store_role_name(cur.role), cur.disabled ?
+			    "disabled" : "enabled");
+	}
+out:
+	free(list);
+	if (r != PV_OK) {
+		station_close(stn);
+		return cli_fail("operator", r, &why);
+	}
+	return cli_station_done(stn, CLI_EXIT_OK);
 }

@@ -130,6 +130,17 @@ cli_fail(const char *what, enum pv_err r, const struct pv_why *why)
 /* ---- the station -------------------------------------------------------------- */
 
 int
+cli_permit(const struct station *stn, int a)
+{
+	struct pv_why why = { "" };
+	enum pv_err r;
+
+	if ((r = station_permit(stn, (enum op_action)a, &why)) != PV_OK)
+		return cli_fail("not permitted", r, &why);
+	return CLI_EXIT_OK;
+}
+
+int
 cli_station_done(struct station *stn, int rc)
 {
 	struct pv_why why = { "" };
@@ -174,7 +185,7 @@ static void
 init_help(FILE *f)
 {
 	fprintf(f,
-	    "usage: pivstation init [--home DIR] [--json]\n"
+	    "usage: pivstation init [--home DIR] [--admin NAME] [--json]\n"
 	    "       pivstation init --print-config\n"
 	    "\n"
 	    "Set up the station home ($PIVSTATION_HOME, --home DIR, or\n"
@@ -184,11 +195,13 @@ init_help(FILE *f)
 	    "and checked (the configuration is parsed, the master secret is\n"
 	    "never replaced, the store is migrated to this version).\n"
 	    "\n"
+	    "  --admin NAME    register NAME as the first administrator\n"
+	    "                  operator (pivstation operator adds more)\n"
 	    "  --print-config  print the documented default configuration\n"
 	    "  --json          machine-readable result\n");
 }
 
-enum { INIT_OPT_PRINT = CLI_OPT__NEXT };
+enum { INIT_OPT_PRINT = CLI_OPT__NEXT, INIT_OPT_ADMIN };
 #define INIT_STATE(made) ((made) ? "created" : "kept")
 
 int
@@ -197,6 +210,7 @@ cli_cmd_init(struct cli_global *g, int argc, char **argv)
 	static const struct option longopts[] = {
 		CLI_GLOBAL_LONGOPTS,
 		{ "print-config", no_argument, NULL, INIT_OPT_PRINT },
+		{ "admin", required_argument, NULL, INIT_OPT_ADMIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -204,7 +218,7 @@ cli_cmd_init(struct cli_global *g, int argc, char **argv)
 	struct station_init_result res;
 	struct home h;
 	const char *text = config_default_text();
-	const char *op = getenv("PIVSTATION_OPERATOR");
+	const char *admin = NULL;
 	bool print = false;
 	enum pv_err r;
 	int c;
@@ -214,6 +228,9 @@ cli_cmd_init(struct cli_global *g, int argc, char **argv)
 		if (cli_global_opt(g, c, optarg))
 			continue;
 		switch (c) {
+		case INIT_OPT_ADMIN:
+			admin = optarg;
+			break;
 		case INIT_OPT_PRINT:
 			print = true;
 			break;
@@ -232,8 +249,7 @@ cli_cmd_init(struct cli_global *g, int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	(void)secret_harden_process();
-	if ((r = station_init(g->home, op != NULL && op[0] != '\0' ? op : NULL,
-	    &res, &why)) != PV_OK ||
+	if ((r = station_init(g->home, admin, &res, &why)) != PV_OK ||
 	    (r = home_resolve(g->home, &h, &why)) != PV_OK)
 		return cli_fail("init", r, &why);
 	if (g->json) {
@@ -255,6 +271,9 @@ cli_cmd_init(struct cli_global *g, int argc, char **argv)
 		printf("store          %s/%s (%s, schema version %d)\n", h.dir,
 		    HOME_STORE, INIT_STATE(res.store_created),
 		    res.schema_version);
+		if (admin != NULL)
+			printf("administrator  %s (%s)\n", admin,
+			    INIT_STATE(res.admin_created));
 	}
 	return CLI_EXIT_OK;
 }

@@ -15,10 +15,10 @@
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
 
+#include "apdu/text.h"
 #include "apdu/buf.h"
 #include "cli/cli.h"
-#include "issuance/config.h"
-#include "issuance/home.h"
+#include "issuance/card.h"
 #include "issuance/pkix_util.h"
 #include "issuance/secret.h"
 #include "issuance/val.h"
@@ -153,7 +153,7 @@ val_render(const struct cli_global *g, const struct val_report *rep,
 	    json_object_new_string(anchors));
 	if (rep->revoked) {
 		c = json_object_new_object();
-		val_time_str(rep->revoked_at, t, sizeof(t));
+		text_utc(rep->revoked_at, t);
 		json_object_object_add(c, "date", json_object_new_string(t));
 		json_object_object_add(c, "reason", json_object_new_string(
 		    val_reason_name(rep->revoked_reason)));
@@ -315,38 +315,25 @@ val_parse(struct cli_global *g, int argc, char **argv, struct val_cli *v)
 }
 
 /*
- * val_station_setup loads the station configuration when there is a
- * station home (a missing one is fine with --anchor) and opens the
- * validator.  Returns an exit code.
+ * val_station_setup opens the station (its configuration when it has
+ * one: a station is not needed with --anchor) and the validator.
+ * Returns an exit code.
  */
 static int
 val_station_setup(const struct cli_global *g, const struct val_cli *v,
     struct val_station *vs)
 {
 	struct pv_why why = { { 0 } };
-	struct pv_config cfg;
-	struct home h;
-	bool have_home = false, have_cfg = false;
+	struct station *st = NULL;
 	enum pv_err r;
+	int rc;
 
-	if (home_resolve(g->home, &h, &why) == PV_OK &&
-	    home_exists(&h, HOME_CONFIG)) {
-		if ((r = config_load_home(&h, &cfg, &why)) != PV_OK) {
-			cli_error("validate: %s", why.msg[0] ? why.msg :
-			    pv_strerror(r));
-			return r == PV_E_CONFIG ? CLI_EXIT_INPUT :
-			    cli_exit_for(r);
-		}
-		have_home = have_cfg = true;
-	}
-	pv_why_clear(&why);
-	r = val_station_open(have_cfg ? &cfg : NULL, have_home ? &h : NULL,
-	    &v->so, vs, &why);
-	if (r != PV_OK) {
-		cli_error("validate: %s", why.msg[0] ? why.msg : pv_strerror(r));
-		return r == PV_E_NOMEM || r == PV_E_INTERNAL ? CLI_EXIT_FAIL :
-		    CLI_EXIT_INPUT;
-	}
+	if ((rc = cli_station(g, 0, NULL, &st)) != CLI_EXIT_OK)
+		return rc;
+	r = val_station_open(st, &v->so, vs, &why);
+	station_close(st);
+	if (r != PV_OK)
+		return cli_fail("validate", r, &why);
 	return CLI_EXIT_OK;
 }
 
@@ -451,6 +438,7 @@ val_cmd_card(struct cli_global *g, struct val_cli *v)
 	struct val_report *rep = NULL;
 	struct pcsc_session_opts so;
 	struct pcsc_session *s = NULL;
+	struct card card;
 	struct pkix_pass pin;
 	char title[PCSC_READER_NAME_MAX + 32];
 	int rc;
@@ -490,18 +478,16 @@ val_cmd_card(struct cli_global *g, struct val_cli *v)
 		rc = cli_exit_for(r);
 		goto out;
 	}
-	if (!s->piv_selected) {
-		cli_error("validate: the card in %s has no PIV application "
-		    "(SELECT: %s)", s->reader, pv_strerror(s->select_err));
-		rc = CLI_EXIT_CARD;
+	card_from_session(&card, s);
+	if (co.pin_pad && (r = card_check_pad(&card, false, &why)) != PV_OK) {
+		rc = cli_fail("validate", r, &why);
 		goto out;
 	}
 	if (co.pin_pad)
 		fprintf(stderr, "pivstation: validate: the cardholder types the "
 		    "PIN on the reader's PIN pad\n");
-	if ((r = val_card_validate(&vs, s, &co, rep, &why)) != PV_OK) {
-		cli_error("validate: %s", why.msg[0] ? why.msg : pv_strerror(r));
-		rc = r == PV_E_NOT_SUPPORTED ? CLI_EXIT_USAGE : cli_exit_for(r);
+	if ((r = val_card_validate(&vs, &card, &co, rep, &why)) != PV_OK) {
+		rc = cli_fail("validate", r, &why);
 		goto out;
 	}
 	(void)snprintf(title, sizeof(title), "card in %s", s->reader);

@@ -21,6 +21,7 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "escrow", cli_cmd_escrow, "escrowed keys: keygen to the KRA, recover as PKCS#12" },
 	{ "issue", cli_cmd_issue, "issue a primary PIV credential onto a card or key" },
 	{ "job", cli_cmd_job, "issuance jobs: list unfinished ones, cancel one whose card is lost" },
+	{ "operator", cli_cmd_operator, "the operators who act at the station, and their roles" },
 	{ "validate", cli_cmd_validate, "is this PIV card (or certificate) valid? every check, with reasons" },
 	{ "unblock", cli_cmd_unblock, "unblock (or reset) a card's PIN with its escrowed PUK" },
 	{ "operator", cli_cmd_operator, "console operators: add (with their card), list, disable" },

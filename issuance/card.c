@@ -183,7 +183,7 @@ card_check_pad(struct card *c, bool change, struct pv_why *why)
 	if (missing != NULL || c->ops->pad_verify == NULL ||
 	    (change && c->ops->pad_change == NULL))
 		return pv_why_set(why, PV_E_INPUT, "--pin-pad: %s has no PIN pad "
-		    "(it does not offer %s); nothing was written",
+		    "(it does not offer %s)",
 		    card_reader(c), missing != NULL ? missing : "a PIN pad");
 	return PV_OK;
 }
@@ -327,7 +327,6 @@ card_meta(struct apdu_session *a, uint8_t ref, struct piv_yk_metadata *md,
 static enum pv_err
 card_insp_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 {
-	static const uint8_t slots[4] = { 0x9a, 0x9c, 0x9d, 0x9e };
 	struct card_insp_arg *ia = arg;
 	struct card_facts *f = ia->f;
 	struct piv_yk_metadata md;
@@ -391,8 +390,8 @@ card_insp_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 		goto out;
 	}
 	if (ia->certs) {
-		for (i = 0; i < 4; i++) {
-			(void)piv_obj_for_key(slots[i], &tag);
+		for (i = 0; i < PIV_MAIN_KEYS; i++) {
+			(void)piv_obj_for_key(piv_main_key[i], &tag);
 			buf_out_truncate(&obj, 0);
 			r = piv_get_data(a, tag, &obj, why);
 			if (r == PV_OK &&

@@ -4,17 +4,15 @@
 #include <limits.h>
 #include <string.h>
 
-#include <openssl/bio.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "apdu/tlv.h"
+#include "apdu/piv_obj.h"
 #include "issuance/chuid.h"
 #include "issuance/pkix_util.h"
 
-#define CHUID_TAG_BUFLEN	0xee	/* deprecated, outside the signature */
-#define CHUID_TAG_SIGNATURE	0x3e
 
 enum pv_err
 chuid_sign(X509 *cert, EVP_PKEY *key, const uint8_t *tbs, size_t tbs_len,
@@ -150,7 +148,6 @@ chuid_verify(const uint8_t *tbs, size_t tbs_len, const uint8_t *sig,
 	ASN1_OCTET_STRING **content;
 	ASN1_OBJECT *want = NULL;
 	const ASN1_OBJECT *attr_ct;
-	BIO *in = NULL;
 	X509 *x;
 	const unsigned char *d = sig;
 	long version = 0;
@@ -252,14 +249,9 @@ chuid_verify(const uint8_t *tbs, size_t tbs_len, const uint8_t *sig,
 		    "EKU");
 		goto out;
 	}
-	if ((in = BIO_new_mem_buf(tbs, (int)tbs_len)) == NULL) {
-		r = pkix_crypto_err(why, "CHUID verify");
-		goto out;
-	}
-	if (CMS_verify(cms, NULL, NULL, in, NULL, CMS_BINARY |
-	    CMS_NO_SIGNER_CERT_VERIFY) != 1) {
-		ERR_clear_error();
-		r = pv_why_set(why, PV_E_VERIFY,
+	if ((r = pkix_cms_verify_signer(cms, si, x, tbs, tbs_len, why)) !=
+	    PV_OK) {
+		pv_why_prefix(why,
 		    "CHUID signature does not verify over the CHUID contents");
 		goto out;
 	}
@@ -280,7 +272,6 @@ out:
 	sk_X509_pop_free(certs, X509_free);
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	ASN1_OBJECT_free(want);
-	BIO_free(in);
 	return r;
 }
 
@@ -288,52 +279,30 @@ enum pv_err
 chuid_tbs(const uint8_t *p, size_t n, uint8_t **tbs, size_t *tbs_len,
     struct buf_cur *sig, struct pv_why *why)
 {
-	struct buf_cur c, before, v;
+	struct piv_chuid ch;
 	struct buf_out o;
-	uint32_t tag;
-	bool have_sig = false;
-	enum pv_err r = PV_E_INTERNAL;
+	struct pv_why w = { "" };
+	enum pv_err r;
 
 	*tbs = NULL;
 	*tbs_len = 0;
 	memset(&o, 0, sizeof(o));
-	if (!buf_out_alloc(&o, n, n + 1)) {
+	/* The TLV rules and the signed bytes are apdu/piv_obj's (one
+	 * definition for signing and verifying). */
+	if ((r = piv_chuid_parse(p, n, &ch, &w)) != PV_OK)
+		return pv_why_set(why, PV_E_MALFORMED, "CHUID: %s", w.msg[0] ?
+		    w.msg : "malformed");
+	if (!buf_out_alloc(&o, n, n + 1))
+		return pv_why_set(why, PV_E_NOMEM, "out of memory");
+	if ((r = piv_chuid_tbs(p, n, &o, &w)) != PV_OK) {
+		r = pv_why_set(why, PV_E_MALFORMED, "CHUID: %s", w.msg);
+		goto out;
+	}
+	if (!buf_out_take(&o, tbs, tbs_len)) {
 		r = pv_why_set(why, PV_E_NOMEM, "out of memory");
 		goto out;
 	}
-	buf_cur_init(&c, p, n);
-	while (!buf_done(&c)) {
-		before = c;
-		if (!tlv_get_any(&c, &tag, &v)) {
-			r = pv_why_set(why, PV_E_MALFORMED,
-			    "CHUID: bad TLV at offset %zu", n - before.len);
-			goto out;
-		}
-		if (tag == CHUID_TAG_SIGNATURE) {
-			if (have_sig) {
-				r = pv_why_set(why, PV_E_MALFORMED,
-				    "CHUID: signature (3E) repeated");
-				goto out;
-			}
-			have_sig = true;
-			*sig = v;
-			continue;
-		}
-		if (tag == CHUID_TAG_BUFLEN)
-			continue;
-		/* FIPS 201-3 Table B-1: everything else, FE included, in the
-		 * order and encoding the card holds. */
-		(void)buf_put(&o, before.p, before.len - c.len);
-	}
-	if (!have_sig) {
-		r = pv_why_set(why, PV_E_MALFORMED,
-		    "CHUID: no signature element (3E)");
-		goto out;
-	}
-	if (!buf_out_ok(&o) || !buf_out_take(&o, tbs, tbs_len)) {
-		r = pv_why_set(why, PV_E_NOMEM, "out of memory");
-		goto out;
-	}
+	*sig = ch.signature;
 	r = PV_OK;
 out:
 	buf_out_cleanup(&o);

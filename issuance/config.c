@@ -23,6 +23,7 @@
 #include <ini.h>
 #include <openssl/crypto.h>
 
+#include "apdu/piv_obj.h"
 #include "apdu/text.h"
 #include "issuance/config.h"
 #include "issuance/identity.h"
@@ -62,9 +63,6 @@ config_alg_is_rsa(enum config_alg a)
 	    a == CONFIG_ALG_RSA4096;
 }
 
-static const uint8_t config_slot_refs[CONFIG_N_SLOTS] = {
-	0x9a, 0x9c, 0x9d, 0x9e
-};
 static const char *const config_slot_names[CONFIG_N_SLOTS] = {
 	"9a", "9c", "9d", "9e"
 };
@@ -72,7 +70,7 @@ static const char *const config_slot_names[CONFIG_N_SLOTS] = {
 uint8_t
 config_slot_ref(enum config_slot s)
 {
-	return (unsigned)s < CONFIG_N_SLOTS ? config_slot_refs[s] : 0;
+	return (unsigned)s < CONFIG_N_SLOTS ? piv_main_key[s] : 0;
 }
 
 const char *
@@ -84,15 +82,12 @@ config_slot_name(enum config_slot s)
 bool
 config_slot_from_ref(uint8_t ref, enum config_slot *out)
 {
-	unsigned i;
+	int i = piv_main_key_index(ref);
 
-	for (i = 0; i < CONFIG_N_SLOTS; i++) {
-		if (config_slot_refs[i] == ref) {
-			*out = (enum config_slot)i;
-			return true;
-		}
-	}
-	return false;
+	if (i < 0)
+		return false;
+	*out = (enum config_slot)i;
+	return true;
 }
 
 /* Policy OIDs of the two sets (PIV-REFERENCE §7.1). */

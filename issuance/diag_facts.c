@@ -13,6 +13,7 @@
 
 #include "apdu/buf.h"
 #include "apdu/fascn.h"
+#include "apdu/piv_obj.h"
 #include "issuance/diag_facts.h"
 #include "issuance/pkix_util.h"
 #include "pcsc/diag.h"
@@ -75,7 +76,7 @@ df_cert(struct diag_facts *f, const struct pcsc_diag_cert *c)
 	struct tm tm;
 
 	(void)snprintf(label, sizeof(label), "%02X %s", c->key,
-	    pcsc_diag_key_name(c->key));
+	    piv_key_name(c->key));
 	if (c->obj.err != PV_OK) {
 		if (c->obj.err != PV_E_NOT_FOUND)
 			df_add(f, "certificates", label, "unreadable: %s",

@@ -1,6 +1,6 @@
 /*
- * operator.c: operator sign-in with the operator's own PIV card
- * (operator.h).
+ * operator.c: the roles' permissions, and signing in with the operator's
+ * own PIV card (operator.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,19 +14,69 @@
 #include "apdu/buf.h"
 #include "apdu/piv.h"
 #include "issuance/card.h"
+#include "issuance/card_binding.h"
 #include "issuance/operator.h"
 #include "issuance/pkix_util.h"
 #include "issuance/station.h"
 #include "issuance/val_card.h"
 #include "issuance/val_station.h"
 
+#define R_ENR	(1u << STORE_ROLE_ENROLLER)
+#define R_HELP	(1u << STORE_ROLE_HELP_DESK)
+#define R_ADM	(1u << STORE_ROLE_ADMIN)
+
+static const struct {
+	const char *name;
+	unsigned roles;
+	const char *who;
+} op_table[] = {
+	[OP_ISSUE] = { "issue a credential", R_ENR | R_ADM,
+	    "enroller or administrator" },
+	[OP_DERIVE] = { "derive a mobile credential", R_ENR | R_ADM,
+	    "enroller or administrator" },
+	[OP_LIFECYCLE] = { "change a credential's or job's state",
+	    R_HELP | R_ADM, "help desk or administrator" },
+	[OP_UNBLOCK] = { "unblock a PIN", R_HELP | R_ADM,
+	    "help desk or administrator" },
+	[OP_RECOVER] = { "recover an escrowed key", R_HELP | R_ADM,
+	    "help desk or administrator" },
+	[OP_CA] = { "run the certification authority", R_ADM,
+	    "administrator" },
+	[OP_OPERATORS] = { "manage operators", R_ADM, "administrator" },
+	[OP_AUDIT] = { "read the audit log", R_ENR | R_HELP | R_ADM,
+	    "any operator" },
+};
+
 bool
-operator_may(const struct operator_session *s, unsigned role)
+op_permitted(enum store_role r, enum op_action a)
+{
+	if ((unsigned)a >= sizeof(op_table) / sizeof(op_table[0]))
+		return false;
+	return (op_table[a].roles & (1u << r)) != 0;
+}
+
+const char *
+op_action_name(enum op_action a)
+{
+	return (unsigned)a < sizeof(op_table) / sizeof(op_table[0]) ?
+	    op_table[a].name : "act";
+}
+
+const char *
+op_roles_for(enum op_action a)
+{
+	return (unsigned)a < sizeof(op_table) / sizeof(op_table[0]) ?
+	    op_table[a].who : "nobody";
+}
+
+/* ---- signing in ------------------------------------------------------------------- */
+
+bool
+operator_permits(const struct operator_session *s, enum op_action a)
 {
 	if (s == NULL || s->name[0] == '\0')
 		return false;
-	return (s->roles & STORE_OPERATOR_ADMIN) != 0 ||
-	    (s->roles & role) == role;
+	return op_permitted(s->role, a);
 }
 
 void
@@ -183,7 +233,7 @@ struct op_card {
 	struct val_card_objects obj;
 	struct val_report rep;
 	X509 *cert;
-	char subject[STORE_OPERATOR_SUBJECT_MAX];
+	char subject[OPERATOR_SUBJECT_MAX];
 	uint8_t uuid[16];
 	bool has_uuid;
 };
@@ -219,8 +269,7 @@ op_card_read(const struct station *stn, struct val_station *vs,
 	if ((r = card_check_piv(card, why)) != PV_OK)
 		return r;
 	if (vs == NULL) {
-		if ((r = val_station_open(station_config(stn),
-		    station_home(stn), NULL, &own, why)) != PV_OK)
+		if ((r = val_station_open(stn, NULL, &own, why)) != PV_OK)
 			return r;
 		vs = &own;
 		own_vs = true;
@@ -241,7 +290,7 @@ op_card_read(const struct station *stn, struct val_station *vs,
 	}
 	if (c->cert != NULL) {
 		op_subject(c->cert, c->subject, sizeof(c->subject));
-		(void)val_san_ids(c->cert, fascn, &has_f, c->uuid,
+		(void)card_san_ids(c->cert, fascn, &has_f, c->uuid,
 		    &c->has_uuid, NULL);
 	}
 	r = PV_OK;
@@ -387,7 +436,7 @@ operator_signin(const struct operator_signin_params *p, struct card *card,
 	}
 
 	(void)snprintf(out->name, sizeof(out->name), "%s", op.name);
-	out->roles = op.roles;
+	out->role = op.role;
 	memcpy(out->card_uuid, c.uuid, 16);
 	(void)snprintf(out->subject, sizeof(out->subject), "%s", c.subject);
 	(void)snprintf(out->reader, sizeof(out->reader), "%s",

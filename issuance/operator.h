@@ -1,7 +1,16 @@
 /*
- * operator.h: an officer signs in with their own PIV card and PIN.
+ * operator.h: who may do what at the station.
  *
- * operator_signin reads the card's CHUID, PIV Authentication (9A)
+ * Operators are registered in the store (store.h: name, role, disabled,
+ * the person and PIV card they are) by an administrator with `pivstation
+ * operator add`.  A front end names the operator acting (the console after
+ * a card sign-in, the CLI from $PIVSTATION_OPERATOR); the station refuses
+ * a name that is not registered or is disabled, records it as the actor of
+ * every audit row, and asks op_permitted before each action.  With no
+ * operator named, the account running pivstation acts ("uid 1000 (ann)")
+ * and may do everything: whoever runs it holds the station's files anyway.
+ *
+ * Signing in (the console): operator_signin reads the card's CHUID, PIV Authentication (9A)
  * certificate and Security Object, validates them as a relying party
  * (val_card.h: CHUID signature and signer, 9A path to the station's trust
  * anchors (its own root unless [trust] says otherwise), policy,
@@ -15,7 +24,8 @@
  * Every attempt is audited: "operator.signin" with the operator as the
  * actor, or "operator.signin-refused" with the station's actor and the
  * reason.  The front end then works as that operator (station.h
- * station_store_open_as) until it signs out or locks.
+ * station_set_operator, station_store_open_as) until it signs out or
+ * locks.
  */
 #ifndef PV_ISSUANCE_OPERATOR_H
 #define PV_ISSUANCE_OPERATOR_H
@@ -29,6 +39,31 @@
 #include "issuance/store.h"
 #include "issuance/val_report.h"
 
+enum op_action {
+	OP_ISSUE,		/* issue a primary credential */
+	OP_DERIVE,		/* derive a mobile credential */
+	OP_LIFECYCLE,		/* cancel a job, suspend, resume, terminate */
+	OP_UNBLOCK,		/* unblock a PIN with the escrowed PUK */
+	OP_RECOVER,		/* recover an escrowed key */
+	OP_CA,			/* create the CA, sign, publish the CRL */
+	OP_OPERATORS,		/* add, change or disable operators */
+	OP_AUDIT		/* read and verify the log, add a note */
+};
+
+/* op_permitted: may role |r| do |a|? */
+bool op_permitted(enum store_role r, enum op_action a);
+
+/* op_action_name: "issue a credential", ...; never NULL. */
+const char *op_action_name(enum op_action a);
+
+/* op_roles_for: the roles that may do |a|, for messages ("enroller or
+ * administrator"). */
+const char *op_roles_for(enum op_action a);
+
+/* ---- signing in with the operator's own PIV card ---------------------------- */
+
+#define OPERATOR_SUBJECT_MAX	256
+
 struct card;
 struct station;
 struct val_station;
@@ -36,9 +71,9 @@ struct val_station;
 /* Who is signed in. */
 struct operator_session {
 	char name[AUDIT_ACTOR_MAX];
-	unsigned roles;			/* STORE_OPERATOR_* */
+	enum store_role role;
 	uint8_t card_uuid[16];
-	char subject[STORE_OPERATOR_SUBJECT_MAX];	/* the 9A subject */
+	char subject[OPERATOR_SUBJECT_MAX];	/* the 9A subject */
 	char reader[128];		/* where the card was */
 };
 
@@ -81,11 +116,9 @@ enum pv_err operator_card_identify(const struct station *stn,
     struct val_station *vs, struct card *card, uint8_t uuid[16],
     char *subject, size_t cap, struct val_report *rep, struct pv_why *why);
 
-/*
- * operator_may: does |s| hold |role| (an administrator holds every
- * role)?
- */
-bool operator_may(const struct operator_session *s, unsigned role);
+/* operator_permits: may the operator signed in as |s| do |a| (NULL or
+ * nobody signed in: no)? */
+bool operator_permits(const struct operator_session *s, enum op_action a);
 
 /* operator_clear forgets a session. */
 void operator_clear(struct operator_session *s);

@@ -1374,6 +1374,122 @@ pkix_cms_signed_data_version(const uint8_t *der, size_t n, long *out,
 	return PV_OK;
 }
 
+/*
+ * The steps of CMS_verify(cms, NULL, NULL, content, NULL, CMS_BINARY |
+ * CMS_NO_SIGNER_CERT_VERIFY) for one SignerInfo, on BIOs we own: handed a
+ * memory BIO, OpenSSL 3.0's CMS_verify copies it into one of its own and
+ * loses that copy when CMS_dataInit fails (digestAlgorithms empty or naming
+ * an unknown digest), which a hostile card can arrange.
+ */
+enum pv_err
+pkix_cms_verify_signer(CMS_ContentInfo *cms, CMS_SignerInfo *si,
+    X509 *signer, const uint8_t *p, size_t n, struct pv_why *why)
+{
+	unsigned char buf[4096];
+	BIO *in = NULL, *chain = NULL;
+	bool attrs;
+	int got;
+	enum pv_err r = PV_E_INTERNAL;
+
+	if (n > INT_MAX) {
+		r = pv_why_set(why, PV_E_TOO_LONG, "signed content too long");
+		goto out;
+	}
+	if (CMS_SignerInfo_cert_cmp(si, signer) != 0) {
+		r = pv_why_set(why, PV_E_VERIFY,
+		    "the SignerInfo names another certificate");
+		goto out;
+	}
+	CMS_SignerInfo_set1_signer_cert(si, signer);
+	/* With signed attributes the signature covers them (RFC 5652 §5.4)
+	 * and messageDigest the content; without, the content itself. */
+	attrs = CMS_signed_get_attr_count(si) >= 0;
+	if (attrs && CMS_SignerInfo_verify(si) != 1) {
+		r = pv_why_set(why, PV_E_VERIFY,
+		    "the signature over the signed attributes is wrong");
+		goto out;
+	}
+	if ((in = BIO_new_mem_buf(n > 0 ? (const void *)p : "", (int)n)) ==
+	    NULL) {
+		r = pkix_crypto_err(why, "CMS content");
+		goto out;
+	}
+	/* One digest BIO per digestAlgorithms entry, ending in |in|. */
+	if ((chain = CMS_dataInit(cms, in)) == NULL) {
+		r = pv_why_set(why, PV_E_VERIFY,
+		    "digestAlgorithms is empty or names an unknown digest");
+		goto out;
+	}
+	in = NULL;	/* the chain's tail now */
+	while ((got = BIO_read(chain, buf, sizeof(buf))) > 0)
+		;
+	if (got < 0) {
+		r = pkix_crypto_err(why, "CMS content");
+		goto out;
+	}
+	if (CMS_SignerInfo_verify_content(si, chain) != 1) {
+		if (ERR_GET_REASON(ERR_peek_last_error()) ==
+		    CMS_R_NO_MATCHING_DIGEST)
+			r = pv_why_set(why, PV_E_VERIFY,
+			    "digestAlgorithms lacks the signer's digest");
+		else
+			r = pv_why_set(why, PV_E_VERIFY, attrs ?
+			    "messageDigest differs from the content's digest" :
+			    "the signature over the content is wrong");
+		goto out;
+	}
+	r = PV_OK;
+out:
+	ERR_clear_error();
+	OPENSSL_cleanse(buf, sizeof(buf));
+	BIO_free_all(chain);
+	BIO_free(in);
+	return r;
+}
+
+enum pv_err
+pkix_cms_verify_carried(CMS_ContentInfo *cms, const uint8_t *p, size_t n,
+    struct pv_why *why)
+{
+	STACK_OF(CMS_SignerInfo) *sis;
+	STACK_OF(X509) *certs = NULL;
+	CMS_SignerInfo *si;
+	X509 *x;
+	int i, j;
+	enum pv_err r = PV_E_INTERNAL;
+
+	sis = CMS_get0_SignerInfos(cms);
+	if (sis == NULL || sk_CMS_SignerInfo_num(sis) <= 0) {
+		r = pv_why_set(why, PV_E_VERIFY, "no SignerInfo");
+		goto out;
+	}
+	certs = CMS_get1_certs(cms);
+	for (i = 0; i < sk_CMS_SignerInfo_num(sis); i++) {
+		si = sk_CMS_SignerInfo_value(sis, i);
+		x = NULL;
+		for (j = 0; x == NULL && j < sk_X509_num(certs); j++)
+			if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs,
+			    j)) == 0)
+				x = sk_X509_value(certs, j);
+		if (x == NULL) {
+			r = pv_why_set(why, PV_E_VERIFY,
+			    "SignerInfo %d: its certificate is not included",
+			    i + 1);
+			goto out;
+		}
+		if ((r = pkix_cms_verify_signer(cms, si, x, p, n, why)) !=
+		    PV_OK) {
+			pv_why_prefix(why, "SignerInfo %d", i + 1);
+			goto out;
+		}
+	}
+	r = PV_OK;
+out:
+	ERR_clear_error();
+	sk_X509_pop_free(certs, X509_free);
+	return r;
+}
+
 /* ---- files ---------------------------------------------------------------- */
 
 enum pv_err
@@ -1649,4 +1765,27 @@ pkix_pass_set(struct pkix_pass *p, const char *s, struct pv_why *why)
 	memcpy(p->v, s, n + 1);
 	p->len = n;
 	return PV_OK;
+}
+
+void
+pkix_name_str(const X509_NAME *n, char *out, size_t cap)
+{
+	BIO *b;
+	char *p = NULL;
+	long len;
+
+	if (cap == 0)
+		return;
+	out[0] = '\0';
+	if (n == NULL || (b = BIO_new(BIO_s_mem())) == NULL)
+		return;
+	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0 &&
+	    (len = BIO_get_mem_data(b, &p)) > 0 && p != NULL) {
+		size_t k = (size_t)len < cap - 1 ? (size_t)len : cap - 1;
+
+		memcpy(out, p, k);
+		out[k] = '\0';
+	}
+	BIO_free(b);
+	ERR_clear_error();
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/cms.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -353,6 +354,31 @@ enum pv_err pkix_cms_sign(X509 *cert, EVP_PKEY *key, const char *econtent_oid,
 enum pv_err pkix_cms_signed_data_version(const uint8_t *der, size_t n,
     long *out, struct pv_why *why);
 
+/*
+ * pkix_cms_verify_signer checks SignerInfo |si| of the SignedData |cms|
+ * with |signer|'s key over the content |p|,|n| (the detached content, or
+ * the eContent itself), as CMS_verify does with CMS_BINARY and without
+ * path validation: |si| must name |signer| (the certificates inside |cms|
+ * are not looked at), its signed attributes (when present) must verify,
+ * and the content's digest must match messageDigest (or, without signed
+ * attributes, the signature), with the signer's digest among the
+ * SignedData's digestAlgorithms, all of which OpenSSL must know.  Sets
+ * |signer| as |si|'s signer certificate.  PV_E_VERIFY with the failed rule
+ * in |why| (callers prefix it); nothing is leaked on any input.
+ */
+enum pv_err pkix_cms_verify_signer(CMS_ContentInfo *cms, CMS_SignerInfo *si,
+    X509 *signer, const uint8_t *p, size_t n, struct pv_why *why);
+
+/*
+ * pkix_cms_verify_carried checks every SignerInfo of |cms| as
+ * pkix_cms_verify_signer does, each with the certificate |cms| itself
+ * carries for it (none is trusted: this says only that the bytes are
+ * signed by whoever those certificates name).  CMS_verify(cms, NULL, NULL,
+ * content, NULL, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) without its leak.
+ */
+enum pv_err pkix_cms_verify_carried(CMS_ContentInfo *cms, const uint8_t *p,
+    size_t n, struct pv_why *why);
+
 /* ---- files ---------------------------------------------------------------- */
 
 /*
@@ -433,5 +459,9 @@ enum pv_err pkix_pass_set(struct pkix_pass *p, const char *s,
 
 /* pkix_pass_clear wipes |p|; safe on a zeroed struct. */
 void pkix_pass_clear(struct pkix_pass *p);
+
+/* pkix_name_str writes name |n| in RFC 2253 form into |out| (cut to |cap|;
+ * "" for NULL). */
+void pkix_name_str(const X509_NAME *n, char *out, size_t cap);
 
 #endif /* PV_ISSUANCE_PKIX_UTIL_H */

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "apdu/piv_obj.h"
 #include "apdu/fascn.h"
 #include "issuance/config.h"
 #include "issuance/identity.h"
@@ -87,31 +88,6 @@ profile_cfg_from_config(const struct pv_config *cfg, struct profile_cfg *c,
 	return profile_cfg_check(c, why);
 }
 
-const char *
-profile_slot_name(uint8_t slot)
-{
-	switch (slot) {
-	case PROFILE_SLOT_PIV_AUTH: return "PIV Authentication";
-	case PROFILE_SLOT_SIGNATURE: return "Digital Signature";
-	case PROFILE_SLOT_KEY_MGMT: return "Key Management";
-	case PROFILE_SLOT_CARD_AUTH: return "Card Authentication";
-	default: return "unknown";
-	}
-}
-
-/* profile_slot_index: 9A 0, 9C 1, 9D 2, 9E 3; -1 otherwise. */
-static int
-profile_slot_index(uint8_t slot)
-{
-	switch (slot) {
-	case PROFILE_SLOT_PIV_AUTH: return 0;
-	case PROFILE_SLOT_SIGNATURE: return 1;
-	case PROFILE_SLOT_KEY_MGMT: return 2;
-	case PROFILE_SLOT_CARD_AUTH: return 3;
-	default: return -1;
-	}
-}
-
 size_t
 profile_slot_policies(const struct profile_cfg *cfg, uint8_t slot,
     const char *oids[PROFILE_POLICIES_MAX])
@@ -121,7 +97,7 @@ profile_slot_policies(const struct profile_cfg *cfg, uint8_t slot,
 		PKIX_POLICY_CARD_AUTH
 	};
 	const struct profile_policies *pp;
-	int i = profile_slot_index(slot);
+	int i = piv_main_key_index(slot);
 	size_t k;
 
 	if (i < 0)
@@ -155,21 +131,20 @@ profile_url_set_ok(const char *u)
 enum pv_err
 profile_cfg_check(const struct profile_cfg *c, struct pv_why *why)
 {
-	static const uint8_t slots[] = { 0x9a, 0x9c, 0x9d, 0x9e };
 	const char *oids[PROFILE_POLICIES_MAX];
 	size_t i, k, n;
 
-	for (i = 0; i < sizeof(slots); i++) {
+	for (i = 0; i < PIV_MAIN_KEYS; i++) {
 		if (c->policy[i].n > PROFILE_POLICIES_MAX)
 			return pv_why_set(why, PV_E_CONFIG,
-			    "policy %02x: more than %d OIDs", slots[i],
+			    "policy %02x: more than %d OIDs", piv_main_key[i],
 			    PROFILE_POLICIES_MAX);
-		n = profile_slot_policies(c, slots[i], oids);
+		n = profile_slot_policies(c, piv_main_key[i], oids);
 		for (k = 0; k < n; k++)
 			if (!pkix_oid_valid(oids[k]))
 				return pv_why_set(why, PV_E_CONFIG,
 				    "policy %02x: '%s' is not an object "
-				    "identifier", slots[i], oids[k]);
+				    "identifier", piv_main_key[i], oids[k]);
 	}
 	if (c->validity_days > 20 * 366)
 		return pv_why_set(why, PV_E_CONFIG,
@@ -331,7 +306,7 @@ profile_san(X509 *x, uint8_t slot, const struct profile_subject *subj,
 	char uri[9 + PKIX_UUID_STR_LEN] = "urn:uuid:";
 	bool ids = slot == PROFILE_SLOT_PIV_AUTH ||
 	    slot == PROFILE_SLOT_CARD_AUTH;
-	unsigned bit = 1u << profile_slot_index(slot);
+	unsigned bit = 1u << piv_main_key_index(slot);
 	bool email = (cfg->rfc822_slots & bit) && subj->email[0] != '\0';
 	bool upn = (cfg->upn_slots & bit) && subj->upn[0] != '\0';
 	enum pv_err r = PV_E_INTERNAL;
@@ -380,7 +355,7 @@ profile_check_inputs(uint8_t slot, const struct profile_subject *subj,
 	struct fascn f;
 	enum pv_err r;
 
-	if (profile_slot_index(slot) < 0)
+	if (piv_main_key_index(slot) < 0)
 		return pv_why_set(why, PV_E_INVAL,
 		    "slot %02X has no certificate profile", slot);
 	if ((r = profile_cfg_check(cfg, why)) != PV_OK)
@@ -423,7 +398,7 @@ profile_validity(uint8_t slot, const struct ca *ca,
 	    days > PROFILE_DAYS_AUTH_MAX)
 		return pv_why_set(why, PV_E_CONFIG,
 		    "validity_days: %u is more than the 3 years allowed for %s",
-		    days, profile_slot_name(slot));
+		    days, piv_key_name(slot));
 	end = now + (time_t)days * PROFILE_DAY;
 	if (end > card->expiry)
 		end = card->expiry;	/* SP 800-85B AS07.01.13 */
@@ -466,7 +441,7 @@ profile_issue(const struct ca *ca, EVP_PKEY *pub, uint8_t slot,
 	    PV_OK)
 		goto out;
 	if ((r = pkix_key_alg(pub, &alg, why)) != PV_OK) {
-		pv_why_prefix(why, "%s key", profile_slot_name(slot));
+		pv_why_prefix(why, "%s key", piv_key_name(slot));
 		goto out;
 	}
 	if ((r = profile_validity(slot, ca, card, cfg, now, &not_after,
@@ -475,7 +450,7 @@ profile_issue(const struct ca *ca, EVP_PKEY *pub, uint8_t slot,
 	if (alg == PKIX_ALG_RSA4096) {
 		r = pv_why_set(why, PV_E_INPUT,
 		    "%s key: RSA 4096 is not a PIV key size (2048, 3072, P-256, "
-		    "P-384)", profile_slot_name(slot));
+		    "P-384)", piv_key_name(slot));
 		goto out;
 	}
 	empty_subject = subj->dn.n == 0;

@@ -164,8 +164,6 @@ enum pv_err profile_issue(const struct ca *ca, EVP_PKEY *pub, uint8_t slot,
     const struct profile_cfg *cfg, time_t now, X509 **out,
     struct profile_issued *info, struct pv_why *why);
 
-/* profile_slot_name: "PIV Authentication" ...; "unknown" otherwise. */
-const char *profile_slot_name(uint8_t slot);
 
 /*
  * profile_slot_policies sets *oids to the policy OIDs |cfg| puts in

@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <string.h>
 
-#include <openssl/bio.h>
 #include <openssl/cms.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -202,20 +201,27 @@ secobj_parse(const uint8_t *p, size_t n, struct secobj_map *map,
 	return PV_OK;
 }
 
-/* secobj_cms_content checks the SignedData and returns its eContent. */
+/*
+ * secobj_cms_content checks the SignedData |der| and its one signature, by
+ * |signer|, and copies its eContent into *out (OPENSSL_free).
+ */
 static enum pv_err
-secobj_cms_content(const struct buf_cur *der, X509 *signer, BIO *content,
-    struct pv_why *why)
+secobj_cms_content(const struct buf_cur *der, X509 *signer, uint8_t **out,
+    size_t *out_len, struct pv_why *why)
 {
 	CMS_ContentInfo *cms = NULL;
-	STACK_OF(X509) *certs = NULL;
 	STACK_OF(CMS_SignerInfo) *sis;
+	ASN1_OCTET_STRING **content;
 	ASN1_OBJECT *a = NULL, *b = NULL;
 	const unsigned char *d = der->p;
 	const ASN1_OBJECT *ct;
+	const uint8_t *cp;
+	size_t clen;
 	long version = 0;
 	enum pv_err r = PV_E_INTERNAL;
 
+	*out = NULL;
+	*out_len = 0;
 	if (der->len > INT_MAX) {
 		r = pv_why_set(why, PV_E_MALFORMED, "Security Object: too long");
 		goto out;
@@ -255,22 +261,35 @@ secobj_cms_content(const struct buf_cur *der, X509 *signer, BIO *content,
 		    "Security Object: exactly one SignerInfo expected");
 		goto out;
 	}
-	if ((certs = sk_X509_new_null()) == NULL || !sk_X509_push(certs,
-	    signer)) {
-		r = pkix_crypto_err(why, "Security Object");
-		goto out;
-	}
-	if (CMS_verify(cms, certs, NULL, NULL, content, CMS_BINARY |
-	    CMS_NO_SIGNER_CERT_VERIFY) != 1) {
+	content = CMS_get0_content(cms);
+	if (content == NULL || *content == NULL) {
 		r = pv_why_set(why, PV_E_VERIFY,
-		    "Security Object: signature does not verify with the CHUID "
-		    "signer's key");
+		    "Security Object: eContent absent (detached)");
 		goto out;
 	}
+	cp = ASN1_STRING_get0_data(*content);
+	clen = (size_t)ASN1_STRING_length(*content);
+	/* Signed by the CHUID's signer, whose certificate BB omits: any
+	 * certificate inside is never the one checked against. */
+	if ((r = pkix_cms_verify_signer(cms, sk_CMS_SignerInfo_value(sis, 0),
+	    signer, cp, clen, why)) != PV_OK) {
+		pv_why_prefix(why, "Security Object: signature does not verify "
+		    "with the CHUID signer's key");
+		goto out;
+	}
+	if (clen == 0) {
+		r = pv_why_set(why, PV_E_MALFORMED,
+		    "Security Object: empty eContent");
+		goto out;
+	}
+	if ((*out = OPENSSL_memdup(cp, clen)) == NULL) {
+		r = pv_why_set(why, PV_E_NOMEM, "out of memory");
+		goto out;
+	}
+	*out_len = clen;
 	r = PV_OK;
 out:
 	ERR_clear_error();
-	sk_X509_free(certs);	/* |signer| stays the caller's */
 	CMS_ContentInfo_free(cms);
 	ASN1_OBJECT_free(a);
 	ASN1_OBJECT_free(b);
@@ -361,9 +380,8 @@ secobj_verify(const uint8_t *p, size_t n, X509 *signer,
 {
 	struct secobj_map map;
 	struct buf_cur cms;
-	BIO *content = NULL;
-	char *cp = NULL;
-	long clen;
+	uint8_t *lds = NULL;
+	size_t lds_len = 0;
 	enum pv_err r = PV_E_INTERNAL;
 
 	if (n_checked != NULL)
@@ -374,21 +392,12 @@ secobj_verify(const uint8_t *p, size_t n, X509 *signer,
 		    SECOBJ_MAX_ENTRIES);
 	if ((r = secobj_parse(p, n, &map, &cms, why)) != PV_OK)
 		goto out;
-	if ((content = BIO_new(BIO_s_mem())) == NULL) {
-		r = pkix_crypto_err(why, "Security Object");
+	if ((r = secobj_cms_content(&cms, signer, &lds, &lds_len, why)) !=
+	    PV_OK)
 		goto out;
-	}
-	if ((r = secobj_cms_content(&cms, signer, content, why)) != PV_OK)
-		goto out;
-	clen = BIO_get_mem_data(content, &cp);
-	if (clen <= 0 || cp == NULL) {
-		r = pv_why_set(why, PV_E_MALFORMED,
-		    "Security Object: empty eContent");
-		goto out;
-	}
-	r = secobj_check_lds((const uint8_t *)cp, (size_t)clen, map.e, map.n,
-	    have, n_have, n_checked, why);
+	r = secobj_check_lds(lds, lds_len, map.e, map.n, have, n_have,
+	    n_checked, why);
 out:
-	BIO_free(content);
+	OPENSSL_free(lds);
 	return r;
 }

@@ -12,6 +12,7 @@
 
 #include "issuance/ca.h"
 #include "issuance/station.h"
+#include "issuance/operator.h"
 #include "issuance/store.h"
 
 /* station_init's: make the store when there is none. */
@@ -27,6 +28,9 @@ struct station {
 	struct ca *ca;
 	char ca_dir[HOME_PATH_MAX];
 	char actor[AUDIT_ACTOR_MAX];
+	bool is_operator;		/* actor names a registered operator */
+	bool op_checked;		/* ... found in the store, enabled */
+	struct store_operator op;
 	struct pass_chain pass;
 	bool has_pass;
 };
@@ -79,6 +83,32 @@ station_set_actor(struct station *s, const char *operator, struct pv_why *why)
 	if ((r = station_check_actor(operator, why)) != PV_OK)
 		return r;
 	(void)snprintf(s->actor, sizeof(s->actor), "%s", operator);
+	s->is_operator = true;
+	return PV_OK;
+}
+
+/* The operator named must be registered and enabled (a store is open). */
+static enum pv_err
+station_check_operator(struct station *s, struct pv_why *why)
+{
+	enum pv_err r;
+
+	if (!s->is_operator || s->op_checked)
+		return PV_OK;
+	r = store_operator_get(s->store, s->actor, &s->op, why);
+	if (r == PV_E_NO_RECORD) {
+		pv_why_clear(why);
+		return pv_why_set(why, PV_E_INPUT, "operator '%s' is not "
+		    "registered at this station (an administrator adds it: "
+		    "pivstation operator add '%s' --role ROLE)", s->actor,
+		    s->actor);
+	}
+	if (r != PV_OK)
+		return r;
+	if (s->op.disabled)
+		return pv_why_set(why, PV_E_STATE, "operator '%s' is disabled",
+		    s->actor);
+	s->op_checked = true;
 	return PV_OK;
 }
 
@@ -170,6 +200,8 @@ station_require(struct station *s, unsigned need, struct pv_why *why)
 		if ((r = station_store_open(s, &s->store, why)) != PV_OK)
 			return r;
 	}
+	if (s->store != NULL && (r = station_check_operator(s, why)) != PV_OK)
+		return r;
 	if ((need & (STATION_NEED_CA | STATION_NEED_CA_ISSUING |
 	    STATION_NEED_CA_SIGNER)) &&
 	    (r = station_open_ca(s, need, why)) != PV_OK)
@@ -336,6 +368,29 @@ station_kra_key(const struct station *s, EVP_PKEY **out, struct pv_why *why)
 }
 
 enum pv_err
+station_permit(const struct station *s, enum op_action a, struct pv_why *why)
+{
+	/* Without a store there is no registry and no log to act in: the
+	 * files are the account's. */
+	if (!s->is_operator || s->store == NULL)
+		return PV_OK;
+	if (!s->op_checked)
+		return pv_why_set(why, PV_E_STATE, "operator '%s' was not checked",
+		    s->actor);
+	if (!op_permitted(s->op.role, a))
+		return pv_why_set(why, PV_E_POLICY, "operator '%s' (%s) may not "
+		    "%s: only %s", s->actor, store_role_name(s->op.role),
+		    op_action_name(a), op_roles_for(a));
+	return PV_OK;
+}
+
+const struct store_operator *
+station_operator(const struct station *s)
+{
+	return s->op_checked ? &s->op : NULL;
+}
+
+enum pv_err
 station_audit_status(const struct station *s, struct pv_why *why)
 {
 	return s->store != NULL ? store_audit_files_status(s->store, why) :
@@ -397,9 +452,10 @@ out:
 }
 
 enum pv_err
-station_init(const char *home, const char *operator,
+station_init(const char *home, const char *admin,
     struct station_init_result *out, struct pv_why *why)
 {
+	struct store_operator op;
 	const char *text = config_default_text();
 	struct station_opts o;
 	struct station *s = NULL;
@@ -427,10 +483,27 @@ station_init(const char *home, const char *operator,
 	memset(&o, 0, sizeof(o));
 	o.home = h.dir;
 	o.need = STATION_NEED_CONFIG | STATION_NEED_STORE | STATION_CREATE_STORE;
-	o.operator = operator;
+	o.operator = NULL;	/* the account: no operator exists yet */
+	if (admin != NULL && (r = station_check_actor(admin, why)) != PV_OK)
+		return r;
 	if ((r = station_open(&o, &s, why)) != PV_OK)
 		return r;
 	out->schema_version = store_schema_version(s->store);
+	if (admin != NULL) {
+		r = store_operator_get(s->store, admin, &op, why);
+		if (r == PV_E_NO_RECORD) {
+			pv_why_clear(why);
+			memset(&op, 0, sizeof(op));
+			(void)snprintf(op.name, sizeof(op.name), "%s", admin);
+			op.role = STORE_ROLE_ADMIN;
+			r = store_operator_add(s->store, &op, NULL, why);
+			out->admin_created = r == PV_OK;
+		}
+		if (r != PV_OK) {
+			station_close(s);
+			return r;
+		}
+	}
 	r = station_audit_status(s, why);
 	station_close(s);
 	return r;

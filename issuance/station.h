@@ -25,6 +25,7 @@
 #include "issuance/audit.h"
 #include "issuance/ca.h"
 #include "issuance/config.h"
+#include "issuance/operator.h"
 #include "issuance/home.h"
 #include "issuance/passphrase.h"
 #include "issuance/secret.h"
@@ -134,6 +135,18 @@ enum pv_err station_audit(const struct station *s, const char *action,
     const char *object, const char *detail_json, struct pv_why *why);
 
 /*
+ * station_permit: may who acts do |a|?  PV_OK for the account (no operator
+ * named) and for an operator whose role allows it; PV_E_POLICY naming the
+ * roles that may otherwise.
+ */
+enum pv_err station_permit(const struct station *s, enum op_action a,
+    struct pv_why *why);
+
+/* station_operator: the operator acting (registered, enabled), or NULL
+ * for the account. */
+const struct store_operator *station_operator(const struct station *s);
+
+/*
  * station_audit_status: PV_OK, or why the audit log's head could not be
  * recorded outside the store after a change (store_audit_files_status of
  * the station's store): a front end reports it and does not end as if all
@@ -157,6 +170,7 @@ enum pv_err station_ca_create(struct station *s,
 /* What station_init found and made. */
 struct station_init_result {
 	bool home_created, config_created, master_created, store_created;
+	bool admin_created;
 	int schema_version;
 };
 
@@ -164,10 +178,13 @@ struct station_init_result {
  * station_init sets up the home |home| (NULL: as station_open): the folder
  * (0700), a documented default pivstation.conf, the master secret and the
  * store, each only if missing; what exists is checked (the configuration
- * parsed, the master secret read, the store migrated).  |operator| as in
- * station_opts.  Returns PV_OK with |out| filled, or the first error.
+ * parsed, the master secret read, the store migrated).  The account acts
+ * (no operator can be registered before the store exists); |admin| (NULL:
+ * none) names the first administrator to register, unless an operator of
+ * that name exists already.  Returns PV_OK with |out| filled, or the first
+ * error.
  */
-enum pv_err station_init(const char *home, const char *operator,
+enum pv_err station_init(const char *home, const char *admin,
     struct station_init_result *out, struct pv_why *why);
 
 /*

@@ -4,7 +4,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,7 +28,8 @@
  * vouch for, audit.c's audit_tables).
  */
 static const char *const store_bind_2[] = { "jobs", "operators", NULL };
-static const char *const store_bind_4[] = { "operators", NULL };
+static const char *const store_bind_ops[] = { "operators", NULL };
+static const char *const store_bind_credno[] = { "credential_numbers", NULL };
 
 static const struct store_migration {
 	const char *sql;
@@ -181,20 +184,38 @@ static const struct store_migration {
 	"ALTER TABLE audit_head ADD COLUMN tx_start INTEGER NOT NULL"
 	"  DEFAULT 0;", NULL },
 
-	/* 4: operators sign in with their own PIV card (the console): each
-	 * has roles (STORE_OPERATOR_* bits) and the UUID of the card whose
-	 * PIV Authentication certificate identifies them; the log vouches
-	 * for the new columns from here on. */
-	{ "ALTER TABLE operators ADD COLUMN roles INTEGER NOT NULL"
-	"  DEFAULT 1 CHECK (roles BETWEEN 1 AND 7);"
+	/* 4: operators have a role and may be linked to a person and to the
+	 * PIV card they sign in with; their rows are digested again. */
+	{ "ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT"
+	"  'administrator' CHECK (role IN"
+	"  ('enroller', 'help-desk', 'administrator'));"
+	"ALTER TABLE operators ADD COLUMN person_id INTEGER"
+	"  REFERENCES people(id);"
 	"ALTER TABLE operators ADD COLUMN card_uuid BLOB"
 	"  CHECK (card_uuid IS NULL OR length(card_uuid) = 16);"
-	"ALTER TABLE operators ADD COLUMN card_subject TEXT NOT NULL"
-	"  DEFAULT '';"
 	"ALTER TABLE operators ADD COLUMN updated_at INTEGER NOT NULL"
 	"  DEFAULT 0;"
 	"CREATE UNIQUE INDEX operators_card ON operators(card_uuid)"
-	"  WHERE card_uuid IS NOT NULL;", store_bind_4 },
+	"  WHERE card_uuid IS NOT NULL;", store_bind_ops },
+
+	/* 5: the audit log also vouches for credential numbers, so one
+	 * deleted to be handed out again is noticed; they get an id of
+	 * their own to be named by (a rowid may change on VACUUM). */
+	{ "CREATE TABLE credential_numbers_5 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  agency_code TEXT NOT NULL CHECK (length(agency_code) = 4),"
+	"  system_code TEXT NOT NULL CHECK (length(system_code) = 4),"
+	"  number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 999999),"
+	"  job_id INTEGER REFERENCES jobs(id),"
+	"  allocated_at INTEGER NOT NULL,"
+	"  UNIQUE (agency_code, system_code, number));"
+	"INSERT INTO credential_numbers_5 (agency_code, system_code, number,"
+	"  job_id, allocated_at) SELECT agency_code, system_code, number,"
+	"  job_id, allocated_at FROM credential_numbers"
+	"  ORDER BY allocated_at, agency_code, system_code, number;"
+	"DROP TABLE credential_numbers;"
+	"ALTER TABLE credential_numbers_5 RENAME TO credential_numbers;",
+	store_bind_credno },
 };
 #define STORE_N_MIGRATIONS \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -203,6 +224,51 @@ _Static_assert(STORE_N_MIGRATIONS == STORE_SCHEMA_VERSION,
     "one migration per schema version");
 
 /* ---- helpers ---------------------------------------------------------------- */
+
+enum pv_err
+store_collect(struct store *st, sqlite3_stmt *stmt, size_t size,
+    store_row_fn *row, void *arg, store_drop_fn *drop, const char *op,
+    void **out, size_t *n_out, struct pv_why *why)
+{
+	unsigned char *list = NULL, *grown;
+	size_t n = 0, cap = 0, c;
+	enum pv_err r;
+	int rc;
+
+	*out = NULL;
+	*n_out = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == cap) {
+			c = cap ? 2 * cap : 8;
+			if (c > SIZE_MAX / size ||
+			    (grown = realloc(list, c * size)) == NULL) {
+				r = pv_why_set(why, PV_E_NOMEM, "%s: out of "
+				    "memory", op);
+				goto out;
+			}
+			list = grown;
+			cap = c;
+		}
+		memset(list + n * size, 0, size);
+		if ((r = row(stmt, list + n * size, arg)) != PV_OK)
+			goto out;
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_db_err(st, sqlite3_extended_errcode(st->db), op, why);
+		goto out;
+	}
+	*out = list;
+	*n_out = n;
+	list = NULL;
+	r = PV_OK;
+out:
+	if (list != NULL && drop != NULL)
+		drop(list, n);
+	else
+		free(list);
+	return r;
+}
 
 enum pv_err
 store_db_err(struct store *st, int rc, const char *op, struct pv_why *why)
@@ -434,6 +500,32 @@ out:
 	return r;
 }
 
+/* The digests of every row of the tables migrations from+1.. bind. */
+static enum pv_err
+store_migrate_bind(struct store *st, int from, json_object *d,
+    struct pv_why *why)
+{
+	const char *done[16];
+	const char *const *t;
+	size_t n_done = 0, i;
+	enum pv_err r = PV_OK;
+	int v;
+
+	for (v = from; r == PV_OK && v < STORE_SCHEMA_VERSION; v++) {
+		for (t = store_migrations[v].bind; r == PV_OK && t != NULL &&
+		    *t != NULL; t++) {
+			for (i = 0; i < n_done && strcmp(done[i], *t) != 0; i++)
+				;
+			if (i < n_done)
+				continue;
+			if (n_done < sizeof(done) / sizeof(done[0]))
+				done[n_done++] = *t;
+			r = store_jrows_all(st, d, *t, why);
+		}
+	}
+	return r;
+}
+
 /*
  * Brings the schema to STORE_SCHEMA_VERSION in one transaction with one
  * audit row: "store.create" for a new store, else "store.migrate" with
@@ -467,15 +559,13 @@ store_migrate(struct store *st, struct pv_why *why)
 	if (r == PV_OK && (d = json_object_new_object()) == NULL)
 		r = pv_why_set(why, PV_E_NOMEM, "migrate the store: out of "
 		    "memory");
-	for (; r == PV_OK && v < STORE_SCHEMA_VERSION; v++) {
-		const struct store_migration *m = &store_migrations[v];
-		const char *const *t;
-
-		if (m->sql != NULL)
-			r = store_exec(st, m->sql, "migrate the store", why);
-		for (t = m->bind; r == PV_OK && t != NULL && *t != NULL; t++)
-			r = store_jrows_all(st, d, *t, why);
-	}
+	for (; r == PV_OK && v < STORE_SCHEMA_VERSION; v++)
+		if (store_migrations[v].sql != NULL)
+			r = store_exec(st, store_migrations[v].sql,
+			    "migrate the store", why);
+	/* The rows of the tables the log starts to vouch for (or whose
+	 * columns changed), digested once over the final schema. */
+	r = r == PV_OK ? store_migrate_bind(st, from, d, why) : r;
 	if (r == PV_OK)
 		r = store_prepare(st, "UPDATE schema_version SET version = ?1",
 		    &s, "migrate the store", why);
@@ -499,6 +589,25 @@ store_migrate(struct store *st, struct pv_why *why)
 	if ((r = store_commit(st, why)) != PV_OK)
 		return r;
 	st->version = v;
+	return PV_OK;
+}
+
+static enum pv_err
+store_check_files(const char *path, struct pv_why *why)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char p[PATH_MAX];
+	size_t i;
+	enum pv_err r;
+
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if (snprintf(p, sizeof(p), "%s%s", path, suffix[i]) >=
+		    (int)sizeof(p))
+			return pv_why_set(why, PV_E_TOO_LONG, "%s: path too long",
+			    path);
+		if ((r = secret_check_path(p, false, i == 0, why)) != PV_OK)
+			return r;
+	}
 	return PV_OK;
 }
 
@@ -553,6 +662,10 @@ store_open(const char *path, const struct store_opts *opts,
 		    strerror(errno));
 		goto out;
 	}
+	/* Personal data: the one rule for private files, for the database
+	 * and the journal files SQLite keeps beside it. */
+	if ((r = store_check_files(path, why)) != PV_OK)
+		goto out;
 	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL);
 	if (rc != SQLITE_OK) {

@@ -60,7 +60,7 @@
 #include "issuance/audit.h"
 #include "issuance/identity.h"
 
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	5
 
 struct store;	/* opaque */
 
@@ -489,74 +489,57 @@ enum pv_err store_credential_number_next(struct store *st,
 enum pv_err store_crl_number_next(struct store *st, uint64_t *out,
     struct pv_why *why);
 
-/* ---- operators ---------------------------------------------------------------- */
+/* ---- operators ----------------------------------------------------------------- */
 
-/* Roles (bits of store_operator.roles). */
-#define STORE_OPERATOR_ENROLLER	0x1	/* issues cards */
-#define STORE_OPERATOR_HELPDESK	0x2	/* unblock, suspend, recover, reissue */
-#define STORE_OPERATOR_ADMIN	0x4	/* everything, operators included */
-#define STORE_OPERATOR_ALL	0x7
+enum store_role {
+	STORE_ROLE_ENROLLER,	/* "enroller": issues and derives */
+	STORE_ROLE_HELP_DESK,	/* "help-desk": unblock, lifecycle, recovery */
+	STORE_ROLE_ADMIN	/* "administrator": everything, operators, CA */
+};
 
-#define STORE_OPERATOR_SUBJECT_MAX	256
+#define STORE_OPERATOR_NAME_MAX	64	/* AUDIT_ACTOR_MAX */
 
 struct store_operator {
 	int64_t id;
-	char name[AUDIT_ACTOR_MAX];
-	unsigned roles;			/* STORE_OPERATOR_* bits, not 0 */
+	char name[STORE_OPERATOR_NAME_MAX];
+	enum store_role role;
 	bool disabled;
-	bool has_card;
-	uint8_t card_uuid[16];		/* the card that signs them in */
-	char card_subject[STORE_OPERATOR_SUBJECT_MAX];	/* its 9A subject,
-					 * for people to read */
+	int64_t person_id;		/* 0: not linked to a person */
+	uint8_t card_uuid[16];		/* the operator's PIV card (its 9A SAN
+					 * UUID), for signing in with it */
+	bool has_card_uuid;
 	int64_t created_at;
 	int64_t updated_at;
 };
 
-/* store_operator_add adds |name| (role enroller, no card). */
-enum pv_err store_operator_add(struct store *st, const char *name,
-    int64_t *out_id, struct pv_why *why);
-/* store_operator_exists: |name| is registered and not disabled. */
-enum pv_err store_operator_exists(struct store *st, const char *name,
-    bool *out, struct pv_why *why);
-
 /*
- * store_operator_register adds operator |name| with |roles| and the card
- * |card_uuid| (NULL: none) whose 9A certificate has |subject| (NULL: ""),
- * or, when |name| exists, replaces its roles and card and enables it.
- * Audited as operator.add or operator.update.  PV_E_EXISTS when another
- * operator has that card; PV_E_INVAL for roles outside
- * STORE_OPERATOR_ALL or a name of 0 or AUDIT_ACTOR_MAX bytes or more.
- * *out_id (NULL allowed) is the operator's id.
+ * store_operator_add records operator |o| (id and times ignored) and sets
+ * *out_id (may be NULL).  PV_E_EXISTS for a name (or card) already
+ * registered.  Audited as operator.add.
  */
-enum pv_err store_operator_register(struct store *st, const char *name,
-    unsigned roles, const uint8_t card_uuid[16], const char *subject,
+enum pv_err store_operator_add(struct store *st, const struct store_operator *o,
     int64_t *out_id, struct pv_why *why);
 
-/* store_operator_get / _find_card: PV_E_NO_RECORD when none (disabled
- * operators are returned, with disabled set). */
+/* store_operator_get / _find_card: PV_E_NO_RECORD when there is none. */
 enum pv_err store_operator_get(struct store *st, const char *name,
     struct store_operator *out, struct pv_why *why);
 enum pv_err store_operator_find_card(struct store *st,
-    const uint8_t card_uuid[16], struct store_operator *out,
-    struct pv_why *why);
+    const uint8_t uuid[16], struct store_operator *out, struct pv_why *why);
 
 /* store_operator_list: every operator by name; free *out with free(). */
 enum pv_err store_operator_list(struct store *st, struct store_operator **out,
     size_t *n_out, struct pv_why *why);
 
 /*
- * store_operator_set_disabled disables (|disabled|) or enables |name|;
- * audited as operator.disable / operator.enable.  PV_E_NO_RECORD for an
- * unknown name; nothing changes (and PV_OK) when it is already so.
+ * store_operator_set writes the role, disabled flag, person and card of
+ * operator o->name, audited as operator.update with |reason| (NULL
+ * allowed) and the old values.  PV_E_NO_RECORD for an unknown name.
  */
-enum pv_err store_operator_set_disabled(struct store *st, const char *name,
-    bool disabled, struct pv_why *why);
+enum pv_err store_operator_set(struct store *st, const struct store_operator *o,
+    const char *reason, struct pv_why *why);
 
-/* store_operator_roles_text writes "enroller,helpdesk,admin" for |roles|;
- * store_operator_roles_parse reads such a list (also "all").  False for
- * an unknown word or an empty list. */
-void store_operator_roles_text(unsigned roles, char *out, size_t cap);
-bool store_operator_roles_parse(const char *s, unsigned *out);
+const char *store_role_name(enum store_role r);
+bool store_role_parse(const char *s, enum store_role *out);
 
 /* ---- the audit log's storage (audit.c builds the log on these) ------------ */
 
@@ -596,6 +579,16 @@ typedef enum pv_err store_bound_row_fn(void *ctx, int t, const char *table,
     struct pv_why *why);
 enum pv_err store_bound_rows(struct store *st, store_bound_row_fn *fn,
     void *ctx, struct pv_why *why);
+
+/*
+ * store_dangling looks for rows that refer to a row that is not there
+ * (a job step without its job, a certificate without its device: rows
+ * deleted or added outside pivstation, with foreign keys not enforced).
+ * PV_OK with *found false when there is none; with *found true, |why|
+ * names the first ("job_steps row 7 refers to a jobs row that does not
+ * exist").
+ */
+enum pv_err store_dangling(struct store *st, bool *found, struct pv_why *why);
 
 /* store_bound_table_index: the order of a table the log vouches for, or
  * -1 for any other table. */

@@ -296,9 +296,11 @@ static const struct store_bound {
 	    "created_at, updated_at", "'job:' || id",
 	    "SELECT seq, name, state, detail, updated_at FROM job_steps "
 	    "WHERE job_id = ?1 ORDER BY seq" },
-	{ "operators", "id, name, disabled, created_at, roles, card_uuid, "
-	    "card_subject, updated_at",
-	    "'operator:' || name", NULL },
+	{ "operators", "id, name, disabled, created_at, role, person_id, "
+	    "card_uuid, updated_at", "'operator:' || name", NULL },
+	{ "credential_numbers", "id, agency_code, system_code, number, "
+	    "job_id, allocated_at", "'credno:' || agency_code || '-' || "
+	    "system_code || '-' || printf('%06d', number)", NULL },
 };
 #define STORE_N_BOUND	((int)(sizeof(store_bound) / sizeof(store_bound[0])))
 
@@ -459,15 +461,23 @@ out:
 	return r;
 }
 
+static enum pv_err
+audit_id_row(sqlite3_stmt *s, void *elem, void *arg)
+{
+	(void)arg;
+	*(int64_t *)elem = sqlite3_column_int64(s, 0);
+	return PV_OK;
+}
+
 enum pv_err
 store_jrows_all(struct store *st, json_object *detail, const char *table,
     struct pv_why *why)
 {
 	sqlite3_stmt *s = NULL;
 	char sql[128];
-	int64_t *ids = NULL, *grow;
-	size_t n = 0, cap = 0, i;
-	int rc;
+	void *list = NULL;
+	const int64_t *ids;
+	size_t n = 0, i;
 	enum pv_err r = PV_OK;
 
 	if (store_bound_table_index(table) < 0)
@@ -479,27 +489,13 @@ store_jrows_all(struct store *st, json_object *detail, const char *table,
 	    PV_OK)
 		return r;
 	/* The ids first: store_jrow runs its own statements. */
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 64;
-			if ((grow = realloc(ids, cap * sizeof(*ids))) == NULL) {
-				r = PV_E_NOMEM;
-				goto out;
-			}
-			ids = grow;
-		}
-		ids[n++] = sqlite3_column_int64(s, 0);
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_db_err(st, sqlite3_extended_errcode(st->db),
-		    "audit row digests", why);
-		goto out;
-	}
+	r = store_collect(st, s, sizeof(int64_t), audit_id_row, NULL, NULL,
+	    "audit row digests", &list, &n, why);
+	sqlite3_finalize(s);
+	ids = list;
 	for (i = 0; i < n && r == PV_OK; i++)
 		r = store_jrow(st, detail, table, ids[i], why);
-out:
-	sqlite3_finalize(s);
-	free(ids);
+	free(list);
 	return r;
 }
 
@@ -537,4 +533,31 @@ store_bound_rows(struct store *st, store_bound_row_fn *fn, void *ctx,
 		s = NULL;
 	}
 	return r;
+}
+
+enum pv_err
+store_dangling(struct store *st, bool *found, struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	char table[64], parent[64];
+	enum pv_err r;
+	int rc;
+
+	*found = false;
+	if ((r = store_prepare(st, "PRAGMA foreign_key_check", &s,
+	    "check references", why)) != PV_OK)
+		return r;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		store_col_text(s, 0, table, sizeof(table));
+		store_col_text(s, 2, parent, sizeof(parent));
+		*found = true;
+		r = pv_why_set(why, PV_E_VERIFY, "%s row %lld refers to a %s "
+		    "row that does not exist", table,
+		    (long long)sqlite3_column_int64(s, 1), parent);
+	} else if (rc != SQLITE_DONE) {
+		r = store_db_err(st, sqlite3_extended_errcode(st->db),
+		    "check references", why);
+	}
+	sqlite3_finalize(s);
+	return *found ? PV_OK : r;
 }

@@ -308,14 +308,32 @@ out:
 }
 
 static enum pv_err
+cert_row(sqlite3_stmt *s, void *elem, void *arg)
+{
+	(void)arg;
+	return cert_from_row(s, elem, false);
+}
+
+static enum pv_err
+cert_row_pem(sqlite3_stmt *s, void *elem, void *arg)
+{
+	(void)arg;
+	return cert_from_row(s, elem, true);
+}
+
+static void
+cert_drop(void *list, size_t n)
+{
+	store_cert_free_list(list, n);
+}
+
+static enum pv_err
 cert_list(struct store *st, const char *sql, int64_t device_id, bool with_pem,
     struct store_cert **out, size_t *n_out, struct pv_why *why)
 {
 	sqlite3_stmt *s = NULL;
-	struct store_cert *list = NULL, *grown;
-	size_t n = 0, cap = 0;
+	void *list = NULL;
 	enum pv_err r;
-	int rc;
 
 	*out = NULL;
 	*n_out = 0;
@@ -325,31 +343,11 @@ cert_list(struct store *st, const char *sql, int64_t device_id, bool with_pem,
 		r = store_db_err(st, SQLITE_ERROR, "list certificates", why);
 		goto out;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			if ((grown = realloc(list, cap * sizeof(*list))) ==
-			    NULL) {
-				r = PV_E_NOMEM;
-				goto out;
-			}
-			list = grown;
-		}
-		if ((r = cert_from_row(s, &list[n], with_pem)) != PV_OK)
-			goto out;
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_db_err(st, sqlite3_extended_errcode(st->db),
-		    "list certificates", why);
-		goto out;
-	}
-	*out = list;
-	*n_out = n;
-	list = NULL;
-	r = PV_OK;
+	if ((r = store_collect(st, s, sizeof(struct store_cert),
+	    with_pem ? cert_row_pem : cert_row, NULL, cert_drop,
+	    "list certificates", &list, n_out, why)) == PV_OK)
+		*out = list;
 out:
-	store_cert_free_list(list, n);
 	sqlite3_finalize(s);
 	return r;
 }

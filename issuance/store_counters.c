@@ -1,5 +1,5 @@
 /*
- * store_counters.c: FASC-N credential numbers, the CRL number, operators.
+ * store_counters.c: FASC-N credential numbers and the CRL number.
  */
 #include <stdio.h>
 #include <string.h>
@@ -85,7 +85,8 @@ store_credential_number_next(struct store *st, const char *agency_code,
 		store_jint(d, "job", job_id);
 	(void)snprintf(obj, sizeof(obj), "credno:%s-%s-%06lld", agency_code,
 	    system_code, (long long)next);
-	r = store_audit(st, "credno.allocate", obj, d, why);
+	r = store_audit_row(st, "credno.allocate", obj, d,
+	    "credential_numbers", sqlite3_last_insert_rowid(st->db), why);
 out:
 	sqlite3_finalize(s);
 	if (r != PV_OK) {
@@ -130,74 +131,5 @@ out:
 	}
 	if ((r = store_commit(st, why)) == PV_OK)
 		*out = (uint64_t)v;
-	return r;
-}
-
-enum pv_err
-store_operator_add(struct store *st, const char *name, int64_t *out_id,
-    struct pv_why *why)
-{
-	sqlite3_stmt *s = NULL;
-	json_object *d;
-	char obj[AUDIT_OBJECT_MAX];
-	int64_t id = 0;
-	enum pv_err r;
-
-	if (out_id != NULL)
-		*out_id = 0;
-	if (name[0] == '\0' || strlen(name) >= AUDIT_ACTOR_MAX)
-		return pv_why_set(why, PV_E_INVAL, "operator names are 1-%d "
-		    "bytes", AUDIT_ACTOR_MAX - 1);
-	if ((r = store_begin(st, why)) != PV_OK)
-		return r;
-	if ((r = store_prepare(st, "INSERT INTO operators (name, created_at) "
-	    "VALUES (?1, ?2)", &s, "add operator", why)) != PV_OK)
-		goto out;
-	if (!store_bind_text(s, 1, name) ||
-	    !store_bind_i64(s, 2, store_now(st))) {
-		r = store_db_err(st, SQLITE_ERROR, "add operator", why);
-		goto out;
-	}
-	if ((r = store_step_done(st, s, "add operator", why)) != PV_OK)
-		goto out;
-	id = sqlite3_last_insert_rowid(st->db);
-	(void)snprintf(obj, sizeof(obj), "operator:%s", name);
-	d = json_object_new_object();
-	r = store_audit_row(st, "operator.add", obj, d, "operators", id, why);
-out:
-	sqlite3_finalize(s);
-	if (r != PV_OK) {
-		store_rollback(st);
-		return r;
-	}
-	if ((r = store_commit(st, why)) == PV_OK && out_id != NULL)
-		*out_id = id;
-	return r;
-}
-
-enum pv_err
-store_operator_exists(struct store *st, const char *name, bool *out,
-    struct pv_why *why)
-{
-	sqlite3_stmt *s = NULL;
-	enum pv_err r;
-
-	*out = false;
-	if ((r = store_prepare(st, "SELECT 1 FROM operators WHERE name = ?1 "
-	    "AND disabled = 0", &s, "find operator", why)) != PV_OK)
-		return r;
-	if (!store_bind_text(s, 1, name)) {
-		r = store_db_err(st, SQLITE_ERROR, "find operator", why);
-		goto out;
-	}
-	r = store_step_row(st, s, "find operator", "operator", why);
-	if (r == PV_E_NO_RECORD) {
-		pv_why_clear(why);
-		r = PV_OK;
-	} else if (r == PV_OK) {
-		*out = true;
-	}
-out:
-	sqlite3_finalize(s);
 	return r;
 }

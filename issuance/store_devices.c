@@ -303,15 +303,21 @@ store_device_find_guid(struct store *st, const uint8_t guid[16],
 	    "guid = ?1", guid, 16, 0, out, "device with this GUID", why);
 }
 
+static enum pv_err
+device_row(sqlite3_stmt *s, void *elem, void *arg)
+{
+	(void)arg;
+	device_from_row(s, elem);
+	return PV_OK;
+}
+
 enum pv_err
 store_device_list_person(struct store *st, int64_t person_id,
     struct store_device **out, size_t *n_out, struct pv_why *why)
 {
 	sqlite3_stmt *s = NULL;
-	struct store_device *list = NULL, *grown;
-	size_t n = 0, cap = 0;
+	void *list = NULL;
 	enum pv_err r;
-	int rc;
 
 	*out = NULL;
 	*n_out = 0;
@@ -322,29 +328,10 @@ store_device_list_person(struct store *st, int64_t person_id,
 		r = store_db_err(st, SQLITE_ERROR, "list devices", why);
 		goto out;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4;
-			if ((grown = realloc(list, cap * sizeof(*list))) ==
-			    NULL) {
-				r = PV_E_NOMEM;
-				goto out;
-			}
-			list = grown;
-		}
-		device_from_row(s, &list[n++]);
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_db_err(st, sqlite3_extended_errcode(st->db),
-		    "list devices", why);
-		goto out;
-	}
-	*out = list;
-	*n_out = n;
-	list = NULL;
-	r = PV_OK;
+	if ((r = store_collect(st, s, sizeof(struct store_device), device_row,
+	    NULL, NULL, "list devices", &list, n_out, why)) == PV_OK)
+		*out = list;
 out:
-	free(list);
 	sqlite3_finalize(s);
 	return r;
 }

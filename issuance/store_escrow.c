@@ -223,16 +223,31 @@ out:
 	return r;
 }
 
+static enum pv_err
+escrow_row(sqlite3_stmt *s, void *elem, void *arg)
+{
+	enum pv_err r;
+
+	(void)arg;
+	if ((r = escrow_from_row(s, elem)) != PV_OK)
+		store_escrow_cleanup(elem);
+	return r;
+}
+
+static void
+escrow_drop(void *list, size_t n)
+{
+	store_escrow_free_list(list, n);
+}
+
 enum pv_err
 store_escrow_list_person(struct store *st, int64_t person_id,
     enum store_escrow_kind kind, struct store_escrow **out, size_t *n_out,
     struct pv_why *why)
 {
 	sqlite3_stmt *s = NULL;
-	struct store_escrow *list = NULL, *grown;
-	size_t n = 0, cap = 0;
+	void *list = NULL;
 	enum pv_err r;
-	int rc;
 
 	*out = NULL;
 	*n_out = 0;
@@ -245,33 +260,10 @@ store_escrow_list_person(struct store *st, int64_t person_id,
 		r = store_db_err(st, SQLITE_ERROR, "list escrow", why);
 		goto out;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4;
-			if ((grown = realloc(list, cap * sizeof(*list))) ==
-			    NULL) {
-				r = PV_E_NOMEM;
-				goto out;
-			}
-			list = grown;
-		}
-		if ((r = escrow_from_row(s, &list[n])) != PV_OK) {
-			store_escrow_cleanup(&list[n]);
-			goto out;
-		}
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_db_err(st, sqlite3_extended_errcode(st->db),
-		    "list escrow", why);
-		goto out;
-	}
-	*out = list;
-	*n_out = n;
-	list = NULL;
-	r = PV_OK;
+	if ((r = store_collect(st, s, sizeof(struct store_escrow), escrow_row,
+	    NULL, escrow_drop, "list escrow", &list, n_out, why)) == PV_OK)
+		*out = list;
 out:
-	store_escrow_free_list(list, n);
 	sqlite3_finalize(s);
 	return r;
 }

@@ -57,6 +57,21 @@ enum pv_err store_step_done(struct store *st, sqlite3_stmt *stmt,
 enum pv_err store_step_row(struct store *st, sqlite3_stmt *stmt,
     const char *op, const char *what, struct pv_why *why);
 
+/*
+ * store_collect steps |stmt| to its end and returns its rows as one array
+ * of |size|-byte elements: |row| fills each (zeroed first) from the
+ * current row and, when it fails, leaves that element with nothing to
+ * free.  On PV_OK *out (free with |drop|, or free() when |drop| is NULL)
+ * holds *n_out elements; on failure nothing is returned and the rows
+ * made so far are dropped.  |stmt| is not finalised.  |op| names the
+ * operation in messages.
+ */
+typedef enum pv_err store_row_fn(sqlite3_stmt *stmt, void *elem, void *arg);
+typedef void store_drop_fn(void *list, size_t n);
+enum pv_err store_collect(struct store *st, sqlite3_stmt *stmt, size_t size,
+    store_row_fn *row, void *arg, store_drop_fn *drop, const char *op,
+    void **out, size_t *n_out, struct pv_why *why);
+
 /* store_col_text copies text column |i| into |out| (cut to |cap| - 1). */
 void store_col_text(sqlite3_stmt *stmt, int i, char *out, size_t cap);
 

@@ -210,42 +210,28 @@ out:
 }
 
 static enum pv_err
+job_row(sqlite3_stmt *s, void *elem, void *arg)
+{
+	(void)arg;
+	job_from_row(s, elem);
+	return PV_OK;
+}
+
+static enum pv_err
 job_list(struct store *st, const char *sql, struct store_job **out,
     size_t *n_out, struct pv_why *why)
 {
 	sqlite3_stmt *s = NULL;
-	struct store_job *list = NULL, *grown;
-	size_t n = 0, cap = 0;
+	void *list = NULL;
 	enum pv_err r;
-	int rc;
 
 	*out = NULL;
 	*n_out = 0;
 	if ((r = store_prepare(st, sql, &s, "list jobs", why)) != PV_OK)
 		return r;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4;
-			if ((grown = realloc(list, cap * sizeof(*list))) ==
-			    NULL) {
-				r = PV_E_NOMEM;
-				goto out;
-			}
-			list = grown;
-		}
-		job_from_row(s, &list[n++]);
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_db_err(st, sqlite3_extended_errcode(st->db),
-		    "list jobs", why);
-		goto out;
-	}
-	*out = list;
-	*n_out = n;
-	list = NULL;
-	r = PV_OK;
-out:
-	free(list);
+	if ((r = store_collect(st, s, sizeof(struct store_job), job_row, NULL,
+	    NULL, "list jobs", &list, n_out, why)) == PV_OK)
+		*out = list;
 	sqlite3_finalize(s);
 	return r;
 }
@@ -367,16 +353,29 @@ out:
 	return store_commit(st, why);
 }
 
+static enum pv_err
+job_step_row(sqlite3_stmt *s, void *elem, void *arg)
+{
+	struct store_job_step *js = elem;
+	char state[16];
+
+	js->job_id = *(const int64_t *)arg;
+	js->seq = (unsigned)sqlite3_column_int(s, 0);
+	store_col_text(s, 1, js->name, sizeof(js->name));
+	store_col_text(s, 2, state, sizeof(state));
+	js->state = (enum store_step_state)state_index(step_states, 3, state);
+	store_col_text(s, 3, js->detail, sizeof(js->detail));
+	js->updated_at = sqlite3_column_int64(s, 4);
+	return PV_OK;
+}
+
 enum pv_err
 store_job_steps(struct store *st, int64_t job_id, struct store_job_step **out,
     size_t *n_out, struct pv_why *why)
 {
 	sqlite3_stmt *s = NULL;
-	struct store_job_step *list = NULL, *grown;
-	size_t n = 0, cap = 0;
-	char state[16];
+	void *list = NULL;
 	enum pv_err r;
-	int rc;
 
 	*out = NULL;
 	*n_out = 0;
@@ -388,38 +387,11 @@ store_job_steps(struct store *st, int64_t job_id, struct store_job_step **out,
 		r = store_db_err(st, SQLITE_ERROR, "list job steps", why);
 		goto out;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((grown = realloc(list, cap * sizeof(*list))) ==
-			    NULL) {
-				r = PV_E_NOMEM;
-				goto out;
-			}
-			list = grown;
-		}
-		memset(&list[n], 0, sizeof(list[n]));
-		list[n].job_id = job_id;
-		list[n].seq = (unsigned)sqlite3_column_int(s, 0);
-		store_col_text(s, 1, list[n].name, sizeof(list[n].name));
-		store_col_text(s, 2, state, sizeof(state));
-		list[n].state = (enum store_step_state)state_index(step_states,
-		    3, state);
-		store_col_text(s, 3, list[n].detail, sizeof(list[n].detail));
-		list[n].updated_at = sqlite3_column_int64(s, 4);
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_db_err(st, sqlite3_extended_errcode(st->db),
-		    "list job steps", why);
-		goto out;
-	}
-	*out = list;
-	*n_out = n;
-	list = NULL;
-	r = PV_OK;
+	if ((r = store_collect(st, s, sizeof(struct store_job_step),
+	    job_step_row, &job_id, NULL, "list job steps", &list, n_out,
+	    why)) == PV_OK)
+		*out = list;
 out:
-	free(list);
 	sqlite3_finalize(s);
 	return r;
 }

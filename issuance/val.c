@@ -14,6 +14,7 @@
 #include <openssl/cms.h>
 #include <openssl/err.h>
 
+#include "apdu/text.h"
 #include "issuance/pkix_util.h"
 #include "issuance/val_int.h"
 
@@ -542,7 +543,7 @@ val_revocation_checks(struct val_run *run, struct val_report *rep)
 			break;
 		}
 		if (m->st == VAL_ST_REVOKED) {
-			val_time_str(m->revoked_at, when, sizeof(when));
+			text_utc(m->revoked_at, when);
 			val_report_add(rep, id, name, st, "%s: REVOKED on %s, "
 			    "reason %s; %s", subj, when,
 			    val_reason_name(m->reason), m->text);
@@ -592,7 +593,7 @@ val_cert(struct val_ctx *ctx, X509 *target, STACK_OF(X509) *extra,
 		if ((r = val_push(run.pool, val_subst_for(ctx,
 		    sk_X509_value(extra, i)), why)) != PV_OK)
 			goto out;
-	val_time_str(p->at, at, sizeof(at));
+	text_utc(p->at, at);
 	val_subject(target, subj, sizeof(subj));
 	val_policy_inputs(p, pol, sizeof(pol));
 	if ((r = val_path_verify(&run, val_subst_for(ctx, target), true, &chain,

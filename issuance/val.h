@@ -230,7 +230,5 @@ enum pv_err val_certs_decode(const uint8_t *p, size_t n, STACK_OF(X509) **out,
 /* val_subject writes |x|'s subject (RFC 2253), or "(empty subject)". */
 void val_subject(const X509 *x, char *out, size_t cap);
 
-/* val_time_str writes |t| as "2011-04-15T00:00:00Z" (at least 21 bytes). */
-void val_time_str(time_t t, char *out, size_t cap);
 
 #endif /* PV_ISSUANCE_VAL_H */

@@ -15,18 +15,19 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "apdu/text.h"
 #include "apdu/buf.h"
 #include "apdu/fascn.h"
 #include "apdu/piv.h"
 #include "apdu/piv_obj.h"
+#include "issuance/card.h"
+#include "issuance/card_binding.h"
 #include "issuance/chuid.h"
 #include "issuance/pkix_util.h"
 #include "issuance/secobj.h"
 #include "issuance/val_card.h"
 #include "issuance/val_int.h"
 #include "issuance/val_station.h"
-#include "pcsc/part10.h"
-#include "pcsc/session.h"
 
 #define VAL_OBJ_MAX	(64u * 1024)
 #define VAL_CHALLENGE	32
@@ -138,60 +139,6 @@ val_card_objects_free(struct val_card_objects *o)
 	val_obj_free(&o->cert_9e);
 }
 
-/* ---- binding facts ---------------------------------------------------------------- */
-
-enum pv_err
-val_san_ids(X509 *x, uint8_t fascn[25], bool *has_fascn, uint8_t uuid[16],
-    bool *has_uuid, struct pv_why *why)
-{
-	GENERAL_NAMES *gens;
-	ASN1_OBJECT *oid;
-	int i;
-
-	*has_fascn = *has_uuid = false;
-	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	oid = OBJ_txt2obj(PKIX_OID_PIV_FASCN, 1);
-	for (i = 0; gens != NULL && oid != NULL &&
-	    i < sk_GENERAL_NAME_num(gens); i++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-
-		if (g->type == GEN_OTHERNAME &&
-		    OBJ_cmp(g->d.otherName->type_id, oid) == 0) {
-			const ASN1_TYPE *v = g->d.otherName->value;
-
-			if (v == NULL || v->type != V_ASN1_OCTET_STRING ||
-			    ASN1_STRING_length(v->value.octet_string) != 25) {
-				(void)pv_why_set(why, PV_E_MALFORMED, "the SAN "
-				    "FASC-N is not a 25-byte OCTET STRING");
-				continue;
-			}
-			memcpy(fascn, ASN1_STRING_get0_data(
-			    v->value.octet_string), 25);
-			*has_fascn = true;
-		} else if (g->type == GEN_URI) {
-			const ASN1_IA5STRING *u = g->d.uniformResourceIdentifier;
-			char s[64];
-			struct pv_why w = { { 0 } };
-
-			if (u->length < 9 || u->length >= (int)sizeof(s) ||
-			    strncasecmp((const char *)u->data, "urn:uuid:", 9)
-			    != 0)
-				continue;
-			memcpy(s, u->data + 9, (size_t)u->length - 9);
-			s[u->length - 9] = '\0';
-			if (pkix_uuid_parse(s, uuid, &w) == PV_OK)
-				*has_uuid = true;
-			else
-				(void)pv_why_set(why, PV_E_MALFORMED, "the SAN "
-				    "UUID '%.40s' does not parse", s);
-		}
-	}
-	GENERAL_NAMES_free(gens);
-	ASN1_OBJECT_free(oid);
-	ERR_clear_error();
-	return PV_OK;
-}
-
 static void
 val_fascn_text(const uint8_t f[25], char *out, size_t cap)
 {
@@ -291,7 +238,7 @@ val_check_signer(struct val_ctx *ctx, X509 *signer, const struct buf_cur *sig,
 	sp.what = "content signer";
 	sp.id_prefix = "signer.";
 	val_report_init(t);
-	val_time_str(sp.at, when, sizeof(when));
+	text_utc(sp.at, when);
 	if (val_cert(ctx, signer, NULL, &sp, t, &w) != PV_OK) {
 		val_report_add(rep, "chuid.signer", "CHUID signer trusted",
 		    VAL_FAIL, "%s", w.msg);
@@ -346,16 +293,15 @@ val_card_check(struct val_ctx *ctx, const struct val_card_objects *o,
     struct pv_why *why)
 {
 	struct piv_chuid ch;
+	struct card_binding bind;
+	struct card_binding_cert bc;
 	struct pv_why w = { { 0 } };
-	struct buf_cur sigv;
 	X509 *signer = NULL, *cert = NULL;
 	STACK_OF(X509) *extra = NULL;
 	const unsigned char *d;
-	uint8_t *tbs = NULL, fascn[25], uuid[16];
-	size_t tbs_len = 0;
 	char a[VAL_TEXT_MAX / 2], b[VAL_TEXT_MAX / 2], when[32];
 	time_t at = p->auth->at, exp = 0, na = 0;
-	bool chuid_ok = false, has_f = false, has_u = false;
+	bool chuid_ok = false;
 	enum pv_err r;
 
 	(void)why;
@@ -377,19 +323,17 @@ val_card_check(struct val_ctx *ctx, const struct val_card_objects *o,
 		    "%zu bytes; FASC-N %s, GUID %s", o->chuid.n, f, u);
 	}
 
-	/* chuid.signature, chuid.signer */
-	pv_why_clear(&w);
+	/* chuid.signature, chuid.signer: card_binding.h's facts */
+	card_binding_chuid(o->chuid.err == PV_OK ? o->chuid.p : NULL,
+	    o->chuid.n, &bind, &signer);
 	if (!chuid_ok) {
 		val_report_add(rep, "chuid.signature", "CHUID signature",
 		    VAL_SKIP, "no CHUID to check");
 		val_report_add(rep, "chuid.signer", "CHUID signer trusted",
 		    VAL_SKIP, "no CHUID to check");
-	} else if ((r = chuid_tbs(o->chuid.p, o->chuid.n, &tbs, &tbs_len,
-	    &sigv, &w)) != PV_OK ||
-	    (r = chuid_verify(tbs, tbs_len, sigv.p, sigv.len, NULL, &signer,
-	    &w)) != PV_OK) {
+	} else if (bind.sig != PV_OK) {
 		val_report_add(rep, "chuid.signature", "CHUID signature",
-		    VAL_FAIL, "%s", w.msg[0] ? w.msg : pv_strerror(r));
+		    VAL_FAIL, "%s", bind.sig_why);
 		val_report_add(rep, "chuid.signer", "CHUID signer trusted",
 		    VAL_SKIP, "not checked: the signature does not verify");
 	} else {
@@ -397,9 +341,8 @@ val_card_check(struct val_ctx *ctx, const struct val_card_objects *o,
 		val_report_add(rep, "chuid.signature", "CHUID signature",
 		    VAL_PASS, "CMS signature over the CHUID verifies; signed by "
 		    "%s, which has id-PIV-content-signing", a);
-		val_check_signer(ctx, signer, &sigv, p, rep);
+		val_check_signer(ctx, signer, &ch.signature, p, rep);
 	}
-	buf_free_secret(tbs, tbs_len);
 
 	/* chuid.expiry */
 	if (!chuid_ok || !val_chuid_expiry(ch.expiry, &exp))
@@ -459,7 +402,7 @@ val_card_check(struct val_ctx *ctx, const struct val_card_objects *o,
 	if (cert != NULL && val_asn1_time(X509_get0_notAfter(cert), &na)) {
 		long days = (long)((na - at) / 86400);
 
-		val_time_str(na, when, sizeof(when));
+		text_utc(na, when);
 		if (na < at)
 			val_report_add(rep, "cert.expiry", "expiry margin",
 			    VAL_FAIL, "the 9A certificate expired on %s", when);
@@ -491,16 +434,17 @@ val_card_check(struct val_ctx *ctx, const struct val_card_objects *o,
 		val_report_add(rep, "binding.uuid", "UUID matches the CHUID",
 		    VAL_SKIP, "needs both the CHUID and the 9A certificate");
 	} else {
-		(void)val_san_ids(cert, fascn, &has_f, uuid, &has_u, &w);
+		card_binding_cert(cert, &bind, &bc);
 		val_fascn_text(ch.fascn, b, sizeof(b));
-		if (!has_f)
+		if (!bc.has_fascn)
 			val_report_add(rep, "binding.fascn", "FASC-N matches the "
-			    "CHUID", has_u ? VAL_PASS : VAL_FAIL,
+			    "CHUID", bc.has_uuid ? VAL_PASS : VAL_FAIL,
 			    "the 9A certificate's SAN has no FASC-N%s%s%s",
-			    w.msg[0] ? " (" : "", w.msg, has_u ? "); the UUID "
-			    "binds it (PIV-I style)" : w.msg[0] ? ")" : "");
-		else if (CRYPTO_memcmp(fascn, ch.fascn, 25) != 0) {
-			val_fascn_text(fascn, a, sizeof(a));
+			    bc.san_why[0] ? " (" : "", bc.san_why, bc.has_uuid ?
+			    "); the UUID binds it (PIV-I style)" :
+			    bc.san_why[0] ? ")" : "");
+		else if (!bc.fascn_matches) {
+			val_fascn_text(bc.fascn, a, sizeof(a));
 			val_report_add(rep, "binding.fascn", "FASC-N matches the "
 			    "CHUID", VAL_FAIL, "the FASC-N differs: certificate "
 			    "SAN %s, CHUID %s", a, b);
@@ -509,12 +453,12 @@ val_card_check(struct val_ctx *ctx, const struct val_card_objects *o,
 			    "CHUID", VAL_PASS, "%s in both", b);
 		}
 		pkix_uuid_str(ch.guid, b);
-		if (!has_u) {
+		if (!bc.has_uuid) {
 			val_report_add(rep, "binding.uuid", "UUID matches the "
 			    "CHUID", VAL_FAIL, "the 9A certificate's SAN has no "
 			    "urn:uuid: name (FIPS 201-3 requires the card UUID)");
-		} else if (memcmp(uuid, ch.guid, 16) != 0) {
-			pkix_uuid_str(uuid, a);
+		} else if (!bc.uuid_matches) {
+			pkix_uuid_str(bc.uuid, a);
 			val_report_add(rep, "binding.uuid", "UUID matches the "
 			    "CHUID", VAL_FAIL, "the UUID differs: certificate SAN "
 			    "%s, CHUID GUID %s", a, b);
@@ -786,65 +730,57 @@ out:
 	return r;
 }
 
-/* ---- on a pcsc session --------------------------------------------------------- */
+/* ---- through the card seam ----------------------------------------------------- */
 
 struct val_card_run {
-	struct val_station *vs;
+	struct card *card;
 	const struct val_card_opts *o;
 	struct val_card_objects obj;
 	struct val_report *rep;
 };
 
 static enum pv_err
-val_step_read(struct pcsc_session *s, void *arg, struct pv_why *why)
+val_step_read(struct apdu_session *a, void *arg, struct pv_why *why)
 {
 	struct val_card_run *c = arg;
 
 	val_card_objects_free(&c->obj);
-	return val_card_read(&s->apdu, c->o->card_auth, &c->obj, why);
+	return val_card_read(a, c->o->card_auth, &c->obj, why);
 }
 
-struct val_pin_arg {
-	struct pcsc_session *s;
-	const struct val_card_opts *o;
-};
-
+/* The PIN, inside the proof's command group: typed on the pad or given. */
 static enum pv_err
 val_pin_verify(void *arg, struct apdu_session *a, int *retries,
     struct pv_why *why)
 {
-	struct val_pin_arg *pa = arg;
+	struct val_card_run *c = arg;
 
-	if (pa->o->pin_pad)
-		return pcsc_session_verify_pinpad(pa->s, PIV_REF_PIN, 6, 8,
-		    retries, why);
-	return piv_verify(a, PIV_REF_PIN, pa->o->pin, pa->o->pin_len, retries,
+	if (c->o->pin_pad)
+		return card_pad_verify_pin(c->card, 6, 8, retries, why);
+	return piv_verify(a, PIV_REF_PIN, c->o->pin, c->o->pin_len, retries,
 	    why);
 }
 
 static enum pv_err
-val_step_pop(struct pcsc_session *s, void *arg, struct pv_why *why)
+val_step_pop(struct apdu_session *a, void *arg, struct pv_why *why)
 {
 	struct val_card_run *c = arg;
-	struct val_pin_arg pa;
 	struct val_pop_params pp;
 	size_t n0 = c->rep->n;
 	enum pv_err r;
 
-	pa.s = s;
-	pa.o = c->o;
 	memset(&pp, 0, sizeof(pp));
 	pp.pin = c->o->pop ? val_pin_verify : NULL;
-	pp.pin_arg = &pa;
+	pp.pin_arg = c;
 	pp.card_auth = c->o->card_auth;
-	r = val_card_pop(&s->apdu, &c->obj, &pp, c->rep, why);
+	r = val_card_pop(a, &c->obj, &pp, c->rep, why);
 	if (r == PV_E_RESET)
 		c->rep->n = n0;	/* run again after the recovery */
 	return r;
 }
 
 enum pv_err
-val_card_validate(struct val_station *vs, struct pcsc_session *s,
+val_card_validate(struct val_station *vs, struct card *card,
     const struct val_card_opts *o, struct val_report *rep,
     struct pv_why *why)
 {
@@ -854,21 +790,15 @@ val_card_validate(struct val_station *vs, struct pcsc_session *s,
 	enum pv_err r;
 
 	memset(&c, 0, sizeof(c));
-	c.vs = vs;
+	c.card = card;
 	c.o = o;
 	c.rep = rep;
-	if (o->pop && o->pin_pad) {
-		struct part10_features fs;
-		uint32_t code, rc;
-
-		if ((r = pcsc_session_features(s, &fs, &rc, why)) != PV_OK)
-			return r;
-		if (!part10_find(&fs, PART10_VERIFY_PIN_DIRECT, &code))
-			return pv_why_set(why, PV_E_NOT_SUPPORTED, "%s has no "
-			    "PIN pad (no %s): use --pin-stdin", s->reader,
-			    part10_feature_name(PART10_VERIFY_PIN_DIRECT));
-	}
-	if ((r = pcsc_session_run(s, val_step_read, &c, why)) != PV_OK)
+	if ((r = card_check_piv(card, why)) != PV_OK)
+		return r;
+	if (o->pop && o->pin_pad && (r = card_check_pad(card, false, why)) !=
+	    PV_OK)
+		return r;
+	if ((r = card_run(card, val_step_read, &c, why)) != PV_OK)
 		goto out;
 	auth = vs->auth;
 	auth.at = o->at;
@@ -880,7 +810,7 @@ val_card_validate(struct val_station *vs, struct pcsc_session *s,
 	if ((r = val_card_check(vs->ctx, &c.obj, &cp, rep, why)) != PV_OK)
 		goto out;
 	if (o->pop || o->card_auth)
-		r = pcsc_session_run(s, val_step_pop, &c, why);
+		r = card_run(card, val_step_pop, &c, why);
 	else
 		val_report_add(rep, "pop.9a", "9A key proven", VAL_SKIP,
 		    "not asked (--no-pop): the person was not asked for the "

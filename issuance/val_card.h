@@ -44,7 +44,7 @@
 #include "issuance/val.h"
 #include "issuance/val_report.h"
 
-struct pcsc_session;
+struct card;
 struct val_station;
 
 /* One object read from the card. */
@@ -133,16 +133,8 @@ struct val_card_opts {
  * GENERAL AUTHENTICATE (plus GET DATA 9E certificate and a second
  * GENERAL AUTHENTICATE with card_auth).  PV_OK when the checks ran.
  */
-enum pv_err val_card_validate(struct val_station *vs, struct pcsc_session *s,
+enum pv_err val_card_validate(struct val_station *vs, struct card *card,
     const struct val_card_opts *o, struct val_report *rep,
     struct pv_why *why);
-
-/*
- * val_san_ids reads the FASC-N (pivFASC-N otherName) and the UUID
- * (urn:uuid: URI) from a certificate's subject alternative name; *has_*
- * tell which were there (a malformed one counts as absent, with |why|).
- */
-enum pv_err val_san_ids(X509 *x, uint8_t fascn[25], bool *has_fascn,
-    uint8_t uuid[16], bool *has_uuid, struct pv_why *why);
 
 #endif /* PV_ISSUANCE_VAL_CARD_H */

@@ -248,8 +248,6 @@ void val_run_url_fail(struct val_run *run, const char *url);
 /* val_asn1_time converts; false for a time that does not decode. */
 bool val_asn1_time(const ASN1_TIME *t, time_t *out);
 
-/* val_name_str writes an RFC 2253 name (cut to |cap|). */
-void val_name_str(const X509_NAME *n, char *out, size_t cap);
 
 
 /* val_is_ca: basicConstraints cA is TRUE. */

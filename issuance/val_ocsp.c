@@ -24,6 +24,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
+#include "apdu/text.h"
 #include "issuance/val_int.h"
 
 #define VAL_NONCE_LEN 32
@@ -208,9 +209,9 @@ val_ocsp_one(struct val_run *run, const char *url, X509 *x, X509 *issuer,
 		    "not decode", url);
 		goto out;
 	}
-	val_time_str(tu, t1, sizeof(t1));
+	text_utc(tu, t1);
 	if (nextupd != NULL)
-		val_time_str(nu, t2, sizeof(t2));
+		text_utc(nu, t2);
 	else
 		val_sayf(t2, sizeof(t2), "none");
 	if (tu > at + skew) {

@@ -27,6 +27,7 @@
 #include <openssl/param_build.h>
 #include <openssl/x509v3.h>
 
+#include "apdu/text.h"
 #include "issuance/pkix_util.h"
 #include "issuance/val_int.h"
 
@@ -354,7 +355,7 @@ val_path_msg(X509_STORE_CTX *sctx, int err, int depth, char *msg, size_t cap)
 	switch (err) {
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 		if (cur != NULL && val_asn1_time(X509_get0_notAfter(cur), &tt))
-			val_time_str(tt, t, sizeof(t));
+			text_utc(tt, t);
 		else
 			val_sayf(t, sizeof(t), "?");
 		val_sayf(msg, cap, "%s (depth %d) expired on %s", subj,
@@ -362,7 +363,7 @@ val_path_msg(X509_STORE_CTX *sctx, int err, int depth, char *msg, size_t cap)
 		return;
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 		if (cur != NULL && val_asn1_time(X509_get0_notBefore(cur), &tt))
-			val_time_str(tt, t, sizeof(t));
+			text_utc(tt, t);
 		else
 			val_sayf(t, sizeof(t), "?");
 		val_sayf(msg, cap, "%s (depth %d) is not valid before %s",
@@ -374,7 +375,7 @@ val_path_msg(X509_STORE_CTX *sctx, int err, int depth, char *msg, size_t cap)
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 		iss[0] = '\0';
 		if (cur != NULL)
-			val_name_str(X509_get_issuer_name(cur), iss,
+			pkix_name_str(X509_get_issuer_name(cur), iss,
 			    sizeof(iss));
 		val_sayf(msg, cap, "%s (depth %d): %s; no path to a "
 		    "configured trust anchor (issuer %s)", subj, depth,

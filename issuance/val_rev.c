@@ -29,6 +29,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "apdu/text.h"
 #include "issuance/val_int.h"
 
 /* ---- a sentence built piece by piece -------------------------------------- */
@@ -64,9 +65,9 @@ val_crl_desc(const struct val_crl *c, char *out, size_t cap)
 
 	if (c->number != NULL)
 		val_serial_str(c->number, num, sizeof(num));
-	val_time_str(c->this_update, tu, sizeof(tu));
+	text_utc(c->this_update, tu);
 	if (c->next_update != 0)
-		val_time_str(c->next_update, nu, sizeof(nu));
+		text_utc(c->next_update, nu);
 	val_sayf(out, cap, "%s %s (%s%s%sthisUpdate %s, nextUpdate %s)",
 	    c->delta ? "delta CRL" : "CRL", c->source, num[0] ? "number " : "",
 	    num[0] ? num : "", num[0] ? ", " : "", tu, nu);
@@ -514,13 +515,13 @@ val_crl_one(struct val_run *run, struct val_cands *k, struct val_crl *c,
 	if ((interim & ~*mask) == 0)
 		return VAL_ST_UNKNOWN;	/* nothing new to learn from it */
 	if (c->this_update > at + skew) {
-		val_time_str(c->this_update, d, sizeof(d));
+		text_utc(c->this_update, d);
 		val_txt_add(why, "%s: not yet issued at the validation time "
 		    "(thisUpdate %s); ", c->source, d);
 		return VAL_ST_UNKNOWN;
 	}
 	if (c->next_update != 0 && c->next_update < at) {
-		val_time_str(c->next_update, d, sizeof(d));
+		text_utc(c->next_update, d);
 		val_txt_add(why, "%s: stale, its nextUpdate %s has passed; ",
 		    c->source, d);
 		return VAL_ST_UNKNOWN;

@@ -51,12 +51,12 @@ val_st_oids(struct val_params *p, const struct config_oids *o)
 }
 
 enum pv_err
-val_station_open(const struct pv_config *cfg_in, const struct home *h,
-    const struct val_station_opts *o_in, struct val_station *vs,
-    struct pv_why *why)
+val_station_open(const struct station *st, const struct val_station_opts *o_in,
+    struct val_station *vs, struct pv_why *why)
 {
 	struct pv_config defaults;
-	const struct pv_config *cfg = cfg_in;
+	const struct pv_config *cfg = NULL;
+	const struct home *h = NULL;
 	struct val_station_opts none;
 	const struct val_station_opts *o = o_in;
 	struct val_opts vo;
@@ -67,7 +67,10 @@ val_station_open(const struct pv_config *cfg_in, const struct home *h,
 	enum pv_err r;
 
 	memset(vs, 0, sizeof(*vs));
-	if (cfg == NULL) {
+	if (st != NULL && station_has_config_file(st)) {
+		cfg = station_config(st);
+		h = station_home(st);
+	} else {
 		config_defaults(&defaults);
 		cfg = &defaults;
 	}

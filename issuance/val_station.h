@@ -23,6 +23,7 @@
 #include "apdu/err.h"
 #include "issuance/config.h"
 #include "issuance/home.h"
+#include "issuance/station.h"
 #include "issuance/val.h"
 
 /* Command-line overrides; zero/NULL fields leave the configuration. */
@@ -57,15 +58,16 @@ struct val_station {
 };
 
 /*
- * val_station_open builds |vs| from |cfg| (NULL: the defaults) and |h|
- * (NULL: no station home, so no station CA or cache) with |o| (NULL:
- * none).  PV_E_CONFIG when no trust anchor can be found; PV_E_INPUT or
- * PV_E_NOT_FOUND naming a file that does not hold what it should.
- * Release with val_station_close.
+ * val_station_open builds |vs| from station |st|'s configuration (NULL,
+ * or a station without a configuration file: the defaults, and no
+ * station CA or cache in its home) with |o| (NULL: none).  PV_E_CONFIG
+ * when no trust anchor can be found; PV_E_INPUT or PV_E_NOT_FOUND naming
+ * a file that does not hold what it should.  Release with
+ * val_station_close.
  */
-enum pv_err val_station_open(const struct pv_config *cfg,
-    const struct home *h, const struct val_station_opts *o,
-    struct val_station *vs, struct pv_why *why);
+enum pv_err val_station_open(const struct station *st,
+    const struct val_station_opts *o, struct val_station *vs,
+    struct pv_why *why);
 void val_station_close(struct val_station *vs);
 
 #endif /* PV_ISSUANCE_VAL_STATION_H */

@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "issuance/pkix_util.h"
 #include "issuance/val_int.h"
 
 void
@@ -77,18 +78,6 @@ val_asn1_time(const ASN1_TIME *t, time_t *out)
 		return false;
 	*out = v;
 	return true;
-}
-
-void
-val_time_str(time_t t, char *out, size_t cap)
-{
-	struct tm tm;
-
-	if (cap == 0)
-		return;
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		(void)snprintf(out, cap, "?");
 }
 
 /* Reads exactly |n| digits at *s into *v. */
@@ -163,32 +152,9 @@ bad:
 }
 
 void
-val_name_str(const X509_NAME *n, char *out, size_t cap)
-{
-	BIO *b;
-	char *p = NULL;
-	long len;
-
-	if (cap == 0)
-		return;
-	out[0] = '\0';
-	if (n == NULL || (b = BIO_new(BIO_s_mem())) == NULL)
-		return;
-	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0 &&
-	    (len = BIO_get_mem_data(b, &p)) > 0 && p != NULL) {
-		size_t k = (size_t)len < cap - 1 ? (size_t)len : cap - 1;
-
-		memcpy(out, p, k);
-		out[k] = '\0';
-	}
-	BIO_free(b);
-	ERR_clear_error();
-}
-
-void
 val_subject(const X509 *x, char *out, size_t cap)
 {
-	val_name_str(X509_get_subject_name(x), out, cap);
+	pkix_name_str(X509_get_subject_name(x), out, cap);
 	if (cap > 0 && out[0] == '\0')
 		(void)snprintf(out, cap, "(empty subject)");
 }

@@ -583,12 +583,14 @@ wf_fill_result(struct wf *w)
 static enum pv_err
 wf_check_reader(struct wf *w, struct pv_why *why)
 {
+	struct pv_why pad = { "" };
 	enum pv_err r;
 
 	if ((r = card_check_piv(w->card, why)) != PV_OK)
 		return r;
-	if (w->p->pin_pad && (r = card_check_pad(w->card, true, why)) != PV_OK)
-		return r;
+	if (w->p->pin_pad && (r = card_check_pad(w->card, true, &pad)) !=
+	    PV_OK)
+		return pv_why_set(why, r, "%s; nothing was written", pad.msg);
 	return PV_OK;
 }
 

@@ -536,7 +536,7 @@ wf_certify(struct wf *w, enum config_slot s, EVP_PKEY *pub,
 		goto out;
 	wf_done_detail(&w->run, "{\"serial\":\"%s\"}", c.serial);
 	wf_note(&w->run, WF_STEP_DONE, "%s; %s certificate %s issued%s%s", how,
-	    profile_slot_name(slot), c.serial, old.serial[0] ?
+	    piv_key_name(slot), c.serial, old.serial[0] ?
 	    ", replacing " : "", old.serial);
 out:
 	OPENSSL_free(c.pem);

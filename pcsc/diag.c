@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apdu/piv_obj.h"
 #include "apdu/buf.h"
 #include "apdu/sw.h"
 #include "pcsc/diag.h"
@@ -20,29 +21,6 @@
 #include "pcsc/rc.h"
 
 #define DIAG_OBJ_MAX	(64u * 1024u)
-
-const char *
-pcsc_diag_key_name(uint8_t key)
-{
-	static const char *const retired[PIV_RETIRED_KEYS] = {
-		"retired 1", "retired 2", "retired 3", "retired 4",
-		"retired 5", "retired 6", "retired 7", "retired 8",
-		"retired 9", "retired 10", "retired 11", "retired 12",
-		"retired 13", "retired 14", "retired 15", "retired 16",
-		"retired 17", "retired 18", "retired 19", "retired 20" };
-
-	switch (key) {
-	case PIV_KEY_AUTH: return "PIV Authentication";
-	case PIV_KEY_SIGN: return "Digital Signature";
-	case PIV_KEY_KEYMGMT: return "Key Management";
-	case PIV_KEY_CARD_AUTH: return "Card Authentication";
-	case PIV_KEY_MGMT: return "Card Management (9B)";
-	default:
-		if (key >= PIV_KEY_RETIRED_FIRST && key <= PIV_KEY_RETIRED_LAST)
-			return retired[key - PIV_KEY_RETIRED_FIRST];
-		return "unknown key";
-	}
-}
 
 static void
 diag_obj_reset(struct pcsc_diag_obj *o)
@@ -432,10 +410,6 @@ diag_reader(struct pcsc_session *s, struct pcsc_diag *d, struct pv_why *why)
 
 /* ---- the probe -------------------------------------------------------- */
 
-static const uint8_t diag_main_keys[4] = {
-	PIV_KEY_AUTH, PIV_KEY_SIGN, PIV_KEY_KEYMGMT, PIV_KEY_CARD_AUTH
-};
-
 enum pv_err
 pcsc_diag_run(struct pcsc_session *s, const struct pcsc_diag_opts *opts,
     struct pcsc_diag *d, struct pv_why *why)
@@ -519,7 +493,7 @@ pcsc_diag_run(struct pcsc_session *s, const struct pcsc_diag_opts *opts,
 	for (i = 0; i < 4 + n_retired && i < DIAG_MAX_CERTS; i++) {
 		struct pcsc_diag_cert *c = &d->certs[d->n_certs];
 
-		c->key = i < 4 ? diag_main_keys[i] :
+		c->key = i < 4 ? piv_main_key[i] :
 		    (uint8_t)(PIV_KEY_RETIRED_FIRST + (i - 4));
 		if (!piv_obj_for_key(c->key, &tag))
 			continue;

@@ -158,7 +158,5 @@ void pcsc_diag_cleanup(struct pcsc_diag *d);
  */
 bool pcsc_diag_meta_absent(enum pv_err err);
 
-/* pcsc_diag_key_name: "PIV Authentication" for 9A, "retired 1" for 82... */
-const char *pcsc_diag_key_name(uint8_t key);
 
 #endif /* PV_PCSC_DIAG_H */

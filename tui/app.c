@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "issuance/recover.h"
 #include "tui/model.h"
 
 /* ---- small helpers --------------------------------------------------------------- */
@@ -874,12 +875,15 @@ tui_desk_dev(const struct tui_app *a)
 	return d->has_person && d->n_dev > 0 ? &d->dev[d->sel] : NULL;
 }
 
+/* May the operator signed in do |act|?  If not, the message says who may. */
 static bool
-tui_desk_role(struct tui_app *a)
+tui_may(struct tui_app *a, enum op_action act)
 {
-	if (operator_may(&a->op, STORE_OPERATOR_HELPDESK))
+	if (operator_permits(&a->op, act))
 		return true;
-	tui_msg(a, true, "%s is not a help desk operator", a->op.name);
+	tui_msg(a, true, "%s (%s) may not %s: only %s", a->op.name,
+	    store_role_name(a->op.role), op_action_name(act),
+	    op_roles_for(act));
 	return false;
 }
 
@@ -924,7 +928,7 @@ act_desk_unblock(struct tui_app *a, int key, time_t now)
 	char text[256], name[3 * IDENTITY_NAME_MAX + 8], title[200];
 
 	(void)key;
-	if (!tui_desk_role(a) || tui_busy_refuse(a))
+	if (!tui_may(a, OP_UNBLOCK) || tui_busy_refuse(a))
 		return TUI_R_DRAW;
 	if (r == NULL || !r->present || !r->read || r->card.device_id == 0) {
 		tui_msg(a, true, "put the cardholder's card in a reader and "
@@ -963,7 +967,7 @@ tui_desk_lifecycle(struct tui_app *a, enum tui_dlg_for p, const char *verb)
 	const struct store_device *dev = tui_desk_dev(a);
 	char title[96];
 
-	if (!tui_desk_role(a))
+	if (!tui_may(a, OP_LIFECYCLE))
 		return TUI_R_DRAW;
 	if (dev == NULL) {
 		tui_msg(a, true, "choose a person and one of their devices "
@@ -1004,23 +1008,32 @@ act_desk_terminate(struct tui_app *a, int key, time_t now)
 static unsigned
 act_desk_recover(struct tui_app *a, int key, time_t now)
 {
-	char path[300];
-
 	(void)key;
 	(void)now;
-	if (!tui_desk_role(a) || tui_busy_refuse(a))
+	if (!tui_may(a, OP_RECOVER) || tui_busy_refuse(a))
 		return TUI_R_DRAW;
 	if (!a->desk.has_person) {
 		tui_msg(a, true, "choose a person first (F7)");
 		return TUI_R_DRAW | TUI_R_BEEP;
 	}
+	tui_dlg_input(a, TUI_FOR_RECOVER_REASON, "Recover the encryption key",
+	    "The reason, for the audit log", RECOVER_REASON_MAX, false, false,
+	    false);
+	return TUI_R_DRAW;
+}
+
+/* The file dialog of a recovery, a name proposed from the person. */
+static void
+tui_recover_path_dlg(struct tui_app *a)
+{
+	char path[300];
+
 	tui_dlg_input(a, TUI_FOR_P12_PATH, "Recover the encryption key",
 	    "The PKCS#12 file to write (a new file)", 500, false, false,
 	    false);
 	(void)snprintf(path, sizeof(path), "%s-key-management.p12",
 	    a->desk.person.ident.person_id);
 	tui_field_set(&a->dlg.in, path);
-	return TUI_R_DRAW;
 }
 
 static unsigned
@@ -1028,9 +1041,8 @@ act_desk_reissue(struct tui_app *a, int key, time_t now)
 {
 	(void)key;
 	(void)now;
-	if (!operator_may(&a->op, STORE_OPERATOR_ENROLLER) &&
-	    !operator_may(&a->op, STORE_OPERATOR_HELPDESK))
-		return TUI_R_BEEP;
+	if (!tui_may(a, OP_ISSUE))
+		return TUI_R_DRAW | TUI_R_BEEP;
 	if (!a->desk.has_person) {
 		tui_msg(a, true, "choose a person first (F7)");
 		return TUI_R_DRAW | TUI_R_BEEP;
@@ -1228,15 +1240,14 @@ tui_go(struct tui_app *a, enum tui_screen s)
 	}
 	switch (s) {
 	case TUI_SCR_ISSUE:
-		if (!operator_may(&a->op, STORE_OPERATOR_ENROLLER)) {
-			tui_msg(a, true, "%s is not an enroller", a->op.name);
+		if (!tui_may(a, OP_ISSUE))
 			return TUI_R_DRAW | TUI_R_BEEP;
-		}
 		tui_issue_pick_reader(a, a->screen == TUI_SCR_ISSUE ||
 		    a->issue.reader[0] != '\0');
 		break;
 	case TUI_SCR_HELPDESK:
-		if (!tui_desk_role(a))
+		/* The help desk's actions share one set of roles. */
+		if (!tui_may(a, OP_UNBLOCK))
 			return TUI_R_DRAW | TUI_R_BEEP;
 		tui_reader_default(a, a->desk.reader, CARD_CLASS_ISSUED);
 		tui_desk_from_card(a);
@@ -1682,6 +1693,17 @@ tui_dlg_submit(struct tui_app *a, time_t now)
 	case TUI_FOR_TERMINATE_OK:
 		tui_dlg_close(a);
 		return tui_lifecycle_req(a, TUI_REQ_TERMINATE, a->pending_reason);
+	case TUI_FOR_RECOVER_REASON:
+		/* recover.h's rule, said before anything else is asked. */
+		if (recover_reason_check(d->in.buf, &why) != PV_OK) {
+			(void)snprintf(d->err, sizeof(d->err), "%.200s",
+			    why.msg);
+			return TUI_R_DRAW;
+		}
+		(void)snprintf(a->pending_reason, sizeof(a->pending_reason),
+		    "%.200s", d->in.buf);
+		tui_recover_path_dlg(a);
+		return TUI_R_DRAW;
 	case TUI_FOR_P12_PATH:
 		if (d->in.len == 0)
 			return TUI_R_BEEP;
@@ -1725,6 +1747,8 @@ tui_dlg_submit(struct tui_app *a, time_t now)
 		(void)snprintf(q.person_ext, sizeof(q.person_ext), "%s",
 		    a->desk.person.ident.person_id);
 		(void)snprintf(q.path, sizeof(q.path), "%s", a->pending_path);
+		(void)snprintf(q.reason, sizeof(q.reason), "%s",
+		    a->pending_reason);
 		q.p12 = a->pending_p12;
 		pkix_pass_clear(&a->pending_p12);
 		if (d->purpose == TUI_FOR_SECOND) {
@@ -2065,7 +2089,6 @@ unsigned
 tui_app_result(struct tui_app *a, struct tui_result *res, time_t now)
 {
 	const struct watch_reader *r;
-	char roles[64];
 	bool same;
 
 	if (tui_req_card_work(res->kind) && a->busy_kind == res->kind) {
@@ -2088,7 +2111,6 @@ tui_app_result(struct tui_app *a, struct tui_result *res, time_t now)
 		a->signed_in = true;
 		a->locked = false;
 		a->last_key = now;
-		store_operator_roles_text(a->op.roles, roles, sizeof(roles));
 		if (same) {
 			a->screen = a->back;
 			tui_msg(a, false, "unlocked: %s", a->op.name);
@@ -2096,7 +2118,7 @@ tui_app_result(struct tui_app *a, struct tui_result *res, time_t now)
 			a->screen = TUI_SCR_HOME;
 			a->home_sel = 0;
 			tui_msg(a, false, "signed in: %s (%s)", a->op.name,
-			    roles);
+			    store_role_name(a->op.role));
 		}
 		tui_signin_reset(a);
 		return TUI_R_CLEAR;

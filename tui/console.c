@@ -159,7 +159,7 @@ tui_ops_any_operator(void *ctx)
 	if (store_operator_list(ctx, &v, &n, NULL) != PV_OK)
 		return true;	/* cannot tell: no false hint */
 	for (i = 0; i < n; i++)
-		any |= !v[i].disabled && v[i].has_card;
+		any |= !v[i].disabled && v[i].has_card_uuid;
 	free(v);
 	return any;
 }
@@ -273,7 +273,8 @@ tui_run(const struct tui_opts *o, int *sig, struct pv_why *why)
 	sigaddset(&block, SIGWINCH);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	r = watch_start(stn, tui_watch_notify, bus, &watch, why);
-	if (r == PV_OK && (r = tui_work_start(stn, bus, watch, &work)) != PV_OK)
+	if (r == PV_OK && (r = tui_work_start(stn, &so, bus, watch,
+	    &work)) != PV_OK)
 		(void)pv_why_set(why, r, "cannot start the worker thread");
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != PV_OK)

@@ -318,7 +318,7 @@ tui_draw_readers(const struct tui_app *a, const struct tui_box *b, bool side)
 static void
 tui_draw_header(const struct tui_app *a, time_t now)
 {
-	char right[160], roles[64], clock[16];
+	char right[160], clock[16];
 	struct tm tm;
 	int at = tui_term_attr(TUI_A_TITLE), rw;
 
@@ -329,9 +329,8 @@ tui_draw_header(const struct tui_app *a, time_t now)
 	(void)localtime_r(&now, &tm);
 	(void)strftime(clock, sizeof(clock), "%H:%M", &tm);
 	if (a->signed_in) {
-		store_operator_roles_text(a->op.roles, roles, sizeof(roles));
 		(void)snprintf(right, sizeof(right), "%s [%s] %s", a->op.name,
-		    roles, clock);
+		    store_role_name(a->op.role), clock);
 	} else {
 		(void)snprintf(right, sizeof(right), "not signed in %s", clock);
 	}
@@ -448,14 +447,13 @@ tui_draw_signin(const struct tui_app *a, const struct tui_box *b, int *cy,
 static void
 tui_draw_home(const struct tui_app *a, const struct tui_box *b)
 {
-	char roles[64], line[160];
+	char line[160];
 	size_t i, n = tui_menu_count();
 	int y = b->y + 1, x = b->x + 2, key;
 	const char *t;
 
-	store_operator_roles_text(a->op.roles, roles, sizeof(roles));
 	tui_putf(y++, x, b->w - 4, TA_B, "Signed in as %s (%s)", a->op.name,
-	    roles);
+	    store_role_name(a->op.role));
 	y++;
 	for (i = 0; i < n && y < b->y + b->h; i++) {
 		t = tui_menu_text(i, &key);

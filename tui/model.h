@@ -110,7 +110,8 @@ enum tui_req_kind {
 	TUI_REQ_SUSPEND,	/* lifecycle_* on |device_id| */
 	TUI_REQ_RESUME,
 	TUI_REQ_TERMINATE,
-	TUI_REQ_RECOVER,	/* escrow key of |person_ext| to |path| */
+	TUI_REQ_RECOVER,	/* escrow key of |person_ext| to |path|
+				 * (recover.h), |reason| */
 	TUI_REQ_VERIFY,		/* audit_verify */
 	TUI_REQ_NOTE		/* an audit row: |action| |object| |detail| */
 };
@@ -331,6 +332,7 @@ enum tui_dlg_for {
 	TUI_FOR_RESUME,
 	TUI_FOR_TERMINATE,
 	TUI_FOR_TERMINATE_OK,
+	TUI_FOR_RECOVER_REASON,	/* why a key is recovered, for the log */
 	TUI_FOR_P12_PATH,
 	TUI_FOR_P12_PASS,
 	TUI_FOR_SECOND,		/* the second operator's reader and PIN */

@@ -17,7 +17,7 @@
 
 #include "issuance/ca.h"
 #include "issuance/card_open.h"
-#include "issuance/escrow.h"
+#include "issuance/recover.h"
 #include "issuance/station.h"
 #include "issuance/val_station.h"
 #include "tui/work.h"
@@ -37,6 +37,9 @@ struct tui_work {
 	atomic_bool cancel;
 	struct val_station vs;		/* opened on the first sign-in */
 	bool has_vs;
+	char home[HOME_PATH_MAX];	/* the station's, for stations opened
+					 * as an operator */
+	struct pass_chain pass;		/* the console's chain (copied) */
 };
 
 enum pv_err
@@ -134,8 +137,8 @@ tui_work_signin(struct tui_work *w, const char *reader, bool pad,
 	enum pv_err r;
 
 	if (!w->has_vs) {
-		if ((r = val_station_open(station_config(w->stn),
-		    station_home(w->stn), NULL, &w->vs, why)) != PV_OK)
+		if ((r = val_station_open(w->stn, NULL, &w->vs,
+		    why)) != PV_OK)
 			return r;
 		w->has_vs = true;
 	}
@@ -248,22 +251,31 @@ out:
 	tui_work_store_done(st, res);
 }
 
+/*
+ * The key recovery, recover.h's one audited path, under the operator
+ * signed in: a station of its own opened as that operator (its store
+ * connection, the permission check and the audit rows are the
+ * operator's, in this thread), closed at the end.
+ */
 static void
 tui_work_recover(struct tui_work *w, const struct tui_req *q,
     struct tui_result *res)
 {
 	struct pv_why why = { "" };
 	struct operator_session second;
-	struct store *st = NULL;
-	EVP_PKEY *kra = NULL;
+	struct station_opts so;
+	struct station *ost = NULL;
+	struct recover_req rq;
+	struct recover_result rr;
 	uint8_t *der = NULL;
 	size_t len = 0, off = 0;
 	ssize_t k;
-	char detail[160], object[48], name[96], done[400] = "";
+	char detail[200], object[48], name[96], done[400] = "";
 	int fd = -1;
 	enum pv_err r;
 
 	memset(&second, 0, sizeof(second));
+	memset(&rr, 0, sizeof(rr));
 	/* Dual control: another operator's card and PIN first. */
 	if (q->dual) {
 		r = tui_work_signin(w, q->second_reader, q->second_pad,
@@ -272,10 +284,10 @@ tui_work_recover(struct tui_work *w, const struct tui_req *q,
 		if (r == PV_OK && strcmp(second.name, q->actor) == 0)
 			r = pv_why_set(&why, PV_E_POLICY, "the second operator "
 			    "must be another person than %s", q->actor);
-		if (r == PV_OK && !operator_may(&second,
-		    STORE_OPERATOR_HELPDESK))
-			r = pv_why_set(&why, PV_E_POLICY, "%s is not a help "
-			    "desk operator", second.name);
+		if (r == PV_OK && !operator_permits(&second, OP_RECOVER))
+			r = pv_why_set(&why, PV_E_POLICY, "%s (%s) may not %s: "
+			    "only %s", second.name, store_role_name(second.role),
+			    op_action_name(OP_RECOVER), op_roles_for(OP_RECOVER));
 		if (r != PV_OK) {
 			pv_why_prefix(&why, "dual control");
 			res->r = r;
@@ -292,30 +304,33 @@ tui_work_recover(struct tui_work *w, const struct tui_req *q,
 		    strerror(errno));
 		goto out;
 	}
-	res->r = station_require(w->stn, STATION_NEED_STORE | STATION_NEED_CA,
-	    &why);
-	if (res->r == PV_OK)
-		res->r = station_kra_key(w->stn, &kra, &why);
-	if (res->r == PV_OK)
-		res->r = tui_work_store(w, q, &st, &why);
-	if (res->r != PV_OK)
+	memset(&so, 0, sizeof(so));
+	so.home = w->home;
+	so.need = STATION_NEED_STORE | STATION_NEED_CA;
+	so.operator = q->actor[0] != '\0' ? q->actor : NULL;
+	so.pass = &w->pass;
+	if ((res->r = station_open(&so, &ost, &why)) != PV_OK)
 		goto out;
 	if (q->dual) {
-		(void)snprintf(object, sizeof(object), "person:%lld",
-		    (long long)q->person_id);
+		(void)snprintf(object, sizeof(object), "person:%s",
+		    q->person_ext);
 		(void)snprintf(detail, sizeof(detail), "{\"second_operator\":"
 		    "\"%s\",\"purpose\":\"escrow recovery\"}", second.name);
-		if ((res->r = audit_append(st, "escrow.dual-control", object,
+		if ((res->r = station_audit(ost, "escrow.dual-control", object,
 		    detail, &why)) != PV_OK)
 			goto out;
 	}
 	(void)snprintf(name, sizeof(name), "%s key management",
 	    q->person_ext);
-	res->r = escrow_recover_person(st, q->person_ext,
-	    ca_get0_kra(station_ca(w->stn)), kra, &q->p12, name, &der, &len,
-	    &res->escrow_id, &why);
-	if (res->r != PV_OK)
+	memset(&rq, 0, sizeof(rq));
+	rq.person = q->person_ext;
+	rq.reason = q->reason;
+	rq.p12_pass = &q->p12;
+	rq.name = name;
+	if ((res->r = recover_key_p12(ost, &rq, &der, &len, &rr, &why)) !=
+	    PV_OK)
 		goto out;
+	res->escrow_id = rr.escrow_id;
 	while (off < len) {
 		if ((k = write(fd, der + off, len - off)) <= 0) {
 			if (k < 0 && errno == EINTR)
@@ -342,11 +357,14 @@ out:
 		close(fd);
 		(void)unlink(q->path);	/* nothing, or a part: not kept */
 	}
-	OPENSSL_free(der);
-	EVP_PKEY_free(kra);
+	OPENSSL_clear_free(der, len);
+	operator_clear(&second);
+	if (ost != NULL && res->r == PV_OK &&
+	    (res->r = station_audit_status(ost, &why)) != PV_OK)
+		done[0] = '\0';
+	station_close(ost);
 	(void)snprintf(res->why, sizeof(res->why), "%.255s", res->r == PV_OK ?
 	    done : why.msg[0] ? why.msg : pv_strerror(res->r));
-	tui_work_store_done(st, res);
 }
 
 static void
@@ -452,8 +470,8 @@ tui_work_main(void *arg)
 }
 
 enum pv_err
-tui_work_start(struct station *stn, struct tui_bus *bus, struct watch *watch,
-    struct tui_work **out)
+tui_work_start(struct station *stn, const struct station_opts *so,
+    struct tui_bus *bus, struct watch *watch, struct tui_work **out)
 {
 	struct tui_work *w;
 
@@ -461,6 +479,12 @@ tui_work_start(struct station *stn, struct tui_bus *bus, struct watch *watch,
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return PV_E_NOMEM;
 	w->stn = stn;
+	(void)snprintf(w->home, sizeof(w->home), "%s", so->home != NULL ?
+	    so->home : "");
+	if (so->pass != NULL)
+		w->pass = *so->pass;
+	else
+		pass_chain_init(&w->pass);
 	w->bus = bus;
 	w->watch = watch;
 	atomic_init(&w->cancel, false);

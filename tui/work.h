@@ -22,10 +22,12 @@ struct tui_work;
 
 /*
  * tui_work_start starts the thread (|stn|, |bus| and |watch| borrowed:
- * they must outlive it).  PV_OK, or PV_E_NOMEM / PV_E_INTERNAL.
+ * they must outlive it; |so|, what |stn| was opened with, is copied: a key
+ * recovery opens a station of its own as the operator signed in).  PV_OK,
+ * or PV_E_NOMEM / PV_E_INTERNAL.
  */
-enum pv_err tui_work_start(struct station *stn, struct tui_bus *bus,
-    struct watch *watch, struct tui_work **out);
+enum pv_err tui_work_start(struct station *stn, const struct station_opts *so,
+    struct tui_bus *bus, struct watch *watch, struct tui_work **out);
 
 /* tui_work_submit queues a copy of |q| (the caller wipes its own). */
 void tui_work_submit(struct tui_work *w, const struct tui_req *q);

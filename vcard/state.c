@@ -30,6 +30,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "apdu/piv_obj.h"
 #include "apdu/tlv.h"
 #include "vcard/crypto.h"
 #include "vcard/state.h"
@@ -54,10 +55,8 @@ digest(const uint8_t *p, size_t n, uint8_t out[STATE_DIGEST_LEN])
 static uint8_t
 slot_ref(size_t i)
 {
-	static const uint8_t first[4] = { 0x9a, 0x9c, 0x9d, 0x9e };
-
-	if (i < 4)
-		return first[i];
+	if (i < PIV_MAIN_KEYS)
+		return piv_main_key[i];
 	if (i < 24)
 		return (uint8_t)(0x82 + (i - 4));
 	return VC_REF_ATTEST;

@@ -12,7 +12,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 unset PIVSTATION_HOME
-export PIVSTATION_OPERATOR=integ
+unset PIVSTATION_OPERATOR
 
 H=$T/home
 "$P" init --home "$H" >/dev/null
@@ -28,7 +28,7 @@ grep -q "audit log intact: 10 rows, head authenticated" "$T/out" || fail "verify
 # show
 "$P" audit show --home "$H" --since 8 >"$T/show"
 [ "$(wc -l <"$T/show")" = 2 ] || fail "show --since 8: $(cat "$T/show")"
-grep -q "integ .*note .*note number 9" "$T/show" || fail "show lacks the last note: $(cat "$T/show")"
+grep -q "uid [0-9]* ([a-z0-9_-]*) .*note .*note number 9" "$T/show" || fail "show lacks the last note: $(cat "$T/show")"
 "$P" --json audit show --home "$H" --limit 3 | jq -e '.rows | length == 3 and .[0].seq == 1 and .[1].detail.text == "note number 1"' \
 	>/dev/null || fail "show --json --limit 3"
 rc=0; "$P" audit show --home "$H" --since x 2>/dev/null || rc=$?

@@ -60,7 +60,7 @@ rc=0; "$P" ca crl --home "$H" --revoked "$T/bad" >/dev/null 2>"$T/err" || rc=$?
 
 # a station with a store: the store numbers CRLs and the log records them
 H2=$T/home2
-"$P" init --home "$H2" >/dev/null
+"$P" init --home "$H2" --admin integ >/dev/null
 "$P" ca init --home "$H2" --alg p256 >/dev/null
 "$P" ca crl --home "$H2" >/dev/null
 "$P" ca crl --home "$H2" >/dev/null

@@ -17,7 +17,7 @@ export PIVSTATION_OPERATOR=integ
 
 H=$T/home
 printf 'ca passphrase one\nignored second line\n' >"$T/pass"
-"$P" init --home "$H" >/dev/null
+"$P" init --home "$H" --admin integ >/dev/null
 "$P" ca init --home "$H" --name "C=US, O=Integ Agency" --alg p256 \
 	--passphrase-file "$T/pass" >"$T/init.out" || fail "ca init"
 grep -q "CN=Integ Agency PIV Content Signer" "$T/init.out" || fail "init output: $(cat "$T/init.out")"

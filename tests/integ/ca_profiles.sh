@@ -24,7 +24,7 @@ FASCN_S=S9999F9999F999999F0F1F0000000000300001E
 UUID=3f6c1a22-9b4e-4d1c-8a55-0e9d7120c4b7
 EXPIRY=$(date -u -d '+4 years' +%Y-%m-%d)
 H=$T/home
-"$P" init --home "$H" >/dev/null
+"$P" init --home "$H" --admin integ >/dev/null
 # the settings these checks rely on, stated here rather than inherited
 sed -i -e 's|^crl = .*|crl = http://crl.integ.test/piv.crl|' \
 	-e 's|^ocsp = .*|ocsp = http://ocsp.integ.test/|' \

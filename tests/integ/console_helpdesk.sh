@@ -34,7 +34,7 @@ jq -n '{given_name: "Henry", family_name: "Helper", person_id: "0000000008",
 	affiliation: "Employee"}' >henry.json
 check "Henry's card in slot 2" cl_issue 2 henry.json 86420864
 check "the CRL knows Henry's card" "$P" ca crl --home "$H" --passphrase-file pass
-check "Henry is a help desk operator" "$P" operator add henry --role helpdesk \
+check "Henry is a help desk operator" "$P" operator add henry --role help-desk \
 	--home "$H" -r 2
 for i in 1 2 3; do Y 1 -a verify-pin -P 00000000 >/dev/null 2>&1; done
 check_fails_out "Frank's PIN is blocked" 'blocked' Y 1 -a verify-pin -P 13579246

@@ -59,7 +59,7 @@ check_out "one try spent" '^2$' tries 0
 # ---- signed in ----------------------------------------------------------------------
 cl_type "$OP_PIN"; cl_keys Enter
 cl_wait "signed in" "Signed in as olivia"
-cl_wait "the header names the operator and roles" "olivia \[enroller,helpdesk,admin\]"
+cl_wait "the header names the operator and roles" "olivia \[administrator\]"
 check_out "the sign-in is audited under olivia" '^olivia\|operator\.signin\|operator:olivia$' \
 	sqlq "select actor||'|'||action||'|'||object from audit where action = 'operator.signin'"
 check_out "the PIN tries are back to 3, and the card is not left unlocked" \

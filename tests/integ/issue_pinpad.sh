@@ -35,7 +35,7 @@ pad_issue() {
 jobs_state() { sqlite3 "$H/store.db" "select group_concat(state, ' ') from jobs order by id"; }
 
 printf 'pin pad ca passphrase\n' >pass; chmod 600 pass
-check "pivstation init" "$P" init --home "$H"
+check "pivstation init" "$P" init --home "$H" --admin integ
 check "ca init" "$P" ca init --home "$H" --passphrase-file pass --kra-passphrase-file pass
 
 # ---- card 0: the PIN typed on the pad ------------------------------------------------

@@ -38,7 +38,7 @@ issue() {
 }
 
 printf 'piv card ca passphrase\n' >pass
-check "pivstation init" "$P" init --home "$H"
+check "pivstation init" "$P" init --home "$H" --admin integ
 check "ca init" "$P" ca init --home "$H" --passphrase-file pass --kra-passphrase-file pass
 check_out "the configuration says escrow policy = required" '^policy = required$' \
 	grep '^policy = ' "$H/pivstation.conf"

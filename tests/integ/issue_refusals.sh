@@ -65,7 +65,7 @@ refused() {
 }
 
 printf 'refusals ca passphrase\n' >pass
-check "pivstation init" "$P" init --home "$H"
+check "pivstation init" "$P" init --home "$H" --admin integ
 check "ca init" "$P" ca init --home "$H" --passphrase-file pass --kra-passphrase-file pass
 # the piv-card cannot import a 9D key: let it be made on the card
 sed -i 's/^policy = required$/policy = optional/' "$H/pivstation.conf"

@@ -23,7 +23,7 @@ ID=$PV_ROOT/examples/identity.json
 Y() { yubico-piv-tool -r "$PV_READER_0" "$@"; }
 
 printf 'yk4 ca passphrase\n' >pass
-check "pivstation init" "$P" init --home "$H"
+check "pivstation init" "$P" init --home "$H" --admin integ
 check "ca init" "$P" ca init --home "$H" --passphrase-file pass --kra-passphrase-file pass
 ysn=$(Y -a status 2>/dev/null | sed -nE 's/^Serial Number:[[:space:]]+([0-9]+)$/\1/p')
 check "yubico-piv-tool reads a serial (OTP applet)" test -n "$ysn"

@@ -2,7 +2,7 @@
 # pcsc_diag_chuid.sh: diag checks a signed CHUID (CMS over the CHUID
 # without 3E, PIV-REFERENCE §6) against its signer certificate, and says
 # whether each certificate's SAN FASC-N and UUID match the CHUID.  A
-# tampered CHUID must show "signature_valid": false.
+# tampered CHUID must show "signature_valid": false and say why.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PV_BIN=${PV_BIN:-$PWD/build}
@@ -25,17 +25,40 @@ guid=$(printf '%s' "$hex" | sed -E 's/.*3410([0-9a-f]{32}).*/\1/')
 uuid=$(printf '%s' "$guid" | sed -E 's/(.{8})(.{4})(.{4})(.{4})(.{12})/\1-\2-\3-\4-\5/')
 printf '%sfe00' "$body" | xxd -r -p > "$T/tbs.bin"
 
-# A content signer and its signature over the TBS bytes.
+# put_signed SIG.DER: the CHUID with that signature in 3E, on the card.
+put_signed() {
+	sig=$(xxd -p "$1" | tr -d '\n'); n=$(( ${#sig} / 2 ))
+	printf '%s3e82%04x%sfe00' "$body" "$n" "$sig" | xxd -r -p > "$T/signed.bin"
+	yubico-piv-tool -r "$R" -a write-object --id 0x5fc102 -f binary \
+	    -i "$T/signed.bin" >/dev/null 2>&1 || fail "writing the signed CHUID"
+}
+
+# A CMS that verifies as CMS but is no CHUID signature (FIPS 201-3
+# §4.2.1): its signer has no id-PIV-content-signing EKU and it carries
+# no pivSigner-DN.  diag says it is not valid, and why.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$T/signer.key" -out "$T/signer.pem" -days 30 \
-    -subj "/CN=pivstation test content signer" 2>/dev/null
-openssl cms -sign -binary -in "$T/tbs.bin" -signer "$T/signer.pem" \
-    -inkey "$T/signer.key" -econtent_type 2.16.840.1.101.3.6.1 \
-    -outform DER -out "$T/sig.der" 2>/dev/null
-sig=$(xxd -p "$T/sig.der" | tr -d '\n'); n=$(( ${#sig} / 2 ))
-printf '%s3e82%04x%sfe00' "$body" "$n" "$sig" | xxd -r -p > "$T/signed.bin"
-yubico-piv-tool -r "$R" -a write-object --id 0x5fc102 -f binary -i "$T/signed.bin" >/dev/null 2>&1 ||
-    fail "writing the signed CHUID"
+    -keyout "$T/other.key" -out "$T/other.pem" -days 30 \
+    -subj "/CN=not a content signer" 2>/dev/null
+openssl cms -sign -binary -in "$T/tbs.bin" -signer "$T/other.pem" \
+    -inkey "$T/other.key" -econtent_type 2.16.840.1.101.3.6.1 \
+    -outform DER -out "$T/other.der" 2>/dev/null
+put_signed "$T/other.der"
+"$PV" diag --json > "$T/other.json"
+eq "plain CMS: signer read" "$(jq -r .chuid.signer "$T/other.json")" "CN=not a content signer"
+eq "plain CMS: not a valid CHUID signature" "$(jq -r .chuid.signature_valid "$T/other.json")" false
+jq -r .chuid.signature_error "$T/other.json" | grep -q "pivSigner-DN" ||
+    fail "plain CMS: the reason: $(jq -r .chuid.signature_error "$T/other.json")"
+echo "ok: plain CMS: the reason names pivSigner-DN"
+
+# Our CA's content signer signs the same bytes: that one is valid.
+PIVSTATION_OPERATOR=integ PIVSTATION_CA_PASSPHRASE="diag chuid" \
+    "$PV" ca init --home "$T/ca" --alg p256 >/dev/null || fail "ca init"
+PIVSTATION_OPERATOR=integ PIVSTATION_CA_PASSPHRASE="diag chuid" \
+    "$PV" ca sign-chuid --home "$T/ca" --tbs "$T/tbs.bin" --out "$T/sig.der" ||
+    fail "ca sign-chuid"
+signer_subject=$(openssl x509 -in "$T/ca/ca/signer.crt" -noout -subject \
+    -nameopt RFC2253 2>/dev/null | sed 's/^subject=//') || true
+put_signed "$T/sig.der"
 
 # A certificate whose SAN carries the CHUID's UUID, another with a wrong one.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -55,8 +78,10 @@ yubico-piv-tool -r "$R" -a import-certificate -s 9d -i "$T/c9d.pem" >/dev/null 2
 "$PV" diag --json > "$T/d.json"
 eq "signed" "$(jq -r .chuid.signed "$T/d.json")" true
 eq "content type" "$(jq -r .chuid.signature_content_type "$T/d.json")" 2.16.840.1.101.3.6.1
-eq "signer" "$(jq -r .chuid.signer "$T/d.json")" "CN=pivstation test content signer"
+[ -n "$signer_subject" ] || fail "the CA's content signer certificate: not found"
+eq "signer" "$(jq -r .chuid.signer "$T/d.json")" "$signer_subject"
 eq "signature valid" "$(jq -r .chuid.signature_valid "$T/d.json")" true
+eq "no signature error" "$(jq -r .chuid.signature_error "$T/d.json")" null
 eq "9a SAN UUID matches the CHUID" \
     "$(jq -r '.certificates[] | select(.key == "9a") | .san_uuid_matches_chuid' "$T/d.json")" true
 eq "9e SAN UUID does not" \
@@ -73,4 +98,6 @@ yubico-piv-tool -r "$R" -a write-object --id 0x5fc102 -f binary -i "$T/bad.bin" 
 "$PV" diag --json > "$T/bad.json"
 eq "expiry read back" "$(jq -r .chuid.expiry "$T/bad.json")" 2031-01-01
 eq "tampered signature invalid" "$(jq -r .chuid.signature_valid "$T/bad.json")" false
+eq "tampered signature: why" "$(jq -r .chuid.signature_error "$T/bad.json")" \
+    "CHUID signature does not verify over the CHUID contents: messageDigest differs from the content's digest"
 echo "pcsc_diag_chuid: all checks passed"

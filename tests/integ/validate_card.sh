@@ -33,7 +33,7 @@ bin2hex() { xxd -p | tr -d '\n'; }
 r0=$(vcardctl reader 0); r1=$(vcardctl reader 1); r2=$(vcardctl reader 2)
 
 # ---- the station: URLs on the local web server, no OCSP ----------------------------
-"$P" init --home "$H" >/dev/null
+"$P" init --home "$H" --admin integ >/dev/null
 sed -i -e "s|^crl = .*|crl = $URL/crl/pivstation.crl|" \
 	-e "s|^ca_issuers = .*|ca_issuers = $URL/aia/pivstation-issuing.p7c|" \
 	-e 's|^ocsp = .*|ocsp =|' -e 's|^station_crl = yes|station_crl = no|' \
@@ -97,8 +97,9 @@ check_out "the issuing CA came from the AIA .p7c (fetched, cached)" '^1$' \
 check "and the card is valid" jq -e .valid v.json
 
 "$P" validate --home "$H" -r "$r0" --pin-pad </dev/null >pad.out 2>&1; rc=$?
-check "--pin-pad on a reader without a pad: usage error (exit $rc)" test $rc = 2
-check_out "... naming the reader and the missing feature" 'has no PIN pad \(no FEATURE_VERIFY_PIN_DIRECT' cat pad.out
+check "--pin-pad on a reader without a pad: input error (exit $rc)" test $rc = 6
+check_out "... naming the reader and the missing feature" 'Virtual PCD 00 00 has no PIN pad \(it does not offer FEATURE_VERIFY_PIN_DIRECT\)$' cat pad.out
+check "... before asking anyone to type on it" bash -c '! grep -q "types the PIN" pad.out' 
 
 # ---- wrong PIN ---------------------------------------------------------------------
 echo 11112222 | "$P" validate --home "$H" -r "$r0" --pin-stdin --json >v.json 2>v.err; rc=$?

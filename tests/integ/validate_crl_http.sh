@@ -25,7 +25,7 @@ conf() { # HOME
 		-e 's|^ca_issuers = .*|ca_issuers =|' -e 's|^station_crl = yes|station_crl = no|' \
 		"$1/pivstation.conf"
 }
-"$P" init --home "$H" >/dev/null && conf "$H"
+"$P" init --home "$H" --admin integ >/dev/null && conf "$H"
 check "ca init" "$P" ca init --home "$H" --alg p256
 openssl ecparam -name prime256v1 -genkey -noout -out ee.key 2>/dev/null
 openssl pkey -in ee.key -pubout -out ee.pub
@@ -73,7 +73,7 @@ check "expired CRL: exit 7 (got $rc)" test $rc = 7
 check_out "expired: its nextUpdate has passed" "^fail .*$URL: stale, its nextUpdate .* has passed" rev
 
 # ---- signed by another key under the same name ----------------------------------------------
-"$P" init --home other >/dev/null && conf other
+"$P" init --home other --admin integ >/dev/null && conf other
 check "another CA with the same names" "$P" ca init --home other --alg p256
 check "its CRL signed" "$P" ca crl --home other
 cp other/ca/crl.der www/crl/pivstation.crl

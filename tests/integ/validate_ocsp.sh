@@ -21,7 +21,7 @@ export PIVSTATION_OPERATOR=integ PIVSTATION_CA_PASSPHRASE="ocsp ca passphrase"
 P=$PV_BIN/pivstation
 H=$TL_TMP/home
 
-"$P" init --home "$H" >/dev/null
+"$P" init --home "$H" --admin integ >/dev/null
 sed -i -e 's|^crl = .*|crl =|' -e 's|^ca_issuers = .*|ca_issuers =|' \
 	-e 's|^station_crl = yes|station_crl = no|' "$H/pivstation.conf"
 check "ca init" "$P" ca init --home "$H" --alg p256

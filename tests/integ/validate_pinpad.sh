@@ -18,7 +18,7 @@ P=$PV_BIN/pivstation
 H=$TL_TMP/home
 PIN=24681357
 
-"$P" init --home "$H" >/dev/null
+"$P" init --home "$H" --admin integ >/dev/null
 sed -i -e 's|^ocsp = .*|ocsp =|' "$H/pivstation.conf"
 check "ca init" "$P" ca init --home "$H" --alg p256
 echo "$PIN" | "$P" issue --home "$H" -r 0 --identity "$PV_ROOT/examples/identity.json" \

@@ -176,7 +176,7 @@ check_out "plain PIV card: the management SELECT answers 6A82" \
 # ---- pivstation issues onto tokens that ykman configured --------------------------------
 PIN=24681357
 printf 'ykman interop ca passphrase\n' >pass
-check "pivstation init" "$P" init --home home
+check "pivstation init" "$P" init --home home --admin integ
 check "ca init" "$P" ca init --home home --passphrase-file pass --kra-passphrase-file pass
 issue() {
 	local slot=$1 id=$2

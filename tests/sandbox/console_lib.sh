@@ -4,7 +4,7 @@
 #
 #   cl_station              home $H with a CA (passphrase file $TL_TMP/pass,
 #                           KRA the same), P-256 keys on every slot, an
-#                           operator card in slot 0 (olivia, all roles,
+#                           operator card in slot 0 (olivia, administrator,
 #                           PIN $OP_PIN) and the station CRL
 #   cl_issue SLOT JSON PIN  issue a card with the CLI (--pin-stdin)
 #   cl_start COLS ROWS      a tmux server with one pane running bash, LANG
@@ -56,7 +56,7 @@ cl_station() {
 	cl_issue 0 "$TL_TMP/olivia.json" "$OP_PIN" >/dev/null 2>&1 || return 1
 	"$P" ca crl --home "$H" --passphrase-file "$TL_TMP/pass" >/dev/null ||
 		return 1
-	"$P" operator add olivia --role all --home "$H" -r 0 >/dev/null
+	"$P" operator add olivia --role administrator --home "$H" -r 0 >/dev/null
 }
 
 cl_start() {

@@ -36,7 +36,7 @@ iss_setup() {
 	unset PIVSTATION_HOME PIVSTATION_KRA_PASSPHRASE
 	printf '%s\n' "$ISS_PASS" >"$ISS_DIR/pass"
 	cp "$PV_ROOT/examples/identity.json" "$ISS_DIR/identity.json"
-	"$P" init --home "$ISS_DIR/template" >/dev/null || return 1
+	"$P" init --home "$ISS_DIR/template" --admin integ >/dev/null || return 1
 	"$P" ca init --home "$ISS_DIR/template" --alg p256 >/dev/null || return 1
 	if [ "${ISS_PROFILE:-usb-key}" = piv-card ]; then
 		sed -i 's/^policy = required$/policy = optional/' "$ISS_DIR/template/pivstation.conf"

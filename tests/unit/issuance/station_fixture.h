@@ -132,6 +132,18 @@ fx_identity(const char *person_id, const char *family, const char *email)
 	return id;
 }
 
+/* fx_operator: an enabled operator |name| of role |role|, no card. */
+static inline struct store_operator
+fx_operator(const char *name, enum store_role role)
+{
+	struct store_operator o;
+
+	memset(&o, 0, sizeof(o));
+	snprintf(o.name, sizeof(o.name), "%s", name);
+	o.role = role;
+	return o;
+}
+
 /* fx_rows counts audit rows through the public API. */
 static inline enum pv_err
 fx_count_row(void *ctx, const struct audit_row *row)

@@ -4,6 +4,8 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/cms.h>
@@ -243,6 +245,175 @@ Test(chuid, attached_or_foreign_content_type_is_refused)
 	cr_assert_eq(chuid_verify(tbs, tbs_len, sig, sig_len, NULL, NULL,
 	    &why), PV_E_VERIFY);
 	cr_assert(strstr(why.msg, "certificates") != NULL, "%s", why.msg);
+	OPENSSL_free(sig);
+	free(tbs);
+	ca_free(ca);
+}
+
+/*
+ * The SignedData's digestAlgorithms set is what the content is hashed with:
+ * it must name the signer's digest, and only digests OpenSSL knows.  These
+ * edits leave the signature over the signed attributes intact, so only that
+ * rule refuses them.  Under LeakSanitizer the refusal must also leave
+ * nothing behind (OpenSSL 3.0's CMS_verify did, given a memory BIO).
+ */
+enum dalg_edit { DALG_OTHER_DIGEST, DALG_UNKNOWN_DIGEST, DALG_EMPTY };
+
+ParameterizedTestParameters(chuid, digest_algorithms_must_name_the_signers)
+{
+	static const enum dalg_edit cases[] = {
+		DALG_OTHER_DIGEST, DALG_UNKNOWN_DIGEST, DALG_EMPTY
+	};
+
+	return cr_make_param_array(enum dalg_edit, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(enum dalg_edit *e, chuid,
+    digest_algorithms_must_name_the_signers)
+{
+	/* SET { SEQUENCE { OID sha256 } }, parameters absent */
+	static const uint8_t set[] = {
+		0x31, 0x0d, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+		0x65, 0x03, 0x04, 0x02, 0x01
+	};
+	struct ca *ca = tca_new(PKIX_ALG_P256, PKIX_ALG_P256, NULL);
+	size_t tbs_len, sig_len = 0, off;
+	uint8_t *tbs = H(chuid_tbs_hex, &tbs_len), *sig = NULL, *at;
+	struct pv_why why = { "" };
+	const size_t len_at[] = { 2, 17, 21 };	/* ContentInfo, [0], SignedData */
+	size_t i, v;
+
+	sign(ca, tbs, tbs_len, &sig, &sig_len);
+	cr_assert_eq(chuid_verify(tbs, tbs_len, sig, sig_len, NULL, NULL,
+	    &why), PV_OK, "%s", why.msg);
+	/* 30 82 LLLL, 06 09 signedData, A0 82 LLLL, 30 82 LLLL, 02 01 03 */
+	off = 26;
+	at = sig + off;
+	cr_assert(sig_len > off + sizeof(set) &&
+	    memcmp(at, set, sizeof(set)) == 0,
+	    "digestAlgorithms not where expected");
+	switch (*e) {
+	case DALG_OTHER_DIGEST:		/* sha384 */
+		at[sizeof(set) - 1] = 0x02;
+		break;
+	case DALG_UNKNOWN_DIGEST:	/* 2.16.840.1.101.3.4.2.127 */
+		at[sizeof(set) - 1] = 0x7f;
+		break;
+	case DALG_EMPTY:		/* SET {}: 13 bytes fewer */
+		for (i = 0; i < 3; i++) {
+			cr_assert_eq(sig[len_at[i] - 1], 0x82);
+			v = ((size_t)sig[len_at[i]] << 8 | sig[len_at[i] + 1]) - 13;
+			cr_assert_geq(v, 256);
+			sig[len_at[i]] = (uint8_t)(v >> 8);
+			sig[len_at[i] + 1] = (uint8_t)v;
+		}
+		at[1] = 0x00;
+		memmove(at + 2, at + sizeof(set), sig_len - off - sizeof(set));
+		sig_len -= 13;
+		break;
+	}
+	pv_why_clear(&why);
+	cr_assert_eq(chuid_verify(tbs, tbs_len, sig, sig_len, NULL, NULL,
+	    &why), PV_E_VERIFY, "edit %d accepted", (int)*e);
+	cr_assert(strstr(why.msg, "does not verify") != NULL, "%s", why.msg);
+	cr_assert(strstr(why.msg, *e == DALG_OTHER_DIGEST ?
+	    "lacks the signer's digest" : "names an unknown digest") != NULL,
+	    "%s", why.msg);
+	OPENSSL_free(sig);
+	free(tbs);
+	ca_free(ca);
+}
+
+/* read_corpus returns the bytes of tests/fuzz/corpus/|name| (free()). */
+static uint8_t *
+read_corpus(const char *name, size_t *n)
+{
+	const char *root = getenv("PV_ROOT");
+	char path[512];
+	FILE *f;
+	uint8_t *p;
+	long len;
+
+	snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/%s",
+	    root != NULL ? root : ".", name);
+	cr_assert_not_null(f = fopen(path, "rb"), "%s", path);
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+	cr_assert_gt(len = ftell(f), 0);
+	rewind(f);
+	cr_assert_not_null(p = malloc((size_t)len));
+	cr_assert_eq(fread(p, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	*n = (size_t)len;
+	return p;
+}
+
+/*
+ * The input fuzz_pkix_chuid found leaking: a signed CHUID whose
+ * digestAlgorithms names 2.16.8520.1.101.3.4.2.1.  Refused, and nothing
+ * may leak (make check runs this under LeakSanitizer).
+ */
+Test(chuid, fuzz_unknown_digest_algorithm)
+{
+	static const uint8_t tbs[] = { 0x30, 0x19 };
+	size_t n;
+	uint8_t *p = read_corpus("pkix_chuid/unknown_digest_algorithm", &n);
+	struct pv_why why = { "" };
+	struct buf_cur c, v, sig = { NULL, 0 };
+	uint32_t tag;
+	X509 *signer = NULL;
+
+	/* Not a well-formed CHUID (EE of 8 bytes, no FASC-N): refused as
+	 * such; its 3E still goes to the CMS checks that leaked. */
+	cr_assert_eq(chuid_verify_object(p, n, NULL, &signer, &why),
+	    PV_E_MALFORMED, "%s", why.msg);
+	buf_cur_init(&c, p, n);
+	while (tlv_get_any(&c, &tag, &v))
+		if (tag == 0x3e)
+			sig = v;
+	cr_assert_gt(sig.len, 0);
+	pv_why_clear(&why);
+	cr_assert_eq(chuid_verify(tbs, sizeof(tbs), sig.p, sig.len, NULL,
+	    &signer, &why), PV_E_VERIFY, "%s", why.msg);
+	cr_assert_null(signer);
+	cr_assert(strstr(why.msg, "does not verify") != NULL, "%s", why.msg);
+	free(p);
+}
+
+/*
+ * pkix_cms_verify_carried (what diag reports): every SignerInfo checked
+ * with the certificate the SignedData carries for it.
+ */
+Test(chuid, verify_with_carried_certificate)
+{
+	struct ca *ca = tca_new(PKIX_ALG_RSA2048, PKIX_ALG_P256, NULL);
+	size_t tbs_len, sig_len = 0;
+	uint8_t *tbs = H(chuid_tbs_hex, &tbs_len), *sig = NULL;
+	CMS_ContentInfo *cms;
+	struct pv_why why = { "" };
+
+	sign(ca, tbs, tbs_len, &sig, &sig_len);
+	cms = parse(sig, sig_len);
+	cr_assert_eq(pkix_cms_verify_carried(cms, tbs, tbs_len, &why), PV_OK,
+	    "%s", why.msg);
+	tbs[0] ^= 0x01;
+	cr_assert_eq(pkix_cms_verify_carried(cms, tbs, tbs_len, &why),
+	    PV_E_VERIFY);
+	cr_assert_str_eq(why.msg,
+	    "SignerInfo 1: messageDigest differs from the content's digest");
+	tbs[0] ^= 0x01;
+	CMS_ContentInfo_free(cms);
+	OPENSSL_free(sig);
+	/* without the certificate there is nothing to check against */
+	cr_assert_eq(pkix_cms_sign(ca_get0_signer(ca), ca_get0_signer_key(ca),
+	    PKIX_OID_PIV_CHUID_SECURITY_OBJECT, tbs, tbs_len, true, false, &sig,
+	    &sig_len, NULL), PV_OK);
+	cms = parse(sig, sig_len);
+	pv_why_clear(&why);
+	cr_assert_eq(pkix_cms_verify_carried(cms, tbs, tbs_len, &why),
+	    PV_E_VERIFY);
+	cr_assert(strstr(why.msg, "not included") != NULL, "%s", why.msg);
+	CMS_ContentInfo_free(cms);
 	OPENSSL_free(sig);
 	free(tbs);
 	ca_free(ca);

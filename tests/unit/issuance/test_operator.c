@@ -1,6 +1,6 @@
 /*
- * test_operator.c: the operators' registry in the store (roles, the card
- * that signs them in, disabling) and what the console adds around the
+ * test_operator.c: what a signed-in operator may do (the store's
+ * registry is test_store.c's) and what the console adds around the
  * station: identities edited field by field with identity.json's words,
  * the [console] keys, lifecycle changes of a device.
  */
@@ -29,92 +29,28 @@ teardown(void)
 
 TestSuite(operator, .init = setup, .fini = teardown);
 
-Test(operator, roles_words)
-{
-	unsigned r;
-	char t[64];
-
-	cr_assert(store_operator_roles_parse("enroller,helpdesk", &r));
-	cr_assert_eq(r, STORE_OPERATOR_ENROLLER | STORE_OPERATOR_HELPDESK);
-	cr_assert(store_operator_roles_parse("all", &r));
-	cr_assert_eq(r, STORE_OPERATOR_ALL);
-	cr_assert(!store_operator_roles_parse("enroller,boss", &r));
-	cr_assert(!store_operator_roles_parse("", &r));
-	store_operator_roles_text(STORE_OPERATOR_ADMIN | STORE_OPERATOR_ENROLLER,
-	    t, sizeof(t));
-	cr_assert_str_eq(t, "enroller,admin");
-}
-
-Test(operator, register_find_update_disable)
-{
-	static const uint8_t u1[16] = { 1, 2, 3 }, u2[16] = { 4, 5, 6 };
-	struct store_operator op, *v = NULL;
-	struct audit_report rep;
-	struct pv_why why = { "" };
-	bool exists;
-	int64_t id, id2;
-	size_t n;
-
-	cr_assert_eq(store_operator_register(st, "olivia",
-	    STORE_OPERATOR_ENROLLER, u1, "CN=Olivia", &id, &why), PV_OK, "%s",
-	    why.msg);
-	cr_assert_eq(store_operator_find_card(st, u1, &op, NULL), PV_OK);
-	cr_assert_str_eq(op.name, "olivia");
-	cr_assert_eq(op.roles, STORE_OPERATOR_ENROLLER);
-	cr_assert(op.has_card && !op.disabled);
-	cr_assert_str_eq(op.card_subject, "CN=Olivia");
-	cr_assert_eq(store_operator_find_card(st, u2, &op, NULL),
-	    PV_E_NO_RECORD);
-	/* Another operator cannot take the same card. */
-	cr_assert_eq(store_operator_register(st, "henry",
-	    STORE_OPERATOR_HELPDESK, u1, NULL, NULL, &why), PV_E_EXISTS);
-	cr_assert(strstr(why.msg, "another operator") != NULL, "%s", why.msg);
-	/* Registering again replaces the roles and the card. */
-	cr_assert_eq(store_operator_register(st, "olivia", STORE_OPERATOR_ALL,
-	    u2, NULL, &id2, NULL), PV_OK);
-	cr_assert_eq(id2, id);
-	cr_assert_eq(store_operator_get(st, "olivia", &op, NULL), PV_OK);
-	cr_assert_eq(op.roles, STORE_OPERATOR_ALL);
-	cr_assert_eq(memcmp(op.card_uuid, u2, 16), 0);
-	cr_assert_eq(store_operator_register(st, "x", 8, NULL, NULL, NULL,
-	    NULL), PV_E_INVAL);
-	/* Disabled: kept, flagged, and no longer "exists". */
-	cr_assert_eq(store_operator_set_disabled(st, "olivia", true, NULL),
-	    PV_OK);
-	cr_assert_eq(store_operator_exists(st, "olivia", &exists, NULL),
-	    PV_OK);
-	cr_assert(!exists);
-	cr_assert_eq(store_operator_find_card(st, u2, &op, NULL), PV_OK);
-	cr_assert(op.disabled);
-	cr_assert_eq(store_operator_set_disabled(st, "nobody", true, NULL),
-	    PV_E_NO_RECORD);
-	cr_assert_eq(store_operator_list(st, &v, &n, NULL), PV_OK);
-	cr_assert_eq(n, 1);
-	free(v);
-	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM audit WHERE action "
-	    "LIKE 'operator.%'"), 3);
-	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
-	/* The log vouches for the operators' rows: an edit shows. */
-	cr_assert_eq(fx_sql(dir, "UPDATE operators SET roles = 7 WHERE name = "
-	    "'olivia' AND 0 = 1"), SQLITE_OK);
-	cr_assert_eq(fx_sql(dir, "UPDATE operators SET disabled = 0"),
-	    SQLITE_OK);
-	cr_assert_eq(audit_verify(st, NULL, &why), PV_E_VERIFY);
-}
-
-Test(operator, may)
+Test(operator, permits)
 {
 	struct operator_session s;
 
 	memset(&s, 0, sizeof(s));
-	cr_assert(!operator_may(&s, STORE_OPERATOR_ENROLLER), "nobody");
+	s.role = STORE_ROLE_ADMIN;
+	cr_assert(!operator_permits(&s, OP_ISSUE), "nobody signed in");
+	cr_assert(!operator_permits(NULL, OP_ISSUE));
 	strcpy(s.name, "h");
-	s.roles = STORE_OPERATOR_HELPDESK;
-	cr_assert(operator_may(&s, STORE_OPERATOR_HELPDESK));
-	cr_assert(!operator_may(&s, STORE_OPERATOR_ENROLLER));
-	s.roles = STORE_OPERATOR_ADMIN;
-	cr_assert(operator_may(&s, STORE_OPERATOR_ENROLLER |
-	    STORE_OPERATOR_HELPDESK), "an administrator may do all");
+	s.role = STORE_ROLE_HELP_DESK;
+	cr_assert(operator_permits(&s, OP_UNBLOCK));
+	cr_assert(operator_permits(&s, OP_RECOVER));
+	cr_assert(operator_permits(&s, OP_LIFECYCLE));
+	cr_assert(!operator_permits(&s, OP_ISSUE));
+	s.role = STORE_ROLE_ENROLLER;
+	cr_assert(operator_permits(&s, OP_ISSUE));
+	cr_assert(!operator_permits(&s, OP_RECOVER));
+	s.role = STORE_ROLE_ADMIN;
+	cr_assert(operator_permits(&s, OP_ISSUE) &&
+	    operator_permits(&s, OP_RECOVER), "an administrator may do all");
+	operator_clear(&s);
+	cr_assert(!operator_permits(&s, OP_AUDIT), "signed out");
 }
 
 /* ---- identities field by field -------------------------------------------------- */

@@ -229,3 +229,55 @@ ParameterizedTest(struct hexcase *c, secobj, hostile_layout)
 	free(p);
 	ca_free(ca);
 }
+
+/*
+ * The Security Object is signed by the CHUID's signer, whose certificate
+ * it omits.  One that carries its own certificate, names it as the signer
+ * and verifies with its key proves nothing: refused.
+ */
+Test(secobj, certificate_inside_the_object_is_not_the_signer)
+{
+	struct ca *ca = tca_new(PKIX_ALG_P256, PKIX_ALG_P256, NULL);
+	struct ca *other = tca_new(PKIX_ALG_P256, PKIX_ALG_P256, NULL);
+	struct secobj_entry have[2];
+	uint8_t *so = NULL, *cms = NULL;
+	size_t n = 0, cms_len = 0;
+	struct buf_cur c, map, bb;
+	struct buf_out o = { 0 };
+	const unsigned char *d;
+	CMS_ContentInfo *ci;
+	ASN1_OCTET_STRING **content;
+	struct pv_why why = { "" };
+
+	build(ca, &so, &n);
+	entries(have);
+	buf_cur_init(&c, so, n);
+	cr_assert(tlv_get(&c, 0xba, &map) && tlv_get(&c, 0xbb, &bb));
+	d = bb.p;
+	cr_assert_not_null(ci = d2i_CMS_ContentInfo(NULL, &d, (long)bb.len));
+	content = CMS_get0_content(ci);
+	cr_assert(content != NULL && *content != NULL);
+	/* the same LDSSecurityObject, signed by another key, cert included */
+	cr_assert_eq(pkix_cms_sign(ca_get0_signer(other),
+	    ca_get0_signer_key(other), PKIX_OID_LDS_SECURITY_OBJECT,
+	    ASN1_STRING_get0_data(*content),
+	    (size_t)ASN1_STRING_length(*content), false, true, &cms, &cms_len,
+	    NULL), PV_OK);
+	cr_assert(buf_out_alloc(&o, 2048, 8192));
+	tlv_put(&o, 0xba, map.p, map.len);
+	tlv_put(&o, 0xbb, cms, cms_len);
+	tlv_put(&o, 0xfe, NULL, 0);
+	cr_assert(buf_out_ok(&o));
+	cr_assert_eq(secobj_verify(o.p, o.len, ca_get0_signer(other), have, 2,
+	    NULL, &why), PV_OK, "%s", why.msg);
+	pv_why_clear(&why);
+	cr_assert_eq(secobj_verify(o.p, o.len, ca_get0_signer(ca), have, 2,
+	    NULL, &why), PV_E_VERIFY, "a foreign signer was accepted");
+	cr_assert(strstr(why.msg, "signer") != NULL, "%s", why.msg);
+	buf_out_cleanup(&o);
+	CMS_ContentInfo_free(ci);
+	OPENSSL_free(cms);
+	OPENSSL_free(so);
+	ca_free(ca);
+	ca_free(other);
+}

@@ -110,15 +110,46 @@ Test(station, actor_is_the_operator_or_the_account)
 	cr_assert_eq(strncmp(os, want, strlen(want)), 0, "%s", os);
 	cr_assert_eq(station_open(&o, &s, &why), PV_OK, "%s", why.msg);
 	cr_assert_str_eq(station_actor(s), os);
+	cr_assert_null(station_operator(s));
+	cr_assert_eq(station_permit(s, OP_CA, NULL), PV_OK, "the account may");
+	{
+		struct store_operator op = fx_operator("officer-1",
+		    STORE_ROLE_ENROLLER);
+
+		cr_assert_eq(store_operator_add(station_store(s), &op, NULL,
+		    &why), PV_OK, "%s", why.msg);
+		op = fx_operator("gone", STORE_ROLE_ADMIN);
+		op.disabled = true;
+		cr_assert_eq(store_operator_add(station_store(s), &op, NULL,
+		    &why), PV_OK, "%s", why.msg);
+	}
 	station_close(s);
 
+	/* A registered operator acts, within its role. */
 	o.operator = "officer-1";
 	cr_assert_eq(station_open(&o, &s, &why), PV_OK, "%s", why.msg);
 	cr_assert_str_eq(station_actor(s), "officer-1");
+	cr_assert_not_null(station_operator(s));
+	cr_assert_eq(station_permit(s, OP_ISSUE, NULL), PV_OK);
+	pv_why_clear(&why);
+	cr_assert_eq(station_permit(s, OP_RECOVER, &why), PV_E_POLICY);
+	cr_assert(strstr(why.msg, "help desk or administrator") != NULL, "%s",
+	    why.msg);
 	station_close(s);
+
+	/* An unvetted name never reaches the log. */
+	o.operator = "mallory";
+	pv_why_clear(&why);
+	cr_assert_eq(station_open(&o, &s, &why), PV_E_INPUT);
+	cr_assert(strstr(why.msg, "not registered") != NULL, "%s", why.msg);
+	o.operator = "gone";
+	pv_why_clear(&why);
+	cr_assert_eq(station_open(&o, &s, &why), PV_E_STATE);
+	cr_assert(strstr(why.msg, "disabled") != NULL, "%s", why.msg);
 
 	/* Terminal escapes and control characters never reach the log. */
 	o.operator = "evil\x1b[2Jname";
+	pv_why_clear(&why);
 	cr_assert_eq(station_open(&o, &s, &why), PV_E_INPUT);
 	cr_assert(strstr(why.msg, "operator name") != NULL, "%s", why.msg);
 	o.operator = "";

@@ -17,6 +17,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
+#include "apdu/text.h"
 #include "apdu/buf.h"
 #include "apdu/piv_obj.h"
 #include "issuance/ca_publish.h"
@@ -127,7 +128,7 @@ Test(val_time, parse_and_print)
 	cr_assert_eq(t, 1302825600);
 	cr_assert_eq(val_time_parse("@1302825600", &t, NULL), PV_OK);
 	cr_assert_eq(t, 1302825600);
-	val_time_str(t, s, sizeof(s));
+	text_utc(t, s);
 	cr_assert_str_eq(s, "2011-04-15T00:00:00Z");
 	cr_assert_eq(val_time_parse("2011-02-30", &t, NULL), PV_E_INPUT);
 	cr_assert_eq(val_time_parse("2011-04-15T00:00:00", &t, NULL),

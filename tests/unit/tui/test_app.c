@@ -196,9 +196,9 @@ teardown(void)
 	tui_app_cleanup(&A);
 }
 
-/* Signs olivia in with the card in OP_READER, all roles. */
+/* Signs olivia in with the card in OP_READER, in |role|. */
 static void
-signed_in(unsigned roles)
+signed_in(enum store_role role)
 {
 	struct tui_result res;
 	struct tui_req q;
@@ -214,7 +214,7 @@ signed_in(unsigned roles)
 	res.kind = TUI_REQ_SIGNIN;
 	res.r = PV_OK;
 	strcpy(res.op.name, "olivia");
-	res.op.roles = roles;
+	res.op.role = role;
 	strcpy(res.op.reader, OP_READER);
 	(void)tui_app_result(&A, &res, T);
 	cr_assert(A.signed_in);
@@ -284,11 +284,12 @@ Test(tui_app, refused_signin_says_why)
 
 Test(tui_app, signed_in_home_and_roles)
 {
-	signed_in(STORE_OPERATOR_HELPDESK);
+	signed_in(STORE_ROLE_HELP_DESK);
 	cr_assert_eq(A.screen, TUI_SCR_HOME);
 	key(TUI_K_F(2));
 	cr_assert_eq(A.screen, TUI_SCR_HOME, "a help desk operator does not issue");
-	cr_assert(strstr(A.msg, "not an enroller") != NULL);
+	cr_assert(strstr(A.msg, "olivia (help-desk) may not issue a "
+	    "credential: only enroller or administrator") != NULL, "%s", A.msg);
 	key(TUI_K_F(3));
 	cr_assert_eq(A.screen, TUI_SCR_HELPDESK);
 	key(TUI_K_ESC);
@@ -303,7 +304,7 @@ Test(tui_app, idle_lock_and_unlock_to_the_same_screen)
 	struct tui_result res;
 	struct tui_req q;
 
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	A.idle_lock_s = 60;
 	key(TUI_K_F(4));
 	cr_assert_eq(tui_app_tick(&A, T + 59), TUI_R_NONE);
@@ -320,7 +321,7 @@ Test(tui_app, idle_lock_and_unlock_to_the_same_screen)
 	memset(&res, 0, sizeof(res));
 	res.kind = TUI_REQ_SIGNIN;
 	strcpy(res.op.name, "olivia");
-	res.op.roles = STORE_OPERATOR_ALL;
+	res.op.role = STORE_ROLE_ADMIN;
 	strcpy(res.op.reader, OP_READER);
 	(void)tui_app_result(&A, &res, T + 70);
 	cr_assert(!A.locked);
@@ -331,7 +332,7 @@ Test(tui_app, operator_card_leaving_locks)
 {
 	struct watch_reader rd[2];
 
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	reader(&rd[0], OP_READER, CARD_CLASS_ISSUED, false, 9, 9);
 	reader(&rd[1], CARD_READER, CARD_CLASS_BLANK, true, 0, 0);
 	(void)tui_app_readers(&A, rd, 2, true, T);
@@ -357,7 +358,7 @@ Test(tui_app, form_checks_each_field_in_identity_words)
 	struct identity id;
 	struct pv_why why = { "" };
 
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	key(TUI_K_F(2));
 	cr_assert_eq(A.screen, TUI_SCR_ISSUE);
 	type_field(3, "12345");
@@ -382,7 +383,7 @@ Test(tui_app, form_checks_each_field_in_identity_words)
 
 Test(tui_app, form_refuses_to_start_with_bad_fields)
 {
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	key(TUI_K_F(2));
 	type_field(0, "Dana");
 	cr_assert(key(TUI_K_F(8)) & TUI_R_BEEP);
@@ -406,7 +407,7 @@ Test(tui_app, issue_with_the_pin_pad)
 	struct tui_req q;
 	struct tui_wf_event ev;
 
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	key(TUI_K_F(2));
 	cr_assert_str_eq(A.issue.reader, CARD_READER, "the blank card, not the "
 	    "operator's");
@@ -442,7 +443,7 @@ Test(tui_app, issue_with_the_pin_pad)
 
 Test(tui_app, issue_not_blank_needs_reissue)
 {
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	readers(CARD_CLASS_ISSUED, true);
 	key(TUI_K_F(2));
 	good_form();
@@ -459,7 +460,7 @@ Test(tui_app, keyboard_pin_twice_masked_checked)
 {
 	struct tui_req q;
 
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	readers(CARD_CLASS_BLANK, false);
 	key(TUI_K_F(2));
 	cr_assert(!A.issue.pad, "no pad: the keyboard");
@@ -493,7 +494,7 @@ Test(tui_app, keyboard_pin_twice_masked_checked)
 
 Test(tui_app, pick_an_enrolled_person)
 {
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	key(TUI_K_F(2));
 	key(TUI_K_F(7));
 	cr_assert_eq(A.dlg.kind, TUI_DLG_PEOPLE);
@@ -512,7 +513,7 @@ Test(tui_app, cancel_then_resume_the_same_request)
 	struct tui_result res;
 	struct tui_req q;
 
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	key(TUI_K_F(2));
 	good_form();
 	key(TUI_K_F(8));
@@ -542,7 +543,7 @@ Test(tui_app, cancel_then_resume_the_same_request)
 
 Test(tui_app, quit_while_busy_asks)
 {
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	key(TUI_K_F(5));
 	A.diag.reader[0] = '\0';
 	key(TUI_K_ENTER);
@@ -558,7 +559,7 @@ Test(tui_app, desk_loads_the_card_s_person_and_suspends)
 {
 	struct tui_req q;
 
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	readers(CARD_CLASS_ISSUED, true);
 	key(TUI_K_F(3));
 	cr_assert(A.desk.has_person);
@@ -581,7 +582,7 @@ Test(tui_app, desk_unblock_on_the_pad)
 {
 	struct tui_req q;
 
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	readers(CARD_CLASS_ISSUED, true);
 	key(TUI_K_F(3));
 	cr_assert(key('u') & TUI_R_WORK);
@@ -597,11 +598,17 @@ Test(tui_app, recovery_gathers_file_passphrase_and_second_operator)
 {
 	struct tui_req q;
 
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	readers(CARD_CLASS_ISSUED, true);
 	cfg.console_recovery_dual = true;
 	key(TUI_K_F(3));
 	keys("k");
+	cr_assert_eq(A.dlg.purpose, TUI_FOR_RECOVER_REASON);
+	key(TUI_K_ENTER);
+	cr_assert_eq(A.dlg.purpose, TUI_FOR_RECOVER_REASON, "a reason is needed");
+	cr_assert(A.dlg.err[0] != '\0');
+	keys("lost the card");
+	key(TUI_K_ENTER);
 	cr_assert_eq(A.dlg.purpose, TUI_FOR_P12_PATH);
 	cr_assert_str_eq(A.dlg.in.buf, "0000000003-key-management.p12");
 	key(TUI_K_ENTER);
@@ -624,6 +631,7 @@ Test(tui_app, recovery_gathers_file_passphrase_and_second_operator)
 	cr_assert_eq(q.second_pin.len, 8);
 	cr_assert_eq(q.p12.len, 11);
 	cr_assert_str_eq(q.person_ext, "0000000003");
+	cr_assert_str_eq(q.reason, "lost the card");
 	cr_assert_eq(A.pending_p12.len, 0, "wiped once handed over");
 	tui_req_wipe(&q);
 }
@@ -635,7 +643,7 @@ Test(tui_app, worker_question_answered_once)
 	struct pkix_pass ans;
 	enum pv_err r;
 
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	(void)tui_app_ask(&A, "CA passphrase", false);
 	cr_assert_eq(A.dlg.purpose, TUI_FOR_WORKER);
 	cr_assert(A.dlg.in.masked);
@@ -669,7 +677,7 @@ Test(tui_app, audit_screen_and_verify)
 {
 	struct tui_result res;
 
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	key(TUI_K_F(4));
 	cr_assert_eq(A.audit.n, 2);
 	keys("/");
@@ -694,7 +702,7 @@ Test(tui_app, help_overlay_and_every_binding_explained)
 	const struct tui_binding *b;
 	enum tui_screen s;
 
-	signed_in(STORE_OPERATOR_ALL);
+	signed_in(STORE_ROLE_ADMIN);
 	key(TUI_K_F(1));
 	cr_assert(A.help);
 	key('x');
