@@ -335,10 +335,12 @@ wf_check_same_card(struct wf *w, struct pv_why *why)
 		if (in->has_serial && strcmp(serial, w->dev.serial) == 0)
 			return PV_OK;
 		return pv_why_set(why, PV_E_DIFFERENT_CARD, "job %lld for this "
-		    "person is issuing the token with serial %s, but the card "
-		    "in %s %s%s: put that token back to finish the job",
+		    "person is issuing the token with serial %s%s%s%s, but the "
+		    "card in %s %s%s: put that token back to finish the job",
 		    (long long)w->run.job.row.id, w->dev.serial,
-		    card_reader(w->card),
+		    w->run.job.row.reader[0] ? " (in " : "",
+		    w->run.job.row.reader,
+		    w->run.job.row.reader[0] ? ")" : "", card_reader(w->card),
 		    in->has_serial ? "has serial " : "has no serial",
 		    in->has_serial ? serial : "");
 	}
@@ -349,8 +351,10 @@ wf_check_same_card(struct wf *w, struct pv_why *why)
 		return PV_OK;	/* nothing card-specific written yet */
 	}
 	return pv_why_set(why, PV_E_DIFFERENT_CARD, "job %lld for this person "
-	    "is issuing another card (its CHUID GUID differs): put that card "
-	    "back to finish the job", (long long)w->run.job.row.id);
+	    "is issuing another card%s%s%s (its CHUID GUID differs): put that "
+	    "card back to finish the job", (long long)w->run.job.row.id,
+	    w->run.job.row.reader[0] ? " (in " : "", w->run.job.row.reader,
+	    w->run.job.row.reader[0] ? ")" : "");
 }
 
 /* Escrow policy, algorithms, blocked PIN or PUK. */
@@ -451,7 +455,8 @@ wf_step_register(struct wf_run *run, void *state, struct pv_why *why)
 
 	if ((r = wf_tx_begin(run, why)) != PV_OK)
 		return r;
-	r = store_person_put(w->st, w->p->ident, &person_id, why);
+	r = store_person_put(w->st, w->p->ident, w->p->update_person ?
+	    STORE_PERSON_UPDATE : STORE_PERSON_REFUSE, &person_id, why);
 	for (i = 0; i < w->n_old_dev && r == PV_OK; i++)
 		r = wf_retire_device(w, w->old_dev[i], why);
 	/* Claims the person: another run that got here first makes this one
