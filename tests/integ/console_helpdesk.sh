@@ -75,6 +75,10 @@ check_out "the reasons are audited" 'badge left at home.*badge found' \
 
 # ---- key recovery under dual control -------------------------------------------------------------
 cl_keys k
+cl_wait "a reason is asked first" "The reason, for the audit log"
+cl_keys Enter
+cl_wait "... and required" "reason" 5
+cl_type "subpoena 2026-117"; cl_keys Enter
 cl_wait "the PKCS#12 file is asked" "The PKCS#12 file to write"
 cl_keys C-u; cl_type "$TL_TMP/same.p12"; cl_keys Enter
 cl_wait "its passphrase" "A passphrase for the file"
@@ -85,6 +89,8 @@ cl_type 97979797; cl_keys Enter
 cl_wait "a card that is no operator's cannot co-sign" "is not an operator's card" 60
 check "... and nothing was written" test ! -e same.p12
 cl_keys k
+cl_wait "a reason is asked" "The reason, for the audit log"
+cl_type "subpoena 2026-117"; cl_keys Enter
 cl_wait "the PKCS#12 file is asked" "The PKCS#12 file to write"
 cl_keys C-u; cl_type "$TL_TMP/frank.p12"; cl_keys Enter
 cl_type "recovery pass 1"; cl_keys Enter; cl_type "recovery pass 1"; cl_keys Enter
@@ -101,9 +107,11 @@ check_out "its key is the 9D certificate's" '^same$' bash -c "
 	a=\$(openssl pkey -in frank.pem -pubout 2>/dev/null | sha256sum)
 	b=\$(openssl x509 -in c9d.pem -pubkey -noout | sha256sum)
 	[ \"\$a\" = \"\$b\" ] && echo same"
-check_out "audited: henry's card co-signed, olivia recovered" \
-	'^olivia\|escrow\.dual-control\|.*henry.*olivia\|escrow\.recover' \
+check_out "audited: henry's card co-signed, olivia recovered, with the reason" \
+	'^olivia\|escrow\.dual-control\|.*henry.*olivia\|escrow\.recover\|.*subpoena 2026-117' \
 	bash -c "sqlite3 '$H/store.db' \"select group_concat(actor||'|'||action||'|'||detail, ' ') from audit where action in ('escrow.dual-control', 'escrow.recover') order by seq\""
+check_out "no recovery row for the refused co-signer's attempt" '^1$' \
+	sqlq "select count(*) from audit where action like 'escrow.recover%'"
 check_out "henry's sign-in for it is audited under henry" '^henry\|operator\.signin' \
 	sqlq "select actor||'|'||action from audit where actor = 'henry' and action = 'operator.signin'"
 

@@ -157,7 +157,8 @@ lc_device(void)
 	int64_t pid, did;
 	int i;
 
-	cr_assert_eq(store_person_put(st, &id, &pid, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &id, STORE_PERSON_REFUSE, &pid, NULL),
+	    PV_OK);
 	memset(&d, 0, sizeof(d));
 	d.person_id = pid;
 	d.type = STORE_DEV_CARD;
