@@ -421,6 +421,34 @@ identity_field_get(const struct identity *id, size_t i)
 	    (const char *)id + identity_fields[i].off : "";
 }
 
+size_t
+identity_diff(const struct identity *old, const struct identity *id,
+    char *out, size_t cap)
+{
+	size_t i, o = 0, n = 0;
+	int k;
+
+	if (cap > 0)
+		out[0] = '\0';
+	for (i = 0; i < IDENTITY_N_FIELDS; i++) {
+		if (identity_fields[i].kind == ID_PERSON_ID ||
+		    strcmp(identity_field_get(old, i),
+		    identity_field_get(id, i)) == 0)
+			continue;
+		n++;
+		if (o >= cap)
+			continue;
+		k = snprintf(out + o, cap - o, "%s%s '%s', given '%s'", o ?
+		    "; " : "", identity_fields[i].name,
+		    identity_field_get(old, i), identity_field_get(id, i));
+		if (k < 0 || (size_t)k >= cap - o)
+			o = cap;	/* cut short; still counted */
+		else
+			o += (size_t)k;
+	}
+	return n;
+}
+
 enum pv_err
 identity_field_set(struct identity *out, size_t i, const char *value,
     const char *source, struct pv_why *why)

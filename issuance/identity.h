@@ -100,6 +100,16 @@ size_t identity_field_max(size_t i);
 const char *identity_field_get(const struct identity *id, size_t i);
 
 /*
+ * identity_diff writes each field (person_id aside) in which |id| differs
+ * from |old| into |out| (|cap| bytes, cut short when it does not fit):
+ * "given_name 'Eve', given 'Eva'; email '', given 'eva@x.gov'", the
+ * words of the store's refusal of a changed person.  Returns how many
+ * fields differ.
+ */
+size_t identity_diff(const struct identity *old, const struct identity *id,
+    char *out, size_t cap);
+
+/*
  * identity_field_set checks |value| for field |i| as identity_parse would
  * ("form: email: not an address", |source| naming the input) and, when
  * it passes, stores it in |out| ("" clears an optional field).  Returns

@@ -183,20 +183,8 @@ person_refuse_diff(const struct identity *old, const struct identity *ident,
     struct pv_why *why)
 {
 	char diff[sizeof(why->msg)];
-	size_t i, o = 0;
-	int k;
 
-	diff[0] = '\0';
-	for (i = 0; i < PERSON_N_FIELDS; i++) {
-		if (strcmp(person_field(old, i), person_field(ident, i)) == 0)
-			continue;
-		k = snprintf(diff + o, sizeof(diff) - o, "%s%s '%s', given "
-		    "'%s'", o ? "; " : "", person_fields[i].name,
-		    person_field(old, i), person_field(ident, i));
-		if (k < 0 || (size_t)k >= sizeof(diff) - o)
-			break;
-		o += (size_t)k;
-	}
+	(void)identity_diff(old, ident, diff, sizeof(diff));
 	return pv_why_set(why, PV_E_INPUT, "person %s is in the store with "
 	    "other details, nothing was changed (the same person? then "
 	    "--update-person): %s", ident->person_id, diff);

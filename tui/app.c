@@ -476,6 +476,8 @@ tui_issue_reset(struct tui_app *a)
 	}
 	a->issue.focus = 0;
 	a->issue.reissue = false;
+	a->issue.pad_set = false;
+	a->issue.update_person = false;
 	a->issue.form_err[0] = '\0';
 }
 
@@ -487,8 +489,12 @@ tui_issue_pick_reader(struct tui_app *a, bool keep)
 
 	if (!keep || tui_reader(a, a->issue.reader) == NULL)
 		tui_reader_default(a, a->issue.reader, CARD_CLASS_BLANK);
-	r = tui_reader(a, a->issue.reader);
 	if (!keep)
+		a->issue.pad_set = false;
+	/* The PIN pad when the reader has one, once its card is read,
+	 * unless the officer chose. */
+	r = tui_reader(a, a->issue.reader);
+	if (!a->issue.pad_set)
 		a->issue.pad = r != NULL && r->read && r->card.pad;
 }
 
@@ -651,6 +657,7 @@ tui_issue_go(struct tui_app *a, const struct pkix_pass *pin, time_t now)
 	}
 	(void)snprintf(q.reader, sizeof(q.reader), "%s", a->issue.reader);
 	q.reissue = a->issue.reissue;
+	q.update_person = a->issue.update_person;
 	q.pin_pad = a->issue.pad;
 	if (pin != NULL)
 		q.pin = *pin;
@@ -668,6 +675,38 @@ tui_issue_go(struct tui_app *a, const struct pkix_pass *pin, time_t now)
 	return TUI_R_CLEAR | TUI_R_WORK;
 }
 
+/*
+ * A person already in the store under the form's person_id, with other
+ * details: the issuance would be refused (store_person_put).  Asks the
+ * officer, naming each field, whether to update the record (audited with
+ * the old values) and issue; true when asked.
+ */
+static bool
+tui_issue_person_changed(struct tui_app *a, const struct identity *id)
+{
+	struct store_person found[4];
+	char diff[300], text[512];
+	size_t n = 0, i;
+
+	if (a->ops == NULL || a->ops->people == NULL ||
+	    a->ops->people(a->ops->ctx, id->person_id, found, 4, &n) != PV_OK)
+		return false;	/* the workflow still refuses */
+	for (i = 0; i < n; i++)
+		if (strcmp(found[i].ident.person_id, id->person_id) == 0)
+			break;
+	if (i == n || identity_diff(&found[i].ident, id, diff,
+	    sizeof(diff)) == 0)
+		return false;
+	(void)snprintf(text, sizeof(text), "Person %s is enrolled with other "
+	    "details: %s.  y: update the record (the old values are kept "
+	    "in the audit log) and issue; n: back to the form.",
+	    id->person_id, diff);
+	tui_dlg_confirm(a, TUI_FOR_PERSON_UPDATE, "Update the person?", text);
+	tui_msg(a, true, "person %s is in the store with other details",
+	    id->person_id);
+	return true;
+}
+
 static unsigned
 tui_issue_start(struct tui_app *a, time_t now)
 {
@@ -680,6 +719,8 @@ tui_issue_start(struct tui_app *a, time_t now)
 		tui_msg(a, true, "%s", a->issue.form_err);
 		return TUI_R_DRAW | TUI_R_BEEP;
 	}
+	if (!a->issue.update_person && tui_issue_person_changed(a, &id))
+		return TUI_R_DRAW | TUI_R_BEEP;
 	if (a->issue.pad)
 		return tui_issue_go(a, NULL, now);
 	(void)snprintf(text, sizeof(text), "The cardholder types a new PIN "
@@ -712,17 +753,20 @@ tui_issue_key(struct tui_app *a, int key, time_t now)
 	if (f < TUI_ISSUE_N_ID) {
 		if (tui_field_key(&a->issue.f[f], key)) {
 			a->issue.err[f][0] = '\0';
+			a->issue.update_person = false;	/* asked again */
 			return TUI_R_DRAW;
 		}
 		return TUI_R_NONE;
 	}
 	if (key != TUI_K_LEFT && key != TUI_K_RIGHT && key != ' ')
 		return TUI_R_NONE;
-	if (f == TUI_ISSUE_READER)
+	if (f == TUI_ISSUE_READER) {
 		tui_reader_cycle(a, a->issue.reader, key == TUI_K_LEFT ? -1 : 1);
-	else if (f == TUI_ISSUE_PINMODE)
+		tui_issue_pick_reader(a, true);
+	} else if (f == TUI_ISSUE_PINMODE) {
 		a->issue.pad = !a->issue.pad;
-	else
+		a->issue.pad_set = true;
+	} else
 		a->issue.reissue = !a->issue.reissue;
 	a->issue.form_err[0] = '\0';
 	return TUI_R_DRAW;
@@ -1690,6 +1734,10 @@ tui_dlg_submit(struct tui_app *a, time_t now)
 		    "Terminate for good, revoking every certificate of the "
 		    "device? y/n");
 		return TUI_R_DRAW;
+	case TUI_FOR_PERSON_UPDATE:
+		tui_dlg_close(a);
+		a->issue.update_person = true;
+		return tui_issue_start(a, now);
 	case TUI_FOR_TERMINATE_OK:
 		tui_dlg_close(a);
 		return tui_lifecycle_req(a, TUI_REQ_TERMINATE, a->pending_reason);

@@ -608,10 +608,11 @@ tui_draw_run(const struct tui_app *a, const struct tui_box *b, time_t now)
 		if (run->resumable && y < end) {
 			char hint[400];
 
-			(void)snprintf(hint, sizeof(hint), "Job %lld is kept: "
-			    "put the card back in %s if it was pulled, then "
-			    "press R to resume.", (long long)run->job_id,
-			    run->reader);
+			/* What to press first: a short screen may cut
+			 * the rest. */
+			(void)snprintf(hint, sizeof(hint), "R resumes job %lld "
+			    "(kept): put the card back in %s first if it was "
+			    "pulled.", (long long)run->job_id, run->reader);
 			tui_wrap(y, x, w, end - y, hint, TA_B);
 		}
 	} else if (run->running && run->cancel_asked && y < end) {
@@ -820,8 +821,8 @@ tui_draw_dialog(const struct tui_app *a, int *cy, int *cx)
 	tui_blank(&b);
 	tui_frame(&b, d->title);
 	y = b.y + 1;
-	y += tui_wrap(y, x, w, 3, d->twice && d->stage == 1 ? "Again, to "
-	    "confirm" : d->text, TA_N);
+	y += tui_wrap(y, x, w, d->kind == TUI_DLG_CONFIRM ? b.h - 3 : 3,
+	    d->twice && d->stage == 1 ? "Again, to confirm" : d->text, TA_N);
 	if (d->kind == TUI_DLG_READER) {
 		k = tui_reader_find(a, d->reader);
 		tui_putf(y++, x, w, TA_B, "Reader: %s", k >= 0 ?

@@ -128,6 +128,7 @@ struct tui_req {
 	char reader[TUI_READER_MAX];
 	struct identity ident;		/* ISSUE */
 	bool reissue;
+	bool update_person;		/* ISSUE: STORE_PERSON_UPDATE */
 	bool pin_pad;			/* the PIN on the reader's pad */
 	struct pkix_pass pin;		/* secret: the new or the operator's */
 	int64_t device_id;		/* lifecycle */
@@ -241,7 +242,11 @@ struct tui_issue {
 	size_t focus;			/* 0 .. TUI_ISSUE_N_ROWS - 1 */
 	char reader[TUI_READER_MAX];	/* "" until chosen */
 	bool pad;			/* the cardholder types on the pad */
+	bool pad_set;			/* ... chosen by the officer, not the
+					 * reader's default */
 	bool reissue;
+	bool update_person;		/* the officer agreed to update the
+					 * stored person's details */
 	char form_err[256];		/* what stops the start */
 };
 
@@ -337,6 +342,8 @@ enum tui_dlg_for {
 	TUI_FOR_P12_PASS,
 	TUI_FOR_SECOND,		/* the second operator's reader and PIN */
 	TUI_FOR_AUDIT_FILTER,
+	TUI_FOR_PERSON_UPDATE,	/* update a person stored with other
+				 * details, then issue? */
 	TUI_FOR_QUIT,		/* quit while a card job runs? */
 	TUI_FOR_SIGNOUT
 };
@@ -345,7 +352,7 @@ struct tui_dialog {
 	enum tui_dlg kind;
 	enum tui_dlg_for purpose;
 	char title[96];
-	char text[256];
+	char text[512];
 	char err[256];
 	struct tui_field in;
 	bool twice;			/* asked twice (new secrets) */

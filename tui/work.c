@@ -191,6 +191,7 @@ tui_work_issue(struct tui_work *w, const struct tui_req *q,
 	p.pin_len = q->pin.len;
 	p.pin_pad = q->pin_pad;
 	p.reissue = q->reissue;
+	p.update_person = q->update_person;
 	p.hooks = &hooks;
 	watch_set_busy(w->watch, q->reader, true);
 	if ((res->r = card_conn_open(q->reader, NULL, &cc, &why)) == PV_OK)

@@ -77,7 +77,7 @@ check_out "the reasons are audited" 'badge left at home.*badge found' \
 cl_keys k
 cl_wait "a reason is asked first" "The reason, for the audit log"
 cl_keys Enter
-cl_wait "... and required" "reason" 5
+cl_wait "... and required" "a reason is required" 5
 cl_type "subpoena 2026-117"; cl_keys Enter
 cl_wait "the PKCS#12 file is asked" "The PKCS#12 file to write"
 cl_keys C-u; cl_type "$TL_TMP/same.p12"; cl_keys Enter
@@ -148,8 +148,9 @@ cl_keys F5
 cl_wait "the diagnostics screen" "Enter reads the card"
 cl_cycle "reader 2 chosen" "Reader: < Virtual PCD 2 00 00 >" Right
 cl_keys Enter
-cl_wait "the card's facts" "card UUID +[0-9a-f]{8}-" 60
+cl_wait "the card's facts" "[0-9]+ facts read" 60
 cl_wait "... its PIV application" "firmware +5\.[0-9]+\.[0-9]+" 5
+cl_cycle "... PgDn scrolls to its card UUID" "card UUID +[0-9a-f]{8}-" NPage
 cl_keys F6
 cl_wait "the derive screen's place" "does not derive credentials yet" 10
 

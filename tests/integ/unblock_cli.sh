@@ -26,7 +26,7 @@ unblock() { "$P" unblock --home "$H" --kra-passphrase-file pass "$@"; }
 
 printf 'unblock test passphrase\n' >pass; chmod 600 pass
 printf 'not the passphrase\n' >wrong; chmod 600 wrong
-check "init" "$P" init --home "$H"
+check "init" "$P" init --home "$H" --admin integ
 sed -i -e 's/^slot_9c = rsa2048/slot_9c = eccp256/' \
 	-e 's/^slot_9d = rsa2048/slot_9d = eccp256/' "$H/pivstation.conf"
 check "ca init" "$P" ca init --home "$H" --passphrase-file pass --kra-passphrase-file pass

@@ -28,9 +28,12 @@ fk_people_fn(void *ctx, const char *text, struct store_person *out, size_t max,
 	(void)ctx;
 	*n = 0;
 	for (i = 0; i < fk_n_people && *n < max; i++)
+		/* as store_person_search: person_id or names */
 		if (strncmp(fk_people[i].ident.family_name, text,
 		    strlen(text)) == 0 || strncmp(fk_people[i].ident.given_name,
-		    text, strlen(text)) == 0)
+		    text, strlen(text)) == 0 ||
+		    strncmp(fk_people[i].ident.person_id, text,
+		    strlen(text)) == 0)
 			out[(*n)++] = fk_people[i];
 	return PV_OK;
 }
@@ -439,6 +442,60 @@ Test(tui_app, issue_with_the_pin_pad)
 	cr_assert_eq(A.run.job_id, 7);
 	(void)tui_app_pad(&A, "the cardholder types a new PIN");
 	cr_assert_str_eq(A.run.pad, "the cardholder types a new PIN");
+}
+
+/* The pad by default once the card in the chosen reader is read (a slow
+ * card is read after the form opens), unless the officer chose. */
+Test(tui_app, issue_pad_default_follows_the_card_read)
+{
+	struct watch_reader rd[2];
+
+	signed_in(STORE_ROLE_ADMIN);
+	reader(&rd[0], OP_READER, CARD_CLASS_ISSUED, false, 9, 9);
+	reader(&rd[1], CARD_READER, CARD_CLASS_BLANK, true, 0, 0);
+	rd[1].read = false;
+	(void)tui_app_readers(&A, rd, 2, true, T);
+	key(TUI_K_F(2));
+	cr_assert_str_eq(A.issue.reader, CARD_READER);
+	cr_assert(!A.issue.pad, "not known yet");
+	readers(CARD_CLASS_BLANK, true);
+	cr_assert(A.issue.pad, "the card is read: the reader's pad");
+	A.issue.focus = TUI_ISSUE_PINMODE;
+	key(TUI_K_RIGHT);
+	cr_assert(!A.issue.pad && A.issue.pad_set, "the officer chose");
+	readers(CARD_CLASS_BLANK, true);
+	cr_assert(!A.issue.pad, "the officer's choice stays");
+}
+
+/* A person enrolled with other details: the fields named, the update
+ * only when the officer says so. */
+Test(tui_app, issue_changed_person_asks_before_updating)
+{
+	struct tui_req q;
+
+	signed_in(STORE_ROLE_ADMIN);
+	key(TUI_K_F(2));
+	type_field(0, "Caroline");
+	type_field(2, "Cardholder");
+	type_field(3, "0000000003");
+	type_field(4, "Contractor");
+	cr_assert_eq(key(TUI_K_F(8)) & TUI_R_WORK, 0, "nothing started");
+	cr_assert_eq(A.dlg.purpose, TUI_FOR_PERSON_UPDATE);
+	cr_assert(strstr(A.dlg.text, "given_name 'Carol', given 'Caroline'") !=
+	    NULL, "%s", A.dlg.text);
+	cr_assert(strstr(A.dlg.text, "family_name") == NULL, "only what "
+	    "differs: %s", A.dlg.text);
+	keys("n");
+	cr_assert_eq(A.dlg.kind, TUI_DLG_NONE);
+	cr_assert(!tui_app_take_req(&A, &q), "nothing queued");
+	cr_assert_eq(key(TUI_K_F(8)) & TUI_R_WORK, 0);
+	cr_assert_eq(A.dlg.purpose, TUI_FOR_PERSON_UPDATE, "asked again");
+	cr_assert(keys("y") & TUI_R_WORK, "issues on the pad");
+	q = take();
+	cr_assert_eq(q.kind, TUI_REQ_ISSUE);
+	cr_assert(q.update_person);
+	cr_assert_str_eq(q.ident.given_name, "Caroline");
+	tui_req_wipe(&q);
 }
 
 Test(tui_app, issue_not_blank_needs_reissue)
