@@ -1514,8 +1514,8 @@ static const struct tui_binding tui_keys_run[] = {
 };
 
 static const struct tui_binding tui_keys_desk[] = {
-	{ 'u', act_desk_unblock, "Unblock", "unblock the PIN with the escrowed "
-	    "PUK" },
+	{ 'u', act_desk_unblock, "Unblock", "unblock, or reset a forgotten, PIN "
+	    "with the escrowed PUK" },
 	{ 's', act_desk_suspend, "Suspend", "suspend the device (certificates "
 	    "on hold)" },
 	{ 'r', act_desk_resume, "Resume", "resume a suspended device" },
@@ -2224,9 +2224,12 @@ tui_app_result(struct tui_app *a, struct tui_result *res, time_t now)
 			    res->audit.head_authenticated ? "authenticated" :
 			    "not authenticated", res->audit.file_checked ?
 			    ", head file checked" : "");
-		else
+		else if (pv_err_class(res->r) == PV_CLASS_VERIFY)
 			(void)snprintf(a->audit.verify, sizeof(a->audit.verify),
 			    "AUDIT LOG NOT INTACT: %.220s", res->why);
+		else	/* not checked: no verdict on the log */
+			(void)snprintf(a->audit.verify, sizeof(a->audit.verify),
+			    "not verified: %.220s", res->why);
 		return TUI_R_DRAW;
 	case TUI_REQ_NOTE:
 		if (res->r != PV_OK)

@@ -351,7 +351,9 @@ tui_draw_help_line(const struct tui_app *a)
 
 	tui_put(y, 0, COLS, "", TA_N, true);
 	if (a->dlg.kind != TUI_DLG_NONE) {
-		tui_put(y, 0, COLS, " Enter OK   Esc Cancel", TA_N, false);
+		tui_put(y, 0, COLS, a->dlg.kind == TUI_DLG_CONFIRM ?
+		    " y Yes   n No   Esc Cancel" : " Enter OK   Esc Cancel",
+		    TA_N, false);
 		return;
 	}
 	for (i = 0; i < 2; i++) {

@@ -105,14 +105,60 @@ tui_work_ask(void *ctx, const struct wf_ask *q, struct pkix_pass *answer,
 
 /* ---- one request ----------------------------------------------------------------- */
 
-/* The operator's own store connection. */
+/* What a request does, as the roles see it; false: no check (a note). */
+static bool
+tui_work_action(enum tui_req_kind k, enum op_action *out)
+{
+	switch (k) {
+	case TUI_REQ_ISSUE: *out = OP_ISSUE; return true;
+	case TUI_REQ_UNBLOCK: *out = OP_UNBLOCK; return true;
+	case TUI_REQ_SUSPEND:
+	case TUI_REQ_RESUME:
+	case TUI_REQ_TERMINATE: *out = OP_LIFECYCLE; return true;
+	case TUI_REQ_RECOVER: *out = OP_RECOVER; return true;
+	case TUI_REQ_VERIFY: *out = OP_AUDIT; return true;
+	default: return false;
+	}
+}
+
+/*
+ * The operator's own store connection.  The registry is read again for
+ * each request: an operator disabled, or given another role, since they
+ * signed in acts no more (as station_permit decides for the command
+ * line).
+ */
 static enum pv_err
 tui_work_store(struct tui_work *w, const struct tui_req *q,
     struct store **st, struct pv_why *why)
 {
-	return q->actor[0] != '\0' ?
-	    station_store_open_as(w->stn, q->actor, st, why) :
-	    station_store_open(w->stn, st, why);
+	struct store_operator op;
+	enum op_action act;
+	enum pv_err r;
+
+	if (q->actor[0] == '\0')
+		return station_store_open(w->stn, st, why);
+	if ((r = station_store_open_as(w->stn, q->actor, st, why)) != PV_OK)
+		return r;
+	if (!tui_work_action(q->kind, &act))
+		return PV_OK;
+	r = store_operator_get(*st, q->actor, &op, why);
+	if (r == PV_E_NO_RECORD) {
+		pv_why_clear(why);
+		r = pv_why_set(why, PV_E_POLICY, "operator '%s' is no longer "
+		    "registered", q->actor);
+	} else if (r == PV_OK && op.disabled) {
+		r = pv_why_set(why, PV_E_POLICY, "operator '%s' was disabled",
+		    q->actor);
+	} else if (r == PV_OK && !op_permitted(op.role, act)) {
+		r = pv_why_set(why, PV_E_POLICY, "operator '%s' (%s) may not "
+		    "%s: only %s", q->actor, store_role_name(op.role),
+		    op_action_name(act), op_roles_for(act));
+	}
+	if (r != PV_OK) {
+		store_close(*st);
+		*st = NULL;
+	}
+	return r;
 }
 
 /* Closes |st|; a head that could not be written fails a good result. */

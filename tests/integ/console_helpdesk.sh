@@ -142,6 +142,14 @@ cl_wait "henry's sign-in row" "henry +operator\.signin"
 cl_gone "no row of olivia's" "olivia +(cert|device|pin)\." 10
 cl_keys v
 cl_wait "verify: intact" "audit log intact: [0-9]+ rows, head authenticated" 60
+# The registry is read at each action: an operator disabled meanwhile acts
+# no more, and the log is not called broken for it.
+check "olivia is disabled from the command line" "$P" operator disable olivia \
+	--reason "moved to another office" --home "$H"
+cl_keys v
+cl_wait "a disabled operator is refused" "not verified: operator 'olivia' was disabled" 30
+check "olivia is enabled again" "$P" operator enable olivia --reason "back" \
+	--home "$H"
 
 # ---- diagnostics, derive ------------------------------------------------------------------------------
 cl_keys F5
