@@ -66,3 +66,6 @@ PV_BIN="$B" tests/sandbox/run --pinpad --card 0:piv-card -- bash -c '
 	echo; echo "\$ pivstation diag -r 0 --pin-pad   (the cardholder types the PIN once more)"
 	vcardctl pinpad 0 13572468
 	"$P" diag -r 0 --pin-pad | grep -A5 -E "^  pin pad|^  pin:"'
+
+step "pivstation console: the officer's session at the kiosk (sign in with the operator card, issue with the PIN on the pad, help desk, audit), in tmux; the screens as captured"
+PV_BIN="$B" bash tests/sandbox/console_demo.sh

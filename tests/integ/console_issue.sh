@@ -17,7 +17,7 @@ ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 if [ -z "${PV_SANDBOX_DIR:-}" ]; then
 	exec "$ROOT/tests/sandbox/run" --pinpad --card 0:usb-key --card 1:usb-key \
 		--card 2:usb-key --card 3:usb-key --card 4:usb-key \
-		--card-args 4 '--latency apdu=60' -- bash "$0" "$@"
+		--card-args 4 '--latency apdu=200' -- bash "$0" "$@"
 fi
 . "$ROOT/tests/sandbox/testlib.sh"
 tl_workdir; cd "$TL_TMP" || exit 1
