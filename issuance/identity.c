@@ -441,7 +441,10 @@ identity_diff(const struct identity *old, const struct identity *id,
 	if (cap > 0)
 		out[0] = '\0';
 	for (i = 0; i < IDENTITY_N_FIELDS; i++) {
+		/* The person's details: not the key, nor what holds for
+		 * one issuance only. */
 		if (identity_fields[i].kind == ID_PERSON_ID ||
+		    identity_fields[i].kind == ID_BI ||
 		    strcmp(identity_field_get(old, i),
 		    identity_field_get(id, i)) == 0)
 			continue;

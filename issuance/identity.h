@@ -106,8 +106,10 @@ size_t identity_field_max(size_t i);
 const char *identity_field_get(const struct identity *id, size_t i);
 
 /*
- * identity_diff writes each field (person_id aside) in which |id| differs
- * from |old| into |out| (|cap| bytes, cut short when it does not fit):
+ * identity_diff writes each detail of the person in which |id| differs
+ * from |old| (not person_id, the key, nor background_investigation, which
+ * holds for one issuance) into |out| (|cap| bytes, cut short when it does
+ * not fit):
  * "given_name 'Eve', given 'Eva'; email '', given 'eva@x.gov'", the
  * words of the store's refusal of a changed person.  Returns how many
  * fields differ.

@@ -471,7 +471,7 @@ tui_draw_issue(const struct tui_app *a, const struct tui_box *b, int *cy,
 {
 	const struct watch_reader *r;
 	char st[64], det[320];
-	int lw = 20, vw, y = b->y, rows = b->h - 1, first = 0, x = b->x + 1;
+	int lw = 27, vw, y = b->y, rows = b->h - 1, first = 0, x = b->x + 1;
 	size_t i, f = a->issue.focus;
 	long k;
 

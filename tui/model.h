@@ -230,7 +230,8 @@ enum tui_screen {
 const char *tui_screen_title(enum tui_screen s);
 
 /* The issue form: the identity fields, then these. */
-#define TUI_ISSUE_N_ID		11	/* identity_field_count() */
+#define TUI_ISSUE_N_ID		12	/* identity_field_count(): a unit
+					 * test holds them equal */
 #define TUI_ISSUE_READER	(TUI_ISSUE_N_ID)
 #define TUI_ISSUE_PINMODE	(TUI_ISSUE_N_ID + 1)
 #define TUI_ISSUE_REISSUE	(TUI_ISSUE_N_ID + 2)

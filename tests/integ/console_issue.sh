@@ -92,7 +92,7 @@ cl_type "Car"
 cl_wait "Carol is found" "0000000003 +Cardholder, Carol" 10
 cl_keys Enter
 cl_wait "the form holds Carol" "person_id \* +0000000003" 10
-cl_keys Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab
+cl_keys Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab
 cl_wait "the reader row" "^ +reader .*< Virtual PCD" 10
 cl_keys Right
 cl_wait "reader 2 chosen" "< Virtual PCD 2 00 00 > +blank" 10
@@ -126,7 +126,7 @@ cl_keys F11
 # named, and nothing changes unless the officer says so.
 cl_type "Eve"; cl_keys Tab Tab; cl_type "Early"; cl_keys Tab
 cl_type "0000000003"; cl_keys Tab; cl_type "Employee"; cl_keys Tab
-cl_keys Tab Tab Tab Tab Tab Tab
+cl_keys Tab Tab Tab Tab Tab Tab Tab
 cl_wait "the reader row" "^ +reader .*< Virtual PCD" 10
 cl_cycle "reader 4 (a slow card) chosen" "< Virtual PCD 3 00 00 > +blank" Right
 cl_keys F8
@@ -136,7 +136,7 @@ cl_keys n
 cl_gone "n: back to the form" "Update the person\?" 10
 check_out "... nothing changed" '^Carol$' \
 	sqlq "select given_name from people where person_id = '0000000003'"
-cl_keys Up Up Up Up Up Up Up Up C-u
+cl_keys Up Up Up Up Up Up Up Up Up C-u
 cl_type "0000000005"
 cl_wait "the person_id corrected" "person_id \* +0000000005" 10
 check "the cardholder will type a PIN on the pad" vcardctl pinpad 4 16180339

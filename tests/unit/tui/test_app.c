@@ -356,6 +356,12 @@ type_field(size_t i, const char *s)
 	keys(s);
 }
 
+Test(tui_app, form_has_every_identity_field)
+{
+	cr_assert_eq(TUI_ISSUE_N_ID, identity_field_count(), "the form's rows "
+	    "are the identity file's fields");
+}
+
 Test(tui_app, form_checks_each_field_in_identity_words)
 {
 	struct identity id;
