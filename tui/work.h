@@ -17,6 +17,7 @@
 #include "tui/model.h"
 
 struct station;
+struct station_opts;
 struct watch;
 struct tui_work;
 
