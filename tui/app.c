@@ -1099,7 +1099,9 @@ act_desk_reissue(struct tui_app *a, int key, time_t now)
 	(void)snprintf(a->issue.reader, sizeof(a->issue.reader), "%s",
 	    a->desk.reader[0] ? a->desk.reader : a->issue.reader);
 	a->issue.reissue = true;
-	a->issue.focus = TUI_ISSUE_READER;
+	/* The last row focused: the reader, the PIN entry and the reissue
+	 * (a card not blank is issued again) all show, on any screen. */
+	a->issue.focus = TUI_ISSUE_REISSUE;
 	a->screen = TUI_SCR_ISSUE;
 	tui_msg(a, false, "reissue: check the reader and PIN entry, then F8");
 	return TUI_R_CLEAR;

@@ -28,8 +28,19 @@ check "station with an operator card in slot 0" cl_station
 jq -n '{given_name: "Bob", family_name: "Bystander", person_id: "0000000002",
 	affiliation: "Employee"}' >bob.json
 check "a card for Bob (no operator) in slot 2" cl_issue 2 bob.json 11223344
-tries() { yubico-piv-tool -r "$(vcardctl reader "$1")" -a status 2>/dev/null |
-	sed -n 's/^PIN tries left:[[:space:]]*//p'; }
+# tries SLOT: the PIN tries left as yubico-piv-tool reads them; "-1" is
+# its "could not tell" (the console's reader watch had the card at that
+# moment), asked again, up to 5 times.
+tries() {
+	local i t
+	for ((i = 0; i < 5; i++)); do
+		t=$(yubico-piv-tool -r "$(vcardctl reader "$1")" -a status \
+			2>/dev/null | sed -n 's/^PIN tries left:[[:space:]]*//p')
+		[ -n "$t" ] && [ "$t" != -1 ] && break
+		sleep 0.5
+	done
+	echo "$t"
+}
 sqlq() { sqlite3 "$H/store.db" "$1"; }
 
 check "tmux at 80x24" cl_start 80 24
