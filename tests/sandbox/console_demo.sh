@@ -33,7 +33,7 @@ need check "station with an operator card in reader 0" cl_station
 need check "tmux at 80x24" cl_start 80 24
 cl_console
 need cl_wait "the sign-in screen" "Operator sign-in"
-need cl_wait "the operator's card read" "Virtual PCD 00 00 +operator card" 30
+need cl_wait "the operator's card read" "Virtual PCD 00 00 +issued +Operator, Olivia" 30
 cl_shot "pivstation console: sign-in (Olivia's card is in reader 0)"
 cl_type "$OP_PIN"; cl_keys Enter
 need cl_wait "signed in" "Signed in as olivia"
