@@ -212,5 +212,8 @@ int cli_fd_arg(const char *cmd, const char *opt, const char *s, int *out);
 int cli_fail(const char *what, enum pv_err r, const struct pv_why *why);
 
 cli_cmd_fn cli_cmd_validate;		/* cmd_validate.c */
+cli_cmd_fn cli_cmd_operator;		/* cmd_operator.c */
+cli_cmd_fn cli_cmd_unblock;		/* cmd_unblock.c */
+cli_cmd_fn cli_cmd_console;		/* cmd_console.c */
 
 #endif /* PV_CLI_CLI_H */

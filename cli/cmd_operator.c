@@ -11,6 +11,7 @@
 
 #include "apdu/buf.h"
 #include "cli/cli.h"
+#include "issuance/card_open.h"
 #include "issuance/operator.h"
 #include "issuance/pkix_util.h"
 #include "issuance/station.h"
@@ -28,7 +29,7 @@ opr_help(FILE *f)
 {
 	fprintf(f,
 	    "usage: pivstation operator add NAME --role ROLE [--person ID|EMAIL]\n"
-	    "                               [--card-uuid UUID]\n"
+	    "                               [--card-uuid UUID | -r READER]\n"
 	    "       pivstation operator list [--json]\n"
 	    "       pivstation operator disable|enable NAME --reason TEXT\n"
 	    "       pivstation operator set-role NAME ROLE --reason TEXT\n"
@@ -43,6 +44,8 @@ opr_help(FILE *f)
 	    "  --person ID|EMAIL  the person in the store the operator is\n"
 	    "  --card-uuid UUID   the operator's PIV card (the UUID in its PIV\n"
 	    "                     Authentication certificate) for signing in\n"
+	    "  -r READER          ... read from the operator's card in READER,\n"
+	    "                     which must validate as it will at sign-in\n"
 	    "  --reason TEXT      why (disable, enable, set-role)\n");
 }
 
@@ -97,6 +100,39 @@ opr_person(struct store *st, const char *who, int64_t *out,
 	if (r == PV_OK)
 		*out = p.id;
 	return r;
+}
+
+/*
+ * The card in |reader| validated as sign-in will (operator.h), its 9A
+ * UUID into |o|.
+ */
+static enum pv_err
+opr_card(struct station *stn, const struct cli_global *g,
+    struct store_operator *o, struct pv_why *why)
+{
+	struct card_conn_opts co;
+	struct card_conn *cc = NULL;
+	char subject[OPERATOR_SUBJECT_MAX], uuid[PKIX_UUID_STR_LEN];
+	enum pv_err r;
+
+	memset(&co, 0, sizeof(co));
+	co.trace_path = g->trace_path;
+	co.trace_json = g->trace_json;
+	if ((r = card_conn_open(g->reader, &co, &cc, why)) != PV_OK)
+		return r;
+	r = operator_card_identify(stn, NULL, card_conn_card(cc),
+	    o->card_uuid, subject, sizeof(subject), NULL, why);
+	card_conn_close(cc);
+	if (r != PV_OK) {
+		pv_why_prefix(why, "the operator's card");
+		return r;
+	}
+	o->has_card_uuid = true;
+	pkix_uuid_str(o->card_uuid, uuid);
+	printf("card %s: ", uuid);
+	cli_print_safe(stdout, subject, 0);
+	printf("\n");
+	return PV_OK;
 }
 
 int
@@ -169,9 +205,12 @@ cli_cmd_operator(struct cli_global *g, int argc, char **argv)
 		    "enroller, help-desk or administrator", role);
 	if (strcmp(sub, "add") == 0 && role == NULL)
 		return cli_usage_error("operator", "add: --role is required");
-	if (strcmp(sub, "add") != 0 && (person != NULL || card != NULL))
-		return cli_usage_error("operator", "--person and --card-uuid "
+	if (strcmp(sub, "add") != 0 && (person != NULL || card != NULL ||
+	    g->reader != NULL))
+		return cli_usage_error("operator", "--person, --card-uuid and -r "
 		    "belong to add");
+	if (card != NULL && g->reader != NULL)
+		return cli_usage_error("operator", "--card-uuid or -r, not both");
 	if ((strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0 ||
 	    strcmp(sub, "set-role") == 0) && reason == NULL)
 		return cli_usage_error("operator", "%s: --reason is required",
@@ -182,8 +221,8 @@ cli_cmd_operator(struct cli_global *g, int argc, char **argv)
 			    why.msg);
 		o.has_card_uuid = true;
 	}
-	if ((rc = cli_station(g, STATION_NEED_STORE, NULL, &stn)) !=
-	    CLI_EXIT_OK)
+	if ((rc = cli_station(g, STATION_NEED_STORE | (g->reader != NULL ?
+	    STATION_NEED_CA : 0), NULL, &stn)) != CLI_EXIT_OK)
 		return rc;
 	if (strcmp(sub, "list") != 0 &&
 	    (r = station_permit(stn, OP_OPERATORS, &why)) != PV_OK)
@@ -212,6 +251,9 @@ cli_cmd_operator(struct cli_global *g, int argc, char **argv)
 	if (strcmp(sub, "add") == 0) {
 		if (person != NULL && (r = opr_person(station_store(stn), person,
 		    &o.person_id, &why)) != PV_OK)
+			goto out;
+		if (g->reader != NULL && (r = opr_card(stn, g, &o, &why)) !=
+		    PV_OK)
 			goto out;
 		if ((r = store_operator_add(station_store(stn), &o, NULL,
 		    &why)) == PV_OK)

@@ -28,6 +28,9 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "operator", cli_cmd_operator, "the operators who act at the station, and their roles" },
 	{ "validate", cli_cmd_validate, "is this PIV card (or certificate) valid? every check, with reasons" },
 	{ "serve", cli_cmd_serve, "the device-facing service: OCSP responder, CRL and CA certificates over HTTP(S)" },
+	{ "unblock", cli_cmd_unblock, "unblock (or reset) a card's PIN with its escrowed PUK" },
+	{ "operator", cli_cmd_operator, "console operators: add (with their card), list, disable" },
+	{ "console", cli_cmd_console, "the operator console for the enrollment kiosk (ncurses)" },
 };
 
 static void

@@ -173,7 +173,7 @@ chk_person(struct store *st, const struct batch_check *c,
     const struct batch_row *br, const char *src, struct chk_errs *e,
     struct pv_why *why)
 {
-	char changed[200];
+	char changed[sizeof(why->msg)];
 	const struct identity *id = &br->id;
 	struct store_person p, other;
 	struct store_device *devs = NULL;
@@ -185,7 +185,7 @@ chk_person(struct store *st, const struct batch_check *c,
 
 	r = store_person_find_external(st, id->person_id, &p, why);
 	if (r == PV_OK && !o->update_people &&
-	    store_person_diff(&p.ident, id, changed, sizeof(changed)) > 0)
+	    identity_diff(&p.ident, id, changed, sizeof(changed)) > 0)
 		chk_add(e, br->row, "%s:%u: person_id: %s is in the store with "
 		    "other details (%s): correct the row, or give "
 		    "--update-people to take the row's", src, br->row,

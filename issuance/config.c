@@ -343,6 +343,10 @@ static const struct config_key config_keys[] = {
 	    0 },
 	{ "serve", "ocsp_validity_minutes", T_UINT, OFF(serve_ocsp_minutes), 1,
 	    10080, 0 },
+	{ "console", "idle_lock_seconds", T_UINT, OFF(console_idle_lock_s), 0,
+	    86400, 0 },
+	{ "console", "recovery_dual_control", T_BOOL,
+	    OFF(console_recovery_dual), 0, 0, 0 },
 };
 #undef OFF
 #define CONFIG_N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -350,7 +354,7 @@ static const struct config_key config_keys[] = {
 static const char *const config_sections[] = {
 	"keys", "validity", "urls", "policy", "certificates", "escrow", "pin",
 	"fascn", "card", "ca", "store", "security", "audit", "trust",
-	"validation", "revocation", "derive", "serve"
+	"validation", "revocation", "derive", "serve", "console"
 };
 
 struct config_parse {
@@ -1478,6 +1482,8 @@ config_defaults(struct pv_config *out)
 	out->serve_timeout_s = 15;
 	out->serve_max_body_kib = 64;
 	out->serve_ocsp_minutes = 60;
+	out->console_idle_lock_s = 300;
+	out->console_recovery_dual = true;
 }
 
 enum pv_err

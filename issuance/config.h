@@ -305,6 +305,11 @@ struct pv_config {
 	unsigned serve_timeout_s;
 	unsigned serve_max_body_kib;
 	unsigned serve_ocsp_minutes;		/* OCSP nextUpdate - thisUpdate */
+
+	/* [console] */
+	unsigned console_idle_lock_s;	/* 0 = never */
+	bool console_recovery_dual;	/* escrow recovery needs a second
+					 * operator's card */
 };
 
 /*

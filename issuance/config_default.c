@@ -351,7 +351,17 @@ static const char config_text[] =
 "timeout_seconds = 15\n"
 "max_body_kib = 64\n"
 "# OCSP responses are good for this many minutes (nextUpdate; 1-10080).\n"
-"ocsp_validity_minutes = 60\n";
+"ocsp_validity_minutes = 60\n"
+"\n"
+"[console]\n"
+"# The operator console (`pivstation console`) locks after this many\n"
+"# seconds without a key pressed (0-86400; 0 = never); it also locks when\n"
+"# the operator's card leaves its reader.  Unlocking takes the card and PIN.\n"
+"idle_lock_seconds = 300\n"
+"# Recovering an escrowed encryption key at the console needs a second\n"
+"# operator (help desk or administrator) to sign in with their own card\n"
+"# and PIN: yes or no.\n"
+"recovery_dual_control = yes\n";
 
 const char *
 config_default_text(void)

@@ -486,6 +486,121 @@ out:
 	return r;
 }
 
+/* ---- one field at a time ---------------------------------------------------------- */
+
+size_t
+identity_field_count(void)
+{
+	return IDENTITY_N_FIELDS;
+}
+
+const char *
+identity_field_name(size_t i)
+{
+	return i < IDENTITY_N_FIELDS ? identity_fields[i].name : NULL;
+}
+
+bool
+identity_field_required(size_t i)
+{
+	return i < IDENTITY_N_FIELDS && identity_fields[i].required;
+}
+
+size_t
+identity_field_max(size_t i)
+{
+	return i < IDENTITY_N_FIELDS ? identity_fields[i].max : 0;
+}
+
+const char *
+identity_field_get(const struct identity *id, size_t i)
+{
+	return i < IDENTITY_N_FIELDS ?
+	    (const char *)id + identity_fields[i].off : "";
+}
+
+bool
+identity_field_is_detail(size_t i)
+{
+	return i < IDENTITY_N_FIELDS &&
+	    identity_fields[i].kind != ID_PERSON_ID &&
+	    identity_fields[i].kind != ID_BI;
+}
+
+size_t
+identity_diff(const struct identity *old, const struct identity *id,
+    char *out, size_t cap)
+{
+	size_t i, o = 0, n = 0;
+	int k;
+
+	if (cap > 0)
+		out[0] = '\0';
+	for (i = 0; i < IDENTITY_N_FIELDS; i++) {
+		/* The person's details: not the key, nor what holds for
+		 * one issuance only. */
+		if (!identity_field_is_detail(i) ||
+		    strcmp(identity_field_get(old, i),
+		    identity_field_get(id, i)) == 0)
+			continue;
+		n++;
+		if (o >= cap)
+			continue;
+		k = snprintf(out + o, cap - o, "%s%s '%s', given '%s'", o ?
+		    "; " : "", identity_fields[i].name,
+		    identity_field_get(old, i), identity_field_get(id, i));
+		if (k < 0 || (size_t)k >= cap - o)
+			o = cap;	/* cut short; still counted */
+		else
+			o += (size_t)k;
+	}
+	return n;
+}
+
+enum pv_err
+identity_field_set(struct identity *out, size_t i, const char *value,
+    const char *source, struct pv_why *why)
+{
+	const struct identity_field *f;
+	size_t n;
+	enum pv_err r;
+
+	if (i >= IDENTITY_N_FIELDS || value == NULL)
+		return pv_why_set(why, PV_E_INVAL, "no identity field %zu", i);
+	f = &identity_fields[i];
+	if (source == NULL)
+		source = "identity";
+	n = strlen(value);
+	if (n == 0) {
+		if (f->required)
+			return pv_why_set(why, PV_E_INPUT,
+			    "%s: %s: must not be empty", source, f->name);
+	} else if ((r = identity_check_field(f, value, n, source, why)) !=
+	    PV_OK) {
+		return r;
+	}
+	/* identity_check_field bounds every kind by f->max, and the
+	 * person_id to exactly its length. */
+	memcpy((char *)out + f->off, value, n + 1);
+	return PV_OK;
+}
+
+enum pv_err
+identity_check(const struct identity *id, const char *source,
+    struct pv_why *why)
+{
+	struct identity tmp;
+	char *json;
+	enum pv_err r;
+
+	/* The very checks of a file: the form cannot drift from them. */
+	if ((json = identity_to_json(id)) == NULL)
+		return pv_why_set(why, PV_E_NOMEM, "out of memory");
+	r = identity_parse(json, strlen(json), source, &tmp, why);
+	free(json);
+	return r;
+}
+
 enum pv_err
 identity_load_file(const char *path, struct identity *out, struct pv_why *why)
 {

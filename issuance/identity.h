@@ -109,6 +109,57 @@ enum pv_err identity_load_file(const char *path, struct identity *out,
     struct pv_why *why);
 
 /*
+ * One field at a time, for a front end that edits an identity field by
+ * field (the console's form) with the same rules and messages as
+ * identity_parse.  Fields are numbered 0..identity_field_count() - 1 in
+ * the order above.
+ *
+ * identity_field_name: the JSON name ("given_name"); NULL out of range.
+ * identity_field_required: must not be empty.
+ * identity_field_max: the longest value in bytes.
+ * identity_field_get: the field of |id| ("" when absent; never NULL).
+ * identity_field_is_detail: a detail the store keeps of the person (not
+ *   person_id, the key, nor background_investigation, which holds for one
+ *   issuance): what identity_diff compares and the store records.
+ */
+size_t identity_field_count(void);
+const char *identity_field_name(size_t i);
+bool identity_field_required(size_t i);
+size_t identity_field_max(size_t i);
+const char *identity_field_get(const struct identity *id, size_t i);
+bool identity_field_is_detail(size_t i);
+
+/*
+ * identity_diff writes each detail of the person in which |id| differs
+ * from |old| (not person_id, the key, nor background_investigation, which
+ * holds for one issuance) into |out| (|cap| bytes, cut short when it does
+ * not fit):
+ * "given_name 'Eve', given 'Eva'; email '', given 'eva@x.gov'", the
+ * words of the store's refusal of a changed person.  Returns how many
+ * fields differ.
+ */
+size_t identity_diff(const struct identity *old, const struct identity *id,
+    char *out, size_t cap);
+
+/*
+ * identity_field_set checks |value| for field |i| as identity_parse would
+ * ("form: email: not an address", |source| naming the input) and, when
+ * it passes, stores it in |out| ("" clears an optional field).  Returns
+ * PV_OK, or PV_E_INPUT with |why| and |out| unchanged; PV_E_INVAL for a
+ * field number out of range.
+ */
+enum pv_err identity_field_set(struct identity *out, size_t i,
+    const char *value, const char *source, struct pv_why *why);
+
+/*
+ * identity_check runs identity_parse's checks on a whole identity built
+ * field by field (required fields, each field, the printed name).
+ * Returns PV_OK or PV_E_INPUT with |why|.
+ */
+enum pv_err identity_check(const struct identity *id, const char *source,
+    struct pv_why *why);
+
+/*
  * identity_to_json returns the canonical JSON of |id| (fields in the order
  * above, absent optional fields left out), a new string the caller frees
  * with free(), or NULL when out of memory.  identity_parse() accepts it

@@ -307,12 +307,22 @@ enum pv_err
 station_store_open(const struct station *s, struct store **out,
     struct pv_why *why)
 {
+	return station_store_open_as(s, s->actor, out, why);
+}
+
+enum pv_err
+station_store_open_as(const struct station *s, const char *actor,
+    struct store **out, struct pv_why *why)
+{
 	struct store_opts o;
 	char db[HOME_PATH_MAX], head[HOME_PATH_MAX];
 	uint8_t key[32];
 	enum pv_err r;
 
 	*out = NULL;
+	if (actor != s->actor &&
+	    (r = station_check_actor(actor, why)) != PV_OK)
+		return r;
 	if (!s->has_master)
 		return pv_why_set(why, PV_E_INVAL, "the station was opened "
 		    "without its master secret");
@@ -328,7 +338,7 @@ station_store_open(const struct station *s, struct store **out,
 	o.head_path = head;
 	o.anchor_path = s->cfg.audit_anchor[0] != '\0' ? s->cfg.audit_anchor :
 	    NULL;
-	o.actor = s->actor;
+	o.actor = actor;
 	o.busy_timeout_ms = s->cfg.busy_timeout_ms;
 	r = store_open(db, &o, out, why);
 	OPENSSL_cleanse(key, sizeof(key));

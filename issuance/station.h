@@ -103,6 +103,15 @@ enum pv_err station_store_open(const struct station *s, struct store **out,
     struct pv_why *why);
 
 /*
+ * station_store_open_as is station_store_open with |actor| (checked as an
+ * operator name, station_check_actor) instead of the station's: the
+ * console opens its work connections as the operator signed in at the
+ * time.  Errors as station_store_open, PV_E_INPUT for the name.
+ */
+enum pv_err station_store_open_as(const struct station *s, const char *actor,
+    struct store **out, struct pv_why *why);
+
+/*
  * station_passphrase gets a passphrase of kind |k| along the station's
  * chain (passphrase.h).  Errors as pass_get.
  */

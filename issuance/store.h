@@ -126,15 +126,6 @@ struct store_person {
 	int64_t updated_at;
 };
 
-/*
- * store_person_diff writes into |out| (|cap| bytes, NUL-terminated, cut
- * short when full) the names of the stored fields in which |a| and |b|
- * differ ("family_name, email") and returns how many differ: 0 when
- * store_person_put would leave the person as it is.
- */
-unsigned store_person_diff(const struct identity *a,
-    const struct identity *b, char *out, size_t cap);
-
 /* What store_person_put does with a person whose details differ. */
 enum store_person_mode {
 	STORE_PERSON_REFUSE,	/* refuse: the same id, another person? */
@@ -161,6 +152,16 @@ enum pv_err store_person_find_external(struct store *st,
     const char *person_id, struct store_person *out, struct pv_why *why);
 enum pv_err store_person_find_email(struct store *st, const char *email,
     struct store_person *out, struct pv_why *why);	/* case-insensitive */
+
+/*
+ * store_person_search lists up to |max| people whose person_id, email or
+ * names start with |text| (case-insensitive; "" lists the most recently
+ * changed), most recently changed first, into a new array (*out, free
+ * with free()).  For an officer picking a person already enrolled.
+ */
+enum pv_err store_person_search(struct store *st, const char *text,
+    size_t max, struct store_person **out, size_t *n_out,
+    struct pv_why *why);
 
 /* ---- devices ------------------------------------------------------------ */
 

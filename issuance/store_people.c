@@ -3,6 +3,7 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "issuance/store_int.h"
@@ -158,49 +159,6 @@ person_email_free(struct store *st, const struct identity *ident,
 	return person_name_free(st, "upn", ident->upn, self, why);
 }
 
-/* The fields of a person, for messages and the audit log. */
-static const struct person_field {
-	const char *name;
-	size_t off;
-} person_fields[] = {
-#define PF(f)	{ #f, offsetof(struct identity, f) }
-	PF(given_name), PF(middle_name), PF(family_name), PF(affiliation),
-	PF(email), PF(upn), PF(organization), PF(org_affiliation_1),
-	PF(org_affiliation_2), PF(agency_card_serial)
-#undef PF
-};
-#define PERSON_N_FIELDS	(sizeof(person_fields) / sizeof(person_fields[0]))
-
-static const char *
-person_field(const struct identity *id, size_t i)
-{
-	return (const char *)id + person_fields[i].off;
-}
-
-/* Field by field: bytes after a field's NUL do not count. */
-unsigned
-store_person_diff(const struct identity *a, const struct identity *b,
-    char *out, size_t cap)
-{
-	size_t i, len = 0;
-	unsigned n = 0;
-	int k;
-
-	if (cap > 0)
-		out[0] = '\0';
-	for (i = 0; i < PERSON_N_FIELDS; i++) {
-		if (strcmp(person_field(a, i), person_field(b, i)) == 0)
-			continue;
-		if (len < cap) {
-			k = snprintf(out + len, cap - len, "%s%s",
-			    n > 0 ? ", " : "", person_fields[i].name);
-			len = k < 0 ? cap : len + (size_t)k;
-		}
-		n++;
-	}
-	return n;
-}
-
 /*
  * The same person id with other details: another person, or a change
  * nobody asked for.  Each differing field is named with both values,
@@ -211,20 +169,8 @@ person_refuse_diff(const struct identity *old, const struct identity *ident,
     struct pv_why *why)
 {
 	char diff[sizeof(why->msg)];
-	size_t i, o = 0;
-	int k;
 
-	diff[0] = '\0';
-	for (i = 0; i < PERSON_N_FIELDS; i++) {
-		if (strcmp(person_field(old, i), person_field(ident, i)) == 0)
-			continue;
-		k = snprintf(diff + o, sizeof(diff) - o, "%s%s '%s', given "
-		    "'%s'", o ? "; " : "", person_fields[i].name,
-		    person_field(old, i), person_field(ident, i));
-		if (k < 0 || (size_t)k >= sizeof(diff) - o)
-			break;
-		o += (size_t)k;
-	}
+	(void)identity_diff(old, ident, diff, sizeof(diff));
 	return pv_why_set(why, PV_E_INPUT, "person %s is in the store with "
 	    "other details, nothing was changed (the same person? then "
 	    "--update-person): %s", ident->person_id, diff);
@@ -238,14 +184,16 @@ person_jdiff(json_object *d, const struct identity *old,
 	json_object *ch = json_object_new_object(), *f;
 	size_t i;
 
-	for (i = 0; ch != NULL && i < PERSON_N_FIELDS; i++) {
-		if (strcmp(person_field(old, i), person_field(ident, i)) == 0)
+	for (i = 0; ch != NULL && i < identity_field_count(); i++) {
+		if (!identity_field_is_detail(i) ||
+		    strcmp(identity_field_get(old, i),
+		    identity_field_get(ident, i)) == 0)
 			continue;
 		if ((f = json_object_new_object()) == NULL)
 			break;
-		store_jstr(f, "from", person_field(old, i));
-		store_jstr(f, "to", person_field(ident, i));
-		(void)json_object_object_add(ch, person_fields[i].name, f);
+		store_jstr(f, "from", identity_field_get(old, i));
+		store_jstr(f, "to", identity_field_get(ident, i));
+		(void)json_object_object_add(ch, identity_field_name(i), f);
 	}
 	if (ch != NULL)
 		(void)json_object_object_add(d, "changed", ch);
@@ -272,7 +220,7 @@ store_person_put(struct store *st, const struct identity *ident,
 		goto out;
 	update = r == PV_OK;
 	pv_why_clear(why);
-	if (update && store_person_diff(&old.ident, ident, NULL, 0) == 0) {
+	if (update && identity_diff(&old.ident, ident, NULL, 0) == 0) {
 		id = old.id;	/* nothing changed: no row, no audit */
 		r = PV_OK;
 		goto out;
@@ -327,5 +275,59 @@ out:
 	}
 	if ((r = store_commit(st, why)) == PV_OK && out_id != NULL)
 		*out_id = id;
+	return r;
+}
+
+enum pv_err
+store_person_search(struct store *st, const char *text, size_t max,
+    struct store_person **out, size_t *n_out, struct pv_why *why)
+{
+	struct store_person *v = NULL;
+	sqlite3_stmt *s = NULL;
+	char like[2 * IDENTITY_NAME_MAX + 4];
+	size_t n = 0, i, k = 0;
+	int rc = SQLITE_DONE;
+	enum pv_err r;
+
+	*out = NULL;
+	*n_out = 0;
+	if (max == 0)
+		return PV_OK;
+	/* A prefix match: LIKE's own characters are escaped. */
+	for (i = 0; text[i] != '\0' && k + 3 < sizeof(like); i++) {
+		if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
+			like[k++] = '\\';
+		like[k++] = text[i];
+	}
+	like[k++] = '%';
+	like[k] = '\0';
+	if ((v = calloc(max, sizeof(*v))) == NULL)
+		return pv_why_set(why, PV_E_NOMEM, "search people: out of "
+		    "memory");
+	if ((r = store_prepare(st, "SELECT " PERSON_COLS " FROM people WHERE "
+	    "person_id LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' OR "
+	    "given_name LIKE ?1 ESCAPE '\\' OR family_name LIKE ?1 ESCAPE '\\' "
+	    "ORDER BY updated_at DESC, id DESC LIMIT ?2", &s, "search people",
+	    why)) != PV_OK)
+		goto out;
+	if (!store_bind_text(s, 1, like) ||
+	    !store_bind_i64(s, 2, (int64_t)max)) {
+		r = store_db_err(st, SQLITE_ERROR, "search people", why);
+		goto out;
+	}
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		person_from_row(s, &v[n++]);
+	if (n < max && rc != SQLITE_DONE) {
+		r = store_db_err(st, sqlite3_extended_errcode(st->db),
+		    "search people", why);
+		goto out;
+	}
+	*out = v;
+	*n_out = n;
+	v = NULL;
+	r = PV_OK;
+out:
+	sqlite3_finalize(s);
+	free(v);
 	return r;
 }

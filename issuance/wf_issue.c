@@ -26,6 +26,12 @@ const struct wf_def wf_issue_def = {
 	WF_ISSUE_JOB_KIND, wf_issue_steps, WF_S__COUNT
 };
 
+const struct wf_def *
+wf_issue_definition(void)
+{
+	return &wf_issue_def;
+}
+
 /* ---- checks without a card -------------------------------------------------------- */
 
 /*

@@ -38,6 +38,7 @@
 #include "issuance/store.h"
 
 struct ca;		/* issuance/ca.h */
+struct wf_def;		/* issuance/wf.h */
 struct card;		/* issuance/card.h */
 struct wf_hooks;	/* issuance/wf.h */
 
@@ -147,6 +148,12 @@ enum pv_err wf_issue_check_person(const struct pv_config *cfg,
  */
 enum pv_err wf_issue_run(const struct wf_issue_params *p, struct card *card,
     struct wf_issue_result *out, struct pv_why *why);
+
+/*
+ * wf_issue_definition: the issue workflow's steps (wf.h), for a front end
+ * that lists them before they run.
+ */
+const struct wf_def *wf_issue_definition(void);
 
 /* ---- helpers, public for the tests ------------------------------------------- */
 

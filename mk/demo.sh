@@ -101,3 +101,6 @@ PV_BIN="$B" tests/sandbox/run --readers 3 --card 0:usb-key --card 1:usb-key --ca
 	cut -c1-100 people.results.csv
 	echo; echo "\$ pivstation batch --home \$H people.csv --readers 0,1,2 --passphrase-file pass --plain   (again: nothing left to do)"
 	"$P" batch --home "$BL_HOME" people.csv --readers 0,1,2 --passphrase-file "$t/pass" --plain'
+
+step "pivstation console: the officer's session at the kiosk (sign in with the operator card, issue with the PIN on the pad, help desk, audit), in tmux; the screens as captured"
+PV_BIN="$B" bash tests/sandbox/console_demo.sh
