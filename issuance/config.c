@@ -128,7 +128,8 @@ enum config_type {
 	T_REV_MODE,
 	T_REV_FAILURE,
 	T_REV_CA,
-	T_REV_NONCE
+	T_REV_NONCE,
+	T_ENUM		/* one of config_enums[arg], its index at off */
 };
 
 struct config_key {
@@ -139,6 +140,21 @@ struct config_key {
 	unsigned lo, hi;
 	int arg;
 };
+
+/*
+ * T_ENUM keys: the names a value may take, in the order of the enum the
+ * field has (the name's index is the value stored).
+ */
+enum config_enum_id {
+	CONFIG_ENUM_FACTORY_CHUID
+};
+static const char *const config_enum_factory_chuid[] = { "overwrite",
+	"refuse", NULL };
+static const char *const *const config_enums[] = {
+	[CONFIG_ENUM_FACTORY_CHUID] = config_enum_factory_chuid,
+};
+_Static_assert(sizeof(enum config_factory_chuid) == sizeof(int),
+    "T_ENUM fields are stored as int");
 
 #define OFF(f) offsetof(struct pv_config, f)
 static const struct config_key config_keys[] = {
@@ -185,6 +201,8 @@ static const struct config_key config_keys[] = {
 	    0, 9, 0 },
 	{ "card", "issuer_id", T_TEXT, OFF(issuer_id), 1, CONFIG_ISSUER_ID_MAX,
 	    0 },
+	{ "card", "factory_chuid", T_ENUM, OFF(factory_chuid), 0, 0,
+	    CONFIG_ENUM_FACTORY_CHUID },
 	{ "ca", "algorithm", T_CA_ALG, 0, 0, 0, 0 },
 	{ "ca", "root_days", T_UINT, OFF(ca_root_days), 1, 10958, 0 },
 	{ "ca", "issuing_days", T_UINT, OFF(ca_issuing_days), 1, 10958, 0 },
@@ -665,6 +683,31 @@ config_text_ok(const char *v, size_t lo, size_t hi)
 
 /* ---- one key ------------------------------------------------------------------- */
 
+/* A T_ENUM value: its index among the names of config_enums[k->arg]. */
+static bool
+config_enum(struct config_parse *p, const struct config_key *k, const char *v,
+    char *field)
+{
+	const char *const *names = config_enums[k->arg];
+	char expect[160] = "";
+	size_t n;
+	int i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			memcpy(field, &i, sizeof(i));
+			return true;
+		}
+		n = strlen(expect);
+		(void)snprintf(expect + n, sizeof(expect) - n, "%s'%s'",
+		    i == 0 ? "" : names[i + 1] == NULL ? " or " : ", ",
+		    names[i]);
+	}
+	config_fail(p, p->line, "[%s] %s: expected %s, got '%.40s'",
+	    k->section, k->key, expect, v);
+	return false;
+}
+
 static bool
 config_set(struct config_parse *p, const struct config_key *k, const char *v)
 {
@@ -921,6 +964,8 @@ config_set(struct config_parse *p, const struct config_key *k, const char *v)
 		config_fail(p, p->line, "[%s] %s: expected 'required' or "
 		    "'optional', got '%.40s'", k->section, k->key, v);
 		return false;
+	case T_ENUM:
+		return config_enum(p, k, v, base + k->off);
 	}
 	return false;
 }
@@ -1132,6 +1177,7 @@ config_defaults(struct pv_config *out)
 	strcpy(out->organization_identifier, "0000");
 	out->person_association = 1;
 	strcpy(out->issuer_id, "PIVSTATION");
+	out->factory_chuid = CONFIG_FACTORY_CHUID_OVERWRITE;
 	out->ca_alg = CONFIG_ALG_ECCP384;
 	out->ca_root_days = 7300;
 	out->ca_issuing_days = 3650;

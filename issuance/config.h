@@ -58,6 +58,16 @@ enum config_escrow {
 	CONFIG_ESCROW_OPTIONAL	/* such a token gets an on-card, unescrowed key */
 };
 
+/*
+ * [card] factory_chuid: what issuance does with an unsigned CHUID that no
+ * job of this station wrote (a vendor's or a personalisation tool's
+ * placeholder: firmware-notes/factory-chuid.md).
+ */
+enum config_factory_chuid {
+	CONFIG_FACTORY_CHUID_OVERWRITE,	/* factory content: issue over it */
+	CONFIG_FACTORY_CHUID_REFUSE	/* not blank: refuse (--reissue) */
+};
+
 /* 9A extended key usages (bits of pv_config.eku_9a). */
 #define CONFIG_EKU_CLIENT_AUTH		0x1	/* 1.3.6.1.5.5.7.3.2 */
 #define CONFIG_EKU_SMARTCARD_LOGON	0x2	/* 1.3.6.1.4.1.311.20.2.2 */
@@ -184,6 +194,7 @@ struct pv_config {
 
 	/* [card] */
 	char issuer_id[CONFIG_ISSUER_ID_MAX + 1];	/* Printed Information */
+	enum config_factory_chuid factory_chuid;
 
 	/* [ca] */
 	enum config_alg ca_alg;

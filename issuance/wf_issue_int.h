@@ -114,6 +114,8 @@ struct wf {
 	/* Decisions. */
 	int64_t old_dev[2];		/* --reissue: devices to terminate */
 	size_t n_old_dev;
+	bool factory_chuid;		/* the card's CHUID is factory content
+					 * (wf_chuid_factory) */
 	bool can_import;		/* YubiKey IMPORT KEY available */
 	bool escrow_9d;			/* 9D made on the host and escrowed */
 

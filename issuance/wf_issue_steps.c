@@ -224,8 +224,9 @@ wf_step_chuid(struct wf_run *run, void *state, struct pv_why *why)
 		goto out;
 	card_note_identity(w->card, w->in.has_serial, w->in.serial, true,
 	    w->guid);
-	wf_note(run, WF_STEP_DONE, "signed CHUID written: FASC-N %s, expiry "
-	    "%s", w->fascn_str, date);
+	wf_note(run, WF_STEP_DONE, "signed CHUID written%s: FASC-N %s, expiry "
+	    "%s", w->factory_chuid ? " over the factory one" : "",
+	    w->fascn_str, date);
 out:
 	buf_out_cleanup(&obj);
 	return r;
