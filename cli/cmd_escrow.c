@@ -18,6 +18,7 @@
 #include "issuance/ca.h"
 #include "issuance/config.h"
 #include "issuance/escrow.h"
+#include "issuance/recover.h"
 #include "issuance/home.h"
 #include "issuance/pkix_util.h"
 #include "issuance/operator.h"
@@ -37,14 +38,9 @@ enum {
 	ESC_OPT_PASS_FILE,
 	ESC_OPT_PASS_FD,
 	ESC_OPT_P12_PASS_FILE,
-	ESC_OPT_P12_PASS_FD
+	ESC_OPT_P12_PASS_FD,
+	ESC_OPT_REASON
 };
-
-static int
-esc_fail(const char *what, enum pv_err r, const struct pv_why *why)
-{
-	return cli_fail(what, r, why);
-}
 
 static int
 esc_write(const char *path, const void *p, size_t n)
@@ -52,7 +48,7 @@ esc_write(const char *path, const void *p, size_t n)
 	struct pv_why why = { "" };
 	enum pv_err r = pkix_write_file(path, p, n, false, &why);
 
-	return r == PV_OK ? CLI_EXIT_OK : esc_fail("write", r, &why);
+	return r == PV_OK ? CLI_EXIT_OK : cli_fail("write", r, &why);
 }
 
 /* ---- escrow keygen ------------------------------------------------------------- */
@@ -123,7 +119,7 @@ esc_cmd_keygen(struct cli_global *g, int argc, char **argv)
 	if ((r = escrow_keygen(alg, &k, &why)) != PV_OK ||
 	    (r = escrow_seal_key(k, ca_get0_kra(station_ca(stn)), &env,
 	    &env_len, &why)) != PV_OK) {
-		rc = esc_fail("escrow keygen", r, &why);
+		rc = cli_fail("escrow keygen", r, &why);
 		goto out;
 	}
 	if ((b = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_PUBKEY(b, k) ||
@@ -156,16 +152,20 @@ static void
 esc_recover_help(FILE *f)
 {
 	fprintf(f,
-	    "usage: pivstation escrow recover --person ID|EMAIL --out FILE.p12\n"
-	    "       pivstation escrow recover --envelope FILE --cert FILE "
+	    "usage: pivstation escrow recover --person ID|EMAIL --reason TEXT "
 	    "--out FILE.p12\n"
+	    "       pivstation escrow recover --envelope FILE --cert FILE "
+	    "--reason TEXT\n"
+	    "                                 --out FILE.p12\n"
 	    "\n"
 	    "Decrypt an escrowed key management key with the KRA key and write "
 	    "it with\nits certificate as a PKCS#12 (AES-256, HMAC-SHA-256 MAC), "
 	    "mode 0600.  With\n--person the store gives the person's current "
-	    "envelope and 9d certificate,\nand the recovery is written to the "
-	    "audit log.\n"
+	    "envelope and 9d certificate.\nEvery attempt, refused or not, is "
+	    "written to the audit log with who acted\nand the reason.\n"
 	    "\n"
+	    "  --reason TEXT   why the key is recovered (required; up to 200 "
+	    "characters)\n"
 	    "  --passphrase-file FILE / --passphrase-fd N   KRA passphrase\n"
 	    "      (else $PIVSTATION_KRA_PASSPHRASE, $PIVSTATION_CA_PASSPHRASE,\n"
 	    "      [ca] passphrase, a prompt)\n"
@@ -186,6 +186,7 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 		{ "person", required_argument, NULL, ESC_OPT_PERSON },
 		{ "out", required_argument, NULL, ESC_OPT_OUT },
 		{ "name", required_argument, NULL, ESC_OPT_NAME },
+		{ "reason", required_argument, NULL, ESC_OPT_REASON },
 		{ "passphrase-file", required_argument, NULL, ESC_OPT_PASS_FILE },
 		{ "passphrase-fd", required_argument, NULL, ESC_OPT_PASS_FD },
 		{ "p12-passphrase-file", required_argument, NULL,
@@ -197,11 +198,11 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 	};
 	struct pv_why why = { "" };
 	struct pass_chain pc;
+	struct recover_req rq;
 	const char *env_path = NULL, *cert_path = NULL, *person = NULL;
-	const char *out_path = NULL, *name = NULL;
+	const char *out_path = NULL, *name = NULL, *reason = NULL;
 	struct pkix_pass p12_pass;
 	struct station *stn = NULL;
-	EVP_PKEY *kra_key = NULL;
 	STACK_OF(X509) *certs = NULL;
 	X509 *cert = NULL;
 	uint8_t *env = NULL, *buf = NULL, *p12 = NULL;
@@ -221,6 +222,7 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 		case ESC_OPT_PERSON: person = optarg; break;
 		case ESC_OPT_OUT: out_path = optarg; break;
 		case ESC_OPT_NAME: name = optarg; break;
+		case ESC_OPT_REASON: reason = optarg; break;
 		case ESC_OPT_PASS_FILE: pc.src[PASS_KRA].file = optarg; break;
 		case ESC_OPT_PASS_FD:
 			if ((rc = cli_fd_arg("escrow recover", "--passphrase-fd",
@@ -250,24 +252,24 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 	    (person != NULL && (env_path != NULL || cert_path != NULL)))
 		return cli_usage_error("escrow recover", "give --out and either "
 		    "--person, or --envelope and --cert");
-	if ((rc = cli_station(g, STATION_NEED_CA | (person != NULL ?
-	    STATION_NEED_STORE : 0), &pc, &stn)) != CLI_EXIT_OK)
+	if ((r = recover_reason_check(reason, &why)) != PV_OK)
+		return cli_usage_error("escrow recover", "%s", why.msg);
+	/* Recoveries are audited: the store is needed in every mode. */
+	if ((rc = cli_station(g, STATION_NEED_CA | STATION_NEED_STORE, &pc,
+	    &stn)) != CLI_EXIT_OK)
 		return rc;
-	if ((rc = cli_permit(stn, OP_RECOVER)) != CLI_EXIT_OK)
-		goto out;
 	if (person == NULL) {
 		if ((r = pkix_read_file(env_path, ESC_IN_MAX, &env, &env_len,
 		    &why)) != PV_OK ||
 		    (r = pkix_read_file(cert_path, ESC_IN_MAX, &buf, &n,
 		    &why)) != PV_OK ||
 		    (r = pkix_certs_from_bytes(buf, n, &certs, &why)) != PV_OK) {
-			rc = esc_fail("escrow recover", r, &why);
+			rc = cli_fail("escrow recover", r, &why);
 			goto out;
 		}
 		cert = sk_X509_shift(certs);
 	}
-	if ((r = station_kra_key(stn, &kra_key, &why)) != PV_OK ||
-	    (r = station_passphrase(stn, PASS_P12, true, &p12_pass, &why)) !=
+	if ((r = station_passphrase(stn, PASS_P12, true, &p12_pass, &why)) !=
 	    PV_OK) {
 		rc = cli_fail("escrow recover", r, &why);
 		goto out;
@@ -292,20 +294,22 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 			    "PKCS#12 passphrase");
 		pv_why_clear(&why);
 		if ((r = pkix_pass_check_new(&p12_pass, what, &why)) != PV_OK) {
-			rc = esc_fail("escrow recover", r, &why);
+			rc = cli_fail("escrow recover", r, &why);
 			goto out;
 		}
 	}
-	if (person != NULL)
-		r = escrow_recover_person(station_store(stn), person,
-		    ca_get0_kra(station_ca(stn)), kra_key, &p12_pass, name,
-		    &p12, &p12_len, NULL, &why);
-	else
-		r = escrow_recover_p12(env, env_len,
-		    ca_get0_kra(station_ca(stn)), kra_key, cert, &p12_pass, name,
-		    &p12, &p12_len, &why);
-	if (r != PV_OK) {
-		rc = esc_fail("escrow recover", r, &why);
+	memset(&rq, 0, sizeof(rq));
+	rq.person = person;
+	rq.envelope = env;
+	rq.envelope_len = env_len;
+	rq.envelope_name = env_path;
+	rq.cert = cert;
+	rq.reason = reason;
+	rq.p12_pass = &p12_pass;
+	rq.name = name;
+	if ((r = recover_key_p12(stn, &rq, &p12, &p12_len, NULL, &why)) !=
+	    PV_OK) {
+		rc = cli_fail("escrow recover", r, &why);
 		goto out;
 	}
 	if ((rc = esc_write(out_path, p12, p12_len)) != CLI_EXIT_OK)
@@ -321,7 +325,6 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 out:
 	pkix_pass_clear(&p12_pass);
 	rc = cli_station_done(stn, rc);
-	EVP_PKEY_free(kra_key);
 	X509_free(cert);
 	sk_X509_pop_free(certs, X509_free);
 	OPENSSL_free(buf);

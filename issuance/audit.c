@@ -338,8 +338,10 @@ audit_verify(struct store *st, struct audit_report *out, struct pv_why *why)
 	const uint8_t *key = store_audit_key(st);
 	const char *head_path = store_head_path(st);
 	const char *anchor = store_anchor_path(st);
+	struct pv_why dw = { "" };
 	uint8_t want[32];
 	bool began = false, have_file = false, have_anchor = false;
+	bool dangling = false;
 	enum pv_err r;
 
 	memset(&rep, 0, sizeof(rep));
@@ -469,9 +471,19 @@ audit_verify(struct store *st, struct audit_report *out, struct pv_why *why)
 			}
 		}
 	}
-	/* The chain holds: now the rows it vouches for. */
+	/* The chain holds: now the rows it vouches for, and what refers to
+	 * them. */
 	if ((r = audit_verify_rows(st, &rep, why)) != PV_OK)
 		goto out;
+	if ((r = store_dangling(st, &dangling, &dw)) != PV_OK) {
+		(void)pv_why_set(why, r, "%s", dw.msg);
+		goto out;
+	}
+	if (dangling) {
+		r = pv_why_set(why, PV_E_VERIFY, "%s: rows were deleted "
+		    "outside pivstation", dw.msg);
+		goto out;
+	}
 	r = PV_OK;
 out:
 	store_snapshot_end(st, began);

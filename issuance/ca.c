@@ -16,7 +16,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "apdu/buf.h"
 #include "issuance/ca.h"
+#include "issuance/secret.h"
 #include "issuance/config.h"
 
 struct ca {
@@ -827,12 +829,17 @@ ca_load_key(const char *dir, const char *name, const struct pkix_pass *pass,
 	size_t n = 0;
 	enum pv_err r;
 
-	if ((r = ca_read(dir, name, &p, &n, why)) != PV_OK)
+	char path[PATH_MAX];
+
+	if (pkix_path_join(path, sizeof(path), dir, name) != PV_OK)
+		return pv_why_set(why, PV_E_TOO_LONG, "%s: path too long", dir);
+	/* A private key: owner only, like every secret of the station. */
+	if ((r = secret_read_file(path, CA_FILE_MAX, &p, &n, why)) != PV_OK)
 		return r;
 	r = pkix_key_from_bytes(p, n, pass->v, pass->len, out, why);
 	if (r != PV_OK)
 		pv_why_prefix(why, "%s/%s", dir, name);
-	OPENSSL_clear_free(p, n + 1);
+	buf_free_secret(p, n);
 	return r;
 }
 
@@ -883,6 +890,9 @@ ca_open_keys(const char *dir, const struct pkix_pass *pass, unsigned which,
 		}
 		goto out;
 	}
+	/* The folder holds the keys: the one rule for private files. */
+	if ((r = secret_check_path(dir, true, true, why)) != PV_OK)
+		goto out;
 	if ((r = ca_load_cert(dir, CA_FILE_ROOT_CRT, &ca->root, why)) !=
 	    PV_OK ||
 	    (r = ca_load_cert(dir, CA_FILE_SIGNER_CRT, &ca->signer, why)) !=

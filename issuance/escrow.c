@@ -293,12 +293,12 @@ out:
 enum pv_err
 escrow_recover_person(struct store *st, const char *person, X509 *kra_cert,
     EVP_PKEY *kra_key, const struct pkix_pass *p12_pass, const char *name,
-    uint8_t **out, size_t *out_len, int64_t *escrow_id, struct pv_why *why)
+    uint8_t **out, size_t *out_len, struct escrow_src *src,
+    struct pv_why *why)
 {
 	struct store_person p;
 	struct store_escrow e;
 	struct store_cert sc;
-	char object[48], detail[128];
 	X509 *cert = NULL;
 	BIO *b = NULL;
 	enum pv_err r = PV_E_INTERNAL;
@@ -340,22 +340,15 @@ escrow_recover_person(struct store *st, const char *person, X509 *kra_cert,
 		r = pkix_crypto_err(why, "the stored 9d certificate");
 		goto out;
 	}
+	if (src != NULL) {
+		src->escrow_id = e.id;
+		src->device_id = e.device_id;
+		(void)snprintf(src->cert_serial, sizeof(src->cert_serial), "%s",
+		    sc.serial);
+	}
 	if ((r = escrow_recover_p12(e.cms, e.cms_len, kra_cert, kra_key, cert,
 	    p12_pass, name, out, out_len, why)) != PV_OK)
 		goto out;
-	(void)snprintf(object, sizeof(object), "escrow:%" PRId64, e.id);
-	(void)snprintf(detail, sizeof(detail),
-	    "{\"kind\":\"9d-key\",\"device\":%" PRId64 ",\"cert\":\"%s\"}",
-	    e.device_id, sc.serial);
-	if ((r = audit_append(st, "escrow.recover", object, detail, why)) !=
-	    PV_OK) {
-		OPENSSL_free(*out);	/* no unrecorded recovery */
-		*out = NULL;
-		*out_len = 0;
-		goto out;
-	}
-	if (escrow_id != NULL)
-		*escrow_id = e.id;
 	r = PV_OK;
 out:
 	BIO_free(b);

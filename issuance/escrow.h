@@ -85,19 +85,27 @@ enum pv_err escrow_recover_p12(const uint8_t *env, size_t env_len,
 
 struct store;	/* issuance/store.h */
 
+/* Where a person's recovered key came from. */
+struct escrow_src {
+	int64_t escrow_id;
+	int64_t device_id;
+	char cert_serial[64];		/* the 9d certificate's, hex */
+};
+
 /*
  * escrow_recover_person recovers the current escrowed key management key
  * of |person| (an e-mail address, or the 10-digit person id) from the
  * store |st|: its newest current 9d envelope on a device that is not
  * terminated, with the live 9d certificate of the same device, packed as
- * escrow_recover_p12 does.  The recovery is written to the audit log
- * (escrow.recover, no secret in it).  *out (OPENSSL_free) on success;
- * *escrow_id (NULL allowed) names the envelope used.  PV_E_NOT_FOUND
- * naming what is missing (person, envelope, certificate).
+ * escrow_recover_p12 does.  *out (OPENSSL_free) on success; *src (NULL
+ * allowed) says which envelope and certificate.  PV_E_INPUT for an unknown
+ * person, PV_E_NO_RECORD naming what is missing (envelope, certificate).
+ * Not audited: this is a building block of recover_key_p12 (recover.h),
+ * the one audited way to recover a key.
  */
 enum pv_err escrow_recover_person(struct store *st, const char *person,
     X509 *kra_cert, EVP_PKEY *kra_key, const struct pkix_pass *p12_pass,
-    const char *name, uint8_t **out, size_t *out_len, int64_t *escrow_id,
-    struct pv_why *why);
+    const char *name, uint8_t **out, size_t *out_len,
+    struct escrow_src *src, struct pv_why *why);
 
 #endif /* PV_ISSUANCE_ESCROW_H */

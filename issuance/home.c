@@ -60,6 +60,7 @@ enum pv_err
 home_check(const struct home *h, struct pv_why *why)
 {
 	struct stat st;
+	enum pv_err r;
 
 	if (lstat(h->dir, &st) != 0) {
 		if (errno == ENOENT)
@@ -73,19 +74,9 @@ home_check(const struct home *h, struct pv_why *why)
 		return pv_why_set(why, PV_E_POLICY,
 		    "station home %s is a symbolic link; give the real path",
 		    h->dir);
-	if (!S_ISDIR(st.st_mode))
-		return pv_why_set(why, PV_E_POLICY,
-		    "station home %s is not a folder", h->dir);
-	if (st.st_uid != geteuid())
-		return pv_why_set(why, PV_E_POLICY,
-		    "station home %s is owned by uid %ld, not by you", h->dir,
-		    (long)st.st_uid);
-	if ((st.st_mode & 077) != 0)
-		return pv_why_set(why, PV_E_POLICY,
-		    "station home %s is open to group or others (mode %04o): "
-		    "run chmod 700 %s", h->dir,
-		    (unsigned)(st.st_mode & 07777), h->dir);
-	return PV_OK;
+	if ((r = secret_check_stat(&st, h->dir, true, why)) != PV_OK)
+		pv_why_prefix(why, "station home");
+	return r;
 }
 
 enum pv_err

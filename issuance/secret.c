@@ -154,6 +154,45 @@ out:
 }
 
 enum pv_err
+secret_check_stat(const struct stat *st, const char *path, bool dir,
+    struct pv_why *why)
+{
+	if (S_ISLNK(st->st_mode))
+		return pv_why_set(why, PV_E_POLICY, "%s is a symbolic link; "
+		    "refusing to follow it", path);
+	if (dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
+		return pv_why_set(why, PV_E_POLICY, "%s is not a %s", path,
+		    dir ? "folder" : "regular file");
+	if (st->st_uid != geteuid())
+		return pv_why_set(why, PV_E_POLICY, "%s is owned by uid %ld, not "
+		    "by the station user (uid %ld)", path, (long)st->st_uid,
+		    (long)geteuid());
+	if ((st->st_mode & 077) != 0)
+		return pv_why_set(why, PV_E_POLICY, "%s is open to group or "
+		    "others (mode %04o): run chmod %s %s", path,
+		    (unsigned)(st->st_mode & 07777), dir ? "700" : "600", path);
+	return PV_OK;
+}
+
+enum pv_err
+secret_check_path(const char *path, bool dir, bool must_exist,
+    struct pv_why *why)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT && !must_exist)
+			return PV_OK;
+		if (errno == ENOENT)
+			return pv_why_set(why, PV_E_NO_FILE, "%s does not exist",
+			    path);
+		return pv_why_set(why, PV_E_IO, "%s: %s", path,
+		    strerror(errno));
+	}
+	return secret_check_stat(&st, path, dir, why);
+}
+
+enum pv_err
 secret_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len,
     struct pv_why *why)
 {
@@ -182,23 +221,8 @@ secret_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len,
 		r = pv_why_set(why, PV_E_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		r = pv_why_set(why, PV_E_POLICY, "%s is not a regular file",
-		    path);
+	if ((r = secret_check_stat(&st, path, false, why)) != PV_OK)
 		goto out;
-	}
-	if (st.st_uid != geteuid()) {
-		r = pv_why_set(why, PV_E_POLICY,
-		    "%s is owned by uid %ld, not by the station user", path,
-		    (long)st.st_uid);
-		goto out;
-	}
-	if ((st.st_mode & 077) != 0) {
-		r = pv_why_set(why, PV_E_POLICY,
-		    "%s is readable by group or others (mode %04o); "
-		    "run chmod 600 on it", path, (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
 	if (st.st_size < 0 || (uintmax_t)st.st_size > max) {
 		r = pv_why_set(why, PV_E_TOO_LONG,
 		    "%s is larger than %zu bytes", path, max);

@@ -51,6 +51,22 @@ enum pv_err secret_write_file(const char *path, const void *data, size_t len,
     unsigned flags, struct pv_why *why);
 
 /*
+ * The one rule for every file and folder that holds a secret or personal
+ * data (the home, master.key, store.db and its -wal/-shm, audit.head,
+ * ca/ and its keys): owned by the effective user, not a symbolic link,
+ * the expected type, no group or other permission bits.
+ * secret_check_stat applies it to what fstat/lstat said of |path|;
+ * secret_check_path lstat()s |path| first (a missing one is PV_OK when
+ * !|must_exist|, else PV_E_NO_FILE).  PV_E_POLICY names the file, what is
+ * wrong and the chmod that fixes it.
+ */
+struct stat;
+enum pv_err secret_check_stat(const struct stat *st, const char *path,
+    bool dir, struct pv_why *why);
+enum pv_err secret_check_path(const char *path, bool dir, bool must_exist,
+    struct pv_why *why);
+
+/*
  * secret_read_file reads the whole of |path| into a new buffer (*out, free
  * it with buf_free_secret(*out, *out_len)).  The file is opened with
  * O_NOFOLLOW and must be a regular file owned by the effective user with

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
  */
 static const char *const store_bind_2[] = { "jobs", "operators", NULL };
 static const char *const store_bind_ops[] = { "operators", NULL };
+static const char *const store_bind_credno[] = { "credential_numbers", NULL };
 
 static const struct store_migration {
 	const char *sql;
@@ -195,6 +197,25 @@ static const struct store_migration {
 	"  DEFAULT 0;"
 	"CREATE UNIQUE INDEX operators_card ON operators(card_uuid)"
 	"  WHERE card_uuid IS NOT NULL;", store_bind_ops },
+
+	/* 5: the audit log also vouches for credential numbers, so one
+	 * deleted to be handed out again is noticed; they get an id of
+	 * their own to be named by (a rowid may change on VACUUM). */
+	{ "CREATE TABLE credential_numbers_5 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  agency_code TEXT NOT NULL CHECK (length(agency_code) = 4),"
+	"  system_code TEXT NOT NULL CHECK (length(system_code) = 4),"
+	"  number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 999999),"
+	"  job_id INTEGER REFERENCES jobs(id),"
+	"  allocated_at INTEGER NOT NULL,"
+	"  UNIQUE (agency_code, system_code, number));"
+	"INSERT INTO credential_numbers_5 (agency_code, system_code, number,"
+	"  job_id, allocated_at) SELECT agency_code, system_code, number,"
+	"  job_id, allocated_at FROM credential_numbers"
+	"  ORDER BY allocated_at, agency_code, system_code, number;"
+	"DROP TABLE credential_numbers;"
+	"ALTER TABLE credential_numbers_5 RENAME TO credential_numbers;",
+	store_bind_credno },
 };
 #define STORE_N_MIGRATIONS \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -571,6 +592,25 @@ store_migrate(struct store *st, struct pv_why *why)
 	return PV_OK;
 }
 
+static enum pv_err
+store_check_files(const char *path, struct pv_why *why)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char p[PATH_MAX];
+	size_t i;
+	enum pv_err r;
+
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if (snprintf(p, sizeof(p), "%s%s", path, suffix[i]) >=
+		    (int)sizeof(p))
+			return pv_why_set(why, PV_E_TOO_LONG, "%s: path too long",
+			    path);
+		if ((r = secret_check_path(p, false, i == 0, why)) != PV_OK)
+			return r;
+	}
+	return PV_OK;
+}
+
 enum pv_err
 store_open(const char *path, const struct store_opts *opts,
     struct store **out, struct pv_why *why)
@@ -622,6 +662,10 @@ store_open(const char *path, const struct store_opts *opts,
 		    strerror(errno));
 		goto out;
 	}
+	/* Personal data: the one rule for private files, for the database
+	 * and the journal files SQLite keeps beside it. */
+	if ((r = store_check_files(path, why)) != PV_OK)
+		goto out;
 	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL);
 	if (rc != SQLITE_OK) {

@@ -60,7 +60,7 @@
 #include "issuance/audit.h"
 #include "issuance/identity.h"
 
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	5
 
 struct store;	/* opaque */
 
@@ -572,6 +572,16 @@ typedef enum pv_err store_bound_row_fn(void *ctx, int t, const char *table,
     struct pv_why *why);
 enum pv_err store_bound_rows(struct store *st, store_bound_row_fn *fn,
     void *ctx, struct pv_why *why);
+
+/*
+ * store_dangling looks for rows that refer to a row that is not there
+ * (a job step without its job, a certificate without its device: rows
+ * deleted or added outside pivstation, with foreign keys not enforced).
+ * PV_OK with *found false when there is none; with *found true, |why|
+ * names the first ("job_steps row 7 refers to a jobs row that does not
+ * exist").
+ */
+enum pv_err store_dangling(struct store *st, bool *found, struct pv_why *why);
 
 /* store_bound_table_index: the order of a table the log vouches for, or
  * -1 for any other table. */

@@ -298,6 +298,9 @@ static const struct store_bound {
 	    "WHERE job_id = ?1 ORDER BY seq" },
 	{ "operators", "id, name, disabled, created_at, role, person_id, "
 	    "card_uuid, updated_at", "'operator:' || name", NULL },
+	{ "credential_numbers", "id, agency_code, system_code, number, "
+	    "job_id, allocated_at", "'credno:' || agency_code || '-' || "
+	    "system_code || '-' || printf('%06d', number)", NULL },
 };
 #define STORE_N_BOUND	((int)(sizeof(store_bound) / sizeof(store_bound[0])))
 
@@ -530,4 +533,31 @@ store_bound_rows(struct store *st, store_bound_row_fn *fn, void *ctx,
 		s = NULL;
 	}
 	return r;
+}
+
+enum pv_err
+store_dangling(struct store *st, bool *found, struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	char table[64], parent[64];
+	enum pv_err r;
+	int rc;
+
+	*found = false;
+	if ((r = store_prepare(st, "PRAGMA foreign_key_check", &s,
+	    "check references", why)) != PV_OK)
+		return r;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		store_col_text(s, 0, table, sizeof(table));
+		store_col_text(s, 2, parent, sizeof(parent));
+		*found = true;
+		r = pv_why_set(why, PV_E_VERIFY, "%s row %lld refers to a %s "
+		    "row that does not exist", table,
+		    (long long)sqlite3_column_int64(s, 1), parent);
+	} else if (rc != SQLITE_DONE) {
+		r = store_db_err(st, sqlite3_extended_errcode(st->db),
+		    "check references", why);
+	}
+	sqlite3_finalize(s);
+	return *found ? PV_OK : r;
 }

@@ -85,7 +85,8 @@ store_credential_number_next(struct store *st, const char *agency_code,
 		store_jint(d, "job", job_id);
 	(void)snprintf(obj, sizeof(obj), "credno:%s-%s-%06lld", agency_code,
 	    system_code, (long long)next);
-	r = store_audit(st, "credno.allocate", obj, d, why);
+	r = store_audit_row(st, "credno.allocate", obj, d,
+	    "credential_numbers", sqlite3_last_insert_rowid(st->db), why);
 out:
 	sqlite3_finalize(s);
 	if (r != PV_OK) {

@@ -8,7 +8,9 @@
 # PKCS#12 (0600) that `openssl pkcs12` opens with its passphrase: SHA-256
 # MAC, AES-256 bags, the same key and certificate.  A wrong KRA
 # passphrase, a foreign certificate and an existing output file are
-# refused.  No card: no pcsc sandbox.
+# refused.  Every attempt (with its required --reason) is in the audit
+# log, the refused ones too, and the log still verifies.  No card: no
+# pcsc sandbox.
 set -euo pipefail
 B=${PV_BIN:?PV_BIN: the build directory}
 P=$B/pivstation
@@ -23,6 +25,17 @@ UUID=3f6c1a22-9b4e-4d1c-8a55-0e9d7120c4b7
 EXPIRY=$(date -u -d '+4 years' +%Y-%m-%d)
 printf 'p12 export passphrase\n' >"$T/p12pass"
 printf 'escrow kra passphrase\n' >"$T/krapass"
+chmod 600 "$T/p12pass" "$T/krapass"
+
+REASON="court order 2026-117"
+# audited H ACTION: the escrow.recover* rows of home H, one per line:
+# action|actor|reason|error class
+audited() {
+	sqlite3 "$1/store.db" "SELECT action || '|' || actor || '|' || \
+		coalesce(json_extract(detail, '\$.reason'), '') || '|' || \
+		coalesce(json_extract(detail, '\$.error'), '') FROM audit \
+		WHERE action LIKE 'escrow.recover%' ORDER BY seq"
+}
 
 n=0
 for kra in p384 rsa2048 rsa3072; do
@@ -30,7 +43,8 @@ for kra in p384 rsa2048 rsa3072; do
 		H=$T/home-$kra
 		D=$T/$kra-$key
 		mkdir "$D"
-		[ -d "$H" ] || "$P" ca init --home "$H" --alg p256 --kra-alg $kra \
+		[ -d "$H" ] || "$P" init --home "$H" --admin integ >/dev/null || fail "init"
+		[ -d "$H/ca" ] || "$P" ca init --home "$H" --alg p256 --kra-alg $kra \
 			--kra-passphrase-file "$T/krapass" >/dev/null || fail "ca init ($kra KRA)"
 		"$P" escrow keygen --home "$H" --alg $key --envelope "$D/env.der" --pubkey "$D/pub.pem" \
 			>/dev/null || fail "escrow keygen $key"
@@ -62,7 +76,7 @@ for kra in p384 rsa2048 rsa3072; do
 		cmp -s "$D/recovered.pub" "$D/pub.pem" || fail "$kra/$key: recovered key differs from keygen's"
 
 		# recovery to PKCS#12
-		"$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
+		"$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
 			--passphrase-file "$T/krapass" --p12-passphrase-file "$T/p12pass" \
 			--name "Jane Doe key management" --out "$D/out.p12" >/dev/null || fail "$kra/$key: recover"
 		[ "$(stat -c %a "$D/out.p12")" = 600 ] || fail "p12 mode"
@@ -83,44 +97,74 @@ for kra in p384 rsa2048 rsa3072; do
 	done
 done
 [ $n = 6 ] || fail "only $n cases"
+# each recovery is in the log, with who and why
+[ "$(audited "$T/home-p384")" = "$(printf 'escrow.recover|integ|%s|\nescrow.recover|integ|%s|' "$REASON" "$REASON")" ] ||
+	fail "recoveries audited: $(audited "$T/home-p384")"
 
 # refusals
 H=$T/home-p384
 D=$T/p384-p256
-rc=0; "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
+rc=0; "$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
 	--passphrase-fd 3 --p12-passphrase-file "$T/p12pass" --out "$T/x.p12" 3<<<"wrong kra pass" \
 	>/dev/null 2>"$T/err" || rc=$?
 [ $rc = 5 ] || fail "wrong KRA passphrase: exit $rc ($(cat "$T/err"))"
 [ ! -e "$T/x.p12" ] || fail "a PKCS#12 was written with a wrong passphrase"
-rc=0; "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$T/p384-rsa2048/9d.pem" \
+[ "$(audited "$H" | tail -1)" = "escrow.recover.refused|integ|$REASON|auth" ] ||
+	fail "wrong KRA passphrase not audited: $(audited "$H" | tail -1)"
+rc=0; "$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" --cert "$T/p384-rsa2048/9d.pem" \
 	--passphrase-file "$T/krapass" --p12-passphrase-file "$T/p12pass" --out "$T/x.p12" \
 	>/dev/null 2>"$T/err" || rc=$?
 [ $rc = 7 ] || fail "foreign certificate: exit $rc ($(cat "$T/err"))"
 grep -q "does not belong" "$T/err" || fail "foreign certificate said: $(cat "$T/err")"
-rc=0; "$P" escrow recover --home "$T/home-rsa2048" --envelope "$D/env.der" --cert "$D/9d.pem" \
+[ "$(audited "$H" | tail -1)" = "escrow.recover.refused|integ|$REASON|verify" ] ||
+	fail "foreign certificate not audited: $(audited "$H" | tail -1)"
+# no reason, or one with a control character: usage, before any attempt
+before=$(audited "$H" | wc -l)
+rc=0; "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
+	--passphrase-file "$T/krapass" --p12-passphrase-file "$T/p12pass" --out "$T/x.p12" \
+	>/dev/null 2>"$T/err" || rc=$?
+[ $rc = 2 ] || fail "no --reason: exit $rc ($(cat "$T/err"))"
+grep -q "a reason is required" "$T/err" || fail "no --reason said: $(cat "$T/err")"
+rc=0; "$P" escrow recover --reason "$(printf 'a\tb')" --home "$H" --envelope "$D/env.der" \
+	--cert "$D/9d.pem" --passphrase-file "$T/krapass" --p12-passphrase-file "$T/p12pass" \
+	--out "$T/x.p12" >/dev/null 2>"$T/err" || rc=$?
+[ $rc = 2 ] || fail "a reason with a tab: exit $rc ($(cat "$T/err"))"
+[ "$(audited "$H" | wc -l)" = "$before" ] || fail "a usage error was audited as an attempt"
+# an operator whose role may not recover: refused, and that is audited
+"$P" operator add --home "$H" clerk --role enroller >/dev/null || fail "operator add"
+rc=0; PIVSTATION_OPERATOR=clerk "$P" escrow recover --reason "$REASON" --home "$H" \
+	--envelope "$D/env.der" --cert "$D/9d.pem" --passphrase-file "$T/krapass" \
+	--p12-passphrase-file "$T/p12pass" --out "$T/x.p12" >/dev/null 2>"$T/err" || rc=$?
+[ $rc = 1 ] || fail "an enroller recovering: exit $rc ($(cat "$T/err"))"
+grep -q "may not" "$T/err" || fail "an enroller recovering said: $(cat "$T/err")"
+[ ! -e "$T/x.p12" ] || fail "a PKCS#12 was written for an enroller"
+audited "$H" | tail -1 | grep -q "^escrow.recover.refused|clerk|$REASON|" ||
+	fail "the enroller's attempt not audited: $(audited "$H" | tail -1)"
+rc=0; "$P" escrow recover --reason "$REASON" --home "$T/home-rsa2048" --envelope "$D/env.der" --cert "$D/9d.pem" \
 	--passphrase-file "$T/krapass" --p12-passphrase-file "$T/p12pass" --out "$T/x.p12" \
 	>/dev/null 2>"$T/err" || rc=$?
 [ $rc = 7 ] || fail "another station's KRA: exit $rc ($(cat "$T/err"))"
-rc=0; "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
+rc=0; "$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
 	--passphrase-file "$T/krapass" --p12-passphrase-file "$T/p12pass" --out "$D/out.p12" \
 	>/dev/null 2>"$T/err" || rc=$?
 [ $rc = 1 ] || fail "existing output: exit $rc"
 # the PKCS#12 passphrase follows the CA's rule (8 characters), naming
 # where it came from; nothing is written
 printf 'x\n' >"$T/p12short"
-rc=0; "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
+rc=0; "$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
 	--passphrase-file "$T/krapass" --p12-passphrase-file "$T/p12short" --out "$T/x.p12" \
 	>/dev/null 2>"$T/err" || rc=$?
 [ $rc = 6 ] || fail "a 1-character PKCS#12 passphrase: exit $rc ($(cat "$T/err"))"
 grep -q -- "--p12-passphrase-file $T/p12short: PKCS#12 passphrase: 1 character, at least 8" "$T/err" ||
 	fail "short PKCS#12 passphrase said: $(cat "$T/err")"
 [ ! -e "$T/x.p12" ] || fail "a PKCS#12 was written with a 1-character passphrase"
-rc=0; PIVSTATION_P12_PASSPHRASE=1234567 "$P" escrow recover --home "$H" --envelope "$D/env.der" \
+rc=0; PIVSTATION_P12_PASSPHRASE=1234567 "$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" \
 	--cert "$D/9d.pem" --passphrase-file "$T/krapass" --out "$T/x.p12" >/dev/null 2>"$T/err" || rc=$?
 [ $rc = 6 ] || fail "a 7-character PKCS#12 passphrase: exit $rc ($(cat "$T/err"))"
 grep -q -- "PIVSTATION_P12_PASSPHRASE: PKCS#12 passphrase: 7 characters, at least 8" "$T/err" ||
 	fail "short PKCS#12 passphrase from the environment said: $(cat "$T/err")"
-rc=0; setsid -w "$P" escrow recover --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
+rc=0; setsid -w "$P" escrow recover --reason "$REASON" --home "$H" --envelope "$D/env.der" --cert "$D/9d.pem" \
 	--passphrase-file "$T/krapass" --out "$T/y.p12" </dev/null >/dev/null 2>"$T/err" || rc=$?
 [ $rc = 6 ] || fail "no PKCS#12 passphrase and no terminal: exit $rc ($(cat "$T/err"))"
+"$P" audit verify --home "$H" >/dev/null || fail "audit verify after the recoveries"
 echo "ok: $n envelopes"

@@ -164,6 +164,19 @@ check "openssl cms -decrypt opens the 9D envelope with the KRA key" openssl cms 
 	-inform DER -in env.der -recip "$H/ca/kra.crt" -inkey kra-plain.key -out key.p8
 openssl pkey -inform DER -in key.p8 -pubout -out escrowed.pub 2>/dev/null
 check "the escrowed key is the 9D certificate's" cmp escrowed.pub p03.pem
+# Recovered by the person, as a help desk would: a PKCS#12 openssl opens,
+# with the card's 9D certificate and its key; audited with the reason.
+printf 'recovered p12 passphrase\n' >p12pass; chmod 600 p12pass
+check "escrow recover --person with a reason" "$P" escrow recover --home "$H" \
+	--person alice.example@example.gov --reason "lost laptop, mail archive" \
+	--passphrase-file pass --p12-passphrase-file p12pass --out recovered.p12
+openssl pkcs12 -in recovered.p12 -passin file:p12pass -nocerts -nodes 2>/dev/null |
+	openssl pkey -pubout >recovered.pub
+check "the recovered key is the 9D certificate's" cmp recovered.pub p03.pem
+check_out "the recovery is audited with the operator, the reason and the envelope" \
+	'^integ\|lost laptop, mail archive\|escrow:[0-9]+\|[0-9a-f]+$' sqlite3 "$H/store.db" \
+	"SELECT actor || '|' || json_extract(detail, '\$.reason') || '|' || object || '|' || \
+	json_extract(detail, '\$.cert') FROM audit WHERE action = 'escrow.recover'"
 # the trace: the modulus of the 9D key is there (positive control), its
 # prime and the PIN are not
 spaced() { tr -d ' :\n' | sed -E 's/^(00)+//' | cut -c1-24 | sed -E 's/(..)/\1 /g; s/ $//'; }

@@ -30,9 +30,9 @@ cmp -s "$H/pivstation.conf" "$R/examples/pivstation.conf" || fail "default confi
 "$P" init --print-config | cmp -s - "$R/examples/pivstation.conf" || fail "--print-config differs"
 grep -q '^policy = required$' "$H/pivstation.conf" || fail "config lacks the escrow policy"
 
-# The store: WAL, schema version 4, the tables the issuance flow uses.
+# The store: WAL, schema version 5, the tables the issuance flow uses.
 [ "$(sqlite3 "$H/store.db" 'PRAGMA journal_mode')" = wal ] || fail "not WAL"
-[ "$(sqlite3 "$H/store.db" 'SELECT version FROM schema_version')" = 4 ] || fail "schema version"
+[ "$(sqlite3 "$H/store.db" 'SELECT version FROM schema_version')" = 5 ] || fail "schema version"
 for t in people devices certificates escrow jobs job_steps credential_numbers counters operators audit audit_head; do
 	[ "$(sqlite3 "$H/store.db" "SELECT count(*) FROM sqlite_schema WHERE type='table' AND name='$t'")" = 1 ] ||
 		fail "table $t missing"
@@ -43,7 +43,7 @@ done
 # Idempotent: everything kept, the secret unchanged.
 sum1=$(sha256sum <"$H/master.key")
 "$P" --json init --home "$H" >"$T/out2" || fail "second init failed"
-jq -e '.home_state == "kept" and .config == "kept" and .master_secret == "kept" and .store == "kept" and .schema_version == 4' \
+jq -e '.home_state == "kept" and .config == "kept" and .master_secret == "kept" and .store == "kept" and .schema_version == 5' \
 	"$T/out2" >/dev/null || fail "second init: $(cat "$T/out2")"
 [ "$(sha256sum <"$H/master.key")" = "$sum1" ] || fail "the master secret changed"
 [ "$(sqlite3 "$H/store.db" 'SELECT count(*) FROM audit')" = 1 ] || fail "a second init wrote to the audit log"

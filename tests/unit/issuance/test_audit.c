@@ -563,6 +563,11 @@ fill_rows(void)
 		    STORE_STEP_DONE, "{}", &why), PV_OK, "%s", why.msg);
 		cr_assert_eq(store_job_set_device(st, job, dev, &why), PV_OK,
 		    "%s", why.msg);
+		uint32_t number = 0;
+
+		cr_assert_eq(store_credential_number_next(st, "1234", "5678",
+		    job, &number, &why), PV_OK, "%s", why.msg);
+		cr_assert_eq(number, 1);
 		struct store_operator op = fx_operator("officer-1",
 		    STORE_ROLE_ENROLLER);
 
@@ -579,8 +584,9 @@ Test(audit, untouched_rows_verify)
 
 	fill_rows();
 	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
-	cr_assert_eq(rep.store_rows, 9, "2 people, 1 device, 2 certificates, "
-	    "2 envelopes, 1 job, 1 operator: %lld", (long long)rep.store_rows);
+	cr_assert_eq(rep.store_rows, 10, "2 people, 1 device, 2 certificates, "
+	    "2 envelopes, 1 job, 1 operator, 1 credential number: %lld",
+	    (long long)rep.store_rows);
 	/* Legitimate changes keep it so. */
 	memset(&d, 0, sizeof(d));
 	cr_assert_eq(store_device_get(st, 1, &d, &why), PV_OK, "%s", why.msg);
@@ -598,7 +604,7 @@ Test(audit, untouched_rows_verify)
 	store_close(st);
 	st = fx_open(dir);
 	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
-	cr_assert_eq(rep.store_rows, 9);
+	cr_assert_eq(rep.store_rows, 10);
 }
 
 struct row_tamper {
@@ -680,6 +686,22 @@ row_tamper_cases(size_t *n)
 		    "operators row 1 (operator:officer-1) was altered",
 		    "SELECT max(seq) FROM audit WHERE object = "
 		    "'operator:officer-1'" },
+		/* A credential number freed to be handed out again. */
+		{ "DELETE FROM credential_numbers",
+		    "credential_numbers row 1 (credno:1234-5678-000001) was "
+		    "deleted: audit row ",
+		    "SELECT max(seq) FROM audit WHERE object = "
+		    "'credno:1234-5678-000001'" },
+		{ "UPDATE credential_numbers SET job_id = NULL",
+		    "credential_numbers row 1 (credno:1234-5678-000001) was "
+		    "altered",
+		    "SELECT max(seq) FROM audit WHERE object = "
+		    "'credno:1234-5678-000001'" },
+		/* Rows that belong to one that is gone. */
+		{ "INSERT INTO job_steps (job_id, seq, name, state, "
+		    "updated_at) VALUES (9, 1, 'orphan', 'done', 0)",
+		    "job_steps row 3 refers to a jobs row that does not exist: "
+		    "rows were deleted outside pivstation", "SELECT 0" },
 	};
 
 	*n = sizeof(cases) / sizeof(cases[0]);

@@ -235,6 +235,61 @@ Test(ca, init_writes_private_files_and_open_reads_them)
 	tca_rmtree(home);
 }
 
+/* ca/ and its keys follow the one rule for private files. */
+Test(ca, open_folder_or_keys_refused)
+{
+	static const struct {
+		const char *name;	/* under ca/; "" is ca/ itself */
+		mode_t mode;
+		const char *want;
+	} cases[] = {
+		{ "", 0755, "ca is open to group or others (mode 0755): run "
+		    "chmod 700 " },
+		{ CA_FILE_ISSUING_KEY, 0644, CA_FILE_ISSUING_KEY " is open to "
+		    "group or others (mode 0644): run chmod 600 " },
+		{ CA_FILE_SIGNER_KEY, 0640, CA_FILE_SIGNER_KEY " is open to "
+		    "group or others (mode 0640): run chmod 600 " },
+	};
+	char *home = tca_tmpdir(), dir[4200], path[4400];
+	struct ca_init_params p;
+	struct pkix_pass ps;
+	struct pv_why why = { "" };
+	struct ca *ca = NULL;
+	EVP_PKEY *kra = NULL;
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "%s/ca", home);
+	ca_init_params_defaults(&p);
+	pass(&ps, "correct horse battery");
+	cr_assert_eq(ca_init(dir, &p, &ps, &ps, TCA_NOW, &why), PV_OK, "%s",
+	    why.msg);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s%s", dir,
+		    cases[i].name[0] ? "/" : "", cases[i].name);
+		cr_assert_eq(chmod(path, cases[i].mode), 0);
+		pv_why_clear(&why);
+		cr_assert_eq(ca_open(dir, &ps, &ca, &why), PV_E_POLICY, "%s",
+		    cases[i].name);
+		cr_assert_null(ca);
+		cr_assert(strstr(why.msg, cases[i].want) != NULL, "%s",
+		    why.msg);
+		cr_assert_eq(chmod(path, cases[i].name[0] ? 0600 : 0700), 0);
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, CA_FILE_KRA_KEY);
+	cr_assert_eq(chmod(path, 0604), 0);
+	pv_why_clear(&why);
+	cr_assert_eq(ca_kra_key_load(dir, &ps, &kra, &why), PV_E_POLICY);
+	cr_assert(strstr(why.msg, "run chmod 600") != NULL, "%s", why.msg);
+	cr_assert_eq(chmod(path, 0600), 0);
+	cr_assert_eq(ca_kra_key_load(dir, &ps, &kra, &why), PV_OK, "%s",
+	    why.msg);
+	EVP_PKEY_free(kra);
+	cr_assert_eq(ca_open(dir, &ps, &ca, &why), PV_OK, "%s", why.msg);
+	ca_free(ca);
+	pkix_pass_clear(&ps);
+	tca_rmtree(home);
+}
+
 Test(ca, keys_at_rest_are_scrypt_aes256_pkcs8)
 {
 	char *home = tca_tmpdir(), path[4400];

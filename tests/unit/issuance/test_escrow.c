@@ -13,6 +13,7 @@
 
 #include "issuance/audit.h"
 #include "issuance/escrow.h"
+#include "issuance/recover.h"
 #include "issuance/profile.h"
 #include "issuance/store.h"
 #include "tests/unit/issuance/test_ca_support.h"
@@ -275,7 +276,8 @@ Test(escrow, recover_by_person_from_the_store)
 	struct profile_cfg cfg;
 	struct pkix_pass pass;
 	struct pv_why why = { "" };
-	int64_t pid = 0, did = 0, eid = 0;
+	int64_t pid = 0, did = 0;
+	struct escrow_src src;
 	X509 *cert = NULL, *got = NULL;
 	uint8_t *env = NULL, *p12der = NULL;
 	size_t env_len = 0, p12_len = 0;
@@ -333,9 +335,11 @@ Test(escrow, recover_by_person_from_the_store)
 
 	cr_assert_eq(pkix_pass_set(&pass, "p12 passphrase", NULL), PV_OK);
 	cr_assert_eq(escrow_recover_person(st, "Jane.Doe@example.gov",
-	    ca_get0_kra(ca), kra_key, &pass, NULL, &p12der, &p12_len, &eid,
+	    ca_get0_kra(ca), kra_key, &pass, NULL, &p12der, &p12_len, &src,
 	    &why), PV_OK, "%s", why.msg);
-	cr_assert_gt(eid, 0);
+	cr_assert_gt(src.escrow_id, 0);
+	cr_assert_eq(src.device_id, did);
+	cr_assert_str_eq(src.cert_serial, serial);
 	dd = p12der;
 	cr_assert_not_null(p12 = d2i_PKCS12(NULL, &dd, (long)p12_len));
 	cr_assert(PKCS12_parse(p12, "p12 passphrase", &pk, &got, NULL));
@@ -349,10 +353,10 @@ Test(escrow, recover_by_person_from_the_store)
 	    kra_key, &pass, NULL, &p12der, &p12_len, NULL, NULL), PV_OK);
 	OPENSSL_free(p12der);
 	p12der = NULL;
-	/* each recovery is in the audit log, which still verifies */
+	/* the building block logs nothing: recover_key_p12 does */
 	cr_assert_eq(audit_foreach(st, 0, count_recover, &recovered, NULL),
 	    PV_OK);
-	cr_assert_eq(recovered, 2);
+	cr_assert_eq(recovered, 0);
 	cr_assert_eq(audit_verify(st, NULL, &why), PV_OK, "%s", why.msg);
 	/* nobody, and a person without an envelope */
 	pv_why_clear(&why);
@@ -380,4 +384,29 @@ Test(escrow, recover_by_person_from_the_store)
 	EVP_PKEY_free(kra_key);
 	ca_free(ca);
 	tca_rmtree(dir);
+}
+
+Test(escrow, recovery_reason_rules)
+{
+	char big[RECOVER_REASON_MAX + 2];
+	struct pv_why why = { "" };
+
+	cr_assert_eq(recover_reason_check("court order 2026-117", NULL), PV_OK);
+	cr_assert_eq(recover_reason_check("ordonnance n\xc2\xb0 7", NULL),
+	    PV_OK);
+	cr_assert_eq(recover_reason_check(NULL, &why), PV_E_INPUT);
+	cr_assert(strstr(why.msg, "a reason is required") != NULL, "%s",
+	    why.msg);
+	cr_assert_eq(recover_reason_check("", NULL), PV_E_INPUT);
+	pv_why_clear(&why);
+	cr_assert_eq(recover_reason_check("a\tb", &why), PV_E_INPUT);
+	cr_assert(strstr(why.msg, "control") != NULL, "%s", why.msg);
+	cr_assert_eq(recover_reason_check("a\xe2\x80\xaeb", NULL), PV_E_INPUT,
+	    "a bidirectional override is a control");
+	cr_assert_eq(recover_reason_check("\xc0\xaf", NULL), PV_E_INPUT);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_eq(recover_reason_check(big, NULL), PV_E_INPUT);
+	big[RECOVER_REASON_MAX] = '\0';
+	cr_assert_eq(recover_reason_check(big, NULL), PV_OK);
 }

@@ -2,6 +2,7 @@
  * test_store.c: the SQLite store (store.h): schema, people, devices,
  * certificates, escrow, counters, transactions, concurrency.
  */
+#include <fcntl.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,39 @@ Test(store, file_mode_wal_and_schema)
 	store_close(st);
 	st = fx_open(dir);
 	cr_assert_eq(fx_audit_rows(st), 1);
+}
+
+/* store.db and its journal files follow the one rule for private files. */
+Test(store, open_database_files_refused)
+{
+	static const char *const files[] = { "store.db", "store.db-wal" };
+	struct store_opts o;
+	struct store *s2 = NULL;
+	struct pv_why why = { "" };
+	char want[600];
+	size_t i;
+	int fd;
+
+	store_close(st);
+	st = NULL;
+	memset(&o, 0, sizeof(o));
+	o.audit_key = fx_key();
+	o.head_path = fx_path(dir, "audit.head");
+	for (i = 0; i < 2; i++) {
+		fd = open(fx_path(dir, files[i]), O_WRONLY | O_CREAT, 0600);
+		cr_assert_geq(fd, 0);
+		close(fd);
+		cr_assert_eq(chmod(fx_path(dir, files[i]), 0644), 0);
+		pv_why_clear(&why);
+		cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &s2,
+		    &why), PV_E_POLICY, "%s", files[i]);
+		cr_assert_null(s2);
+		snprintf(want, sizeof(want), "%s is open to group or others "
+		    "(mode 0644): run chmod 600 ", fx_path(dir, files[i]));
+		cr_assert(strstr(why.msg, want) != NULL, "%s", why.msg);
+		cr_assert_eq(chmod(fx_path(dir, files[i]), 0600), 0);
+	}
+	st = fx_open(dir);
 }
 
 Test(store, newer_schema_refused)
@@ -498,7 +532,8 @@ Test(store, credential_numbers)
 	    NULL), PV_E_INVAL);
 	cr_assert_eq(store_credential_number_next(st, "9999", "00a1", 0, &n,
 	    NULL), PV_E_INVAL);
-	cr_assert_eq(fx_sql(dir, "INSERT INTO credential_numbers VALUES "
+	cr_assert_eq(fx_sql(dir, "INSERT INTO credential_numbers (agency_code, "
+	    "system_code, number, job_id, allocated_at) VALUES "
 	    "('1234', '5678', 999999, NULL, 0)"), SQLITE_OK);
 	cr_assert_eq(store_credential_number_next(st, "1234", "5678", 0, &n,
 	    &why), PV_E_STATE);
@@ -653,6 +688,14 @@ Test(store, migration_2_binds_jobs_and_operators)
 		cr_assert_eq(store_operator_add(st, &op, NULL, &why), PV_OK,
 		    "%s", why.msg);
 	}
+	{
+		uint32_t number;
+
+		cr_assert_eq(store_credential_number_next(st, "1234", "5678",
+		    job, &number, &why), PV_OK, "%s", why.msg);
+		cr_assert_eq(store_credential_number_next(st, "1234", "5678",
+		    0, &number, &why), PV_OK, "%s", why.msg);
+	}
 	store_close(st);
 	st = NULL;
 	/* As a version 1 store left them: rows the log has no digest of
@@ -669,7 +712,16 @@ Test(store, migration_2_binds_jobs_and_operators)
 	    "CREATE TABLE operators (id INTEGER PRIMARY KEY, name TEXT NOT "
 	    "NULL UNIQUE, disabled INTEGER NOT NULL DEFAULT 0, created_at "
 	    "INTEGER NOT NULL); INSERT INTO operators SELECT * FROM ops1; "
-	    "DROP TABLE ops1"), SQLITE_OK);
+	    "DROP TABLE ops1; "
+	    "CREATE TABLE cn1 AS SELECT agency_code, system_code, number, "
+	    "job_id, allocated_at FROM credential_numbers; "
+	    "DROP TABLE credential_numbers; "
+	    "CREATE TABLE credential_numbers (agency_code TEXT NOT NULL, "
+	    "system_code TEXT NOT NULL, number INTEGER NOT NULL, job_id "
+	    "INTEGER REFERENCES jobs(id), allocated_at INTEGER NOT NULL, "
+	    "PRIMARY KEY (agency_code, system_code, number)); "
+	    "INSERT INTO credential_numbers SELECT * FROM cn1 ORDER BY number "
+	    "DESC; DROP TABLE cn1"), SQLITE_OK);
 	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM audit WHERE "
 	    "action = 'store.migrate'"), 0);
 	before = fx_sql_int(dir, "SELECT count(*) FROM audit");
@@ -677,10 +729,15 @@ Test(store, migration_2_binds_jobs_and_operators)
 	cr_assert_eq(store_schema_version(st), STORE_SCHEMA_VERSION);
 	cr_assert_eq(fx_audit_rows(st), before + 1, "one audit row");
 	cr_assert_eq(fx_sql_int(dir, "SELECT count(*) FROM audit WHERE action "
-	    "= 'store.migrate' AND detail LIKE '%\"from\":1,\"to\":4%' AND "
+	    "= 'store.migrate' AND detail LIKE '%\"from\":1,\"to\":5%' AND "
 	    "detail LIKE '%\"table\":\"jobs\"%' AND detail LIKE "
-	    "'%\"table\":\"operators\"%'"), 1);
+	    "'%\"table\":\"operators\"%' AND detail LIKE "
+	    "'%\"table\":\"credential_numbers\"%'"), 1);
 	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
+	/* The numbers kept, with ids in the order they were handed out. */
+	cr_assert_eq(fx_sql_int(dir, "SELECT group_concat(id || ':' || number "
+	    "|| ':' || coalesce(job_id, 0)) = '1:1:1,2:2:0' FROM "
+	    "credential_numbers"), 1);
 	/* And from now on they are watched. */
 	store_close(st);
 	st = NULL;
