@@ -39,6 +39,7 @@ enum {
 	ISS_OPT_PIN_STDIN,
 	ISS_OPT_PIN_PAD,
 	ISS_OPT_REISSUE,
+	ISS_OPT_UPDATE_PERSON,
 	ISS_OPT_PASS_FILE,
 	ISS_OPT_PASS_FD
 };
@@ -49,6 +50,7 @@ iss_usage(FILE *f)
 	fprintf(f,
 	    "usage: pivstation issue -r READER --identity FILE.json\n"
 	    "                        [--pin-stdin | --pin-pad] [--reissue]\n"
+	    "                        [--update-person]\n"
 	    "                        [--passphrase-file FILE | --passphrase-fd N]\n"
 	    "                        [--json] [--stats] [--trace FILE] [--home DIR]\n"
 	    "\n"
@@ -75,6 +77,10 @@ iss_usage(FILE *f)
 	    "                         Cancel key, 6 when the two entries differ\n"
 	    "  --reissue              issue again a card that is not blank,\n"
 	    "                         revoking what the store has for it\n"
+	    "  --update-person        the person is in the store with other\n"
+	    "                         details (a new name, e-mail ...): change\n"
+	    "                         them (audited with the old values); else\n"
+	    "                         that is refused before the card is touched\n"
 	    "  --passphrase-file FILE / --passphrase-fd N\n"
 	    "                         the CA passphrase (else\n"
 	    "                         $PIVSTATION_CA_PASSPHRASE, [ca] passphrase,\n"
@@ -376,6 +382,7 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 		{ "pin-stdin", no_argument, NULL, ISS_OPT_PIN_STDIN },
 		{ "pin-pad", no_argument, NULL, ISS_OPT_PIN_PAD },
 		{ "reissue", no_argument, NULL, ISS_OPT_REISSUE },
+		{ "update-person", no_argument, NULL, ISS_OPT_UPDATE_PERSON },
 		{ "passphrase-file", required_argument, NULL, ISS_OPT_PASS_FILE },
 		{ "passphrase-fd", required_argument, NULL, ISS_OPT_PASS_FD },
 		{ "help", no_argument, NULL, 'h' },
@@ -395,6 +402,7 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	struct card card;
 	const char *id_path = NULL;
 	bool pin_stdin = false, pin_pad = false, reissue = false;
+	bool update_person = false;
 	int c, rc = CLI_EXIT_FAIL;
 	enum pv_err r;
 
@@ -410,6 +418,7 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 		case ISS_OPT_PIN_STDIN: pin_stdin = true; break;
 		case ISS_OPT_PIN_PAD: pin_pad = true; break;
 		case ISS_OPT_REISSUE: reissue = true; break;
+		case ISS_OPT_UPDATE_PERSON: update_person = true; break;
 		case ISS_OPT_PASS_FILE: pc.src[PASS_CA].file = optarg; break;
 		case ISS_OPT_PASS_FD:
 			if ((rc = cli_fd_arg("issue", "--passphrase-fd", optarg,
@@ -476,6 +485,7 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	p.pin_len = pin.len;
 	p.pin_pad = pin_pad;
 	p.reissue = reissue;
+	p.update_person = update_person;
 	memset(&hooks, 0, sizeof(hooks));
 	hooks.event = iss_progress;
 	hooks.ask = iss_ask;

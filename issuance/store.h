@@ -125,14 +125,24 @@ struct store_person {
 	int64_t updated_at;
 };
 
+/* What store_person_put does with a person whose details differ. */
+enum store_person_mode {
+	STORE_PERSON_REFUSE,	/* refuse: the same id, another person? */
+	STORE_PERSON_UPDATE	/* update: the change is intended */
+};
+
 /*
  * store_person_put records |ident|: a new row when no person has
- * ident->person_id, else updates that row's fields if they differ.  Sets
- * *out_id.  Audited as person.add or person.update (nothing when equal).
- * PV_E_EXISTS when another person already has the same email.
+ * ident->person_id; the same row, untouched, when its fields are equal;
+ * when they differ, with STORE_PERSON_REFUSE, PV_E_INPUT with |why|
+ * listing each differing field ("given_name 'Alice', given
+ * 'Alicia'"), with STORE_PERSON_UPDATE the row updated and every
+ * old value kept in the person.update audit row.  Sets *out_id.  Audited
+ * as person.add or person.update (nothing when equal).  PV_E_EXISTS when
+ * another person already has the same email.
  */
 enum pv_err store_person_put(struct store *st, const struct identity *ident,
-    int64_t *out_id, struct pv_why *why);
+    enum store_person_mode mode, int64_t *out_id, struct pv_why *why);
 
 /* store_person_get / _find_*: PV_E_NO_RECORD when there is no such row. */
 enum pv_err store_person_get(struct store *st, int64_t id,

@@ -1,6 +1,7 @@
 /*
  * store_people.c: the people table.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -140,9 +141,90 @@ out:
 	return r;
 }
 
+/* The fields of a person, for messages and the audit log. */
+static const struct person_field {
+	const char *name;
+	size_t off;
+} person_fields[] = {
+#define PF(f)	{ #f, offsetof(struct identity, f) }
+	PF(given_name), PF(middle_name), PF(family_name), PF(affiliation),
+	PF(email), PF(upn), PF(organization), PF(org_affiliation_1),
+	PF(org_affiliation_2), PF(agency_card_serial)
+#undef PF
+};
+#define PERSON_N_FIELDS	(sizeof(person_fields) / sizeof(person_fields[0]))
+
+static const char *
+person_field(const struct identity *id, size_t i)
+{
+	return (const char *)id + person_fields[i].off;
+}
+
+/* Field by field: bytes after a field's NUL do not count. */
+static bool
+person_same(const struct identity *a, const struct identity *b)
+{
+	size_t i;
+
+	for (i = 0; i < PERSON_N_FIELDS; i++)
+		if (strcmp(person_field(a, i), person_field(b, i)) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * The same person id with other details: another person, or a change
+ * nobody asked for.  Each differing field is named with both values,
+ * after the hint, so that a long list cut short still says what to do.
+ */
+static enum pv_err
+person_refuse_diff(const struct identity *old, const struct identity *ident,
+    struct pv_why *why)
+{
+	char diff[sizeof(why->msg)];
+	size_t i, o = 0;
+	int k;
+
+	diff[0] = '\0';
+	for (i = 0; i < PERSON_N_FIELDS; i++) {
+		if (strcmp(person_field(old, i), person_field(ident, i)) == 0)
+			continue;
+		k = snprintf(diff + o, sizeof(diff) - o, "%s%s '%s', given "
+		    "'%s'", o ? "; " : "", person_fields[i].name,
+		    person_field(old, i), person_field(ident, i));
+		if (k < 0 || (size_t)k >= sizeof(diff) - o)
+			break;
+		o += (size_t)k;
+	}
+	return pv_why_set(why, PV_E_INPUT, "person %s is in the store with "
+	    "other details, nothing was changed (the same person? then "
+	    "--update-person): %s", ident->person_id, diff);
+}
+
+/* Each changed field with its old and new value, for person.update. */
+static void
+person_jdiff(json_object *d, const struct identity *old,
+    const struct identity *ident)
+{
+	json_object *ch = json_object_new_object(), *f;
+	size_t i;
+
+	for (i = 0; ch != NULL && i < PERSON_N_FIELDS; i++) {
+		if (strcmp(person_field(old, i), person_field(ident, i)) == 0)
+			continue;
+		if ((f = json_object_new_object()) == NULL)
+			break;
+		store_jstr(f, "from", person_field(old, i));
+		store_jstr(f, "to", person_field(ident, i));
+		(void)json_object_object_add(ch, person_fields[i].name, f);
+	}
+	if (ch != NULL)
+		(void)json_object_object_add(d, "changed", ch);
+}
+
 enum pv_err
 store_person_put(struct store *st, const struct identity *ident,
-    int64_t *out_id, struct pv_why *why)
+    enum store_person_mode mode, int64_t *out_id, struct pv_why *why)
 {
 	struct store_person old;
 	sqlite3_stmt *s = NULL;
@@ -161,9 +243,13 @@ store_person_put(struct store *st, const struct identity *ident,
 		goto out;
 	update = r == PV_OK;
 	pv_why_clear(why);
-	if (update && memcmp(&old.ident, ident, sizeof(*ident)) == 0) {
+	if (update && person_same(&old.ident, ident)) {
 		id = old.id;	/* nothing changed: no row, no audit */
 		r = PV_OK;
+		goto out;
+	}
+	if (update && mode != STORE_PERSON_UPDATE) {
+		r = person_refuse_diff(&old.ident, ident, why);
 		goto out;
 	}
 	if ((r = person_email_free(st, ident, update ? old.id : 0, why)) !=
@@ -199,14 +285,8 @@ store_person_put(struct store *st, const struct identity *ident,
 	d = json_object_new_object();
 	store_jstr(d, "person_id", ident->person_id);
 	store_jstr(d, "name", ident->family_name);
-	if (update) {
-		if (strcmp(old.ident.email, ident->email) != 0)
-			store_jstr(d, "email", ident->email);
-		if (strcmp(old.ident.given_name, ident->given_name) != 0 ||
-		    strcmp(old.ident.middle_name, ident->middle_name) != 0 ||
-		    strcmp(old.ident.family_name, ident->family_name) != 0)
-			store_jstr(d, "renamed", "yes");
-	}
+	if (update)
+		person_jdiff(d, &old.ident, ident);
 	(void)snprintf(obj, sizeof(obj), "person:%lld", (long long)id);
 	r = store_audit_row(st, update ? "person.update" : "person.add", obj,
 	    d, "people", id, why);

@@ -495,7 +495,8 @@ wf_step_register(struct wf_run *run, void *state, struct pv_why *why)
 
 	if ((r = wf_tx_begin(run, why)) != PV_OK)
 		return r;
-	r = store_person_put(w->st, w->p->ident, &person_id, why);
+	r = store_person_put(w->st, w->p->ident, w->p->update_person ?
+	    STORE_PERSON_UPDATE : STORE_PERSON_REFUSE, &person_id, why);
 	for (i = 0; i < w->n_old_dev && r == PV_OK; i++)
 		r = wf_retire_device(w, w->old_dev[i], why);
 	/* Claims the person: another run that got here first makes this one

@@ -56,6 +56,9 @@ struct wf_issue_params {
 					 * reader's pad (told through the
 					 * hooks' ask, WF_ASK_PAD) */
 	bool reissue;			/* a card already issued may be redone */
+	bool update_person;		/* a person already in the store with
+					 * other details is updated (audited
+					 * with the old values), not refused */
 	int64_t now;			/* 0: the store's clock */
 	const struct wf_hooks *hooks;	/* events, questions, cancel; NULL */
 };

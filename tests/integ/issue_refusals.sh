@@ -22,10 +22,15 @@
 #    needed);
 #    after a PIV reset, refused without --reissue (the store knows it) and
 #    issued again with --reissue: the old device terminated, its four
-#    certificates revoked, exactly one active certificate per slot.
+#    certificates revoked, exactly one active certificate per slot;
+#  - a person already in the store, given again with other details (same
+#    person_id, another name and e-mail): refused before the card is
+#    touched, naming each field with both values; with --update-person
+#    issued, the person updated and the old values in the audit log.
 ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 if [ -z "${PV_SANDBOX_DIR:-}" ]; then
 	exec "$ROOT/tests/sandbox/run" --card 0:usb-key --card 1:piv-card --card 2:usb-key \
+		--card 3:usb-key \
 		-- bash "$0" "$@"
 fi
 . "$ROOT/tests/sandbox/testlib.sh"
@@ -188,5 +193,18 @@ refused "resumed job, another PIN" 5 "already set the person's PIN.*wrong PIN \(
 ISSUE_PIN=22446688 check "resumed job, the PIN it set: finished" issue 2 --identity "$ID"
 check_out "that job is done" '^done$' sqlite3 "$H/store.db" \
 	"select state from jobs where device_id = (select max(id) from devices)"
+# ---- the same person_id with other details ----------------------------------------
+jq '.family_name = "Renamed" | .email = "renamed@example.gov"' "$ID" >renamed.json
+w3=$(writes 3)
+refused "same person_id, other details" 6 \
+	"person 0000012345 is in the store with other details.*--update-person\): family_name 'Example', given 'Renamed'; email 'alice.example@example.gov', given 'renamed@example.gov'$" \
+	3 --identity renamed.json
+check "other details: no command that writes reached the card" test "$(writes 3)" = "$w3"
+check "--update-person: issued" issue 3 --identity renamed.json --update-person
+check_out "--update-person: the person is renamed" '^Renamed\|renamed@example.gov$' \
+	sqlite3 "$H/store.db" "select family_name || '|' || email from people where person_id = '0000012345'"
+check_out "--update-person: the old values are in the audit log" '^Example alice.example@example.gov$' \
+	sqlite3 "$H/store.db" "select json_extract(detail, '$.changed.family_name.from') || ' ' ||
+	 json_extract(detail, '$.changed.email.from') from audit where action = 'person.update'"
 check "audit verify passes" "$P" audit verify --home "$H"
 tl_done

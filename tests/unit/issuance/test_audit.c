@@ -47,7 +47,8 @@ fill(void)
 
 		snprintf(pid, sizeof(pid), "%010d", i + 1);
 		id = fx_identity(pid, "Example", NULL);
-		cr_assert_eq(store_person_put(st, &id, NULL, NULL), PV_OK);
+		cr_assert_eq(store_person_put(st, &id,
+		    STORE_PERSON_UPDATE, NULL, NULL), PV_OK);
 	}
 	for (i = 0; i < 4; i++)
 		cr_assert_eq(audit_append(st, "test.event", "thing:1",
@@ -509,10 +510,12 @@ fill_rows(void)
 	int i;
 
 	id = fx_identity("0000000001", "Example", NULL);
-	cr_assert_eq(store_person_put(st, &id, &person, &why), PV_OK, "%s",
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &person, &why), PV_OK, "%s",
 	    why.msg);
 	id = fx_identity("0000000002", "Other", NULL);
-	cr_assert_eq(store_person_put(st, &id, &other, &why), PV_OK, "%s",
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &other, &why), PV_OK, "%s",
 	    why.msg);
 	memset(&d, 0, sizeof(d));
 	d.person_id = person;

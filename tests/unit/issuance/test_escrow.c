@@ -293,7 +293,8 @@ Test(escrow, recover_by_person_from_the_store)
 	strcpy(ident.family_name, "Doe");
 	strcpy(ident.person_id, "0000000042");
 	strcpy(ident.email, "jane.doe@example.gov");
-	cr_assert_eq(store_person_put(st, &ident, &pid, &why), PV_OK, "%s",
+	cr_assert_eq(store_person_put(st, &ident,
+	    STORE_PERSON_UPDATE, &pid, &why), PV_OK, "%s",
 	    why.msg);
 	memset(&d, 0, sizeof(d));
 	d.person_id = pid;
@@ -366,7 +367,8 @@ Test(escrow, recover_by_person_from_the_store)
 	cr_assert(strstr(why.msg, "nobody@example.gov") != NULL, "%s", why.msg);
 	strcpy(ident.person_id, "0000000043");
 	strcpy(ident.email, "john@example.gov");
-	cr_assert_eq(store_person_put(st, &ident, &pid, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &ident,
+	    STORE_PERSON_UPDATE, &pid, NULL), PV_OK);
 	pv_why_clear(&why);
 	cr_assert_eq(escrow_recover_person(st, "john@example.gov",
 	    ca_get0_kra(ca), kra_key, &pass, NULL, &p12der, &p12_len, NULL,

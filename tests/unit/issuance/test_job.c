@@ -26,7 +26,8 @@ setup(void)
 
 	dir = fx_tmpdir();
 	st = fx_open(dir);
-	cr_assert_eq(store_person_put(st, &id, &person, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &person, NULL), PV_OK);
 }
 
 static void
@@ -209,7 +210,8 @@ Test(job, one_running_job_per_device)
 	d.type = STORE_DEV_USB_KEY;
 	d.status = STORE_DEV_ISSUING;
 	cr_assert_eq(store_device_add(st, &d, &dev, NULL), PV_OK);
-	cr_assert_eq(store_person_put(st, &id2, &p2, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &id2,
+	    STORE_PERSON_UPDATE, &p2, NULL), PV_OK);
 	cr_assert_eq(job_create(st, "issue", person, "Reader A", steps, N_STEPS,
 	    &a, NULL), PV_OK);
 	cr_assert_eq(job_create(st, "issue", p2, "Reader B", steps, N_STEPS, &b,

@@ -74,7 +74,8 @@ setup(void)
 
 	dir = fx_tmpdir();
 	st = fx_open(dir);
-	cr_assert_eq(store_person_put(st, &id, &person, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &person, NULL), PV_OK);
 	memset(&d, 0, sizeof(d));
 	d.person_id = person;
 	d.type = STORE_DEV_USB_KEY;
@@ -315,7 +316,8 @@ Test(job_cancel, a_job_without_a_device)
 	int64_t p2;
 	struct pv_why why = { "" };
 
-	cr_assert_eq(store_person_put(st, &id, &p2, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &p2, NULL), PV_OK);
 	memset(&other, 0, sizeof(other));
 	cr_assert_eq(job_create(st, "issue", p2, "r", steps, N_STEPS, &other,
 	    NULL), PV_OK);

@@ -38,7 +38,8 @@ add_person(const char *pid, const char *email)
 	int64_t out = 0;
 	struct pv_why why = { "" };
 
-	cr_assert_eq(store_person_put(st, &id, &out, &why), PV_OK, "%s",
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &out, &why), PV_OK, "%s",
 	    why.msg);
 	cr_assert_gt(out, 0);
 	return out;
@@ -162,9 +163,11 @@ Test(store, people)
 	struct pv_why why = { "" };
 	int64_t a, b, rows;
 
-	cr_assert_eq(store_person_put(st, &id, &a, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &a, NULL), PV_OK);
 	rows = fx_audit_rows(st);
-	cr_assert_eq(store_person_put(st, &id, &b, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &b, NULL), PV_OK);
 	cr_assert_eq(a, b);
 	cr_assert_eq(fx_audit_rows(st), rows, "an unchanged person is not "
 	    "rewritten");
@@ -175,7 +178,8 @@ Test(store, people)
 	    NULL), PV_OK, "email lookup ignores case");
 	cr_assert_eq(p.id, a);
 	strcpy(id.family_name, "Renamed");
-	cr_assert_eq(store_person_put(st, &id, &b, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &b, NULL), PV_OK);
 	cr_assert_eq(a, b);
 	cr_assert_eq(fx_audit_rows(st), rows + 1);
 	cr_assert_eq(store_person_get(st, a, &p, NULL), PV_OK);
@@ -183,7 +187,8 @@ Test(store, people)
 	/* Another person with the same email. */
 	id = fx_identity("0000000002", "Other", "alice@example.gov");
 	rows = fx_audit_rows(st);
-	cr_assert_eq(store_person_put(st, &id, &b, &why), PV_E_EXISTS);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &b, &why), PV_E_EXISTS);
 	cr_assert(strstr(why.msg, "email: alice@example.gov already belongs "
 	    "to person 0000000001") != NULL, "%s", why.msg);
 	cr_assert_eq(fx_audit_rows(st), rows, "nothing written");
@@ -193,11 +198,13 @@ Test(store, people)
 	add_person("0000000005", "carol@example.gov");
 	id = fx_identity("0000000001", "Renamed", "Carol@example.gov");
 	pv_why_clear(&why);
-	cr_assert_eq(store_person_put(st, &id, &b, &why), PV_E_EXISTS);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &b, &why), PV_E_EXISTS);
 	cr_assert(strstr(why.msg, "person 0000000005") != NULL, "%s", why.msg);
 	/* Keeping one's own address (another case) is no clash. */
 	id = fx_identity("0000000001", "Renamed", "ALICE@example.gov");
-	cr_assert_eq(store_person_put(st, &id, &b, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &id,
+	    STORE_PERSON_UPDATE, &b, NULL), PV_OK);
 	pv_why_clear(&why);
 	cr_assert_eq(store_person_find_external(st, "0000000009", &p, &why),
 	    PV_E_NO_RECORD);
@@ -205,6 +212,60 @@ Test(store, people)
 	/* Two people without email are fine. */
 	add_person("0000000003", NULL);
 	add_person("0000000004", NULL);
+}
+
+/* Keeps the detail of the last person.update row. */
+static enum pv_err
+last_update(void *ctx, const struct audit_row *row)
+{
+	if (strcmp(row->action, "person.update") == 0)
+		(void)snprintf(ctx, 1024, "%s", row->detail);
+	return PV_OK;
+}
+
+Test(store, person_changed_refused_unless_update)
+{
+	struct store_person p;
+	struct identity id = fx_identity("0000000001", "Example",
+	    "alice@example.gov");
+	struct pv_why why = { "" };
+	char detail[1024] = "";
+	int64_t a, b = -1, rows;
+
+	cr_assert_eq(store_person_put(st, &id, STORE_PERSON_REFUSE, &a,
+	    NULL), PV_OK, "a new person is no change");
+	cr_assert_eq(store_person_put(st, &id, STORE_PERSON_REFUSE, &b,
+	    NULL), PV_OK, "the same details are no change");
+	cr_assert_eq(a, b);
+	/* The same id with another name and address: refused, both named. */
+	rows = fx_audit_rows(st);
+	strcpy(id.family_name, "Other");
+	strcpy(id.email, "mallory@example.gov");
+	cr_assert_eq(store_person_put(st, &id, STORE_PERSON_REFUSE, &b,
+	    &why), PV_E_INPUT);
+	cr_assert_eq(b, 0);
+	cr_assert(strstr(why.msg, "person 0000000001") != NULL, "%s", why.msg);
+	cr_assert(strstr(why.msg, "--update-person): family_name 'Example', "
+	    "given 'Other'; email 'alice@example.gov', given "
+	    "'mallory@example.gov'") != NULL, "%s", why.msg);
+	cr_assert(strstr(why.msg, "given_name") == NULL, "only what differs: "
+	    "%s", why.msg);
+	cr_assert_eq(fx_audit_rows(st), rows, "nothing written");
+	cr_assert_eq(store_person_get(st, a, &p, NULL), PV_OK);
+	cr_assert_str_eq(p.ident.family_name, "Example");
+	/* Asked for: updated, the old values in the audit row. */
+	cr_assert_eq(store_person_put(st, &id, STORE_PERSON_UPDATE, &b,
+	    NULL), PV_OK);
+	cr_assert_eq(a, b);
+	cr_assert_eq(fx_audit_rows(st), rows + 1);
+	cr_assert_eq(store_person_get(st, a, &p, NULL), PV_OK);
+	cr_assert_str_eq(p.ident.family_name, "Other");
+	cr_assert_eq(audit_foreach(st, 0, last_update, detail, NULL), PV_OK);
+	cr_assert(strstr(detail, "\"family_name\":{\"from\":\"Example\","
+	    "\"to\":\"Other\"}") != NULL, "%s", detail);
+	cr_assert(strstr(detail, "\"email\":{\"from\":\"alice@example.gov"
+	    "\",\"to\":\"mallory@example.gov\"}") != NULL, "%s", detail);
+	cr_assert(strstr(detail, "given_name") == NULL, "%s", detail);
 }
 
 Test(store, devices)
@@ -465,16 +526,19 @@ Test(store, transactions_nest_and_roll_back)
 	long long rows = fx_audit_rows(st);
 
 	cr_assert_eq(store_begin(st, NULL), PV_OK);
-	cr_assert_eq(store_person_put(st, &a, NULL, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &a,
+	    STORE_PERSON_UPDATE, NULL, NULL), PV_OK);
 	store_rollback(st);
 	cr_assert_eq(store_person_find_external(st, a.person_id, &p, NULL),
 	    PV_E_NO_RECORD);
 	cr_assert_eq(fx_audit_rows(st), rows, "the audit row went too");
 
 	cr_assert_eq(store_begin(st, NULL), PV_OK);
-	cr_assert_eq(store_person_put(st, &a, NULL, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &a,
+	    STORE_PERSON_UPDATE, NULL, NULL), PV_OK);
 	cr_assert_eq(store_begin(st, NULL), PV_OK);
-	cr_assert_eq(store_person_put(st, &b, NULL, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &b,
+	    STORE_PERSON_UPDATE, NULL, NULL), PV_OK);
 	store_rollback(st);
 	cr_assert_eq(store_commit(st, NULL), PV_OK);
 	cr_assert_eq(store_person_find_external(st, a.person_id, &p, NULL),
@@ -486,7 +550,8 @@ Test(store, transactions_nest_and_roll_back)
 	cr_assert_eq(store_commit(st, NULL), PV_E_STATE, "nothing to commit");
 	/* Closing with a transaction open rolls it back. */
 	cr_assert_eq(store_begin(st, NULL), PV_OK);
-	cr_assert_eq(store_person_put(st, &b, NULL, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &b,
+	    STORE_PERSON_UPDATE, NULL, NULL), PV_OK);
 	store_close(st);
 	st = fx_open(dir);
 	cr_assert_eq(store_person_find_external(st, b.person_id, &p, NULL),
@@ -621,11 +686,13 @@ Test(store, second_writer_waits_then_fails_cleanly)
 	cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &other, NULL),
 	    PV_OK);
 	cr_assert_eq(store_begin(st, NULL), PV_OK);
-	cr_assert_eq(store_person_put(other, &a, NULL, &why), PV_E_DB,
+	cr_assert_eq(store_person_put(other, &a,
+	    STORE_PERSON_UPDATE, NULL, &why), PV_E_DB,
 	    "the write lock is held");
 	cr_assert(strstr(why.msg, "locked") != NULL, "%s", why.msg);
 	cr_assert_eq(store_commit(st, NULL), PV_OK);
-	cr_assert_eq(store_person_put(other, &a, NULL, NULL), PV_OK);
+	cr_assert_eq(store_person_put(other, &a,
+	    STORE_PERSON_UPDATE, NULL, NULL), PV_OK);
 	/* Both handles see one consistent chain. */
 	cr_assert_eq(audit_verify(st, &rep, NULL), PV_OK);
 	cr_assert_eq(audit_verify(other, &rep, NULL), PV_OK);

@@ -181,7 +181,8 @@ Test(wf_cards, unsigned_chuid_the_store_knows_is_not_factory)
 	rig_card_make(&k, VC_PROFILE_PIV_CARD, VC_QUIRK_FACTORY_CHUID, 7200, 0);
 	memset(&b, 0, sizeof(b));
 	card_chuid(&k, &b, &ch);
-	cr_assert_eq(store_person_put(st, &other, &pid, NULL), PV_OK);
+	cr_assert_eq(store_person_put(st, &other, STORE_PERSON_REFUSE, &pid,
+	    NULL), PV_OK);
 	memset(&d, 0, sizeof(d));
 	d.person_id = pid;
 	d.type = STORE_DEV_CARD;
