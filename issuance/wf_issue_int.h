@@ -46,7 +46,8 @@
  *               certificate issued and recorded
  *   key-9e      on-card key, certificate issued and recorded
  *   certs       the four certificates written to their containers
- *   objects     CCC, Discovery Object, Key History
+ *   objects     CCC; Discovery Object (the card's own kept when its PIN
+ *               policy is ours) and Key History, a refusal recorded
  *   secobj      Printed Information, then the Security Object last
  *   finish      device ACTIVE, job DONE
  */

@@ -887,19 +887,126 @@ out:
 
 /* ---- objects, secobj, finish ---------------------------------------------------------- */
 
+/*
+ * The objects step's card work, in one group after 9B authentication.
+ * The CCC is required: a refusal fails the step.  The Discovery Object
+ * is read first: an applet may build its own and refuse PUT DATA 7E
+ * (firmware-notes/discovery-builtin.md); one that already has the PIN
+ * policy we would write (the parser holds its AID to the PIV RID) is
+ * kept.  A refused write of the
+ * Discovery Object or the Key History (optional objects) is recorded,
+ * with the card's answer, and the step goes on.
+ */
+enum wf_obj_outcome {
+	WF_OBJ_WRITTEN,
+	WF_OBJ_KEPT,		/* the card's own says what we want */
+	WF_OBJ_REFUSED		/* the card refused the write */
+};
+
+static const char *const wf_obj_outcome_name[] = { "written", "kept",
+	"refused" };
+
+struct wf_objects_arg {
+	struct wf *w;
+	const struct buf_out *ccc, *disc, *keyhist;
+	struct buf_out *card_disc;	/* the card's 7E, as read */
+	enum wf_obj_outcome disc_out, keyhist_out;
+	enum pv_err disc_err, keyhist_err;
+	char disc_why[160], keyhist_why[160];
+	char disc_policy[8];		/* the card's PIN policy, "4000" */
+};
+
+/* A refusal an optional object may get: the card said no to this write.
+ * Anything that means the card or our authentication went away is not. */
+static bool
+wf_obj_refused(enum pv_err e)
+{
+	return pv_err_class(e) == PV_CLASS_CARD && e != PV_E_SECURITY &&
+	    e != PV_E_MALFORMED && e != PV_E_CHAIN;
+}
+
+/* PUT DATA of the optional object |tag|; a refusal is noted in |out|,
+ * |err| and |msg|, and is not an error. */
+static enum pv_err
+wf_put_optional(struct apdu_session *a, uint32_t tag, const struct buf_out *o,
+    enum wf_obj_outcome *out, enum pv_err *err, char *msg, size_t cap,
+    struct pv_why *why)
+{
+	enum pv_err r;
+
+	*out = WF_OBJ_WRITTEN;
+	r = piv_put_data(a, tag, o->p, o->len, why);
+	if (r == PV_OK)
+		return PV_OK;
+	if (!wf_obj_refused(r)) {
+		pv_why_prefix(why, "writing %s", piv_obj_name(tag));
+		return r;
+	}
+	*out = WF_OBJ_REFUSED;
+	*err = r;
+	(void)snprintf(msg, cap, "%s", why->msg);
+	pv_why_clear(why);
+	return PV_OK;
+}
+
+static enum pv_err
+wf_objects_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	struct wf_objects_arg *oa = arg;
+	struct piv_discovery want, have;
+	enum pv_err r;
+
+	oa->disc_out = oa->keyhist_out = WF_OBJ_WRITTEN;
+	oa->disc_policy[0] = '\0';
+	if ((r = card_admin_auth(&oa->w->adm, a, why)) != PV_OK)
+		return r;
+	if ((r = piv_put_data(a, PIV_OBJ_CCC, oa->ccc->p, oa->ccc->len,
+	    why)) != PV_OK) {
+		pv_why_prefix(why, "writing %s", piv_obj_name(PIV_OBJ_CCC));
+		return r;
+	}
+
+	/* What the card has: none (6A82), ours, or another one. */
+	buf_out_truncate(oa->card_disc, 0);
+	r = piv_get_data(a, PIV_OBJ_DISCOVERY, oa->card_disc, why);
+	if (r == PV_OK && piv_discovery_parse(oa->card_disc->p,
+	    oa->card_disc->len, &have, NULL) == PV_OK &&
+	    piv_discovery_parse(oa->disc->p, oa->disc->len, &want, NULL) ==
+	    PV_OK) {
+		(void)snprintf(oa->disc_policy, sizeof(oa->disc_policy),
+		    "%02X%02X", have.policy[0], have.policy[1]);
+		if (memcmp(have.policy, want.policy, 2) == 0)
+			oa->disc_out = WF_OBJ_KEPT;
+	} else if (r != PV_OK && !wf_obj_refused(r) &&
+	    r != PV_E_MALFORMED) {
+		pv_why_prefix(why, "reading %s", piv_obj_name(
+		    PIV_OBJ_DISCOVERY));
+		return r;
+	}
+	pv_why_clear(why);
+	if (oa->disc_out != WF_OBJ_KEPT &&
+	    (r = wf_put_optional(a, PIV_OBJ_DISCOVERY, oa->disc,
+	    &oa->disc_out, &oa->disc_err, oa->disc_why,
+	    sizeof(oa->disc_why), why)) != PV_OK)
+		return r;
+	return wf_put_optional(a, PIV_OBJ_KEY_HISTORY, oa->keyhist,
+	    &oa->keyhist_out, &oa->keyhist_err, oa->keyhist_why,
+	    sizeof(oa->keyhist_why), why);
+}
+
 enum pv_err
 wf_step_objects(struct wf_run *run, void *state, struct pv_why *why)
 {
 	struct wf *w = state;
-	struct buf_out o[3];
-	struct wf_put_arg pa;
+	struct buf_out o[4];
+	struct wf_objects_arg oa;
+	char disc[256], kh[256];
 	enum pv_err r;
 	int i;
 
 	memset(o, 0, sizeof(o));
-	memset(&pa, 0, sizeof(pa));
-	pa.w = w;
-	for (i = 0; i < 3; i++)
+	memset(&oa, 0, sizeof(oa));
+	for (i = 0; i < 4; i++)
 		if (!buf_out_alloc(&o[i], 64, 1024)) {
 			r = PV_E_NOMEM;
 			goto out;
@@ -908,15 +1015,44 @@ wf_step_objects(struct wf_run *run, void *state, struct pv_why *why)
 	    (r = wf_build_discovery(&o[1], why)) != PV_OK ||
 	    (r = wf_build_keyhist(&o[2], why)) != PV_OK)
 		goto out;
-	wf_put_add(&pa, PIV_OBJ_CCC, &o[0]);
-	wf_put_add(&pa, PIV_OBJ_DISCOVERY, &o[1]);
-	wf_put_add(&pa, PIV_OBJ_KEY_HISTORY, &o[2]);
-	if ((r = card_run(w->card, wf_put_fn, &pa, why)) != PV_OK)
+	oa.w = w;
+	oa.ccc = &o[0];
+	oa.disc = &o[1];
+	oa.keyhist = &o[2];
+	oa.card_disc = &o[3];
+	if ((r = card_run(w->card, wf_objects_fn, &oa, why)) != PV_OK)
 		goto out;
-	wf_note(run, WF_STEP_DONE, "CCC, Discovery Object and Key History "
-	    "written");
+
+	switch (oa.disc_out) {
+	case WF_OBJ_WRITTEN:
+		(void)snprintf(disc, sizeof(disc), "Discovery Object written");
+		break;
+	case WF_OBJ_KEPT:
+		(void)snprintf(disc, sizeof(disc), "the card's own Discovery "
+		    "Object kept (PIV AID, PIN policy %s)", oa.disc_policy);
+		break;
+	case WF_OBJ_REFUSED:
+		(void)snprintf(disc, sizeof(disc), "the card refused the "
+		    "Discovery Object (%s); it has %s%s", oa.disc_why,
+		    oa.disc_policy[0] != '\0' ? "its own, PIN policy " :
+		    "none", oa.disc_policy);
+		break;
+	}
+	if (oa.keyhist_out == WF_OBJ_REFUSED)
+		(void)snprintf(kh, sizeof(kh), "the card refused the Key "
+		    "History (%s)", oa.keyhist_why);
+	else
+		(void)snprintf(kh, sizeof(kh), "Key History written");
+	wf_done_detail(run, "{\"ccc\":\"written\",\"discovery\":\"%s\","
+	    "\"discovery_error\":\"%s\",\"discovery_policy\":\"%s\","
+	    "\"key_history\":\"%s\",\"key_history_error\":\"%s\"}",
+	    wf_obj_outcome_name[oa.disc_out], oa.disc_out == WF_OBJ_REFUSED ?
+	    pv_errname(oa.disc_err) : "", oa.disc_policy,
+	    wf_obj_outcome_name[oa.keyhist_out], oa.keyhist_out ==
+	    WF_OBJ_REFUSED ? pv_errname(oa.keyhist_err) : "");
+	wf_note(run, WF_STEP_DONE, "CCC written; %s; %s", disc, kh);
 out:
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		buf_out_cleanup(&o[i]);
 	return r;
 }

@@ -2,7 +2,8 @@
  * rig_card.h: an in-process virtual card (vcard/) behind a struct card,
  * for the issuance unit tests (test_wf_run.c, test_wf_cards.c): any
  * profile and quirks, pulled at APDU k and put back (power-on, SELECT
- * PIV), with the commands it was sent counted by instruction.
+ * PIV), with the commands it was sent counted by instruction, and a
+ * PUT DATA of one object refused with a status word of the test's.
  */
 #ifndef PV_TESTS_RIG_CARD_H
 #define PV_TESTS_RIG_CARD_H
@@ -30,7 +31,34 @@ struct rig_card {
 	unsigned long first_ins[256];	/* n of the first one since the last
 					 * insertion (0: none) */
 	char reader[32];
+	uint32_t refuse_tag;		/* PUT DATA of this object ... */
+	uint16_t refuse_sw;		/* ... gets this status (0: none) */
 };
+
+/* The object a PUT DATA command (the first of a chain) starts to write:
+ * 5C tag, or 7E / 7F61 for the two objects without one; 0 otherwise. */
+static inline uint32_t
+rig_put_tag(const uint8_t *cmd, size_t len)
+{
+	const uint8_t *d = cmd + 5;
+	size_t n, i;
+	uint32_t t = 0;
+
+	if (len < 7 || cmd[1] != 0xdb)
+		return 0;
+	if (cmd[4] == 0 && len >= 9)
+		d = cmd + 7;		/* extended Lc */
+	n = (size_t)(cmd + len - d);
+	if (n >= 1 && d[0] == 0x7e)
+		return 0x7e;
+	if (n >= 2 && d[0] == 0x7f && d[1] == 0x61)
+		return 0x7f61;
+	if (n < 2 || d[0] != 0x5c || d[1] == 0 || d[1] > 3 || n < 2u + d[1])
+		return 0;
+	for (i = 0; i < d[1]; i++)
+		t = t << 8 | d[2 + i];
+	return t;
+}
 
 static inline enum pv_err
 rig_xfer(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *rsp,
@@ -51,6 +79,13 @@ rig_xfer(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *rsp,
 		k->ins[cmd[1]]++;
 		if (k->first_ins[cmd[1]] == 0)
 			k->first_ins[cmd[1]] = k->n;
+	}
+	if (k->refuse_sw != 0 && k->refuse_tag != 0 &&
+	    rig_put_tag(cmd, cmd_len) == k->refuse_tag) {
+		rsp[0] = (uint8_t)(k->refuse_sw >> 8);
+		rsp[1] = (uint8_t)k->refuse_sw;
+		*rsp_len = 2;
+		return PV_OK;
 	}
 	memset(&o, 0, sizeof(o));
 	if (!buf_out_alloc(&o, 512, 65538))

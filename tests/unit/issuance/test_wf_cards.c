@@ -13,6 +13,7 @@
 
 #include "apdu/piv.h"
 #include "apdu/piv_obj.h"
+#include "apdu/tlv.h"
 #include "issuance/ca.h"
 #include "issuance/config.h"
 #include "issuance/wf.h"
@@ -238,5 +239,198 @@ Test(wf_cards, factory_chuid_card_pulled_before_its_chuid_resumes)
 	r = wf_issue_run(&p, &k.card, &res, &why);
 	cr_assert_eq(r, PV_OK, "resumed: %s: %s", pv_errname(r), why.msg);
 	cr_assert(res.resumed);
+	rig_card_free(&k);
+}
+
+/* ---- objects the card manages itself (firmware-notes/discovery-builtin.md) ----- */
+
+/* The objects step's outcome for object |key| of job |job|. */
+static bool
+objects_said(int64_t job, const char *key, const char *value)
+{
+	char sql[256];
+
+	(void)snprintf(sql, sizeof(sql), "SELECT count(*) FROM job_steps "
+	    "WHERE job_id = %lld AND name = 'objects' AND state = 'done' AND "
+	    "json_extract(detail, '$.%s') = '%s'", (long long)job, key, value);
+	return count(sql) == 1;
+}
+
+/*
+ * An applet that builds its Discovery Object and refuses PUT DATA 7E
+ * (6A80): its own already has the PIN policy we want (40 00), so it is
+ * kept and not written; CCC and Key History are written; the card is
+ * issued (before: the objects step failed, "writing discovery object:
+ * ... 6A80", after keys and certificates were made).
+ */
+Test(wf_cards, discovery_builtin_is_kept)
+{
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		char pid[16];
+		struct identity id;
+		struct wf_issue_params p;
+		struct wf_issue_result res;
+		struct pv_why why = { "" };
+		struct rig_card k;
+		enum pv_err r;
+
+		(void)snprintf(pid, sizeof(pid), "00000074%02u", i);
+		id = fx_identity(pid, "Builtin", NULL);
+		p = params(&id);
+		rig_card_make(&k, both[i], VC_QUIRK_DISCOVERY_BUILTIN, 7400 + i,
+		    (int)i);
+		r = wf_issue_run(&p, &k.card, &res, &why);
+		cr_assert_eq(r, PV_OK, "%s: %s: %s", vc_profile_name(both[i]),
+		    pv_errname(r), why.msg);
+		cr_assert(objects_said(res.job_id, "discovery", "kept"));
+		cr_assert(objects_said(res.job_id, "discovery_policy", "4000"));
+		cr_assert(objects_said(res.job_id, "key_history", "written"));
+		cr_assert_not_null(vc_state_obj(&k.st, PIV_OBJ_CCC));
+		cr_assert_not_null(vc_state_obj(&k.st, PIV_OBJ_KEY_HISTORY));
+		cr_assert_not_null(vc_state_obj(&k.st, PIV_OBJ_SECURITY));
+		rig_card_free(&k);
+	}
+	cr_assert_eq(count("SELECT count(*) FROM devices WHERE status = "
+	    "'active'"), 2);
+}
+
+/* A Discovery Object whose content a card stores, as 7E holds it (the
+ * PIV AID, PIN policy |p0 p1|). */
+static void
+card_discovery_put(struct rig_card *k, uint8_t p0, uint8_t p1)
+{
+	const uint8_t d[] = { 0x4f, 0x0b, PIV_AID_BYTES, 0x5f, 0x2f, 0x02, p0,
+		p1 };
+
+	cr_assert_eq(vc_state_obj_put(&k->st, PIV_OBJ_DISCOVERY, d,
+	    sizeof(d)), PV_OK);
+}
+
+static void
+card_discovery_policy(struct rig_card *k, uint8_t p0, uint8_t p1)
+{
+	const struct vc_obj *o = vc_state_obj(&k->st, PIV_OBJ_DISCOVERY);
+	struct buf_out b;
+	struct piv_discovery d;
+
+	cr_assert_not_null(o);
+	memset(&b, 0, sizeof(b));
+	cr_assert(buf_out_alloc(&b, 64, 256));
+	tlv_put(&b, PIV_OBJ_DISCOVERY, o->data, o->len);
+	cr_assert_eq(piv_discovery_parse(b.p, b.len, &d, NULL), PV_OK);
+	cr_assert(d.policy[0] == p0 && d.policy[1] == p1, "policy %02X%02X",
+	    d.policy[0], d.policy[1]);
+	buf_out_cleanup(&b);
+}
+
+/* A card whose Discovery Object says another PIN policy (global PIN
+ * usable and primary) gets ours written. */
+Test(wf_cards, discovery_with_another_policy_is_written)
+{
+	struct identity id = fx_identity("0000007500", "Plain", NULL);
+	struct wf_issue_params p = params(&id);
+	struct wf_issue_result res;
+	struct pv_why why = { "" };
+	struct rig_card k;
+
+	rig_card_make(&k, VC_PROFILE_PIV_CARD, 0, 7500, 0);
+	card_discovery_put(&k, 0x60, 0x20);
+	cr_assert_eq(wf_issue_run(&p, &k.card, &res, &why), PV_OK, "%s",
+	    why.msg);
+	cr_assert(objects_said(res.job_id, "discovery", "written"));
+	cr_assert(objects_said(res.job_id, "discovery_policy", "6020"));
+	card_discovery_policy(&k, 0x40, 0x00);
+	rig_card_free(&k);
+}
+
+/*
+ * A refused write of an optional object (Discovery Object, Key History;
+ * each status word an applet may give) is recorded in the step, with the
+ * error, and the issuance completes; the card keeps what it had.
+ */
+Test(wf_cards, optional_object_refused_is_recorded)
+{
+	static const struct {
+		uint32_t tag;
+		uint16_t sw;
+		const char *key, *err;
+	} c[] = {
+		{ PIV_OBJ_DISCOVERY, 0x6a80, "discovery", "PV_E_BAD_DATA" },
+		{ PIV_OBJ_DISCOVERY, 0x6a81, "discovery", "PV_E_NOT_SUPPORTED" },
+		{ PIV_OBJ_KEY_HISTORY, 0x6a84, "key_history", "PV_E_NO_SPACE" },
+	};
+	unsigned i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char pid[16], ek[40];
+		struct identity id;
+		struct wf_issue_params p;
+		struct wf_issue_result res;
+		struct pv_why why = { "" };
+		struct rig_card k;
+		enum pv_err r;
+
+		(void)snprintf(pid, sizeof(pid), "00000076%02u", i);
+		id = fx_identity(pid, "Refused", NULL);
+		p = params(&id);
+		rig_card_make(&k, VC_PROFILE_PIV_CARD, 0, 7600 + i, (int)i);
+		card_discovery_put(&k, 0x60, 0x20);
+		k.refuse_tag = c[i].tag;
+		k.refuse_sw = c[i].sw;
+		r = wf_issue_run(&p, &k.card, &res, &why);
+		cr_assert_eq(r, PV_OK, "%04X: %s: %s", c[i].sw, pv_errname(r),
+		    why.msg);
+		cr_assert(objects_said(res.job_id, c[i].key, "refused"), "%u",
+		    i);
+		(void)snprintf(ek, sizeof(ek), "%s_error", c[i].key);
+		cr_assert(objects_said(res.job_id, ek, c[i].err), "%u", i);
+		if (c[i].tag == PIV_OBJ_DISCOVERY) {
+			card_discovery_policy(&k, 0x60, 0x20);
+			cr_assert_not_null(vc_state_obj(&k.st,
+			    PIV_OBJ_KEY_HISTORY));
+		} else {
+			cr_assert_null(vc_state_obj(&k.st, c[i].tag));
+			card_discovery_policy(&k, 0x40, 0x00);
+		}
+		cr_assert_not_null(vc_state_obj(&k.st, PIV_OBJ_SECURITY));
+		cr_assert_eq(count("SELECT count(*) FROM devices WHERE status "
+		    "= 'active'"), i + 1);
+		rig_card_free(&k);
+	}
+}
+
+/*
+ * The CCC is required: a refused write fails the objects step with the
+ * card's answer, the job is kept, and a run once the card takes it
+ * resumes and completes.
+ */
+Test(wf_cards, required_object_refused_fails_the_step)
+{
+	struct identity id = fx_identity("0000007700", "Required", NULL);
+	struct wf_issue_params p = params(&id);
+	struct wf_issue_result res;
+	struct pv_why why = { "" };
+	struct rig_card k;
+	enum pv_err r;
+
+	rig_card_make(&k, VC_PROFILE_PIV_CARD, 0, 7700, 0);
+	k.refuse_tag = PIV_OBJ_CCC;
+	k.refuse_sw = 0x6a80;
+	r = wf_issue_run(&p, &k.card, &res, &why);
+	cr_assert_eq(r, PV_E_BAD_DATA, "%s: %s", pv_errname(r), why.msg);
+	cr_assert(strstr(why.msg, "card capability container") != NULL &&
+	    strstr(why.msg, "6A80") != NULL, "%s", why.msg);
+	cr_assert_eq(count("SELECT count(*) FROM job_steps WHERE name = "
+	    "'objects' AND state = 'done'"), 0);
+	cr_assert_eq(count("SELECT count(*) FROM jobs WHERE state = "
+	    "'running'"), 1);
+	k.refuse_sw = 0;
+	pv_why_clear(&why);
+	r = wf_issue_run(&p, &k.card, &res, &why);
+	cr_assert_eq(r, PV_OK, "%s: %s", pv_errname(r), why.msg);
+	cr_assert(res.resumed);
+	cr_assert(objects_said(res.job_id, "discovery", "kept"));
 	rig_card_free(&k);
 }
