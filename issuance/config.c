@@ -146,14 +146,19 @@ struct config_key {
  * field has (the name's index is the value stored).
  */
 enum config_enum_id {
-	CONFIG_ENUM_FACTORY_CHUID
+	CONFIG_ENUM_FACTORY_CHUID,
+	CONFIG_ENUM_ATTEST_POLICY
 };
 static const char *const config_enum_factory_chuid[] = { "overwrite",
 	"refuse", NULL };
+static const char *const config_enum_attest_policy[] = { "record",
+	"refuse", NULL };
 static const char *const *const config_enums[] = {
 	[CONFIG_ENUM_FACTORY_CHUID] = config_enum_factory_chuid,
+	[CONFIG_ENUM_ATTEST_POLICY] = config_enum_attest_policy,
 };
-_Static_assert(sizeof(enum config_factory_chuid) == sizeof(int),
+_Static_assert(sizeof(enum config_factory_chuid) == sizeof(int) &&
+    sizeof(enum config_attest_policy) == sizeof(int),
     "T_ENUM fields are stored as int");
 
 #define OFF(f) offsetof(struct pv_config, f)
@@ -203,6 +208,10 @@ static const struct config_key config_keys[] = {
 	    0 },
 	{ "card", "factory_chuid", T_ENUM, OFF(factory_chuid), 0, 0,
 	    CONFIG_ENUM_FACTORY_CHUID },
+	{ "attestation", "roots", T_PATH, OFF(attest_roots), 0,
+	    CONFIG_PATH_MAX - 1, 0 },
+	{ "attestation", "policy", T_ENUM, OFF(attest_policy), 0, 0,
+	    CONFIG_ENUM_ATTEST_POLICY },
 	{ "ca", "algorithm", T_CA_ALG, 0, 0, 0, 0 },
 	{ "ca", "root_days", T_UINT, OFF(ca_root_days), 1, 10958, 0 },
 	{ "ca", "issuing_days", T_UINT, OFF(ca_issuing_days), 1, 10958, 0 },
@@ -257,8 +266,8 @@ static const struct config_key config_keys[] = {
 
 static const char *const config_sections[] = {
 	"keys", "validity", "urls", "policy", "certificates", "escrow", "pin",
-	"fascn", "card", "ca", "store", "security", "audit", "trust",
-	"validation", "revocation"
+	"fascn", "card", "attestation", "ca", "store", "security", "audit",
+	"trust", "validation", "revocation"
 };
 
 struct config_parse {
@@ -1178,6 +1187,7 @@ config_defaults(struct pv_config *out)
 	out->person_association = 1;
 	strcpy(out->issuer_id, "PIVSTATION");
 	out->factory_chuid = CONFIG_FACTORY_CHUID_OVERWRITE;
+	out->attest_policy = CONFIG_ATTEST_RECORD;
 	out->ca_alg = CONFIG_ALG_ECCP384;
 	out->ca_root_days = 7300;
 	out->ca_issuing_days = 3650;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -16,6 +17,8 @@
 #include "apdu/buf.h"
 #include "apdu/piv_obj.h"
 #include "apdu/piv_pkey.h"
+#include "apdu/piv_yk.h"
+#include "issuance/attest.h"
 #include "issuance/ca.h"
 #include "issuance/escrow.h"
 #include "issuance/secobj.h"
@@ -475,6 +478,47 @@ wf_key_step(enum config_slot s)
 }
 
 /*
+ * The key step's result: the certificate serial and, for a key made on
+ * the token, its attestation (status, why, the token's F9 subject, the
+ * attestation certificate's SHA-256).
+ */
+static enum pv_err
+wf_certify_detail(struct wf *w, const char *serial,
+    const struct attest_result *att, struct pv_why *why)
+{
+	json_object *d = json_object_new_object();
+	char hex[65];
+	enum pv_err r = PV_E_NOMEM;
+
+	if (d == NULL || json_object_object_add(d, "serial",
+	    json_object_new_string(serial)) != 0)
+		goto out;
+	if (att != NULL) {
+		if (json_object_object_add(d, "attestation",
+		    json_object_new_string(attest_status_name(att->status))) !=
+		    0 || json_object_object_add(d, "attestation_text",
+		    json_object_new_string(att->text)) != 0)
+			goto out;
+		if (att->f9_subject[0] != '\0' && json_object_object_add(d,
+		    "attestation_ca", json_object_new_string(
+		    att->f9_subject)) != 0)
+			goto out;
+		if (att->has_cert) {
+			buf_hex(att->cert_sha256, 32, hex);
+			if (json_object_object_add(d, "attestation_sha256",
+			    json_object_new_string(hex)) != 0)
+				goto out;
+		}
+	}
+	wf_done_detail(&w->run, "%s", json_object_to_json_string_ext(d,
+	    JSON_C_TO_STRING_PLAIN));
+	r = PV_OK;
+out:
+	json_object_put(d);
+	return r == PV_OK ? r : pv_why_set(why, r, "recording the key step");
+}
+
+/*
  * wf_certify issues the certificate of slot |s| over |pub| and records
  * it, with step |step| done, in one transaction.  A live certificate the
  * slot still has (one that no longer matched the card) is revoked first,
@@ -482,7 +526,7 @@ wf_key_step(enum config_slot s)
  */
 static enum pv_err
 wf_certify(struct wf *w, enum config_slot s, EVP_PKEY *pub,
-    const char *how, struct pv_why *why)
+    const char *how, const struct attest_result *att, struct pv_why *why)
 {
 	uint8_t slot = config_slot_ref(s);
 	struct profile_card card;
@@ -535,7 +579,8 @@ wf_certify(struct wf *w, enum config_slot s, EVP_PKEY *pub,
 		r = store_cert_add(w->st, &c, NULL, why);
 	if (r != PV_OK)
 		goto out;
-	wf_done_detail(&w->run, "{\"serial\":\"%s\"}", c.serial);
+	if ((r = wf_certify_detail(w, c.serial, att, why)) != PV_OK)
+		goto out;
 	wf_note(&w->run, WF_STEP_DONE, "%s; %s certificate %s issued%s%s", how,
 	    piv_key_name(slot), c.serial, old.serial[0] ?
 	    ", replacing " : "", old.serial);
@@ -551,42 +596,130 @@ struct wf_gen_arg {
 	uint8_t slot;
 	uint8_t alg;
 	struct piv_pubkey pk;
+	/* A YubiKey-class token's attestation of the new key and its F9
+	 * certificate (DER); a refusal of either is kept in words. */
+	struct buf_out att, f9obj;
+	bool has_att, has_f9;
+	char att_why[160];
 };
 
+/* GENERATE, and on a token with the YubiKey extensions ATTEST of the
+ * slot and the F9 certificate, in the same group. */
 static enum pv_err
 wf_gen_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 {
 	struct wf_gen_arg *ga = arg;
 	enum pv_err r;
 
+	ga->has_att = ga->has_f9 = false;
+	ga->att_why[0] = '\0';
+	buf_out_truncate(&ga->att, 0);
+	buf_out_truncate(&ga->f9obj, 0);
 	if ((r = card_admin_auth(&ga->w->adm, a, why)) != PV_OK)
 		return r;
-	return piv_generate(a, ga->slot, ga->alg, PIV_PINPOL_DEFAULT,
-	    PIV_TOUCH_DEFAULT, &ga->pk, why);
+	if ((r = piv_generate(a, ga->slot, ga->alg, PIV_PINPOL_DEFAULT,
+	    PIV_TOUCH_DEFAULT, &ga->pk, why)) != PV_OK)
+		return r;
+	if (!ga->w->in.yk)
+		return PV_OK;
+	r = piv_yk_attest(a, ga->slot, &ga->att, why);
+	if (r == PV_OK)
+		r = piv_get_data(a, PIV_OBJ_YK_ATTEST, &ga->f9obj, why);
+	if (r == PV_OK) {
+		ga->has_att = ga->has_f9 = true;
+		return PV_OK;
+	}
+	if (pv_err_aborts(r))
+		return r;
+	(void)snprintf(ga->att_why, sizeof(ga->att_why), "%.150s", why->msg);
+	pv_why_clear(why);
+	return PV_OK;
 }
 
-/* An on-card key: GENERATE, then the certificate over what it returned. */
+/*
+ * The attestation of the key |pub| just made in slot |s| (attest.h):
+ * PV_E_POLICY when it is missing or does not prove the key and
+ * [attestation] policy = refuse.
+ */
+static enum pv_err
+wf_attest(struct wf *w, enum config_slot s, struct wf_gen_arg *ga,
+    EVP_PKEY *pub, struct attest_result *res, struct pv_why *why)
+{
+	const struct pv_config *cfg = w->p->cfg;
+	struct piv_certobj co;
+	const uint8_t *f9 = NULL;
+	size_t f9_len = 0;
+	char roots[CONFIG_PATH_MAX * 2];
+	enum pv_err r;
+
+	roots[0] = '\0';
+	if (cfg->attest_roots[0] == '/' || w->p->home == NULL)
+		(void)snprintf(roots, sizeof(roots), "%s", cfg->attest_roots);
+	else if (cfg->attest_roots[0] != '\0')
+		(void)snprintf(roots, sizeof(roots), "%s/%s", w->p->home,
+		    cfg->attest_roots);
+	if (ga->has_f9 && piv_certobj_parse(ga->f9obj.p, ga->f9obj.len, &co,
+	    NULL) == PV_OK) {
+		f9 = co.cert.p;
+		f9_len = co.cert.len;
+	}
+	if ((r = attest_verify(roots, ga->has_att ? ga->att.p : NULL,
+	    ga->att.len, f9, f9_len, pub, w->in.has_serial ? &w->in.serial :
+	    NULL, res, why)) != PV_OK)
+		return r;
+	if (res->status == ATTEST_MISSING && roots[0] != '\0') {
+		if (!w->in.yk)
+			(void)snprintf(res->text, sizeof(res->text), "the token "
+			    "has no key attestation (no YubiKey extensions)");
+		else if (!ga->has_att)
+			(void)snprintf(res->text, sizeof(res->text), "the token "
+			    "gave no attestation: %s", ga->att_why);
+	}
+	if (res->status != ATTEST_VERIFIED &&
+	    cfg->attest_policy == CONFIG_ATTEST_REFUSE)
+		return pv_why_set(why, PV_E_POLICY, "[attestation] policy = "
+		    "refuse: the %s key made on the token is not certified: "
+		    "%s: %s", piv_key_name(config_slot_ref(s)),
+		    res->status == ATTEST_MISSING ? "no attestation" :
+		    "attestation failed", res->text);
+	return PV_OK;
+}
+
+/* An on-card key: GENERATE (and attest), then the certificate over what
+ * it returned. */
 static enum pv_err
 wf_step_oncard(struct wf *w, enum config_slot s, struct pv_why *why)
 {
 	struct wf_gen_arg ga;
+	struct attest_result att;
 	EVP_PKEY *pub = NULL;
-	char how[64];
+	char how[320];
 	enum pv_err r;
 
 	memset(&ga, 0, sizeof(ga));
 	ga.w = w;
 	ga.slot = config_slot_ref(s);
 	ga.alg = (uint8_t)w->p->cfg->slot_alg[s];
+	if (!buf_out_alloc(&ga.att, 1024, 8192) ||
+	    !buf_out_alloc(&ga.f9obj, 1024, 8192)) {
+		r = PV_E_NOMEM;
+		goto out;
+	}
 	if ((r = card_run(w->card, wf_gen_fn, &ga, why)) != PV_OK)
-		return r;
+		goto out;
 	w->made_now |= wf_slot_bit(s);
-	if ((r = piv_pubkey_to_evp(&ga.pk, &pub, why)) != PV_OK)
-		return r;
-	(void)snprintf(how, sizeof(how), "%s key generated on the card",
-	    piv_alg_name(ga.alg));
-	r = wf_certify(w, s, pub, how, why);
+	if ((r = piv_pubkey_to_evp(&ga.pk, &pub, why)) != PV_OK ||
+	    (r = wf_attest(w, s, &ga, pub, &att, why)) != PV_OK)
+		goto out;
+	(void)snprintf(how, sizeof(how), "%s key generated on the card; %s%s%s",
+	    piv_alg_name(ga.alg), att.status == ATTEST_VERIFIED ? "" :
+	    attest_status_name(att.status), att.status == ATTEST_VERIFIED ?
+	    "" : ": ", att.text);
+	r = wf_certify(w, s, pub, how, &att, why);
+out:
 	EVP_PKEY_free(pub);
+	buf_out_cleanup(&ga.att);
+	buf_out_cleanup(&ga.f9obj);
 	return r;
 }
 
@@ -748,7 +881,7 @@ wf_step_key_9d(struct wf_run *run, void *state, struct pv_why *why)
 		how = "the escrowed key is on the card already";
 	}
 	w->made_now |= wf_slot_bit(CONFIG_SLOT_9D);
-	r = wf_certify(w, CONFIG_SLOT_9D, pub, how, why);
+	r = wf_certify(w, CONFIG_SLOT_9D, pub, how, NULL, why);
 out:
 	EVP_PKEY_free(pub);
 	return r;

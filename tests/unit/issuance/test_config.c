@@ -110,6 +110,7 @@ Test(config, values_and_overrides)
 	    "[pin]\ndigits_only = FALSE\n"
 	    "[ca]\npassphrase = env:PV_CA_PASS\nalgorithm = rsa4096\n"
 	    "[card]\nfactory_chuid = refuse\n"
+	    "[attestation]\nroots = yubico-piv-roots.pem\npolicy = refuse\n"
 	    "[store]\nbusy_timeout_ms = 0\n", &c, &why), PV_OK, "%s", why.msg);
 	cr_assert_eq(c.slot_alg[CONFIG_SLOT_9A], CONFIG_ALG_RSA3072);
 	cr_assert_eq(c.slot_alg[CONFIG_SLOT_9D], CONFIG_ALG_ECCP384);
@@ -142,6 +143,8 @@ Test(config, values_and_overrides)
 	cr_assert_eq(c.ca_alg, CONFIG_ALG_RSA4096);
 	cr_assert_eq(c.busy_timeout_ms, 0);
 	cr_assert_eq(c.factory_chuid, CONFIG_FACTORY_CHUID_REFUSE);
+	cr_assert_str_eq(c.attest_roots, "yubico-piv-roots.pem");
+	cr_assert_eq(c.attest_policy, CONFIG_ATTEST_REFUSE);
 }
 
 Test(config, slot_helpers)
@@ -272,6 +275,8 @@ ParameterizedTestParameters(config, bad_files)
 		    "issuer_id: expected 1-15 printable ASCII characters" },
 		{ "[card]\nfactory_chuid = keep\n", "test.conf:2: [card] "
 		    "factory_chuid: expected 'overwrite' or 'refuse', got 'keep'" },
+		{ "[attestation]\npolicy = warn\n", "test.conf:2: [attestation] "
+		    "policy: expected 'record' or 'refuse', got 'warn'" },
 		{ "[store]\nbusy_timeout_ms = 600001\n", "test.conf:2: [store] "
 		    "busy_timeout_ms: expected a whole number from 0 to 600000" },
 	};

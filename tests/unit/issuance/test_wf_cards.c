@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #include "apdu/piv.h"
@@ -21,6 +22,7 @@
 #include "rig_card.h"
 #include "station_fixture.h"
 #include "tests/unit/issuance/test_ca_support.h"
+#include "vcard/crypto.h"
 
 static const char *dir;
 static struct store *st;
@@ -433,4 +435,143 @@ Test(wf_cards, required_object_refused_fails_the_step)
 	cr_assert(res.resumed);
 	cr_assert(objects_said(res.job_id, "discovery", "kept"));
 	rig_card_free(&k);
+}
+
+/* ---- key attestation (issuance/attest.h) ------------------------------------- */
+
+/* |dir|/name holding the vcard attestation root, or |x| when not NULL. */
+static const char *
+roots_file(const char *name, X509 *x)
+{
+	static char path[512];
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+	cr_assert_not_null(f = fopen(path, "w"));
+	if (x != NULL)
+		cr_assert_eq(PEM_write_X509(f, x), 1);
+	else
+		cr_assert_geq(fputs(vc_attest_root_pem(), f), 0);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+/* The key steps of job |job| whose attestation is |status|. */
+static long long
+attested(int64_t job, const char *status)
+{
+	char sql[256];
+
+	(void)snprintf(sql, sizeof(sql), "SELECT count(*) FROM job_steps "
+	    "WHERE job_id = %lld AND name LIKE 'key-9%%' AND state = 'done' "
+	    "AND json_extract(detail, '$.attestation') = '%s'",
+	    (long long)job, status);
+	return count(sql);
+}
+
+/*
+ * A usb-key's on-card keys (9A, 9C, 9E; 9D is made on the station and
+ * escrowed) are attested through the token's F9 certificate to the
+ * configured root before they are certified; the job records it.
+ */
+Test(wf_cards, attestation_verified_before_certifying)
+{
+	struct identity id = fx_identity("0000007800", "Attested", NULL);
+	struct wf_issue_params p = params(&id);
+	struct wf_issue_result res;
+	struct pv_why why = { "" };
+	struct rig_card k;
+	char sql[256];
+
+	(void)snprintf(cfg.attest_roots, sizeof(cfg.attest_roots), "%s",
+	    roots_file("roots.pem", NULL));
+	cfg.attest_policy = CONFIG_ATTEST_REFUSE;
+	rig_card_new(&k, 7800, 0);
+	cr_assert_eq(wf_issue_run(&p, &k.card, &res, &why), PV_OK, "%s",
+	    why.msg);
+	cr_assert_eq(attested(res.job_id, "verified"), 3);
+	(void)snprintf(sql, sizeof(sql), "SELECT count(*) FROM job_steps "
+	    "WHERE job_id = %lld AND json_extract(detail, '$.attestation_ca') "
+	    "LIKE '%%pivstation-vcard PIV Attestation%%' AND length("
+	    "json_extract(detail, '$.attestation_sha256')) = 64",
+	    (long long)res.job_id);
+	cr_assert_eq(count(sql), 3);
+	cr_assert_eq(k.ins[0xf9], 3, "one ATTEST per on-card key");
+	rig_card_free(&k);
+}
+
+/*
+ * Trusting another root, the attestation does not prove the key: with
+ * [attestation] policy = refuse the key is not certified (PV_E_POLICY,
+ * the job kept); with record the job goes on and records "failed".
+ */
+Test(wf_cards, attestation_to_another_root_refused_or_recorded)
+{
+	struct identity id = fx_identity("0000007900", "Unproven", NULL);
+	struct wf_issue_params p = params(&id);
+	struct wf_issue_result res;
+	struct pv_why why = { "" };
+	struct rig_card k;
+	enum pv_err r;
+
+	(void)snprintf(cfg.attest_roots, sizeof(cfg.attest_roots), "%s",
+	    roots_file("other.pem", ca_get0_root(ca)));
+	cfg.attest_policy = CONFIG_ATTEST_REFUSE;
+	rig_card_new(&k, 7900, 0);
+	r = wf_issue_run(&p, &k.card, &res, &why);
+	cr_assert_eq(r, PV_E_POLICY, "%s: %s", pv_errname(r), why.msg);
+	cr_assert(strstr(why.msg, "[attestation] policy = refuse: the PIV "
+	    "Authentication key made on the token is not certified: "
+	    "attestation failed: the attestation does not chain") != NULL,
+	    "%s", why.msg);
+	cr_assert_eq(count("SELECT count(*) FROM certificates"), 0);
+	cr_assert_eq(count("SELECT count(*) FROM jobs WHERE state = "
+	    "'running'"), 1);
+	cfg.attest_policy = CONFIG_ATTEST_RECORD;
+	pv_why_clear(&why);
+	r = wf_issue_run(&p, &k.card, &res, &why);
+	cr_assert_eq(r, PV_OK, "%s: %s", pv_errname(r), why.msg);
+	cr_assert_eq(attested(res.job_id, "failed"), 3);
+	rig_card_free(&k);
+}
+
+/*
+ * A plain card has no key attestation: refused under policy = refuse,
+ * recorded "not attested" under record; and with no root configured a
+ * usb-key's keys are "not attested" too.
+ */
+Test(wf_cards, no_attestation_refused_or_recorded)
+{
+	struct identity id = fx_identity("0000008000", "Plain", NULL);
+	struct identity id2 = fx_identity("0000008001", "Noroot", NULL);
+	struct wf_issue_params p = params(&id);
+	struct wf_issue_result res;
+	struct pv_why why = { "" };
+	struct rig_card k, k2;
+	enum pv_err r;
+
+	(void)snprintf(cfg.attest_roots, sizeof(cfg.attest_roots), "%s",
+	    roots_file("roots.pem", NULL));
+	cfg.attest_policy = CONFIG_ATTEST_REFUSE;
+	rig_card_make(&k, VC_PROFILE_PIV_CARD, 0, 8000, 0);
+	r = wf_issue_run(&p, &k.card, &res, &why);
+	cr_assert_eq(r, PV_E_POLICY, "%s: %s", pv_errname(r), why.msg);
+	cr_assert(strstr(why.msg, "no attestation: the token has no key "
+	    "attestation") != NULL, "%s", why.msg);
+	cfg.attest_policy = CONFIG_ATTEST_RECORD;
+	pv_why_clear(&why);
+	r = wf_issue_run(&p, &k.card, &res, &why);
+	cr_assert_eq(r, PV_OK, "%s: %s", pv_errname(r), why.msg);
+	cr_assert_eq(attested(res.job_id, "not attested"), 4);
+	rig_card_free(&k);
+
+	cfg.attest_roots[0] = '\0';
+	p = params(&id2);
+	rig_card_new(&k2, 8001, 1);
+	pv_why_clear(&why);
+	r = wf_issue_run(&p, &k2.card, &res, &why);
+	cr_assert_eq(r, PV_OK, "%s: %s", pv_errname(r), why.msg);
+	cr_assert_eq(attested(res.job_id, "not attested"), 3);
+	cr_assert_eq(k2.ins[0xf9], 3, "attested, but nothing to judge by");
+	rig_card_free(&k2);
 }
