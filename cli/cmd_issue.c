@@ -121,8 +121,12 @@ iss_progress(void *ctx, const struct wf_event *ev)
 		cli_json_line(o);
 		return;
 	}
-	fprintf(stderr, "issue: [%2u/%u] %-10s %-11s %s\n", ev->index,
-	    ev->count, ev->step, wf_step_state_name(ev->state), ev->text);
+	/* The text carries what cards and readers say (serials, reader
+	 * names): printed through the sanitiser like every such text. */
+	fprintf(stderr, "issue: [%2u/%u] %-10s %-11s ", ev->index, ev->count,
+	    ev->step, wf_step_state_name(ev->state));
+	cli_print_safe(stderr, ev->text, 0);
+	fputc('\n', stderr);
 }
 
 /* Tells the person at the pad what to type (stderr, or a JSON event);
@@ -147,7 +151,9 @@ iss_ask(void *ctx, const struct wf_ask *q, struct pkix_pass *answer,
 		cli_json_line(o);
 		return PV_OK;
 	}
-	fprintf(stderr, "issue: PIN pad: %s\n", text);
+	fputs("issue: PIN pad: ", stderr);
+	cli_print_safe(stderr, text, 0);
+	fputc('\n', stderr);
 	return PV_OK;
 }
 
@@ -518,8 +524,8 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 			fprintf(stderr, "pivstation: issue: job %lld is kept: run "
 			    "the same command again to finish it\n",
 			    (long long)res.job_id);
-		else if (res.job_id != 0 && (rc == CLI_EXIT_NO_CARD ||
-		    r == PV_E_RESET))
+		else if (res.job_id != 0 && r != PV_E_DIFFERENT_CARD &&
+		    (rc == CLI_EXIT_NO_CARD || r == PV_E_RESET))
 			fprintf(stderr, "pivstation: issue: job %lld is kept: put "
 			    "the card back and run the same command again to "
 			    "finish it\n", (long long)res.job_id);

@@ -16,7 +16,8 @@ enum identity_kind {
 	ID_TEXT,	/* UTF-8 without control characters */
 	ID_PERSON_ID,	/* 10 digits */
 	ID_EMAIL,
-	ID_ASCII	/* printable ASCII */
+	ID_ASCII,	/* printable ASCII */
+	ID_BI		/* "pending" or "adjudicated" */
 };
 
 static const struct identity_field {
@@ -38,6 +39,7 @@ static const struct identity_field {
 	F(org_affiliation_1, ID_TEXT, false, IDENTITY_AFFIL_MAX),
 	F(org_affiliation_2, ID_TEXT, false, IDENTITY_AFFIL_MAX),
 	F(agency_card_serial, ID_ASCII, false, IDENTITY_SERIAL_MAX),
+	F(background_investigation, ID_BI, false, IDENTITY_BI_MAX),
 #undef F
 };
 #define IDENTITY_N_FIELDS (sizeof(identity_fields) / sizeof(identity_fields[0]))
@@ -169,6 +171,14 @@ identity_check_field(const struct identity_field *f, const char *v,
 	size_t i;
 	enum pv_err r;
 
+	if (f->kind == ID_BI) {
+		if ((len == 7 && memcmp(v, "pending", 7) == 0) ||
+		    (len == 11 && memcmp(v, "adjudicated", 11) == 0))
+			return PV_OK;
+		return pv_why_set(why, PV_E_INPUT, "%s: %s: expected "
+		    "\"pending\" or \"adjudicated\", got '%.20s'", source,
+		    f->name, v);
+	}
 	if (f->kind == ID_PERSON_ID) {
 		for (i = 0; i < len; i++)
 			if (v[i] < '0' || v[i] > '9')

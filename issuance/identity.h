@@ -48,6 +48,7 @@
 #define IDENTITY_EMAIL_MAX	254
 #define IDENTITY_ORG_MAX	64	/* X.520 ub-organization-name */
 #define IDENTITY_SERIAL_MAX	20	/* Printed Information tag 05 */
+#define IDENTITY_BI_MAX		11	/* "adjudicated" */
 
 /* Plain data: copy and compare freely.  Absent optional fields are "". */
 struct identity {
@@ -62,6 +63,11 @@ struct identity {
 	char org_affiliation_1[IDENTITY_AFFIL_MAX + 1];
 	char org_affiliation_2[IDENTITY_AFFIL_MAX + 1];
 	char agency_card_serial[IDENTITY_SERIAL_MAX + 1];
+	/* "pending" or "adjudicated": the cardholder's background
+	 * investigation, carried by the PIV interim indicator of 9A and 9E
+	 * (TRUE while pending); "" = [certificates] piv_interim decides.  A
+	 * fact of this issuance, not kept with the person. */
+	char background_investigation[IDENTITY_BI_MAX + 1];
 };
 
 /*

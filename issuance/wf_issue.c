@@ -28,39 +28,44 @@ const struct wf_def wf_issue_def = {
 
 /* ---- checks without a card -------------------------------------------------------- */
 
+/*
+ * The certificate profile from the configuration, with what the identity
+ * says of this issuance: the PIV interim indicator follows the person's
+ * background investigation when the identity gives it.
+ */
+static enum pv_err
+wf_profile_cfg(const struct wf_issue_params *p, struct profile_cfg *pc,
+    struct pv_why *why)
+{
+	const char *bi = p->ident->background_investigation;
+	enum pv_err r;
+
+	if ((r = profile_cfg_from_config(p->cfg, pc, why)) != PV_OK)
+		return r;
+	if (strcmp(bi, "pending") == 0)
+		pc->piv_interim = PROFILE_INTERIM_TRUE;
+	else if (strcmp(bi, "adjudicated") == 0)
+		pc->piv_interim = PROFILE_INTERIM_FALSE;
+	return profile_cfg_check(pc, why);
+}
+
 enum pv_err
 wf_issue_check(const struct wf_issue_params *p, struct pv_why *why)
 {
 	static const char dummy_uuid[] = "00000000-0000-4000-8000-000000000000";
-	const struct config_dn *dn[2] = { &p->cfg->subject,
-		&p->cfg->card_auth_subject };
-	static const char *const dn_name[2] = { "subject",
-		"card_auth_subject" };
 	struct profile_cfg pc;
-	struct pkix_dn tmp;
-	char val[CONFIG_DN_VALUE_MAX * 4];
-	unsigned i, k, s;
+	struct profile_subject tmp;
+	unsigned k, s;
 	enum pv_err r;
 
-	if ((r = profile_cfg_from_config(p->cfg, &pc, why)) != PV_OK ||
-	    (r = profile_cfg_check(&pc, why)) != PV_OK)
+	if ((r = wf_profile_cfg(p, &pc, why)) != PV_OK)
 		return r;
-	for (k = 0; k < 2; k++) {
-		memset(&tmp, 0, sizeof(tmp));
-		for (i = 0; i < dn[k]->n; i++) {
-			r = identity_expand(dn[k]->rdn[i].value, p->ident,
-			    dummy_uuid, val, sizeof(val), why);
-			if (r == PV_OK)
-				r = pkix_dn_add(&tmp, dn[k]->rdn[i].type, val,
-				    why);
-			if (r != PV_OK) {
-				pv_why_prefix(why, "[certificates] %s: %s for "
-				    "this person", dn_name[k],
-				    dn[k]->rdn[i].type);
-				return PV_E_INPUT;
-			}
-		}
-	}
+	/* The subjects the certificates will have, with a stand-in UUID: a
+	 * name they cannot carry is refused before any job starts. */
+	for (k = 0; k < 2; k++)
+		if (profile_subject_build(p->cfg, p->ident, dummy_uuid, k == 1,
+		    &tmp, why) != PV_OK)
+			return PV_E_INPUT;
 	for (s = 0; s < CONFIG_N_SLOTS; s++) {
 		enum pkix_alg a = pkix_alg_from_piv(
 		    (unsigned)p->cfg->slot_alg[s]);
@@ -367,10 +372,12 @@ wf_check_same_card(struct wf *w, struct pv_why *why)
 		if (in->has_serial && strcmp(serial, w->dev.serial) == 0)
 			return PV_OK;
 		return pv_why_set(why, PV_E_DIFFERENT_CARD, "job %lld for this "
-		    "person is issuing the token with serial %s, but the card "
-		    "in %s %s%s: put that token back to finish the job",
+		    "person is issuing the token with serial %s%s%s%s, but the "
+		    "card in %s %s%s: put that token back to finish the job",
 		    (long long)w->run.job.row.id, w->dev.serial,
-		    card_reader(w->card),
+		    w->run.job.row.reader[0] ? " (in " : "",
+		    w->run.job.row.reader,
+		    w->run.job.row.reader[0] ? ")" : "", card_reader(w->card),
 		    in->has_serial ? "has serial " : "has no serial",
 		    in->has_serial ? serial : "");
 	}
@@ -393,8 +400,10 @@ wf_check_same_card(struct wf *w, struct pv_why *why)
 		return PV_OK;	/* nothing card-specific written yet */
 	}
 	return pv_why_set(why, PV_E_DIFFERENT_CARD, "job %lld for this person "
-	    "is issuing another card (its CHUID GUID differs): put that card "
-	    "back to finish the job", (long long)w->run.job.row.id);
+	    "is issuing another card%s%s%s (its CHUID GUID differs): put that "
+	    "card back to finish the job", (long long)w->run.job.row.id,
+	    w->run.job.row.reader[0] ? " (in " : "", w->run.job.row.reader,
+	    w->run.job.row.reader[0] ? ")" : "");
 }
 
 /* Escrow policy, algorithms, blocked PIN or PUK. */
@@ -658,7 +667,7 @@ wf_issue_run(const struct wf_issue_params *p, struct card *card,
 	wf_run_init(&w.run, &wf_issue_def, p->st, p->hooks, card->reader);
 
 	if ((r = wf_issue_check(p, why)) != PV_OK ||
-	    (r = profile_cfg_from_config(p->cfg, &w.pcfg, why)) != PV_OK ||
+	    (r = wf_profile_cfg(p, &w.pcfg, why)) != PV_OK ||
 	    (r = wf_check_reader(&w, why)) != PV_OK ||
 	    (r = wf_find_job(&w, why)) != PV_OK)
 		goto out;

@@ -180,29 +180,42 @@ wf_printed_date(int64_t t, char out[10])
  * kept in the job's register step gives both: the salt makes it random per
  * issuance (a re-issue of the same card gets a new one), and nothing
  * secret is stored, since the salt alone reveals nothing without the
- * master secret.
+ * master secret.  A value that is a weak PIN (config_pin_weakness: the
+ * factory PUK, one digit repeated, a run; 16 of 10^8) is derived again
+ * with a counter, so the same inputs always give the same PUK.
  */
 enum pv_err
 wf_puk_derive(const struct secret_master *m, const uint8_t guid[16],
     const uint8_t salt[16], char out[9])
 {
-	uint8_t ctx[32], v[16];
+	uint8_t ctx[33], v[16];
 	uint64_t x = 0;
-	enum pv_err r;
+	enum pv_err r = PV_E_CRYPTO;
 	int i;
+	uint8_t n;
 
 	memcpy(ctx, guid, 16);
 	memcpy(ctx + 16, salt, 16);
-	r = secret_derive(m, "pivstation PUK v1", ctx, sizeof(ctx), v,
-	    sizeof(v));
-	if (r == PV_OK) {
+	/* The first derivation has no counter: PUKs of jobs made before the
+	 * weak-value rule are derived as they were. */
+	for (n = 0; n < 16; n++) {
+		ctx[32] = n;
+		r = secret_derive(m, "pivstation PUK v1", ctx, n == 0 ? 32 : 33,
+		    v, sizeof(v));
+		if (r != PV_OK)
+			break;
 		/* 64 bits mod 10^8: the bias is below 10^-11. */
-		for (i = 0; i < 8; i++)
+		for (x = 0, i = 0; i < 8; i++)
 			x = x << 8 | v[i];
 		(void)snprintf(out, 9, "%08" PRIu64, x % 100000000u);
-	} else {
-		OPENSSL_cleanse(out, 9);
+		if (config_pin_weakness(CONFIG_PIN_REFUSE_ALL,
+		    (const uint8_t *)out, 8) == NULL)
+			break;
+		r = PV_E_CRYPTO;	/* 16 weak values running: broken */
 	}
+	if (r != PV_OK)
+		OPENSSL_cleanse(out, 9);
+	OPENSSL_cleanse(ctx, sizeof(ctx));
 	OPENSSL_cleanse(v, sizeof(v));
 	OPENSSL_cleanse(&x, sizeof(x));
 	return r;

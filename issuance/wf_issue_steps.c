@@ -70,29 +70,6 @@ wf_load_job_facts(struct wf *w, struct pv_why *why)
 	return PV_OK;
 }
 
-static enum pv_err
-wf_dn(const struct wf *w, const struct config_dn *tmpl, const char *uuid,
-    const char *what, struct pkix_dn *out, struct pv_why *why)
-{
-	char val[CONFIG_DN_VALUE_MAX * 4];
-	enum pv_err r;
-	unsigned i;
-
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < tmpl->n; i++) {
-		r = identity_expand(tmpl->rdn[i].value, w->p->ident, uuid, val,
-		    sizeof(val), why);
-		if (r == PV_OK)
-			r = pkix_dn_add(out, tmpl->rdn[i].type, val, why);
-		if (r != PV_OK) {
-			pv_why_prefix(why, "[certificates] %s: %s", what,
-			    tmpl->rdn[i].type);
-			return r;
-		}
-	}
-	return PV_OK;
-}
-
 enum pv_err
 wf_subjects(struct wf *w, struct pv_why *why)
 {
@@ -100,18 +77,11 @@ wf_subjects(struct wf *w, struct pv_why *why)
 	enum pv_err r;
 
 	pkix_uuid_str(w->guid, uuid);
-	memset(&w->subj, 0, sizeof(w->subj));
-	memset(&w->subj_9e, 0, sizeof(w->subj_9e));
-	if ((r = wf_dn(w, &w->p->cfg->subject, uuid, "subject", &w->subj.dn,
-	    why)) != PV_OK ||
-	    (r = wf_dn(w, &w->p->cfg->card_auth_subject, uuid,
-	    "card_auth_subject", &w->subj_9e.dn, why)) != PV_OK)
+	if ((r = profile_subject_build(w->p->cfg, w->p->ident, uuid, false,
+	    &w->subj, why)) != PV_OK)
 		return r;
-	(void)snprintf(w->subj.email, sizeof(w->subj.email), "%s",
-	    w->p->ident->email);
-	(void)snprintf(w->subj.upn, sizeof(w->subj.upn), "%s",
-	    w->p->ident->upn);
-	return PV_OK;
+	return profile_subject_build(w->p->cfg, w->p->ident, uuid, true,
+	    &w->subj_9e, why);
 }
 
 /* ---- card helpers -------------------------------------------------------------- */

@@ -2,7 +2,10 @@
 # audit_tamper.sh: `pivstation audit verify` after someone edits the store
 # file with the sqlite3 command: each column of a middle row, a deleted
 # middle row, deleted last rows, a head moved back, and the whole store
-# rolled back to an older copy.  Each is reported, exit status 7, naming
+# rolled back to an older copy (with its head file, without it, or with an
+# old head file, which only an anchor outside the home can tell); a head
+# file behind by one transaction (a note) or more (an error) or that cannot
+# be written.  Each is reported, exit status 7, naming
 # the first bad row.  Also `audit show` and `audit note`.  Talks to no
 # card: no pcsc sandbox needed.
 set -euo pipefail
@@ -78,6 +81,57 @@ cp "$T/old.db" "$c/store.db"
 rc=0; "$P" audit verify --home "$c" 2>"$T/err" || rc=$?
 [ $rc = 7 ] || fail "rollback: exit $rc, want 7"
 grep -q "audit row 11 is missing: the store was rolled back" "$T/err" || fail "rollback message: $(cat "$T/err")"
+# ... and with its head file deleted too: a missing head is an error.
+c=$T/rollback-nohead
+cp -a "$T/rollback" "$c"
+rm "$c/audit.head"
+rc=0; "$P" audit verify --home "$c" 2>"$T/err" || rc=$?
+[ $rc = 7 ] || fail "rollback, head deleted: exit $rc, want 7"
+grep -q "the head file $c/audit.head is missing: the log has 10 rows" "$T/err" ||
+	fail "rollback, head deleted: $(cat "$T/err")"
+# A head file put back from two transactions ago: more than a crash
+# between commit and head write can explain.
+c=$T/head-behind
+cp -a "$H" "$c"
+cp "$c/audit.head" "$T/head.old"
+"$P" audit note --home "$c" "one" && "$P" audit note --home "$c" "two"
+cp "$T/head.old" "$c/audit.head"
+rc=0; "$P" audit verify --home "$c" 2>"$T/err" || rc=$?
+[ $rc = 7 ] || fail "head 2 behind: exit $rc, want 7"
+grep -q "records 10 rows, 2 behind the log and more than its last transaction" "$T/err" ||
+	fail "head 2 behind: $(cat "$T/err")"
+# One behind (a crash after the commit) is a note, not an error.
+c=$T/head-one-behind
+cp -a "$H" "$c"
+"$P" audit note --home "$c" "one"
+cp "$T/head.old" "$c/audit.head"
+"$P" audit verify --home "$c" >"$T/out" || fail "head 1 behind: verify failed"
+grep -q "note: the head file is 1 rows behind" "$T/out" || fail "head 1 behind: $(cat "$T/out")"
+# A head file that cannot be written: the change is committed, the command
+# fails and says so.
+c=$T/head-unwritable
+cp -a "$H" "$c"
+rm "$c/audit.head"; mkdir "$c/audit.head"
+rc=0; "$P" audit note --home "$c" "three" 2>"$T/err" || rc=$?
+[ $rc != 0 ] || fail "head not written: exit 0"
+grep -q "the store is committed, but the audit log's head could not be recorded outside it: $c/audit.head" "$T/err" ||
+	fail "head not written: $(cat "$T/err")"
+# Store and head file put back together: only an anchor outside the home
+# sees it ([audit] anchor, appended after every change and by checkpoint).
+c=$T/anchored
+cp -a "$H" "$c"
+sed -i "s|^anchor =.*|anchor = $T/anchor|" "$c/pivstation.conf"
+"$P" audit checkpoint --home "$c" >"$T/out" || fail "checkpoint"
+grep -q "audit head checkpointed: 10 rows" "$T/out" || fail "checkpoint: $(cat "$T/out")"
+cp "$c/store.db" "$c/audit.head" "$T/"
+"$P" audit note --home "$c" "after the anchor"
+[ "$(tail -n 1 "$T/anchor" | cut -d' ' -f3)" = 11 ] || fail "anchor after a note: $(tail -n 1 "$T/anchor")"
+[ "$(stat -c %a "$T/anchor")" = 600 ] || fail "anchor mode $(stat -c %a "$T/anchor")"
+cp "$T/store.db" "$T/audit.head" "$c/"
+rc=0; "$P" audit verify --home "$c" 2>"$T/err" || rc=$?
+[ $rc = 7 ] || fail "store and head put back, anchored: exit $rc, want 7"
+grep -q "audit row 11 is missing: the store was rolled back (the log ends at row 10, the anchor $T/anchor records 11 rows)" "$T/err" ||
+	fail "anchored rollback: $(cat "$T/err")"
 
 # A row edited to hold terminal escapes is shown without them.
 c=$T/escape

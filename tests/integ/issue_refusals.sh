@@ -26,7 +26,9 @@
 #  - a person already in the store, given again with other details (same
 #    person_id, another name and e-mail): refused before the card is
 #    touched, naming each field with both values; with --update-person
-#    issued, the person updated and the old values in the audit log.
+#    issued, the person updated and the old values in the audit log (and,
+#    the identity saying the background investigation is pending, 9A and
+#    9E carry the PIV interim indicator TRUE).
 ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 if [ -z "${PV_SANDBOX_DIR:-}" ]; then
 	exec "$ROOT/tests/sandbox/run" --card 0:usb-key --card 1:piv-card --card 2:usb-key \
@@ -194,7 +196,8 @@ ISSUE_PIN=22446688 check "resumed job, the PIN it set: finished" issue 2 --ident
 check_out "that job is done" '^done$' sqlite3 "$H/store.db" \
 	"select state from jobs where device_id = (select max(id) from devices)"
 # ---- the same person_id with other details ----------------------------------------
-jq '.family_name = "Renamed" | .email = "renamed@example.gov"' "$ID" >renamed.json
+jq '.family_name = "Renamed" | .email = "renamed@example.gov" | .background_investigation = "pending"' \
+	"$ID" >renamed.json
 w3=$(writes 3)
 refused "same person_id, other details" 6 \
 	"person 0000012345 is in the store with other details.*--update-person\): family_name 'Example', given 'Renamed'; email 'alice.example@example.gov', given 'renamed@example.gov'$" \
@@ -203,6 +206,14 @@ check "other details: no command that writes reached the card" test "$(writes 3)
 check "--update-person: issued" issue 3 --identity renamed.json --update-person
 check_out "--update-person: the person is renamed" '^Renamed\|renamed@example.gov$' \
 	sqlite3 "$H/store.db" "select family_name || '|' || email from people where person_id = '0000012345'"
+# the PIV interim indicator of 9A and 9E: TRUE, the investigation is pending
+# (the identity file says so; [certificates] piv_interim = no says FALSE)
+for slot in 154 158; do
+	check_out "background_investigation pending: slot $slot carries the interim indicator TRUE" \
+		'OCTET STRING +\[HEX DUMP\]:0101FF$' bash -c "sqlite3 '$H/store.db' \"select pem from certificates
+		 where slot = $slot and status = 'active' and device_id = (select max(id) from devices)\" |
+		 openssl asn1parse | grep -A1 ':2.16.840.1.101.3.6.9.1\$' | tail -1"
+done
 check_out "--update-person: the old values are in the audit log" '^Example alice.example@example.gov$' \
 	sqlite3 "$H/store.db" "select json_extract(detail, '$.changed.family_name.from') || ' ' ||
 	 json_extract(detail, '$.changed.email.from') from audit where action = 'person.update'"

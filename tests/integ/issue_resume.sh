@@ -119,6 +119,12 @@ check "pcscd: restarted" vcardctl pcscd-restart
 wait "$ISS_PID"; rc=$?
 check "pcscd: the interrupted issuance exits 3 (no service / card gone), not 0" \
 	test $rc -eq 3 || tail -5 "$ISS_DIR/pcscd.1.log" >&2
+# the error line names the step and says why (it once ended at the step)
+check_out "pcscd: the error line says why the step failed" \
+	'^pivstation: issue: .*(pcscd|PC/SC|service|reader|card).*$' \
+	grep -m1 '^pivstation: issue: ' "$ISS_DIR/pcscd.1.log"
+check_fails "pcscd: no error line that only names the job and step" \
+	grep -E '^pivstation: issue: job [0-9]+, step [a-z0-9-]+$' "$ISS_DIR/pcscd.1.log"
 check_out "pcscd: the job is left running, with 9A certified" '^running\|1$' \
 	iss_sql "$H" "SELECT group_concat(state), (SELECT count(*) FROM certificates
 		WHERE slot = 154 AND status = 'active') FROM jobs"

@@ -164,6 +164,30 @@ Test(identity, messages_name_source_and_field)
 	cr_assert_str_eq(why.msg, "f: NUL byte at offset 3");
 }
 
+Test(identity, background_investigation)
+{
+	struct identity id;
+	struct pv_why why = { "" };
+
+	cr_assert_eq(parse(GOOD "}", &id, &why), PV_OK, "%s", why.msg);
+	cr_assert_str_eq(id.background_investigation, "", "absent: the "
+	    "configuration decides");
+	cr_assert_eq(parse(GOOD ",\"background_investigation\":\"pending\"}",
+	    &id, &why), PV_OK, "%s", why.msg);
+	cr_assert_str_eq(id.background_investigation, "pending");
+	cr_assert_eq(parse(GOOD ",\"background_investigation\":"
+	    "\"adjudicated\"}", &id, &why), PV_OK, "%s", why.msg);
+	cr_assert_str_eq(id.background_investigation, "adjudicated");
+	cr_assert_eq(parse(GOOD ",\"background_investigation\":\"Pending\"}",
+	    &id, &why), PV_E_INPUT);
+	cr_assert_str_eq(why.msg, "identity.json: background_investigation: "
+	    "expected \"pending\" or \"adjudicated\", got 'Pending'");
+	cr_assert_eq(parse(GOOD ",\"background_investigation\":true}", &id,
+	    &why), PV_E_INPUT);
+	cr_assert_str_eq(why.msg, "identity.json: background_investigation: "
+	    "expected a string, got a boolean");
+}
+
 Test(identity, size_limits)
 {
 	struct identity id;

@@ -103,6 +103,34 @@ Test(wf_issue, puk_deterministic_and_eight_digits)
 		cr_assert(a[i] >= '0' && a[i] <= '9', "digit %d of the PUK", i);
 }
 
+/*
+ * A derivation that comes out as a weak PIN is never the PUK: these inputs
+ * (found by searching salts) derive 98765432 first; the PUK is the next,
+ * counter-bumped derivation, the same every time.
+ */
+Test(wf_issue, puk_never_weak)
+{
+	struct secret_master m;
+	uint8_t guid[16], salt[16] = { 0 };
+	char raw[9], a[9], b[9];
+	int i;
+
+	memset(m.v, 0x42, sizeof(m.v));
+	for (i = 0; i < 16; i++)
+		guid[i] = (uint8_t)i;
+	salt[13] = 0x65;
+	salt[14] = 0xe0;
+	salt[15] = 0x02;
+	puk_reference(&m, guid, salt, raw);
+	cr_assert_str_eq(raw, "98765432", "the inputs derive a weak value");
+	cr_assert_eq(wf_puk_derive(&m, guid, salt, a), PV_OK);
+	cr_assert_str_neq(a, raw);
+	cr_assert_null(config_pin_weakness(CONFIG_PIN_REFUSE_ALL,
+	    (const uint8_t *)a, 8), "%s is weak", a);
+	cr_assert_eq(wf_puk_derive(&m, guid, salt, b), PV_OK);
+	cr_assert_str_eq(a, b, "derived again the same way");
+}
+
 /* Another salt (a re-issue), another GUID (another card), another master
  * (another station): each gives another PUK. */
 Test(wf_issue, puk_differs_per_salt_guid_and_master)
