@@ -31,7 +31,7 @@ endif
 # flags of what it includes (its own and the layers' below it).
 PKGS_apdu	:= openssl zlib
 PKGS_pcsc	:= libpcsclite $(PKGS_apdu)
-PKGS_issuance	:= sqlite3 json-c inih libcurl $(PKGS_pcsc)
+PKGS_issuance	:= sqlite3 json-c inih libcurl libmicrohttpd $(PKGS_pcsc)
 PKGS_tui	:= ncursesw $(PKGS_issuance)
 PKGS_cli	:= $(PKGS_issuance)
 PKGS_vcard	:= $(PKGS_apdu)

@@ -104,23 +104,52 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 void cli_print_safe(FILE *f, const char *s, int width);
 
 /*
- * cli_json_string writes |s| as a JSON string literal (quotes included);
- * bytes that are not UTF-8 become the text "\xHH", so the document stays
- * valid UTF-8.
+ * JSON output (--json): every document is a json-c tree built by the
+ * command and serialised by one of the printers below; no command writes
+ * JSON text itself.  Strings that come from cards, readers, files, the
+ * store or the command line go in through cli_json_str.
  */
-void cli_json_string(FILE *f, const char *s);
-
 struct json_object;
 
-/* cli_json_str is json_object_new_string of |s| made valid UTF-8 the
- * same way (NULL is ""). */
+/*
+ * cli_json_str is json_object_new_string of |s| (NULL is "") made valid
+ * UTF-8: bytes that are not UTF-8 become the text "\xHH" (apdu/text.h
+ * TEXT_SAN_JSON); json-c escapes the controls.  Returns a new reference.
+ */
 struct json_object *cli_json_str(const char *s);
+
+/*
+ * cli_json_parse_object parses |s| as exactly one JSON object (white space
+ * around it allowed) in valid UTF-8.  Returns a new reference, or NULL
+ * when |s| is anything else: the caller then shows it as a string.
+ */
+struct json_object *cli_json_parse_object(const char *s);
 
 /*
  * cli_json_line writes |o| as one JSON Lines record on standard output,
  * flushes (a reader of events must not wait) and releases |o|.
  */
 void cli_json_line(struct json_object *o);
+
+/*
+ * cli_json_doc writes |o| as one indented JSON document (the large
+ * reports: diag, readers, atr, validate), flushes and releases |o|.
+ */
+void cli_json_doc(struct json_object *o);
+
+/*
+ * A document {"KEY":[record, ...]} written one record at a time, for
+ * lists as long as the store (audit show): memory stays one record.
+ * cli_json_list_begin writes the opening, cli_json_list_add one record
+ * (on a line of its own; |o| is released), cli_json_list_end the closing.
+ * The document is complete and valid even when no record was added.
+ */
+struct cli_json_list {
+	size_t n;		/* records written */
+};
+void cli_json_list_begin(struct cli_json_list *l, const char *key);
+void cli_json_list_add(struct cli_json_list *l, struct json_object *o);
+void cli_json_list_end(struct cli_json_list *l);
 
 /* Subcommands (one file each). */
 cli_cmd_fn cli_cmd_version;
@@ -129,8 +158,11 @@ cli_cmd_fn cli_cmd_decode;
 cli_cmd_fn cli_cmd_init, cli_cmd_audit;	/* cmd_station.c, cmd_audit.c */
 cli_cmd_fn cli_cmd_ca, cli_cmd_escrow;	/* cmd_ca.c, cmd_escrow.c */
 cli_cmd_fn cli_cmd_issue;		/* cmd_issue.c */
+cli_cmd_fn cli_cmd_derive;		/* cmd_derive.c */
 cli_cmd_fn cli_cmd_job;			/* cmd_job.c */
+cli_cmd_fn cli_cmd_batch;		/* cmd_batch.c */
 cli_cmd_fn cli_cmd_operator;		/* cmd_operator.c */
+cli_cmd_fn cli_cmd_serve;		/* cmd_serve.c */
 #include "issuance/passphrase.h"
 
 struct station;	/* issuance/station.h */

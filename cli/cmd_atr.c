@@ -73,7 +73,7 @@ json_elem(void *arg, const char *field, const char *hex, const char *meaning)
 
 	json_object_object_add(o, "field", json_object_new_string(field));
 	json_object_object_add(o, "hex", json_object_new_string(hex));
-	json_object_object_add(o, "meaning", json_object_new_string(meaning));
+	json_object_object_add(o, "meaning", cli_json_str(meaning));
 	json_object_array_add(j->arr, o);
 }
 
@@ -83,7 +83,7 @@ json_ident(void *arg, const char *pattern, const char *text)
 	struct json_ctx *j = arg;
 
 	(void)pattern;
-	json_object_array_add(j->arr, json_object_new_string(text));
+	json_object_array_add(j->arr, cli_json_str(text));
 }
 
 json_object *
@@ -100,7 +100,7 @@ cli_atr_json(const uint8_t *atr, size_t len)
 	json_object_object_add(o, "atr", json_object_new_string(hex));
 	if (atr_parse(atr, len, &a, &why) != PV_OK) {
 		json_object_object_add(o, "valid", json_object_new_boolean(0));
-		json_object_object_add(o, "error", json_object_new_string(why.msg));
+		json_object_object_add(o, "error", cli_json_str(why.msg));
 		return o;
 	}
 	json_object_object_add(o, "valid", json_object_new_boolean(1));
@@ -244,10 +244,8 @@ cli_cmd_atr(struct cli_global *g, int argc, char **argv)
 	}
 	if (g->json) {
 		j = cli_atr_json(atr, len);
-		printf("%s\n", json_object_to_json_string_ext(j,
-		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		c = json_object_get_boolean(json_object_object_get(j, "valid"));
-		json_object_put(j);
+		cli_json_doc(j);
 		return c ? CLI_EXIT_OK : CLI_EXIT_INPUT;
 	}
 	return cli_atr_print(stdout, atr, len, "") == 0 ? CLI_EXIT_OK :

@@ -93,7 +93,7 @@ audit_verify_cmd(struct cli_global *g)
 		    json_object_new_int64(rep.store_rows));
 		if (r != PV_OK)
 			json_object_object_add(o, "error",
-			    json_object_new_string(why.msg[0] ? why.msg :
+			    cli_json_str(why.msg[0] ? why.msg :
 			    pv_strerror(r)));
 		cli_json_line(o);
 	}
@@ -174,10 +174,33 @@ audit_checkpoint_cmd(struct cli_global *g, bool to_syslog)
 
 struct audit_show {
 	bool json;
-	bool first;
+	struct cli_json_list list;
 	long long limit;
 	long long shown;
 };
+
+/*
+ * audit_row_json: one row as a JSON object.  Every text field comes from
+ * a file anyone may have edited: the detail is shown as the object it
+ * holds only when it is exactly one JSON object in valid UTF-8, and as a
+ * (sanitised) string otherwise.
+ */
+static json_object *
+audit_row_json(const struct audit_row *row, const char *when)
+{
+	json_object *o = json_object_new_object();
+	json_object *d = cli_json_parse_object(row->detail);
+
+	json_object_object_add(o, "seq", json_object_new_int64(row->seq));
+	json_object_object_add(o, "time", json_object_new_int64(row->time));
+	json_object_object_add(o, "utc", json_object_new_string(when));
+	json_object_object_add(o, "actor", cli_json_str(row->actor));
+	json_object_object_add(o, "action", cli_json_str(row->action));
+	json_object_object_add(o, "object", cli_json_str(row->object));
+	json_object_object_add(o, "detail", d != NULL ? d :
+	    cli_json_str(row->detail));
+	return o;
+}
 
 static enum pv_err
 audit_show_row(void *ctx, const struct audit_row *row)
@@ -189,25 +212,7 @@ audit_show_row(void *ctx, const struct audit_row *row)
 		return PV_E_CANCELLED;	/* stop; not an error for the user */
 	text_utc(row->time, when);
 	if (sh->json) {
-		json_object *d = json_tokener_parse(row->detail);
-
-		printf("%s{\"seq\":%lld,\"time\":%lld,\"utc\":\"%s\","
-		    "\"actor\":", sh->first ? "" : ",\n", (long long)row->seq,
-		    (long long)row->time, when);
-		cli_json_string(stdout, row->actor);
-		printf(",\"action\":");
-		cli_json_string(stdout, row->action);
-		printf(",\"object\":");
-		cli_json_string(stdout, row->object);
-		printf(",\"detail\":");
-		if (d != NULL && json_object_is_type(d, json_type_object))
-			fputs(json_object_to_json_string_ext(d,
-			    JSON_C_TO_STRING_PLAIN |
-			    JSON_C_TO_STRING_NOSLASHESCAPE), stdout);
-		else
-			cli_json_string(stdout, row->detail);
-		json_object_put(d);
-		printf("}");
+		cli_json_list_add(&sh->list, audit_row_json(row, when));
 	} else {
 		/* The rows come from a file anyone may have edited: no
 		 * terminal control characters reach the screen. */
@@ -218,7 +223,6 @@ audit_show_row(void *ctx, const struct audit_row *row)
 		cli_print_safe(stdout, row->detail, 0);
 		putchar('\n');
 	}
-	sh->first = false;
 	sh->shown++;
 	return PV_OK;
 }
@@ -248,7 +252,7 @@ cli_cmd_audit(struct cli_global *g, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct pv_why why = { "" };
-	struct audit_show sh = { false, true, -1, 0 };
+	struct audit_show sh = { false, { 0 }, -1, 0 };
 	struct station *stn = NULL;
 	struct store *st;
 	const char *sub;
@@ -306,13 +310,15 @@ cli_cmd_audit(struct cli_global *g, int argc, char **argv)
 		return rc;
 	st = station_store(stn);
 	sh.json = g->json;
+	/* One record at a time: the log grows with every change, and a
+	 * reader (jq --stream, a pipe) sees the rows as they come. */
 	if (sh.json)
-		printf("{\"rows\":[\n");
+		cli_json_list_begin(&sh.list, "rows");
 	r = audit_foreach(st, since, audit_show_row, &sh, &why);
 	if (r == PV_E_CANCELLED)
 		r = PV_OK;	/* --limit reached */
 	if (sh.json)
-		printf("%s]}\n", sh.first ? "" : "\n");
+		cli_json_list_end(&sh.list);
 	station_close(stn);
 	if (r != PV_OK) {
 		cli_error("audit show: %s", why.msg[0] ? why.msg :

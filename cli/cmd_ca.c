@@ -18,6 +18,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <json-c/json.h>
+
 #include "apdu/buf.h"
 #include "apdu/fascn.h"
 #include "cli/cli.h"
@@ -34,6 +36,8 @@
 #include "issuance/operator.h"
 #include "issuance/station.h"
 #include "issuance/store.h"
+
+#include <json-c/json.h>
 
 #define CA_IN_MAX	(1024 * 1024)
 
@@ -143,29 +147,39 @@ ca_pass_opt(const char *cmd, int c, const char *arg, struct pass_chain *pc)
 static void
 ca_print_info(const struct ca *ca, bool json)
 {
-	struct ca_cert_info info[4];
-	int i;
+	struct ca_cert_info info[6];
+	int i, n;
 
 	ca_describe(ca, info);
+	n = 4 + (int)ca_describe_services(ca, info + 4);
 	if (json) {
-		printf("{\"dir\":");
-		cli_json_string(stdout, ca_get0_dir(ca));
-		for (i = 0; i < 4; i++) {
-			printf(",\"%s\":{\"subject\":", info[i].role);
-			cli_json_string(stdout, info[i].subject);
-			printf(",\"issuer\":");
-			cli_json_string(stdout, info[i].issuer);
-			printf(",\"serial\":\"%s\",\"not_before\":\"%s\","
-			    "\"not_after\":\"%s\",\"key\":\"%s\","
-			    "\"sha256\":\"%s\"}", info[i].serial,
-			    info[i].not_before, info[i].not_after, info[i].key,
-			    info[i].sha256);
+		json_object *doc = json_object_new_object(), *o;
+
+		json_object_object_add(doc, "dir", cli_json_str(ca_get0_dir(ca)));
+		for (i = 0; i < n; i++) {
+			/* names from certificates (an imported CA's too) */
+			o = json_object_new_object();
+			json_object_object_add(o, "subject",
+			    cli_json_str(info[i].subject));
+			json_object_object_add(o, "issuer",
+			    cli_json_str(info[i].issuer));
+			json_object_object_add(o, "serial",
+			    json_object_new_string(info[i].serial));
+			json_object_object_add(o, "not_before",
+			    json_object_new_string(info[i].not_before));
+			json_object_object_add(o, "not_after",
+			    json_object_new_string(info[i].not_after));
+			json_object_object_add(o, "key",
+			    json_object_new_string(info[i].key));
+			json_object_object_add(o, "sha256",
+			    json_object_new_string(info[i].sha256));
+			json_object_object_add(doc, info[i].role, o);
 		}
-		printf("}\n");
+		cli_json_line(doc);
 		return;
 	}
 	printf("CA folder  %s\n", ca_get0_dir(ca));
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < n; i++) {
 		printf("\n%s\n", info[i].role);
 		printf("  subject     %s\n", info[i].subject);
 		printf("  issuer      %s\n", info[i].issuer);
@@ -534,16 +548,17 @@ ca_cmd_crl(struct cli_global *g, int argc, char **argv)
 		goto out;
 	}
 	if (g->json) {
-		printf("{\"crl_number\":%llu,\"entries\":%zu,\"der\":",
-		    (unsigned long long)res.number, res.entries);
-		{
-			char path[HOME_PATH_MAX + 16];
+		json_object *o = json_object_new_object();
+		char path[HOME_PATH_MAX + 16];
 
-			(void)snprintf(path, sizeof(path), "%s/%s",
-			    station_ca_dir(stn), CA_FILE_CRL_DER);
-			cli_json_string(stdout, path);
-		}
-		printf("}\n");
+		(void)snprintf(path, sizeof(path), "%s/%s",
+		    station_ca_dir(stn), CA_FILE_CRL_DER);
+		json_object_object_add(o, "crl_number",
+		    json_object_new_uint64(res.number));
+		json_object_object_add(o, "entries",
+		    json_object_new_int64((int64_t)res.entries));
+		json_object_object_add(o, "der", cli_json_str(path));
+		cli_json_line(o);
 	} else {
 		printf("CRL %llu published: %zu revoked, %s/%s and %s\n",
 		    (unsigned long long)res.number, res.entries,
@@ -1004,10 +1019,15 @@ ca_cmd_verify_chuid(struct cli_global *g, int argc, char **argv)
 		rc = ca_fail("ca verify-chuid", r, &why);
 		goto out;
 	}
-	if (g->json)
-		printf("{\"chuid_signature\":\"valid\"}\n");
-	else
+	if (g->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "chuid_signature",
+		    json_object_new_string("valid"));
+		cli_json_line(o);
+	} else {
 		printf("CHUID signature valid\n");
+	}
 	rc = CLI_EXIT_OK;
 out:
 	X509_STORE_free(st);
@@ -1060,13 +1080,15 @@ ca_cmd_publish(struct cli_global *g, int argc, char **argv)
 	if (r != PV_OK)
 		return ca_fail("ca publish", r, &why);
 	if (g->json) {
-		printf("{\"crl\":");
-		cli_json_string(stdout, res.crl_file);
-		printf(",\"crl_number\":");
-		cli_json_string(stdout, res.crl_number);
-		printf(",\"p7c\":");
-		cli_json_string(stdout, res.p7c_file);
-		printf(",\"certificates\":%u}\n", res.n_certs);
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "crl", cli_json_str(res.crl_file));
+		json_object_object_add(o, "crl_number",
+		    cli_json_str(res.crl_number));
+		json_object_object_add(o, "p7c", cli_json_str(res.p7c_file));
+		json_object_object_add(o, "certificates",
+		    json_object_new_int64(res.n_certs));
+		cli_json_line(o);
 	} else {
 		if (res.crl_file[0])
 			printf("CRL %s: %s\n", res.crl_number, res.crl_file);
@@ -1075,6 +1097,110 @@ ca_cmd_publish(struct cli_global *g, int argc, char **argv)
 			    res.p7c_file);
 	}
 	return CLI_EXIT_OK;
+}
+
+/* ---- ca roll ------------------------------------------------------------------ */
+
+static int
+ca_cmd_roll(struct cli_global *g, int argc, char **argv)
+{
+	enum { OPT_DAYS = CLI_OPT__NEXT + 100, OPT_IF_WITHIN };
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		CA_PASS_LONGOPTS,
+		{ "days", required_argument, NULL, OPT_DAYS },
+		{ "if-expiring", required_argument, NULL, OPT_IF_WITHIN },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct station_roll_result res;
+	struct pass_chain po;
+	struct station *stn = NULL;
+	struct pv_why why = { "" };
+	unsigned long long days = 0, within = 0;
+	enum ca_service kind;
+	json_object *o;
+	enum pv_err r;
+	int c, rc;
+
+	cli_pass_chain(&po);
+	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORTOPTS "h", longopts,
+	    NULL)) != -1) {
+		if (cli_global_opt(g, c, optarg))
+			continue;
+		if ((rc = ca_pass_opt("ca roll", c, optarg, &po)) >= 0) {
+			if (rc != CLI_EXIT_OK)
+				return rc;
+			continue;
+		}
+		switch (c) {
+		case OPT_DAYS:
+			if (!buf_dec_uint(optarg, CA_DAYS_SERVICE_MAX, &days) ||
+			    days == 0)
+				return cli_usage_error("ca roll", "--days: 1 to "
+				    "%u", CA_DAYS_SERVICE_MAX);
+			break;
+		case OPT_IF_WITHIN:
+			if (!buf_dec_uint(optarg, CA_DAYS_SERVICE_MAX, &within) ||
+			    within == 0)
+				return cli_usage_error("ca roll", "--if-expiring: "
+				    "1 to %u days", CA_DAYS_SERVICE_MAX);
+			break;
+		case 'h':
+			printf("usage: pivstation ca roll ocsp [--days N] "
+			    "[--if-expiring DAYS]\n"
+			    "                          [passphrase options]\n\n"
+			    "Replace the delegated OCSP responder certificate "
+			    "(id-kp-OCSPSigning,\nid-pkix-ocsp-nocheck) with a new "
+			    "key and certificate from the issuing CA,\nfor --days "
+			    "(default [ca] ocsp_days).  --if-expiring DAYS does it "
+			    "only\nwhen the current one ends within DAYS (for a "
+			    "timer).  'pivstation serve'\nuses the new one from "
+			    "its next start.\n");
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error("ca roll", "unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("ca roll", "expected ocsp");
+	if (strcmp(argv[optind], "ocsp") == 0)
+		kind = CA_SVC_OCSP;
+	else
+		return cli_usage_error("ca roll", "expected ocsp, got '%s'",
+		    argv[optind]);
+	if ((rc = cli_station(g, STATION_NEED_CA | STATION_WANT_STORE, &po,
+	    &stn)) != CLI_EXIT_OK)
+		return rc;
+	if ((rc = cli_permit(stn, OP_CA)) != CLI_EXIT_OK)
+		goto out;
+	if ((r = station_ca_roll(stn, kind, (unsigned)days, (unsigned)within,
+	    &res, &why)) != PV_OK) {
+		rc = ca_fail("ca roll", r, &why);
+		goto out;
+	}
+	if (g->json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "service",
+		    json_object_new_string(ca_service_name(kind)));
+		json_object_object_add(o, "rolled",
+		    json_object_new_boolean(res.rolled));
+		json_object_object_add(o, "serial",
+		    json_object_new_string(res.serial));
+		json_object_object_add(o, "not_after",
+		    json_object_new_string(res.not_after));
+		cli_json_line(o);
+	} else if (res.rolled) {
+		printf("%s certificate %s, serial %s, valid until %s\n",
+		    ca_service_name(kind), res.had_one ? "rolled over" :
+		    "made", res.serial, res.not_after);
+	} else {
+		printf("%s certificate %s is valid until %s: not rolled over\n",
+		    ca_service_name(kind), res.serial, res.not_after);
+	}
+	rc = CLI_EXIT_OK;
+out:
+	return cli_station_done(stn, rc);
 }
 
 /* ---- dispatch ---------------------------------------------------------------- */
@@ -1092,6 +1218,7 @@ ca_help(FILE *f)
 	    "  crl            sign and publish the CRL\n"
 	    "  publish DIR    the CRL and the issuing CA certificate (.p7c) for\n"
 	    "                 a web server, at the paths of the [urls]\n"
+	    "  roll ocsp      a new delegated OCSP responder certificate\n"
 	    "Tools for scripts and tests (nothing recorded in the store):\n"
 	    "  issue          one PIV certificate for a public key\n"
 	    "  sign-chuid     the CHUID signature (tag 3E) over given bytes\n"
@@ -1125,6 +1252,8 @@ cli_cmd_ca(struct cli_global *g, int argc, char **argv)
 		return ca_cmd_crl(g, argc, argv);
 	if (strcmp(sub, "publish") == 0)
 		return ca_cmd_publish(g, argc, argv);
+	if (strcmp(sub, "roll") == 0)
+		return ca_cmd_roll(g, argc, argv);
 	if (strcmp(sub, "issue") == 0)
 		return ca_cmd_issue(g, argc, argv);
 	if (strcmp(sub, "sign-chuid") == 0)

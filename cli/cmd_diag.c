@@ -930,11 +930,12 @@ cli_cmd_diag(struct cli_global *g, int argc, char **argv)
 			    pcsc_rc_name(prc), pcsc_rc_text(prc));
 	}
 	doc = cli_diag_json(d, g->stats);
-	if (g->json)
-		printf("%s\n", json_object_to_json_string_ext(doc,
-		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	else
+	if (g->json) {
+		cli_json_doc(doc);
+		doc = NULL;
+	} else {
 		diag_text(d, doc);
+	}
 	fflush(stdout);
 	if (g->stats) {
 		pcsc_stats_format(&d->stats, line, sizeof(line));

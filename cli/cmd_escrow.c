@@ -13,6 +13,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <json-c/json.h>
+
 #include "apdu/buf.h"
 #include "cli/cli.h"
 #include "issuance/ca.h"
@@ -132,12 +134,18 @@ esc_cmd_keygen(struct cli_global *g, int argc, char **argv)
 	if ((rc = esc_write(env_path, env, env_len)) != CLI_EXIT_OK ||
 	    (rc = esc_write(pub_path, pem, (size_t)pem_len)) != CLI_EXIT_OK)
 		goto out;
-	if (g->json)
-		printf("{\"alg\":\"%s\",\"envelope_bytes\":%zu}\n",
-		    pkix_alg_name(alg), env_len);
-	else
+	if (g->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "alg",
+		    json_object_new_string(pkix_alg_name(alg)));
+		json_object_object_add(o, "envelope_bytes",
+		    json_object_new_int64((int64_t)env_len));
+		cli_json_line(o);
+	} else {
 		printf("%s key escrowed to the KRA: %s (%zu bytes), public key "
 		    "%s\n", pkix_alg_name(alg), env_path, env_len, pub_path);
+	}
 	rc = CLI_EXIT_OK;
 out:
 	BIO_free(b);
@@ -315,9 +323,12 @@ esc_cmd_recover(struct cli_global *g, int argc, char **argv)
 	if ((rc = esc_write(out_path, p12, p12_len)) != CLI_EXIT_OK)
 		goto out;
 	if (g->json) {
-		printf("{\"out\":");
-		cli_json_string(stdout, out_path);
-		printf(",\"bytes\":%zu}\n", p12_len);
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "out", cli_json_str(out_path));
+		json_object_object_add(o, "bytes",
+		    json_object_new_int64((int64_t)p12_len));
+		cli_json_line(o);
 	} else {
 		printf("key management key recovered to %s\n", out_path);
 	}

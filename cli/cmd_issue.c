@@ -116,8 +116,7 @@ iss_progress(void *ctx, const struct wf_event *ev)
 		    json_object_new_int((int)ev->count));
 		json_object_object_add(o, "state", json_object_new_string(
 		    wf_step_state_name(ev->state)));
-		json_object_object_add(o, "text",
-		    json_object_new_string(ev->text));
+		json_object_object_add(o, "text", cli_json_str(ev->text));
 		cli_json_line(o);
 		return;
 	}
@@ -147,7 +146,7 @@ iss_ask(void *ctx, const struct wf_ask *q, struct pkix_pass *answer,
 		/* json-c takes NULL values as JSON null. */
 		json_object_object_add(o, "event",
 		    json_object_new_string("pin-pad"));
-		json_object_object_add(o, "text", json_object_new_string(text));
+		json_object_object_add(o, "text", cli_json_str(text));
 		cli_json_line(o);
 		return PV_OK;
 	}
@@ -276,7 +275,7 @@ iss_print_result(const struct cli_global *g, const struct wf_issue_result *res,
 	if (r != PV_OK) {
 		json_object_object_add(o, "error",
 		    json_object_new_string(pv_errname(r)));
-		json_object_object_add(o, "message", json_object_new_string(
+		json_object_object_add(o, "message", cli_json_str(
 		    why->msg[0] ? why->msg : pv_strerror(r)));
 	}
 	if (res->job_id != 0)

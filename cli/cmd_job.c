@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
+
 #include "apdu/buf.h"
 #include "apdu/text.h"
 #include "cli/cli.h"
@@ -53,35 +55,39 @@ job_guid_hex(const struct job_info *ji, char out[33])
 		buf_hex(ji->guid, 16, out);
 }
 
-static void
-job_print_json(const struct job_info *ji, bool first)
+/* job_json: one job as a JSON object; text from the store through
+ * cli_json_str. */
+static json_object *
+job_json(const struct job_info *ji)
 {
+	json_object *o = json_object_new_object();
 	char when[TEXT_UTC_LEN], guid[33];
 
 	text_utc(ji->row.created_at, when);
 	job_guid_hex(ji, guid);
-	printf("%s{\"id\":%lld,\"kind\":", first ? "" : ",\n",
-	    (long long)ji->row.id);
-	cli_json_string(stdout, ji->row.kind);
-	printf(",\"state\":\"%s\",\"person\":",
-	    store_job_state_name(ji->row.state));
-	cli_json_string(stdout, ji->person);
-	printf(",\"device_id\":%lld,\"serial\":", (long long)ji->row.device_id);
-	cli_json_string(stdout, ji->serial);
-	printf(",\"guid\":");
-	cli_json_string(stdout, guid);
-	printf(",\"device_status\":");
-	cli_json_string(stdout, ji->has_device ?
-	    store_device_status_name(ji->device_status) : "");
-	printf(",\"reader\":");
-	cli_json_string(stdout, ji->row.reader);
-	printf(",\"started\":%lld,\"started_utc\":\"%s\",\"last_step_done\":",
-	    (long long)ji->row.created_at, when);
-	cli_json_string(stdout, ji->last_done);
-	printf(",\"steps_done\":%u,\"steps\":%u,\"detail\":", ji->steps_done,
-	    ji->n_steps);
-	cli_json_string(stdout, ji->row.detail);
-	printf("}");
+	json_object_object_add(o, "id", json_object_new_int64(ji->row.id));
+	json_object_object_add(o, "kind", cli_json_str(ji->row.kind));
+	json_object_object_add(o, "state", json_object_new_string(
+	    store_job_state_name(ji->row.state)));
+	json_object_object_add(o, "person", cli_json_str(ji->person));
+	json_object_object_add(o, "device_id",
+	    json_object_new_int64(ji->row.device_id));
+	json_object_object_add(o, "serial", cli_json_str(ji->serial));
+	json_object_object_add(o, "guid", json_object_new_string(guid));
+	json_object_object_add(o, "device_status", json_object_new_string(
+	    ji->has_device ? store_device_status_name(ji->device_status) :
+	    ""));
+	json_object_object_add(o, "reader", cli_json_str(ji->row.reader));
+	json_object_object_add(o, "started",
+	    json_object_new_int64(ji->row.created_at));
+	json_object_object_add(o, "started_utc", json_object_new_string(when));
+	json_object_object_add(o, "last_step_done",
+	    cli_json_str(ji->last_done));
+	json_object_object_add(o, "steps_done",
+	    json_object_new_int64(ji->steps_done));
+	json_object_object_add(o, "steps", json_object_new_int64(ji->n_steps));
+	json_object_object_add(o, "detail", cli_json_str(ji->row.detail));
+	return o;
 }
 
 static void
@@ -143,10 +149,13 @@ job_list_cmd(struct cli_global *g, bool all)
 		return cli_exit_for(r);
 	}
 	if (g->json) {
-		printf("{\"jobs\":[");
+		json_object *doc = json_object_new_object();
+		json_object *arr = json_object_new_array();
+
 		for (i = 0; i < n; i++)
-			job_print_json(&list[i], i == 0);
-		printf("]}\n");
+			json_object_array_add(arr, job_json(&list[i]));
+		json_object_object_add(doc, "jobs", arr);
+		cli_json_line(doc);
 	} else if (n == 0) {
 		printf("no %sjobs\n", all ? "" : "running ");
 	} else {
@@ -195,13 +204,24 @@ job_cancel_cmd(struct cli_global *g, const char *id_text, const char *reason)
 	shown = res.n_revoked < JOB_CANCEL_MAX_REVOKED ? res.n_revoked :
 	    JOB_CANCEL_MAX_REVOKED;
 	if (g->json) {
-		printf("{\"job\":%llu,\"state\":\"cancelled\",\"device_id\":%lld,"
-		    "\"device_terminated\":%s,\"revoked\":[", id,
-		    (long long)res.device_id,
-		    res.device_terminated ? "true" : "false");
+		json_object *o = json_object_new_object();
+		json_object *arr = json_object_new_array();
+
+		json_object_object_add(o, "job",
+		    json_object_new_int64((int64_t)id));
+		json_object_object_add(o, "state",
+		    json_object_new_string("cancelled"));
+		json_object_object_add(o, "device_id",
+		    json_object_new_int64(res.device_id));
+		json_object_object_add(o, "device_terminated",
+		    json_object_new_boolean(res.device_terminated));
 		for (i = 0; i < shown; i++)
-			printf("%s\"%s\"", i ? "," : "", res.revoked[i]);
-		printf("],\"n_revoked\":%zu}\n", res.n_revoked);
+			json_object_array_add(arr,
+			    cli_json_str(res.revoked[i]));
+		json_object_object_add(o, "revoked", arr);
+		json_object_object_add(o, "n_revoked",
+		    json_object_new_int64((int64_t)res.n_revoked));
+		cli_json_line(o);
 		return CLI_EXIT_OK;
 	}
 	printf("job %llu cancelled\n", id);

@@ -65,7 +65,7 @@ opr_print(const struct store_operator *o, json_object *arr)
 		return;
 	}
 	j = json_object_new_object();
-	json_object_object_add(j, "name", json_object_new_string(o->name));
+	json_object_object_add(j, "name", cli_json_str(o->name));
 	json_object_object_add(j, "role",
 	    json_object_new_string(store_role_name(o->role)));
 	json_object_object_add(j, "disabled",

@@ -62,7 +62,7 @@ reader_json(const struct pcsc_reader *r, long index)
 		json_object_object_add(o, "atr", json_object_new_string(hex));
 		cli_atr_identify_first(r->atr, r->atr_len, type, sizeof(type));
 		json_object_object_add(o, "card_type", type[0] ?
-		    json_object_new_string(type) : NULL);
+		    cli_json_str(type) : NULL);
 	}
 	json_object_object_add(o, "in_use", json_object_new_boolean(r->inuse));
 	json_object_object_add(o, "exclusive",
@@ -108,9 +108,7 @@ readers_list(struct cli_global *g, struct pcsc_ctx *ctx)
 		for (i = 0; i < n; i++)
 			json_object_array_add(arr, reader_json(&rd[i], (long)i));
 		json_object_object_add(doc, "readers", arr);
-		printf("%s\n", json_object_to_json_string_ext(doc,
-		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(doc);
+		cli_json_doc(doc);
 	} else if (n == 0) {
 		printf("no reader connected\n");
 	} else {

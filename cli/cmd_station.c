@@ -14,6 +14,8 @@
 
 #include <openssl/crypto.h>
 
+#include <json-c/json.h>
+
 #include "apdu/buf.h"
 #include "cli/cli.h"
 #include "issuance/station.h"
@@ -253,14 +255,20 @@ cli_cmd_init(struct cli_global *g, int argc, char **argv)
 	    (r = home_resolve(g->home, &h, &why)) != PV_OK)
 		return cli_fail("init", r, &why);
 	if (g->json) {
-		printf("{\"home\":");
-		cli_json_string(stdout, h.dir);
-		printf(",\"home_state\":\"%s\",\"config\":\"%s\","
-		    "\"master_secret\":\"%s\",\"store\":\"%s\","
-		    "\"schema_version\":%d}\n", INIT_STATE(res.home_created),
-		    INIT_STATE(res.config_created),
-		    INIT_STATE(res.master_created),
-		    INIT_STATE(res.store_created), res.schema_version);
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "home", cli_json_str(h.dir));
+		json_object_object_add(o, "home_state",
+		    json_object_new_string(INIT_STATE(res.home_created)));
+		json_object_object_add(o, "config",
+		    json_object_new_string(INIT_STATE(res.config_created)));
+		json_object_object_add(o, "master_secret",
+		    json_object_new_string(INIT_STATE(res.master_created)));
+		json_object_object_add(o, "store",
+		    json_object_new_string(INIT_STATE(res.store_created)));
+		json_object_object_add(o, "schema_version",
+		    json_object_new_int(res.schema_version));
+		cli_json_line(o);
 	} else {
 		printf("station home   %s (%s)\n", h.dir,
 		    INIT_STATE(res.home_created));

@@ -124,7 +124,7 @@ val_render(const struct cli_global *g, const struct val_report *rep,
 		return;
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "subject", json_object_new_string(subject));
+	json_object_object_add(o, "subject", cli_json_str(subject));
 	json_object_object_add(o, "valid", json_object_new_boolean(rep->valid));
 	json_object_object_add(o, "soft_failed",
 	    json_object_new_boolean(rep->soft_failed));
@@ -138,19 +138,18 @@ val_render(const struct cli_global *g, const struct val_report *rep,
 		    json_object_new_string(k->name));
 		json_object_object_add(c, "status",
 		    json_object_new_string(val_status_name(k->status)));
-		json_object_object_add(c, "text",
-		    json_object_new_string(k->text));
+		json_object_object_add(c, "text", cli_json_str(k->text));
 		json_object_array_add(arr, c);
 	}
 	json_object_object_add(o, "checks", arr);
 	ch = json_object_new_array();
 	for (i = 0; i < rep->chain_len; i++)
-		json_object_array_add(ch, json_object_new_string(rep->chain[i]));
+		json_object_array_add(ch, cli_json_str(rep->chain[i]));
 	json_object_object_add(o, "chain", ch);
 	json_object_object_add(o, "policy_set",
 	    json_object_new_string(rep->policy_set));
 	json_object_object_add(o, "trust_anchors",
-	    json_object_new_string(anchors));
+	    cli_json_str(anchors));
 	if (rep->revoked) {
 		c = json_object_new_object();
 		text_utc(rep->revoked_at, t);
@@ -159,9 +158,7 @@ val_render(const struct cli_global *g, const struct val_report *rep,
 		    val_reason_name(rep->revoked_reason)));
 		json_object_object_add(o, "revoked", c);
 	}
-	printf("%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	cli_json_doc(o);
 }
 
 /* ---- options ------------------------------------------------------------------- */

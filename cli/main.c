@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli/cli.h"
 
 /* The subcommand table: one line per subcommand, kept in help order. */
@@ -20,9 +22,12 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "ca", cli_cmd_ca, "the station CA: init, import, show, crl, signing tools" },
 	{ "escrow", cli_cmd_escrow, "escrowed keys: keygen to the KRA, recover as PKCS#12" },
 	{ "issue", cli_cmd_issue, "issue a primary PIV credential onto a card or key" },
+	{ "derive", cli_cmd_derive, "derive a mobile credential (SP 800-157) from a valid PIV card" },
+	{ "batch", cli_cmd_batch, "issue to everyone in a CSV or JSON Lines file, on many readers, resumable" },
 	{ "job", cli_cmd_job, "issuance jobs: list unfinished ones, cancel one whose card is lost" },
 	{ "operator", cli_cmd_operator, "the operators who act at the station, and their roles" },
 	{ "validate", cli_cmd_validate, "is this PIV card (or certificate) valid? every check, with reasons" },
+	{ "serve", cli_cmd_serve, "the device-facing service: OCSP responder, CRL and CA certificates over HTTP(S)" },
 };
 
 static void
@@ -72,11 +77,17 @@ cli_cmd_version(struct cli_global *g, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (g->json)
-		printf("{\"name\":\"pivstation\",\"version\":\"%s\"}\n",
-		    PV_VERSION);
-	else
+	if (g->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name",
+		    json_object_new_string("pivstation"));
+		json_object_object_add(o, "version",
+		    json_object_new_string(PV_VERSION));
+		cli_json_line(o);
+	} else {
 		printf("pivstation %s\n", PV_VERSION);
+	}
 	return CLI_EXIT_OK;
 }
 

@@ -1,7 +1,8 @@
 /*
- * util.c: exit codes, error printing and JSON string output for cli/.
+ * util.c: exit codes, error printing and the JSON printers of cli/.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,31 +78,6 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
-void
-cli_json_string(FILE *f, const char *s)
-{
-	char *safe = text_sanitize_dup(s, TEXT_SAN_JSON);
-	const unsigned char *p;
-
-	fputc('"', f);
-	for (p = (const unsigned char *)(safe ? safe : ""); *p != '\0'; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
-	free(safe);
-}
-
 struct json_object *
 cli_json_str(const char *s)
 {
@@ -142,12 +118,80 @@ cli_global_opt(struct cli_global *g, int c, const char *arg)
 	}
 }
 
+/* ---- JSON output: json-c trees, serialised here only -------------------- */
+
+/* Slashes stay as they are: paths and URLs read better without "\/". */
+#define CLI_JSON_PLAIN	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define CLI_JSON_PRETTY	(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+struct json_object *
+cli_json_parse_object(const char *s)
+{
+	struct json_tokener *tok = NULL;
+	struct json_object *o = NULL;
+	size_t n, end;
+
+	if (s == NULL || (tok = json_tokener_new()) == NULL)
+		goto out;
+	n = strlen(s);
+	json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, s, (int)(n < INT_MAX ? n : INT_MAX));
+	if (o == NULL || n >= INT_MAX ||
+	    json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(o, json_type_object))
+		goto fail;
+	/* nothing but white space after the object */
+	for (end = json_tokener_get_parse_end(tok); end < n; end++)
+		if (strchr(" \t\r\n", s[end]) == NULL)
+			goto fail;
+	goto out;
+fail:
+	json_object_put(o);
+	o = NULL;
+out:
+	if (tok != NULL)
+		json_tokener_free(tok);
+	return o;
+}
 
 void
 cli_json_line(struct json_object *o)
 {
-	printf("%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	printf("%s\n", json_object_to_json_string_ext(o, CLI_JSON_PLAIN));
 	fflush(stdout);
 	json_object_put(o);
+}
+
+void
+cli_json_doc(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, CLI_JSON_PRETTY));
+	fflush(stdout);
+	json_object_put(o);
+}
+
+void
+cli_json_list_begin(struct cli_json_list *l, const char *key)
+{
+	struct json_object *k = json_object_new_string(key);
+
+	l->n = 0;
+	printf("{%s:[\n", json_object_to_json_string_ext(k, CLI_JSON_PLAIN));
+	json_object_put(k);
+}
+
+void
+cli_json_list_add(struct cli_json_list *l, struct json_object *o)
+{
+	printf("%s%s", l->n > 0 ? ",\n" : "",
+	    json_object_to_json_string_ext(o, CLI_JSON_PLAIN));
+	l->n++;
+	json_object_put(o);
+}
+
+void
+cli_json_list_end(struct cli_json_list *l)
+{
+	printf("%s]}\n", l->n > 0 ? "\n" : "");
+	fflush(stdout);
 }

@@ -69,9 +69,9 @@ struct audit_walk {
 	int64_t mark;			/* a row whose hash is wanted */
 	uint8_t mark_hash[32];
 	bool mark_seen;
-	int64_t mark2;
-	uint8_t mark2_hash[32];
-	bool mark2_seen;
+	const struct audit_head *anc;	/* the anchor's heads, by count */
+	size_t n_anc, at_anc;
+	int64_t anc_bad;		/* the first that differs, or 0 */
 };
 
 static enum pv_err
@@ -109,10 +109,11 @@ audit_walk_row(void *ctx, const struct audit_row *row)
 		memcpy(w->mark_hash, want, 32);
 		w->mark_seen = true;
 	}
-	if (row->seq == w->mark2) {
-		memcpy(w->mark2_hash, want, 32);
-		w->mark2_seen = true;
-	}
+	for (; w->at_anc < w->n_anc && w->anc[w->at_anc].count <= row->seq;
+	    w->at_anc++)
+		if (w->anc_bad == 0 && (w->anc[w->at_anc].count != row->seq ||
+		    CRYPTO_memcmp(w->anc[w->at_anc].hash, want, 32) != 0))
+			w->anc_bad = w->anc[w->at_anc].count;
 	w->rep->rows = row->seq;
 	w->expect++;
 	return PV_OK;
@@ -334,7 +335,8 @@ audit_verify(struct store *st, struct audit_report *out, struct pv_why *why)
 	struct audit_report rep;
 	struct audit_walk w;
 	struct store_audit_head sh;
-	struct audit_head fh, ah;
+	struct audit_head fh, *anc = NULL;
+	size_t n_anc = 0;
 	const uint8_t *key = store_audit_key(st);
 	const char *head_path = store_head_path(st);
 	const char *anchor = store_anchor_path(st);
@@ -347,11 +349,10 @@ audit_verify(struct store *st, struct audit_report *out, struct pv_why *why)
 	memset(&rep, 0, sizeof(rep));
 	memset(&w, 0, sizeof(w));
 	memset(&fh, 0, sizeof(fh));
-	memset(&ah, 0, sizeof(ah));
 	w.rep = &rep;
 	w.why = why;
 	w.expect = 1;
-	w.mark = w.mark2 = -1;
+	w.mark = -1;
 	/* One snapshot: rows and head together. */
 	if ((r = store_snapshot_begin(st, &began, why)) != PV_OK)
 		goto out;
@@ -366,8 +367,8 @@ audit_verify(struct store *st, struct audit_report *out, struct pv_why *why)
 		w.mark = fh.count;
 	}
 	if (key != NULL && anchor[0] != '\0') {
-		r = audit_anchor_read_last(anchor, key, &ah, &rep.anchor_time,
-		    why);
+		r = audit_anchor_read(anchor, key, &anc, &n_anc,
+		    &rep.anchor_time, why);
 		if (r == PV_E_NO_FILE || r == PV_E_NO_RECORD) {
 			/* Nothing anchored yet: said below if the log has
 			 * rows. */
@@ -376,8 +377,12 @@ audit_verify(struct store *st, struct audit_report *out, struct pv_why *why)
 			goto out;
 		} else {
 			have_anchor = true;
+			/* A head of an empty log vouches for nothing. */
+			while (w.at_anc < n_anc && anc[w.at_anc].count == 0)
+				w.at_anc++;
 		}
-		w.mark2 = ah.count;
+		w.anc = anc;
+		w.n_anc = n_anc;
 	}
 	r = store_audit_head(st, &sh, NULL);
 	if (r == PV_E_NO_RECORD || r == PV_E_VERIFY) {
@@ -449,24 +454,26 @@ audit_verify(struct store *st, struct audit_report *out, struct pv_why *why)
 			goto out;
 		}
 		if (have_anchor) {
+			const struct audit_head *ah = &anc[n_anc - 1];
+
 			rep.anchor_checked = true;
-			rep.anchor_rows = ah.count;
-			if (ah.count > rep.rows) {
+			rep.anchor_rows = ah->count;
+			if (ah->count > rep.rows) {
 				rep.first_bad = rep.rows + 1;
 				r = pv_why_set(why, PV_E_VERIFY, "audit row %lld "
 				    "is missing: the store was rolled back (the "
 				    "log ends at row %lld, the anchor %s records "
 				    "%lld rows)", (long long)(rep.rows + 1),
 				    (long long)rep.rows, anchor,
-				    (long long)ah.count);
+				    (long long)ah->count);
 				goto out;
 			}
-			if (ah.count > 0 && (!w.mark2_seen || CRYPTO_memcmp(
-			    w.mark2_hash, ah.hash, 32) != 0)) {
-				rep.first_bad = ah.count;
+			if (w.anc_bad != 0) {
+				rep.first_bad = w.anc_bad;
 				r = pv_why_set(why, PV_E_VERIFY, "audit row %lld: "
 				    "differs from the anchor %s (the log was "
-				    "rewritten)", (long long)ah.count, anchor);
+				    "rewritten, or rolled back and written to "
+				    "since)", (long long)w.anc_bad, anchor);
 				goto out;
 			}
 		}
@@ -487,6 +494,7 @@ audit_verify(struct store *st, struct audit_report *out, struct pv_why *why)
 	r = PV_OK;
 out:
 	store_snapshot_end(st, began);
+	free(anc);
 	if (out != NULL)
 		*out = rep;
 	return r;

@@ -277,7 +277,8 @@ audit_head_file_read(const char *path, const uint8_t key[AUDIT_KEY_LEN],
 
 enum pv_err
 audit_head_file_update(const char *path, const struct audit_head *h,
-    const uint8_t key[AUDIT_KEY_LEN], struct pv_why *why)
+    const uint8_t key[AUDIT_KEY_LEN], audit_head_check_fn *check,
+    void *check_ctx, struct pv_why *why)
 {
 	struct audit_head cur;
 	char line[AUDIT_FILE_MAX];
@@ -286,11 +287,16 @@ audit_head_file_update(const char *path, const struct audit_head *h,
 
 	if ((r = audit_lock(path, &fd, why)) != PV_OK)
 		return r;
-	/* Another writer got here with a newer head: keep it. */
-	if (audit_head_file_read(path, key, &cur, NULL) == PV_OK &&
-	    cur.count >= h->count) {
-		r = PV_OK;
-		goto out;
+	if (audit_head_file_read(path, key, &cur, NULL) == PV_OK) {
+		/* A head the log does not hold: the store went back. */
+		if (check != NULL && cur.count > 0 &&
+		    (r = check(check_ctx, &cur, why)) != PV_OK)
+			goto out;
+		/* Another writer got here with a newer head: keep it. */
+		if (cur.count >= h->count) {
+			r = PV_OK;
+			goto out;
+		}
 	}
 	w = audit_head_line(h, line, sizeof(line) - 1);
 	if (w <= 0 || (size_t)w >= sizeof(line) - 1) {
@@ -362,41 +368,74 @@ out:
 	return r;
 }
 
+static int
+audit_head_cmp(const void *a, const void *b)
+{
+	const struct audit_head *x = a, *y = b;
+
+	return x->count < y->count ? -1 : x->count > y->count;
+}
+
 enum pv_err
-audit_anchor_read_last(const char *path, const uint8_t key[AUDIT_KEY_LEN],
-    struct audit_head *out, int64_t *out_time, struct pv_why *why)
+audit_anchor_read(const char *path, const uint8_t key[AUDIT_KEY_LEN],
+    struct audit_head **out, size_t *n, int64_t *out_time,
+    struct pv_why *why)
 {
 	FILE *f;
-	char line[AUDIT_FILE_MAX + 32], last[AUDIT_FILE_MAX + 32] = "";
-	char *sp, *end;
-	long long t;
-	enum pv_err r;
+	char line[AUDIT_FILE_MAX + 32];
+	struct audit_head *v = NULL, *nv;
+	size_t cap = 0, k = 0, lineno = 0;
+	char *end;
+	long long t = 0;
+	enum pv_err r = PV_OK;
 
-	memset(out, 0, sizeof(*out));
+	*out = NULL;
+	*n = 0;
 	*out_time = 0;
 	if ((f = fopen(path, "re")) == NULL)
 		return pv_why_set(why, errno == ENOENT ? PV_E_NO_FILE : PV_E_IO,
 		    "audit anchor %s: %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strchr(line, '\n') != NULL && line[0] != '#')
-			memcpy(last, line, sizeof(line));
+	while (r == PV_OK && fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		/* A line still being written (no end yet), or a comment. */
+		if (strchr(line, '\n') == NULL || line[0] == '#')
+			continue;
+		if (k == cap) {
+			cap = cap ? 2 * cap : 64;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				r = pv_why_set(why, PV_E_NOMEM, "out of memory");
+				break;
+			}
+			v = nv;
+		}
+		t = strtoll(line, &end, 10);
+		if (end == line || *end != ' ' || t < 0) {
+			r = pv_why_set(why, PV_E_VERIFY, "audit anchor %s: line "
+			    "%zu is malformed", path, lineno);
+			break;
+		}
+		r = audit_head_parse(end + 1, key, &v[k]);
+		if (r == PV_E_MALFORMED)
+			r = pv_why_set(why, PV_E_VERIFY, "audit anchor %s: line "
+			    "%zu is malformed", path, lineno);
+		else if (r == PV_E_VERIFY)
+			r = pv_why_set(why, PV_E_VERIFY, "audit anchor %s: the "
+			    "MAC of line %zu is wrong (altered, or another "
+			    "station's)", path, lineno);
+		else
+			k++;
+	}
 	(void)fclose(f);
-	if (last[0] == '\0')
-		return pv_why_set(why, PV_E_NO_RECORD, "audit anchor %s holds "
-		    "no head", path);
-	t = strtoll(last, &end, 10);
-	if (end == last || *end != ' ' || t < 0)
-		return pv_why_set(why, PV_E_VERIFY, "audit anchor %s: its last "
-		    "line is malformed", path);
-	sp = end + 1;
-	r = audit_head_parse(sp, key, out);
-	if (r == PV_E_MALFORMED)
-		return pv_why_set(why, PV_E_VERIFY, "audit anchor %s: its last "
-		    "line is malformed", path);
-	if (r == PV_E_VERIFY)
-		return pv_why_set(why, PV_E_VERIFY, "audit anchor %s: the MAC of "
-		    "its last line is wrong (altered, or another station's)",
-		    path);
+	if (r == PV_OK && k == 0)
+		r = pv_why_set(why, PV_E_NO_RECORD, "audit anchor %s holds no "
+		    "head", path);
+	if (r != PV_OK) {
+		free(v);
+		return r;
+	}
+	qsort(v, k, sizeof(*v), audit_head_cmp);
+	*out = v;
+	*n = k;
 	*out_time = t;
 	return PV_OK;
 }

@@ -71,15 +71,22 @@ struct audit_head {
 	uint8_t mac[32];
 };
 
+/* Is the head |cur| the file records still the log's history? */
+typedef enum pv_err audit_head_check_fn(void *ctx,
+    const struct audit_head *cur, struct pv_why *why);
+
 /*
  * audit_head_file_update writes |h| to the head file |path| unless the
  * file already records as many rows or more: under an exclusive lock on
- * "<path>.lock", so that several writers (processes or threads) leave the
- * newest head, never an older one.  Returns PV_OK, or PV_E_IO with |why|.
+ * the folder, so that several writers (processes or threads) leave the
+ * newest head, never an older one.  A head file the log no longer holds
+ * (|check|, when not NULL, says so: a store put back and written to) is
+ * kept as the evidence it is, with check's error.  Returns PV_OK, or
+ * PV_E_IO or check's error with |why|.
  */
 enum pv_err audit_head_file_update(const char *path,
     const struct audit_head *h, const uint8_t key[AUDIT_KEY_LEN],
-    struct pv_why *why);
+    audit_head_check_fn *check, void *check_ctx, struct pv_why *why);
 
 /*
  * audit_head_file_read reads the head file |path| and checks its MAC with
@@ -99,13 +106,17 @@ enum pv_err audit_anchor_append(const char *path, const struct audit_head *h,
     int64_t now, struct pv_why *why);
 
 /*
- * audit_anchor_read_last reads the last line of the anchor file |path|
- * with a MAC that |key| checks.  PV_E_NO_FILE when the file is absent,
- * PV_E_NO_RECORD when it has no such line, PV_E_VERIFY for a line whose
- * MAC is wrong.
+ * audit_anchor_read reads every line of the anchor file |path|, each with
+ * a MAC that |key| checks, into a new array |*out| (|*n| heads, sorted by
+ * count; the caller frees it) and the time of the last line into
+ * |*out_time|.  Every line is history the log must still hold: the last
+ * one alone would let a rolled-back store that was written to afterwards
+ * pass.  PV_E_NO_FILE when the file is absent, PV_E_NO_RECORD when it has
+ * no line, PV_E_VERIFY for a malformed line or one whose MAC is wrong
+ * (named by its number).
  */
-enum pv_err audit_anchor_read_last(const char *path,
-    const uint8_t key[AUDIT_KEY_LEN], struct audit_head *out,
+enum pv_err audit_anchor_read(const char *path,
+    const uint8_t key[AUDIT_KEY_LEN], struct audit_head **out, size_t *n,
     int64_t *out_time, struct pv_why *why);
 
 #endif /* PV_ISSUANCE_AUDIT_CHAIN_H */

@@ -27,9 +27,11 @@ struct ca {
 	X509 *issuing;
 	X509 *signer;
 	X509 *kra;
+	X509 *ocsp;		/* the OCSP responder's: NULL when none */
 	STACK_OF(X509) *chain;	/* issuing CA first, root last */
 	EVP_PKEY *issuing_key;
 	EVP_PKEY *signer_key;
+	EVP_PKEY *ocsp_key;
 };
 
 #define CA_DAY	(24 * 60 * 60)
@@ -100,9 +102,20 @@ ca_params_from_config(const struct pv_config *cfg, struct ca_init_params *p,
 			    cfg->policy[s].oid[i]))
 				return pv_why_set(why, PV_E_CONFIG,
 				    "[policy]: too many OIDs");
+	/* Derived credentials' certificates chain through it too. */
+	for (s = 0; s < CONFIG_N_DP; s++)
+		for (i = 0; i < cfg->derive_policy[s].n && i < CONFIG_OIDS_MAX;
+		    i++)
+			if (!ca_add_oid(p->extra_policies, &p->n_extra_policies,
+			    cfg->derive_policy[s].oid[i]))
+				return pv_why_set(why, PV_E_CONFIG,
+				    "[derive]: too many policy OIDs");
 	p->crl_url = cfg->crl_url[0] != '\0' ? cfg->crl_url : NULL;
 	p->ca_issuers_url = cfg->ca_issuers_url[0] != '\0' ?
 	    cfg->ca_issuers_url : NULL;
+	p->services = CA_SVC_OCSP;
+	p->ocsp_alg = pkix_alg_from_piv((unsigned)cfg->ca_ocsp_alg);
+	p->ocsp_days = cfg->ca_ocsp_days;
 	return PV_OK;
 }
 
@@ -282,6 +295,9 @@ ca_commit_dir(const char *tmp, const char *dir, struct pv_why *why)
 
 /* ---- building --------------------------------------------------------------- */
 
+static void ca_service_set(struct ca *ca, enum ca_service kind, X509 *x,
+    EVP_PKEY *k);
+
 static enum pv_err
 ca_check_passes(const struct pkix_pass *pass, const struct pkix_pass *kra_pass,
     struct pv_why *why)
@@ -365,6 +381,27 @@ ca_pol_add(const char **pol, size_t n, const char *oid)
 }
 
 /*
+ * ca_issuing_policies lists every PIV policy of the set, the signer's and
+ * the extra ones into |pol| (room for PKIX_POLICY__COUNT + 2 *
+ * CA_POLICIES_MAX): what the issuing CA asserts, and the OCSP responder
+ * (authoritative for all of them, worksheet 20).
+ */
+static size_t
+ca_issuing_policies(const struct ca_init_params *p, const char **pol)
+{
+	size_t n_pol = 0, i, j;
+
+	for (i = 0; i < PKIX_POLICY__COUNT; i++)
+		n_pol = ca_pol_add(pol, n_pol, pkix_policy_oid(p->policies,
+		    (enum pkix_policy_role)i));
+	for (j = 0; j < p->n_signer_policies && j < CA_POLICIES_MAX; j++)
+		n_pol = ca_pol_add(pol, n_pol, p->signer_policies[j]);
+	for (j = 0; j < p->n_extra_policies && j < CA_POLICIES_MAX; j++)
+		n_pol = ca_pol_add(pol, n_pol, p->extra_policies[j]);
+	return n_pol;
+}
+
+/*
  * ca_make_cert issues one CA-side certificate.  |issuer| NULL means
  * self-signed with |key|; otherwise signed by |issuer_key|.
  */
@@ -387,7 +424,6 @@ ca_make_cert(enum ca_kind kind, const struct ca_init_params *p,
 	X509 *x = NULL;
 	enum pkix_alg alg;
 	enum pv_err r = PV_E_INTERNAL;
-	size_t i;
 
 	*out = NULL;
 	if ((r = ca_make_name(p, what[kind], &name, why)) != PV_OK ||
@@ -405,14 +441,7 @@ ca_make_cert(enum ca_kind kind, const struct ca_init_params *p,
 	case CA_KIND_ISSUING:
 		/* Every PIV policy of the set, so paths validate with
 		 * -policy <OID> -explicit_policy for each slot profile. */
-		for (i = 0; i < PKIX_POLICY__COUNT; i++)
-			n_pol = ca_pol_add(pol, n_pol, pkix_policy_oid(
-			    p->policies, (enum pkix_policy_role)i));
-		for (j = 0; j < p->n_signer_policies && j < CA_POLICIES_MAX;
-		    j++)
-			n_pol = ca_pol_add(pol, n_pol, p->signer_policies[j]);
-		for (j = 0; j < p->n_extra_policies && j < CA_POLICIES_MAX; j++)
-			n_pol = ca_pol_add(pol, n_pol, p->extra_policies[j]);
+		n_pol = ca_issuing_policies(p, pol);
 		if ((r = pkix_ext_basic_constraints(x, true, 0, why)) != PV_OK ||
 		    (r = pkix_ext_key_usage(x, PKIX_KU_KEY_CERT_SIGN |
 		    PKIX_KU_CRL_SIGN, why)) != PV_OK ||
@@ -468,9 +497,37 @@ out:
 	return r;
 }
 
+/* ca_build_services makes the service certificates |p| asks for. */
+static enum pv_err
+ca_build_services(struct ca *ca, const struct ca_init_params *p, time_t now,
+    struct pv_why *why)
+{
+	static const enum ca_service kinds[] = { CA_SVC_OCSP };
+	struct ca_service_params sp;
+	X509 *x = NULL;
+	EVP_PKEY *k = NULL;
+	enum pv_err r;
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (!(p->services & (unsigned)kinds[i]))
+			continue;
+		ca_service_params_init(&sp, kinds[i], p);
+		if ((r = ca_service_make(ca, p, &sp, now, &x, &k, why)) !=
+		    PV_OK) {
+			pv_why_prefix(why, "%s certificate",
+			    ca_service_name(kinds[i]));
+			return r;
+		}
+		ca_service_set(ca, kinds[i], x, k);
+	}
+	return PV_OK;
+}
+
 /*
- * ca_build_leaves adds a content signer and a KRA under ca->issuing; the
- * KRA private key goes to *kra_key (owned by the caller).
+ * ca_build_leaves adds a content signer and a KRA under ca->issuing, and
+ * the service certificates asked for; the KRA private key goes to
+ * *kra_key (owned by the caller).
  */
 static enum pv_err
 ca_build_leaves(struct ca *ca, const struct ca_init_params *p, time_t now,
@@ -503,6 +560,8 @@ ca_build_leaves(struct ca *ca, const struct ca_init_params *p, time_t now,
 		end = ca_end;
 	if ((r = ca_make_cert(CA_KIND_KRA, p, k, ca->issuing, ca->issuing_key,
 	    now, end, &ca->kra, why)) != PV_OK)
+		goto out;
+	if ((r = ca_build_services(ca, p, now, why)) != PV_OK)
 		goto out;
 	*kra_key = k;
 	k = NULL;
@@ -603,6 +662,11 @@ ca_write_all(const char *dir, const struct ca *ca, EVP_PKEY *root_key,
 	    (r = ca_write_key(dir, CA_FILE_KRA_KEY, kra_key, kra_pass, why)) !=
 	    PV_OK ||
 	    (r = ca_write_cert(dir, CA_FILE_KRA_CRT, ca->kra, why)) != PV_OK)
+		return r;
+	if (ca->ocsp != NULL &&
+	    ((r = ca_write_key(dir, CA_FILE_OCSP_KEY, ca->ocsp_key, pass,
+	    why)) != PV_OK ||
+	    (r = ca_write_cert(dir, CA_FILE_OCSP_CRT, ca->ocsp, why)) != PV_OK))
 		return r;
 	return PV_OK;
 }
@@ -852,10 +916,26 @@ ca_free(struct ca *ca)
 	X509_free(ca->issuing);
 	X509_free(ca->signer);
 	X509_free(ca->kra);
+	X509_free(ca->ocsp);
 	sk_X509_pop_free(ca->chain, X509_free);
 	EVP_PKEY_free(ca->issuing_key);	/* providers cleanse key material */
 	EVP_PKEY_free(ca->signer_key);
+	EVP_PKEY_free(ca->ocsp_key);
 	OPENSSL_clear_free(ca, sizeof(*ca));
+}
+
+/* ca_open_service: ca_service_load, a folder without one being PV_OK. */
+static enum pv_err
+ca_open_service(struct ca *ca, enum ca_service kind,
+    const struct pkix_pass *pass, X509 **x, EVP_PKEY **k, struct pv_why *why)
+{
+	enum pv_err r = ca_service_load(ca->dir, kind, pass, x, k, why);
+
+	if (r == PV_E_NO_FILE) {
+		pv_why_clear(why);
+		return PV_OK;
+	}
+	return r;
 }
 
 enum pv_err
@@ -922,6 +1002,10 @@ ca_open_keys(const char *dir, const struct pkix_pass *pass, unsigned which,
 			goto out;
 		}
 	}
+	/* The OCSP responder is optional (a CA made before it). */
+	if ((r = ca_open_service(ca, CA_SVC_OCSP, (which & CA_KEY_OCSP) ?
+	    pass : NULL, &ca->ocsp, &ca->ocsp_key, why)) != PV_OK)
+		goto out;
 	*out = ca;
 	ca = NULL;
 	r = PV_OK;
@@ -1232,4 +1316,348 @@ out:
 	X509_CRL_free(crl);
 	OPENSSL_free(p);
 	return r;
+}
+
+/* ---- service certificates --------------------------------------------------- */
+
+const char *
+ca_service_name(enum ca_service kind)
+{
+	switch (kind) {
+	case CA_SVC_OCSP: return "ocsp";
+	case CA_SVC_TLS: return "tls";
+	}
+	return "?";
+}
+
+X509 *ca_get0_ocsp(const struct ca *ca) { return ca->ocsp; }
+EVP_PKEY *ca_get0_ocsp_key(const struct ca *ca) { return ca->ocsp_key; }
+
+static const char *
+ca_service_file(enum ca_service kind, bool key)
+{
+	switch (kind) {
+	case CA_SVC_OCSP: return key ? CA_FILE_OCSP_KEY : CA_FILE_OCSP_CRT;
+	case CA_SVC_TLS: return key ? CA_FILE_TLS_KEY : CA_FILE_TLS_CRT;
+	}
+	return NULL;
+}
+
+void
+ca_service_params_init(struct ca_service_params *sp, enum ca_service kind,
+    const struct ca_init_params *p)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->kind = kind;
+	if (kind == CA_SVC_OCSP) {
+		sp->alg = p->ocsp_alg;
+		sp->days = p->ocsp_days;
+	}
+}
+
+/* ca_ext_nocheck adds id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1: NULL). */
+static enum pv_err
+ca_ext_nocheck(X509 *x, struct pv_why *why)
+{
+	ASN1_NULL *nul = ASN1_NULL_new();
+	int ok;
+
+	ok = nul != NULL && X509_add1_ext_i2d(x, NID_id_pkix_OCSP_noCheck, nul,
+	    0, X509V3_ADD_REPLACE) == 1;
+	ASN1_NULL_free(nul);
+	return ok ? PV_OK : pkix_crypto_err(why, "ocsp-nocheck extension");
+}
+
+/*
+ * ca_ext_hosts adds the subjectAltName of a server: an iPAddress for what
+ * reads as one, a dNSName for a host name (letters, digits, '-' and '.',
+ * labels of 1-63).
+ */
+static enum pv_err
+ca_ext_hosts(X509 *x, const struct ca_service_params *sp, struct pv_why *why)
+{
+	GENERAL_NAMES *gens = NULL;
+	GENERAL_NAME *gn = NULL;
+	ASN1_IA5STRING *ia5 = NULL;
+	enum pv_err r = PV_E_INTERNAL;
+	unsigned i;
+	size_t k, n, label;
+
+	if ((gens = sk_GENERAL_NAME_new_null()) == NULL)
+		goto crypto;
+	for (i = 0; i < sp->n_hosts && i < CA_TLS_HOSTS_MAX; i++) {
+		const char *h = sp->hosts[i];
+		ASN1_OCTET_STRING *ip = a2i_IPADDRESS(h);
+
+		if (ip != NULL) {
+			if ((gn = GENERAL_NAME_new()) == NULL) {
+				ASN1_OCTET_STRING_free(ip);
+				goto crypto;
+			}
+			GENERAL_NAME_set0_value(gn, GEN_IPADD, ip);
+		} else {
+			ERR_clear_error();
+			n = strlen(h);
+			label = 0;
+			for (k = 0; k < n; k++) {
+				char c = h[k];
+
+				if (c == '.') {
+					if (label == 0)
+						break;
+					label = 0;
+					continue;
+				}
+				if (!((c >= 'a' && c <= 'z') || (c >= 'A' &&
+				    c <= 'Z') || (c >= '0' && c <= '9') ||
+				    c == '-') || ++label > 63)
+					break;
+			}
+			if (n == 0 || n > 253 || k != n || label == 0) {
+				r = pv_why_set(why, PV_E_INPUT, "host '%.80s' is "
+				    "neither a DNS name nor an IP address", h);
+				goto out;
+			}
+			if ((ia5 = ASN1_IA5STRING_new()) == NULL ||
+			    !ASN1_STRING_set(ia5, h, (int)n) ||
+			    (gn = GENERAL_NAME_new()) == NULL)
+				goto crypto;
+			GENERAL_NAME_set0_value(gn, GEN_DNS, ia5);
+			ia5 = NULL;
+		}
+		if (!sk_GENERAL_NAME_push(gens, gn))
+			goto crypto;
+		gn = NULL;
+	}
+	if (!X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
+	    X509V3_ADD_REPLACE))
+		goto crypto;
+	r = PV_OK;
+	goto out;
+crypto:
+	r = pkix_crypto_err(why, "subject alternative name");
+out:
+	ASN1_IA5STRING_free(ia5);
+	GENERAL_NAME_free(gn);
+	GENERAL_NAMES_free(gens);
+	return r;
+}
+
+enum pv_err
+ca_service_make(const struct ca *ca, const struct ca_init_params *p,
+    const struct ca_service_params *sp, time_t now, X509 **cert,
+    EVP_PKEY **key, struct pv_why *why)
+{
+	const char *pol[PKIX_POLICY__COUNT + 2 * CA_POLICIES_MAX];
+	const char *eku[1];
+	uint8_t serial[PKIX_SERIAL_LEN];
+	struct pkix_dn dn;
+	X509_NAME *name = NULL;
+	EVP_PKEY *k = NULL;
+	X509 *x = NULL;
+	enum pkix_alg alg = sp->alg;
+	unsigned days = sp->days, ku;
+	time_t ca_end, end;
+	size_t n_pol;
+	const char *o = pkix_dn_get(&p->name, "O");
+	char cn[PKIX_DN_VALUE_MAX];
+	enum pv_err r = PV_E_INTERNAL;
+
+	*cert = NULL;
+	*key = NULL;
+	if (ca->issuing_key == NULL)
+		return pv_why_set(why, PV_E_STATE,
+		    "the CA was opened without its passphrase");
+	switch (sp->kind) {
+	case CA_SVC_OCSP:
+		if (alg == PKIX_ALG_NONE)
+			alg = PKIX_ALG_P256;
+		if (days == 0)
+			days = CA_DAYS_OCSP;
+		(void)snprintf(cn, sizeof(cn), "%s%sOCSP Responder", o ? o : "",
+		    o ? " " : "");
+		break;
+	case CA_SVC_TLS:
+		if (alg == PKIX_ALG_NONE)
+			alg = PKIX_ALG_P256;
+		if (days == 0)
+			days = CA_DAYS_TLS;
+		if (sp->n_hosts == 0 || sp->n_hosts > CA_TLS_HOSTS_MAX)
+			return pv_why_set(why, PV_E_INPUT, "a server certificate "
+			    "needs 1 to %d host names", CA_TLS_HOSTS_MAX);
+		(void)snprintf(cn, sizeof(cn), "%.63s", sp->hosts[0]);
+		break;
+	default:
+		return pv_why_set(why, PV_E_INVAL, "unknown service certificate");
+	}
+	if (days > CA_DAYS_SERVICE_MAX)
+		return pv_why_set(why, PV_E_INPUT, "%s certificate lifetime %u "
+		    "days: at most %u", ca_service_name(sp->kind), days,
+		    CA_DAYS_SERVICE_MAX);
+	if ((r = ca_not_after(ca->issuing, &ca_end, why)) != PV_OK)
+		goto out;
+	end = now + (time_t)days * CA_DAY;
+	if (end > ca_end)
+		end = ca_end;
+	if (end <= now) {
+		r = pv_why_set(why, PV_E_STATE, "the issuing CA certificate "
+		    "has expired");
+		goto out;
+	}
+	dn = p->name;
+	if ((r = pkix_dn_add(&dn, "CN", cn, why)) != PV_OK ||
+	    (r = pkix_dn_to_name(&dn, &name, why)) != PV_OK ||
+	    (r = pkix_keygen(alg, &k, why)) != PV_OK ||
+	    (r = pkix_random_serial(serial, why)) != PV_OK ||
+	    (r = pkix_cert_new(k, name, ca->issuing, serial, sizeof(serial),
+	    now, end, &x, why)) != PV_OK)
+		goto out;
+	switch (sp->kind) {
+	case CA_SVC_OCSP:
+		/* FPKI worksheet 20 */
+		eku[0] = "1.3.6.1.5.5.7.3.9";	/* id-kp-OCSPSigning */
+		n_pol = ca_issuing_policies(p, pol);
+		if ((r = pkix_ext_key_usage(x, PKIX_KU_DIGITAL_SIGNATURE,
+		    why)) != PV_OK ||
+		    (r = pkix_ext_eku(x, eku, 1, false, why)) != PV_OK ||
+		    (r = ca_ext_nocheck(x, why)) != PV_OK ||
+		    (r = pkix_ext_policies(x, pol, n_pol, why)) != PV_OK)
+			goto out;
+		break;
+	case CA_SVC_TLS:
+		eku[0] = "1.3.6.1.5.5.7.3.1";	/* id-kp-serverAuth */
+		ku = PKIX_KU_DIGITAL_SIGNATURE;
+		if (pkix_alg_is_rsa(alg))
+			ku |= PKIX_KU_KEY_ENCIPHERMENT;
+		if ((r = pkix_ext_key_usage(x, ku, why)) != PV_OK ||
+		    (r = pkix_ext_eku(x, eku, 1, false, why)) != PV_OK ||
+		    (r = ca_ext_hosts(x, sp, why)) != PV_OK)
+			goto out;
+		break;
+	}
+	if ((r = pkix_ext_basic_constraints(x, false, -1, why)) != PV_OK ||
+	    (r = pkix_ext_aia(x, p->ca_issuers_url, NULL, why)) != PV_OK ||
+	    (r = pkix_ext_crldp(x, p->crl_url, why)) != PV_OK ||
+	    (r = ca_sign_cert(ca, x, why)) != PV_OK ||
+	    (r = pkix_x509_refresh(&x, why)) != PV_OK)
+		goto out;
+	*cert = x;
+	*key = k;
+	x = NULL;
+	k = NULL;
+	r = PV_OK;
+out:
+	X509_NAME_free(name);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return r;
+}
+
+/* ca_replace_file writes |p| over dir/name (0600, temporary name, rename). */
+static enum pv_err
+ca_replace_file(const char *dir, const char *name, const void *p, size_t n,
+    struct pv_why *why)
+{
+	char path[PATH_MAX];
+
+	if (pkix_path_join(path, sizeof(path), dir, name) != PV_OK)
+		return pv_why_set(why, PV_E_TOO_LONG, "%s: path too long", dir);
+	return pkix_write_file(path, p, n, true, why);
+}
+
+static void
+ca_service_set(struct ca *ca, enum ca_service kind, X509 *x, EVP_PKEY *k)
+{
+	(void)kind;	/* only the OCSP responder is kept in a struct ca */
+	X509_free(ca->ocsp);
+	EVP_PKEY_free(ca->ocsp_key);
+	ca->ocsp = x;
+	ca->ocsp_key = k;
+}
+
+enum pv_err
+ca_service_roll(struct ca *ca, const struct ca_init_params *p,
+    const struct ca_service_params *sp, const struct pkix_pass *pass,
+    time_t now, char *serial_hex, struct pv_why *why)
+{
+	X509 *x = NULL;
+	EVP_PKEY *k = NULL;
+	char *pem = NULL, *kpem = NULL;
+	size_t n = 0, kn = 0;
+	enum pv_err r;
+
+	if (ca->dir[0] == '\0')
+		return pv_why_set(why, PV_E_STATE,
+		    "this CA lives in memory only: nowhere to write");
+	if ((r = pkix_pass_check_new(pass, "CA passphrase", why)) != PV_OK ||
+	    (r = ca_service_make(ca, p, sp, now, &x, &k, why)) != PV_OK ||
+	    (r = pkix_cert_to_pem(x, &pem, &n, why)) != PV_OK ||
+	    (r = pkix_key_to_encrypted_pem(k, pass->v, pass->len, &kpem, &kn,
+	    why)) != PV_OK ||
+	    (r = ca_replace_file(ca->dir, ca_service_file(sp->kind, true),
+	    kpem, kn, why)) != PV_OK ||
+	    (r = ca_replace_file(ca->dir, ca_service_file(sp->kind, false),
+	    pem, n, why)) != PV_OK)
+		goto out;
+	if (serial_hex != NULL)
+		pkix_serial_hex(x, serial_hex);
+	if (sp->kind != CA_SVC_TLS) {
+		ca_service_set(ca, sp->kind, x, k);
+		x = NULL;
+		k = NULL;
+	}
+	r = PV_OK;
+out:
+	OPENSSL_free(pem);
+	if (kpem != NULL)
+		OPENSSL_clear_free(kpem, kn);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return r;
+}
+
+enum pv_err
+ca_service_load(const char *dir, enum ca_service kind,
+    const struct pkix_pass *pass, X509 **cert, EVP_PKEY **key,
+    struct pv_why *why)
+{
+	const char *cf = ca_service_file(kind, false);
+	enum pv_err r;
+
+	*cert = NULL;
+	*key = NULL;
+	if (cf == NULL)
+		return pv_why_set(why, PV_E_INVAL, "unknown service certificate");
+	if ((r = ca_load_cert(dir, cf, cert, why)) != PV_OK)
+		return r;
+	if (pass == NULL)
+		return PV_OK;
+	if ((r = ca_load_key(dir, ca_service_file(kind, true), pass, key,
+	    why)) != PV_OK)
+		goto out;
+	if (X509_check_private_key(*cert, *key) != 1) {
+		ERR_clear_error();
+		r = pv_why_set(why, PV_E_CONFIG, "%s/%s: the key does not "
+		    "match the certificate", dir, ca_service_file(kind, true));
+		goto out;
+	}
+	r = PV_OK;
+out:
+	if (r != PV_OK) {
+		X509_free(*cert);
+		EVP_PKEY_free(*key);
+		*cert = NULL;
+		*key = NULL;
+	}
+	return r;
+}
+
+size_t
+ca_describe_services(const struct ca *ca, struct ca_cert_info out[2])
+{
+	size_t n = 0;
+
+	if (ca->ocsp != NULL)
+		ca_describe_one("ocsp", ca->ocsp, &out[n++]);
+	return n;
 }

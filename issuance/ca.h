@@ -40,6 +40,10 @@
 #define CA_FILE_SIGNER_KEY	"signer.key"
 #define CA_FILE_KRA_CRT		"kra.crt"
 #define CA_FILE_KRA_KEY		"kra.key"
+#define CA_FILE_OCSP_CRT	"ocsp.crt"
+#define CA_FILE_OCSP_KEY	"ocsp.key"
+#define CA_FILE_TLS_CRT		"tls.crt"
+#define CA_FILE_TLS_KEY		"tls.key"
 #define CA_FILE_CHAIN		"chain.pem"
 #define CA_FILE_CRL_DER		"crl.der"
 #define CA_FILE_CRL_PEM		"crl.pem"
@@ -49,6 +53,18 @@
 #define CA_DAYS_ISSUING		3652	/* 10 years */
 #define CA_DAYS_SIGNER		3287	/* 9 years: the most worksheet 17 allows */
 #define CA_DAYS_KRA		3652
+#define CA_DAYS_OCSP		90	/* worksheet 20 allows 3 years; a
+					 * responder without revocation
+					 * checking should live briefly */
+#define CA_DAYS_TLS		397	/* what browsers accept at most */
+#define CA_DAYS_SERVICE_MAX	1095
+
+/* The service certificates (bits of ca_init_params.services). */
+enum ca_service {
+	CA_SVC_OCSP = 0x1,
+	CA_SVC_TLS = 0x4
+};
+#define CA_TLS_HOSTS_MAX	8
 
 #define CA_POLICIES_MAX		16
 
@@ -87,6 +103,14 @@ struct ca_init_params {
 	unsigned kra_days;
 	const char *crl_url;		/* CRL DP of signer/KRA certs, optional */
 	const char *ca_issuers_url;	/* AIA caIssuers, optional */
+	/*
+	 * The service certificates ca_init and ca_import make (CA_SVC_OCSP:
+	 * 0 in the defaults, set from the configuration), the responder's
+	 * algorithm (PKIX_ALG_NONE: P-256) and lifetime (0: CA_DAYS_OCSP).
+	 */
+	unsigned services;
+	enum pkix_alg ocsp_alg;
+	unsigned ocsp_days;
 };
 
 /* ca_init_params_defaults: P-256 keys, test policies, default lifetimes,
@@ -155,6 +179,7 @@ enum pv_err ca_open(const char *dir, const struct pkix_pass *pass,
  */
 #define CA_KEY_ISSUING	0x1
 #define CA_KEY_SIGNER	0x2
+#define CA_KEY_OCSP	0x4	/* the service keys, when the folder has them */
 enum pv_err ca_open_keys(const char *dir, const struct pkix_pass *pass,
     unsigned which, struct ca **out, struct pv_why *why);
 
@@ -168,6 +193,11 @@ X509 *ca_get0_signer(const struct ca *ca);
 X509 *ca_get0_kra(const struct ca *ca);
 EVP_PKEY *ca_get0_issuing_key(const struct ca *ca);
 EVP_PKEY *ca_get0_signer_key(const struct ca *ca);
+/* The service certificates and keys: NULL when the folder has none (a CA
+ * made before they existed: ca_service_roll makes them) or the key was not
+ * asked for. */
+X509 *ca_get0_ocsp(const struct ca *ca);
+EVP_PKEY *ca_get0_ocsp_key(const struct ca *ca);
 /* The chain above an end-entity certificate: issuing CA, then the root. */
 STACK_OF(X509) *ca_get0_chain(const struct ca *ca);
 const char *ca_get0_dir(const struct ca *ca);
@@ -200,6 +230,10 @@ struct ca_cert_info {
 
 /* ca_describe fills out[0..3] for root, issuing, signer and KRA. */
 void ca_describe(const struct ca *ca, struct ca_cert_info out[4]);
+
+/* ca_describe_services fills out[] for the OCSP responder when the CA
+ * has one (role "ocsp") and returns how many (0-1; room for 2). */
+size_t ca_describe_services(const struct ca *ca, struct ca_cert_info out[2]);
 
 /* A revoked certificate, as the store supplies it for a CRL. */
 struct ca_revoked {
@@ -240,5 +274,66 @@ enum pv_err ca_crl_last_number(const char *dir, uint64_t *out, bool *found,
  * |ca| was opened without its passphrase.
  */
 enum pv_err ca_sign_cert(const struct ca *ca, X509 *x, struct pv_why *why);
+
+/* ---- service certificates ------------------------------------------------- */
+
+/* What one service certificate is made for. */
+struct ca_service_params {
+	enum ca_service kind;		/* one of CA_SVC_* */
+	enum pkix_alg alg;		/* PKIX_ALG_NONE: the kind's default */
+	unsigned days;			/* 0: the kind's default */
+	/* tls: the host names (DNS names or IP addresses) it is for, the
+	 * first one its CN */
+	unsigned n_hosts;
+	const char *hosts[CA_TLS_HOSTS_MAX];
+};
+
+/*
+ * ca_service_params_init fills |sp| for |kind| from |p| (the CA's
+ * settings: name, policies, URLs, the ocsp algorithm and days).
+ */
+void ca_service_params_init(struct ca_service_params *sp,
+    enum ca_service kind, const struct ca_init_params *p);
+
+/*
+ * ca_service_make issues a service certificate with a new key, signed by
+ * the issuing CA of |ca| (opened with its issuing key): subject
+ * "<ca name prefix>, CN=<O> OCSP Responder" (id-kp-OCSPSigning,
+ * id-pkix-ocsp-nocheck, the issuing CA's policies) or, for a server,
+ * CN=<first host> (id-kp-serverAuth, the hosts as subjectAltName); serial
+ * random, valid from |now| for the days asked but never past the issuing
+ * CA.  *cert and *key (owned) on success.  PV_E_STATE without the issuing
+ * key; PV_E_INPUT for a host name that cannot be a DNS name or an IP
+ * address.
+ */
+enum pv_err ca_service_make(const struct ca *ca, const struct ca_init_params *p,
+    const struct ca_service_params *sp, time_t now, X509 **cert,
+    EVP_PKEY **key, struct pv_why *why);
+
+/*
+ * ca_service_roll makes a new service certificate and key (ca_service_make)
+ * and writes them to the CA folder of |ca| (its key under |pass|),
+ * replacing the previous ones: the key first, then the certificate, each
+ * to a temporary name and renamed, so a reader sees either pair whole or a
+ * mismatch ca_open refuses, never a half-written file.  |ca| then holds
+ * the new certificate and key.  *serial_hex (may be NULL; PKIX_SERIAL_HEX_LEN
+ * bytes) receives the new serial.
+ */
+enum pv_err ca_service_roll(struct ca *ca, const struct ca_init_params *p,
+    const struct ca_service_params *sp, const struct pkix_pass *pass,
+    time_t now, char *serial_hex, struct pv_why *why);
+
+/*
+ * ca_service_load reads the service certificate |kind| from |dir| and,
+ * with |pass|, its key, into *cert and *key (each owned; *key NULL when
+ * |pass| is NULL).  PV_E_NO_FILE when the folder has none.  The key must
+ * match the certificate (PV_E_CONFIG).
+ */
+enum pv_err ca_service_load(const char *dir, enum ca_service kind,
+    const struct pkix_pass *pass, X509 **cert, EVP_PKEY **key,
+    struct pv_why *why);
+
+/* ca_service_name: "ocsp", "tls" ("?" otherwise). */
+const char *ca_service_name(enum ca_service kind);
 
 #endif /* PV_ISSUANCE_CA_H */

@@ -20,6 +20,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <ini.h>
 #include <openssl/crypto.h>
 
@@ -98,7 +101,61 @@ static const char *const config_policy_prod[CONFIG_N_SLOTS + 1] = {
 static const char *const config_policy_test[CONFIG_N_SLOTS + 1] = {
 	FPKI "48.11", FPKI "48.9", FPKI "48.9", FPKI "48.13", FPKI "48.86"
 };
+/*
+ * [derive] policies of the two sets (DERIVED-REFERENCE §2.1, §1.7): the
+ * derived PIV Authentication policies (-hardware 3.41 / 48.110 for a
+ * token, 3.40 / 48.109 for a software keystore), signature certificates
+ * under id-fpki-common-hardware (3.7 / 48.9) on a token and
+ * id-fpki-common-policy (3.6 / 48.8) in software, and a key-management
+ * certificate that may go to software only under id-fpki-common-policy.
+ */
+static const char *const config_dpolicy_prod[CONFIG_N_DP] = {
+	FPKI "3.41", FPKI "3.40", FPKI "3.7", FPKI "3.6", FPKI "3.6"
+};
+static const char *const config_dpolicy_test[CONFIG_N_DP] = {
+	FPKI "48.110", FPKI "48.109", FPKI "48.9", FPKI "48.8", FPKI "48.8"
+};
 #undef FPKI
+
+static const char *const config_derive_targets[] = {
+	"token", "p12", "mobileconfig", "csr"
+};
+
+const char *
+config_derive_target_name(unsigned bit)
+{
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		if (bit == (1u << i))
+			return config_derive_targets[i];
+	return "unknown";
+}
+
+bool
+config_derive_target_parse(const char *s, unsigned *bit)
+{
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(s, config_derive_targets[i]) == 0) {
+			*bit = 1u << i;
+			return true;
+		}
+	return false;
+}
+
+static const char *const config_alphabets[] = {
+	[CONFIG_CODE_ALNUM] = "alphanumeric",
+	[CONFIG_CODE_UPPER] = "uppercase",
+	[CONFIG_CODE_DIGITS] = "digits",
+};
+
+const char *
+config_code_alphabet_name(enum config_code_alphabet a)
+{
+	return (unsigned)a < 3 ? config_alphabets[a] : "unknown";
+}
 
 /* ---- parse state -------------------------------------------------------------- */
 
@@ -129,6 +186,12 @@ enum config_type {
 	T_REV_FAILURE,
 	T_REV_CA,
 	T_REV_NONCE,
+	T_TARGETS,	/* [derive] target list, bits at off */
+	T_DERIVE_OIDS,	/* [derive] policy override; arg = CONFIG_DP_* */
+	T_ALPHABET,
+	T_P12,
+	T_HTTPS_URL,	/* https://HOST[:PORT] without a path, at off */
+	T_LISTEN,	/* ADDRESS:PORT at off; empty allowed when arg = 1 */
 	T_ENUM		/* one of config_enums[arg], its index at off */
 };
 
@@ -212,12 +275,14 @@ static const struct config_key config_keys[] = {
 	    CONFIG_PATH_MAX - 1, 0 },
 	{ "attestation", "policy", T_ENUM, OFF(attest_policy), 0, 0,
 	    CONFIG_ENUM_ATTEST_POLICY },
-	{ "ca", "algorithm", T_CA_ALG, 0, 0, 0, 0 },
+	{ "ca", "algorithm", T_CA_ALG, OFF(ca_alg), 0, 0, 0 },
 	{ "ca", "root_days", T_UINT, OFF(ca_root_days), 1, 10958, 0 },
 	{ "ca", "issuing_days", T_UINT, OFF(ca_issuing_days), 1, 10958, 0 },
 	{ "ca", "content_signer_days", T_UINT, OFF(ca_signer_days), 1, 3287,
 	    0 },
 	{ "ca", "kra_days", T_UINT, OFF(ca_kra_days), 1, 10958, 0 },
+	{ "ca", "ocsp_algorithm", T_CA_ALG, OFF(ca_ocsp_alg), 0, 0, 0 },
+	{ "ca", "ocsp_days", T_UINT, OFF(ca_ocsp_days), 1, 1095, 0 },
 	{ "ca", "name", T_DN_PLAIN, OFF(ca_name), 0, 0, 0 },
 	{ "ca", "passphrase", T_PASS, 0, 0, 0, 0 },
 	{ "store", "busy_timeout_ms", T_UINT, OFF(busy_timeout_ms), 0, 600000,
@@ -260,6 +325,51 @@ static const struct config_key config_keys[] = {
 	{ "revocation", "clock_skew_seconds", T_UINT, OFF(rev_clock_skew_s), 0,
 	    3600, 0 },
 	{ "revocation", "cache_dir", T_PATH, OFF(rev_cache_dir), 0, 0, 0 },
+	{ "derive", "targets", T_TARGETS, OFF(derive_targets), 0, 0, 0 },
+	{ "derive", "signature_targets", T_TARGETS, OFF(derive_sign_targets),
+	    0, 0, 0 },
+	{ "derive", "auth_policy_hardware", T_DERIVE_OIDS, 0, 0, 0,
+	    CONFIG_DP_AUTH_HW },
+	{ "derive", "auth_policy_software", T_DERIVE_OIDS, 0, 0, 0,
+	    CONFIG_DP_AUTH_SW },
+	{ "derive", "signature_policy_hardware", T_DERIVE_OIDS, 0, 0, 0,
+	    CONFIG_DP_SIGN_HW },
+	{ "derive", "signature_policy_software", T_DERIVE_OIDS, 0, 0, 0,
+	    CONFIG_DP_SIGN_SW },
+	{ "derive", "software_key_management_policies", T_DERIVE_OIDS, 0, 0,
+	    0, CONFIG_DP_KM_SW },
+	{ "derive", "key_management", T_BOOL, OFF(derive_km), 0, 0, 0 },
+	{ "derive", "history_keys", T_UINT, OFF(derive_history), 0, 20, 0 },
+	{ "derive", "certificate_days", T_UINT, OFF(derive_cert_days), 1,
+	    1096, 0 },
+	{ "derive", "max_active", T_UINT, OFF(derive_max_active), 0, 100, 0 },
+	{ "derive", "activation_code_length", T_UINT, OFF(derive_code_len), 6,
+	    16, 0 },
+	{ "derive", "activation_code_alphabet", T_ALPHABET, 0, 0, 0, 0 },
+	{ "derive", "activation_minutes", T_UINT, OFF(derive_activation_min),
+	    1, 10080, 0 },
+	{ "derive", "activation_attempts", T_UINT,
+	    OFF(derive_activation_tries), 1, 10, 0 },
+	{ "derive", "recheck_days", T_UINT, OFF(derive_recheck_days), 0, 365,
+	    0 },
+	{ "derive", "recheck_repeat", T_BOOL, OFF(derive_recheck_repeat), 0, 0,
+	    0 },
+	{ "derive", "p12", T_P12, 0, 0, 0, 0 },
+	{ "serve", "url", T_HTTPS_URL, OFF(serve_url), 0, 0, 0 },
+	{ "serve", "listen", T_LISTEN, OFF(serve_listen), 0, 0, 0 },
+	{ "serve", "listen_http", T_LISTEN, OFF(serve_listen_http), 0, 0, 1 },
+	{ "serve", "tls_certificate", T_PATH, OFF(serve_tls_cert), 0, 0, 0 },
+	{ "serve", "tls_key", T_PATH, OFF(serve_tls_key), 0, 0, 0 },
+	{ "serve", "threads", T_UINT, OFF(serve_threads), 1, 64, 0 },
+	{ "serve", "max_connections", T_UINT, OFF(serve_max_conn), 1, 10000,
+	    0 },
+	{ "serve", "max_connections_per_address", T_UINT,
+	    OFF(serve_max_conn_ip), 0, 10000, 0 },
+	{ "serve", "timeout_seconds", T_UINT, OFF(serve_timeout_s), 1, 300, 0 },
+	{ "serve", "max_body_kib", T_UINT, OFF(serve_max_body_kib), 1, 1024,
+	    0 },
+	{ "serve", "ocsp_validity_minutes", T_UINT, OFF(serve_ocsp_minutes), 1,
+	    10080, 0 },
 };
 #undef OFF
 #define CONFIG_N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -267,7 +377,7 @@ static const struct config_key config_keys[] = {
 static const char *const config_sections[] = {
 	"keys", "validity", "urls", "policy", "certificates", "escrow", "pin",
 	"fascn", "card", "attestation", "ca", "store", "security", "audit",
-	"trust", "validation", "revocation"
+	"trust", "validation", "revocation", "derive", "serve"
 };
 
 struct config_parse {
@@ -280,6 +390,8 @@ struct config_parse {
 	unsigned seen[CONFIG_N_KEYS];	/* line where each key was given */
 	struct config_oids override[CONFIG_N_SLOTS + 1];
 	bool has_override[CONFIG_N_SLOTS + 1];
+	struct config_oids d_override[CONFIG_N_DP];
+	bool has_d_override[CONFIG_N_DP];
 	struct pv_config *cfg;
 };
 
@@ -316,6 +428,88 @@ config_fail(struct config_parse *p, unsigned line, const char *fmt, ...)
 }
 
 /* ---- value parsers: false + message on error ---------------------------------- */
+
+/* config_port_ok: 1-65535 in decimal, no sign or leading zero. */
+static bool
+config_port_ok(const char *s)
+{
+	unsigned long n = 0;
+	size_t i;
+
+	if (s[0] == '\0' || s[0] == '0' || strlen(s) > 5)
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		n = n * 10 + (unsigned long)(s[i] - '0');
+	}
+	return n >= 1 && n <= 65535;
+}
+
+/*
+ * config_listen_ok: "A.B.C.D:PORT" or "[IPv6]:PORT", the address one
+ * inet_pton reads (a listener binds an address, never a name).
+ */
+static bool
+config_listen_ok(const char *v)
+{
+	char addr[CONFIG_LISTEN_MAX];
+	unsigned char bin[16];
+	const char *colon;
+	size_t n = strlen(v), al;
+
+	if (n == 0 || n >= CONFIG_LISTEN_MAX)
+		return false;
+	if (v[0] == '[') {
+		const char *rb = strchr(v, ']');
+
+		if (rb == NULL || rb[1] != ':')
+			return false;
+		al = (size_t)(rb - v - 1);
+		memcpy(addr, v + 1, al);
+		addr[al] = '\0';
+		return inet_pton(AF_INET6, addr, bin) == 1 &&
+		    config_port_ok(rb + 2);
+	}
+	if ((colon = strrchr(v, ':')) == NULL)
+		return false;
+	al = (size_t)(colon - v);
+	memcpy(addr, v, al);
+	addr[al] = '\0';
+	return inet_pton(AF_INET, addr, bin) == 1 && config_port_ok(colon + 1);
+}
+
+/*
+ * config_https_url_ok: "https://HOST" or "https://HOST:PORT", HOST a DNS
+ * name, an IPv4 address or a bracketed IPv6 one; no path, user or query
+ * (the activation URLs are built from it).
+ */
+static bool
+config_https_url_ok(const char *v)
+{
+	const char *h = v + 8, *e;
+	size_t n = strlen(v), i;
+
+	if (n <= 8 || n >= CONFIG_URL_MAX || strncmp(v, "https://", 8) != 0)
+		return false;
+	if (*h == '[') {
+		if ((e = strchr(h, ']')) == NULL || e == h + 1)
+			return false;
+		for (i = 1; h + i < e; i++)
+			if (!isxdigit((unsigned char)h[i]) && h[i] != ':' &&
+			    h[i] != '.')
+				return false;
+		e++;
+	} else {
+		for (e = h; *e != '\0' && *e != ':'; e++)
+			if (!isalnum((unsigned char)*e) && *e != '-' &&
+			    *e != '.')
+				return false;
+		if (e == h)
+			return false;
+	}
+	return *e == '\0' || (*e == ':' && config_port_ok(e + 1));
+}
 
 static bool
 config_parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
@@ -519,6 +713,26 @@ config_slot_item(struct config_parse *p, const struct config_key *k,
 	}
 	config_fail(p, p->line, "[%s] %s: expected 9a, 9c or 9d, got '%.*s'",
 	    k->section, k->key, (int)len, item);
+	return false;
+}
+
+static bool
+config_target_item(struct config_parse *p, const struct config_key *k,
+    const char *item, size_t len, void *ctx)
+{
+	unsigned *bits = ctx;
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		if (strlen(config_derive_targets[i]) == len &&
+		    memcmp(item, config_derive_targets[i], len) == 0) {
+			*bits |= 1u << i;
+			return true;
+		}
+	}
+	config_fail(p, p->line, "[%s] %s: expected token, p12, mobileconfig "
+	    "or csr, got '%.*s'", k->section, k->key, len > 40 ? 40 : (int)len,
+	    item);
 	return false;
 }
 
@@ -736,7 +950,8 @@ config_set(struct config_parse *p, const struct config_key *k, const char *v)
 			if (k->type == T_ALG)
 				c->slot_alg[k->arg] = config_algs[i].alg;
 			else
-				c->ca_alg = config_algs[i].alg;
+				*(enum config_alg *)(void *)(base + k->off) =
+				    config_algs[i].alg;
 			return true;
 		}
 		config_fail(p, p->line, "[%s] %s: expected %s, got '%s'",
@@ -931,6 +1146,28 @@ config_set(struct config_parse *p, const struct config_key *k, const char *v)
 		}
 		memcpy(base + k->off, v, n + 1);
 		return true;
+	case T_HTTPS_URL:
+		n = strlen(v);
+		if (!config_https_url_ok(v)) {
+			config_fail(p, p->line, "[%s] %s: expected https://HOST "
+			    "or https://HOST:PORT (no path), at most %d "
+			    "characters, got '%.60s'", k->section, k->key,
+			    CONFIG_URL_MAX - 1, v);
+			return false;
+		}
+		memcpy(base + k->off, v, n + 1);
+		return true;
+	case T_LISTEN:
+		n = strlen(v);
+		if ((n == 0 && k->arg == 1) || config_listen_ok(v)) {
+			memcpy(base + k->off, v, n + 1);
+			return true;
+		}
+		config_fail(p, p->line, "[%s] %s: expected ADDRESS:PORT (an IPv4 "
+		    "address, or an IPv6 one in brackets, and a port 1-65535)%s, "
+		    "got '%.60s'", k->section, k->key, k->arg == 1 ?
+		    " or nothing" : "", v);
+		return false;
 	case T_OID_LIST:
 		memset(base + k->off, 0, sizeof(struct config_oids));
 		return config_list(p, k, v, config_oid_item, base + k->off);
@@ -975,6 +1212,33 @@ config_set(struct config_parse *p, const struct config_key *k, const char *v)
 		return false;
 	case T_ENUM:
 		return config_enum(p, k, v, base + k->off);
+	case T_TARGETS:
+		*(unsigned *)(void *)(base + k->off) = 0;
+		return config_list(p, k, v, config_target_item, base + k->off);
+	case T_DERIVE_OIDS:
+		memset(&p->d_override[k->arg], 0, sizeof(p->d_override[0]));
+		p->has_d_override[k->arg] = v[0] != '\0';
+		return config_list(p, k, v, config_oid_item,
+		    &p->d_override[k->arg]);
+	case T_ALPHABET:
+		for (i = 0; i < 3; i++)
+			if (strcmp(v, config_alphabets[i]) == 0) {
+				c->derive_code_alphabet =
+				    (enum config_code_alphabet)i;
+				return true;
+			}
+		config_fail(p, p->line, "[%s] %s: expected alphanumeric, "
+		    "uppercase or digits, got '%.40s'", k->section, k->key, v);
+		return false;
+	case T_P12:
+		if (strcmp(v, "modern") == 0 || strcmp(v, "legacy") == 0) {
+			c->derive_p12 = v[0] == 'm' ? CONFIG_P12_MODERN :
+			    CONFIG_P12_LEGACY;
+			return true;
+		}
+		config_fail(p, p->line, "[%s] %s: expected 'modern' or "
+		    "'legacy', got '%.40s'", k->section, k->key, v);
+		return false;
 	}
 	return false;
 }
@@ -1099,7 +1363,24 @@ config_resolve(struct config_parse *p)
 			strcpy(o->oid[0], set[s]);
 		}
 	}
+	for (s = 0; s < CONFIG_N_DP; s++) {
+		struct config_oids *o = &c->derive_policy[s];
+
+		memset(o, 0, sizeof(*o));
+		if (p->has_d_override[s]) {
+			*o = p->d_override[s];
+		} else {
+			o->n = 1;
+			strcpy(o->oid[0], c->policy_set ==
+			    CONFIG_POLICY_PRODUCTION ? config_dpolicy_prod[s] :
+			    config_dpolicy_test[s]);
+		}
+	}
 	/* Cross-key rules. */
+	if ((c->derive_sign_targets & CONFIG_DERIVE_CSR) != 0)
+		config_fail(p, config_seen(p, "derive", "signature_targets"),
+		    "[derive] signature_targets: csr cannot get a signature "
+		    "key (the device's request carries one key)");
 	if (c->pin_min > c->pin_max)
 		config_fail(p, config_seen(p, "pin", "min_length"),
 		    "[pin] min_length: %u is more than max_length %u",
@@ -1112,6 +1393,14 @@ config_resolve(struct config_parse *p)
 		config_fail(p, config_seen(p, "ca", "content_signer_days"),
 		    "[ca] content_signer_days: %u outlives issuing_days %u",
 		    c->ca_signer_days, c->ca_issuing_days);
+	if (c->ca_ocsp_days > c->ca_issuing_days)
+		config_fail(p, config_seen(p, "ca", "ocsp_days"),
+		    "[ca] ocsp_days: %u outlives issuing_days %u",
+		    c->ca_ocsp_days, c->ca_issuing_days);
+	if ((c->serve_tls_cert[0] == '\0') != (c->serve_tls_key[0] == '\0'))
+		config_fail(p, config_seen(p, "serve", c->serve_tls_cert[0] ?
+		    "tls_certificate" : "tls_key"), "[serve] tls_certificate "
+		    "and tls_key: give both or neither");
 	if (c->ca_kra_days > c->ca_root_days)
 		config_fail(p, config_seen(p, "ca", "kra_days"),
 		    "[ca] kra_days: %u outlives root_days %u",
@@ -1193,6 +1482,8 @@ config_defaults(struct pv_config *out)
 	out->ca_issuing_days = 3650;
 	out->ca_signer_days = 3285;
 	out->ca_kra_days = 3650;
+	out->ca_ocsp_alg = CONFIG_ALG_ECCP256;
+	out->ca_ocsp_days = 90;
 	for (s = 0; s < sizeof(ca_name) / sizeof(ca_name[0]); s++) {
 		strcpy(out->ca_name.rdn[s].type, ca_name[s].type);
 		strcpy(out->ca_name.rdn[s].value, ca_name[s].value);
@@ -1216,6 +1507,33 @@ config_defaults(struct pv_config *out)
 	out->rev_aia_cache_hours = 24;
 	out->rev_ocsp_max_age_min = 60;
 	out->rev_clock_skew_s = 300;
+	out->derive_targets = CONFIG_DERIVE_ALL;
+	out->derive_sign_targets = CONFIG_DERIVE_TOKEN | CONFIG_DERIVE_P12 |
+	    CONFIG_DERIVE_MOBILECONFIG;
+	for (s = 0; s < CONFIG_N_DP; s++) {
+		out->derive_policy[s].n = 1;
+		strcpy(out->derive_policy[s].oid[0], config_dpolicy_test[s]);
+	}
+	out->derive_km = true;
+	out->derive_history = 3;
+	out->derive_cert_days = 1095;
+	out->derive_max_active = 0;
+	out->derive_code_len = 8;
+	out->derive_code_alphabet = CONFIG_CODE_ALNUM;
+	out->derive_activation_min = 10;
+	out->derive_activation_tries = 5;
+	out->derive_recheck_days = 7;
+	out->derive_recheck_repeat = true;
+	out->derive_p12 = CONFIG_P12_MODERN;
+	strcpy(out->serve_url, "https://pivstation.example.gov");
+	strcpy(out->serve_listen, "0.0.0.0:8443");
+	strcpy(out->serve_listen_http, "0.0.0.0:8080");
+	out->serve_threads = 4;
+	out->serve_max_conn = 1024;
+	out->serve_max_conn_ip = 0;
+	out->serve_timeout_s = 15;
+	out->serve_max_body_kib = 64;
+	out->serve_ocsp_minutes = 60;
 }
 
 enum pv_err

@@ -98,6 +98,7 @@ enum config_pass_source {
 };
 
 #define CONFIG_URL_MAX		192
+#define CONFIG_LISTEN_MAX	64	/* "[v6 address]:port" */
 #define CONFIG_OID_MAX		64
 #define CONFIG_OIDS_MAX		4	/* policy OIDs per certificate */
 #define CONFIG_DN_MAX_RDN	8
@@ -119,6 +120,41 @@ enum config_pass_source {
 #define CONFIG_PIN_REFUSE_REPEATED	0x2u
 #define CONFIG_PIN_REFUSE_SEQUENCE	0x4u
 #define CONFIG_PIN_REFUSE_ALL		0x7u
+
+/*
+ * [derive] targets (bits of pv_config.derive_targets and
+ * derive_sign_targets): where a derived credential may be issued.
+ */
+#define CONFIG_DERIVE_TOKEN		0x1u	/* a token with the Derived
+						 * PIV Application */
+#define CONFIG_DERIVE_P12		0x2u	/* a PKCS#12 for a phone */
+#define CONFIG_DERIVE_MOBILECONFIG	0x4u	/* an Apple profile */
+#define CONFIG_DERIVE_CSR		0x8u	/* the device's own key (SCEP) */
+#define CONFIG_DERIVE_ALL		0xfu
+
+/* [derive] activation_code_alphabet (DERIVED-REFERENCE §1.9). */
+enum config_code_alphabet {
+	CONFIG_CODE_ALNUM,	/* 0-9 A-Z a-z */
+	CONFIG_CODE_UPPER,	/* 0-9 A-Z */
+	CONFIG_CODE_DIGITS	/* 0-9 */
+};
+
+/* [derive] p12: the PKCS#12 form (DERIVED-REFERENCE §5.1-5.2). */
+enum config_p12_compat {
+	CONFIG_P12_MODERN,	/* PBES2/PBKDF2/AES-256-CBC, SHA-256 MAC */
+	CONFIG_P12_LEGACY	/* pbeWithSHA1And3-KeyTripleDES-CBC, SHA-1 MAC */
+};
+
+/* The policy lists of [derive], in this order (pv_config.derive_policy). */
+enum config_derive_policy {
+	CONFIG_DP_AUTH_HW,	/* derived PIV Authentication, hardware */
+	CONFIG_DP_AUTH_SW,	/* ... software keystore */
+	CONFIG_DP_SIGN_HW,	/* digital signature, hardware */
+	CONFIG_DP_SIGN_SW,	/* ... software keystore */
+	CONFIG_DP_KM_SW,	/* a key-management certificate asserting one
+				 * of these may be copied to software */
+	CONFIG_N_DP
+};
 
 struct config_oids {
 	unsigned n;
@@ -216,6 +252,8 @@ struct pv_config {
 	unsigned ca_issuing_days;
 	unsigned ca_signer_days;		/* content signer */
 	unsigned ca_kra_days;			/* key recovery agent */
+	enum config_alg ca_ocsp_alg;		/* delegated OCSP responder */
+	unsigned ca_ocsp_days;
 	struct config_dn ca_name;		/* prefix of CA subject names */
 	enum config_pass_source pass_source;
 	char pass_arg[CONFIG_PASS_ARG_MAX];	/* NAME, PATH or N */
@@ -259,6 +297,39 @@ struct pv_config {
 	unsigned rev_ocsp_max_age_min;
 	unsigned rev_clock_skew_s;
 	char rev_cache_dir[CONFIG_PATH_MAX];	/* "": <home>/cache */
+
+	/* [derive] (SP 800-157 derived credentials) */
+	unsigned derive_targets;	/* CONFIG_DERIVE_* allowed */
+	unsigned derive_sign_targets;	/* ... that get a new signature key */
+	/* resolved: overrides, else the [policy] set's defaults */
+	struct config_oids derive_policy[CONFIG_N_DP];
+	bool derive_km;			/* copy the escrowed key-management
+					 * key onto derived credentials */
+	unsigned derive_history;	/* retired KM keys copied (0-20) */
+	unsigned derive_cert_days;	/* derived certificates (1-1096) */
+	unsigned derive_max_active;	/* per primary card; 0: no limit */
+	unsigned derive_code_len;	/* activation code (6-16) */
+	enum config_code_alphabet derive_code_alphabet;
+	unsigned derive_activation_min;	/* activation lifetime (1-10080) */
+	unsigned derive_activation_tries;	/* wrong codes before the
+						 * activation locks (1-10) */
+	unsigned derive_recheck_days;	/* re-check of the primary after
+					 * issuance (0: never; 1-365) */
+	bool derive_recheck_repeat;	/* and every as many days again */
+	enum config_p12_compat derive_p12;
+
+	/* [serve] (`pivstation serve`) */
+	char serve_url[CONFIG_URL_MAX];		/* https://HOST[:PORT] */
+	char serve_listen[CONFIG_LISTEN_MAX];	/* ADDRESS:PORT */
+	char serve_listen_http[CONFIG_LISTEN_MAX]; /* "": none */
+	char serve_tls_cert[CONFIG_PATH_MAX];	/* "": the station's */
+	char serve_tls_key[CONFIG_PATH_MAX];
+	unsigned serve_threads;
+	unsigned serve_max_conn;
+	unsigned serve_max_conn_ip;		/* 0: no limit */
+	unsigned serve_timeout_s;
+	unsigned serve_max_body_kib;
+	unsigned serve_ocsp_minutes;		/* OCSP nextUpdate - thisUpdate */
 };
 
 /*
@@ -334,6 +405,17 @@ int64_t config_card_expiry(const struct pv_config *c, int64_t from);
  */
 int64_t config_cert_not_after(const struct pv_config *c, int64_t from,
     int64_t card_expiry);
+
+/*
+ * config_derive_target_name: "token", "p12", "mobileconfig", "csr" for one
+ * CONFIG_DERIVE_* bit; "unknown" otherwise.  config_derive_target_parse
+ * reads one of those names; false for anything else.
+ */
+const char *config_derive_target_name(unsigned bit);
+bool config_derive_target_parse(const char *s, unsigned *bit);
+
+/* config_code_alphabet_name: "alphanumeric", "uppercase", "digits". */
+const char *config_code_alphabet_name(enum config_code_alphabet a);
 
 /* config_alg_name: "rsa2048", "eccp256", ...; "unknown" otherwise. */
 const char *config_alg_name(enum config_alg a);

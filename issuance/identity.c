@@ -398,6 +398,94 @@ out:
 	return r;
 }
 
+bool
+identity_field_known(const char *name, bool *required)
+{
+	size_t i;
+
+	for (i = 0; i < IDENTITY_N_FIELDS; i++)
+		if (strcmp(name, identity_fields[i].name) == 0) {
+			if (required != NULL)
+				*required = identity_fields[i].required;
+			return true;
+		}
+	return false;
+}
+
+enum pv_err
+identity_from_fields(const char *const *names, const char *const *values,
+    const size_t *lens, size_t n, const char *source, struct identity *out,
+    struct pv_why *why)
+{
+	const char *val[IDENTITY_N_FIELDS];
+	size_t len[IDENTITY_N_FIELDS];
+	bool seen[IDENTITY_N_FIELDS];
+	char printed[IDENTITY_NAME_MAX * 3 + 8];
+	size_t i, k;
+	enum pv_err r = PV_E_INPUT;
+
+	memset(out, 0, sizeof(*out));
+	memset(seen, 0, sizeof(seen));
+	if (source == NULL)
+		source = "identity";
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < IDENTITY_N_FIELDS; k++)
+			if (strcmp(names[i], identity_fields[k].name) == 0)
+				break;
+		if (k == IDENTITY_N_FIELDS) {
+			r = pv_why_set(why, PV_E_INPUT,
+			    "%s: %.40s: unknown field", source, names[i]);
+			goto out;
+		}
+		if (seen[k]) {
+			r = pv_why_set(why, PV_E_INPUT,
+			    "%s: a field is given twice", source);
+			goto out;
+		}
+		seen[k] = true;
+		val[k] = values[i];
+		len[k] = lens[i];
+	}
+	for (k = 0; k < IDENTITY_N_FIELDS; k++) {
+		const struct identity_field *f = &identity_fields[k];
+
+		if (!seen[k] || len[k] == 0) {
+			if (f->required) {
+				r = pv_why_set(why, PV_E_INPUT, seen[k] ?
+				    "%s: %s: must not be empty" :
+				    "%s: %s: missing", source, f->name);
+				goto out;
+			}
+			continue;	/* "" = absent */
+		}
+		if (memchr(val[k], '\0', len[k]) != NULL) {
+			r = pv_why_set(why, PV_E_INPUT,
+			    "%s: %s: NUL character", source, f->name);
+			goto out;
+		}
+		/* Checked before the copy, which needs the bound. */
+		if ((r = identity_check_field(f, val[k], len[k], source,
+		    why)) != PV_OK)
+			goto out;
+		memcpy((char *)out + f->off, val[k], len[k]);
+		((char *)out + f->off)[len[k]] = '\0';
+	}
+	if (identity_printed_name(out, printed, IDENTITY_NAME_MAX + 1) !=
+	    PV_OK) {
+		(void)identity_printed_name(out, printed, sizeof(printed));
+		r = pv_why_set(why, PV_E_INPUT,
+		    "%s: name: the printed name \"%.40s...\" is %zu bytes; the "
+		    "card holds %d", source, printed, strlen(printed),
+		    IDENTITY_NAME_MAX);
+		goto out;
+	}
+	r = PV_OK;
+out:
+	if (r != PV_OK)
+		memset(out, 0, sizeof(*out));
+	return r;
+}
+
 enum pv_err
 identity_load_file(const char *path, struct identity *out, struct pv_why *why)
 {

@@ -81,6 +81,26 @@ enum pv_err identity_parse(const char *json, size_t len, const char *source,
     struct identity *out, struct pv_why *why);
 
 /*
+ * identity_from_fields validates one record given as |n| (name, value)
+ * pairs, a CSV row say: names[i] with the |lens[i]| bytes of values[i],
+ * a NUL after them (a NUL inside is refused; an empty value is an absent
+ * field).  Same checks
+ * and messages as identity_parse ("people.csv:4: email: not an address"),
+ * plus "<source>: <name>: unknown field" and "a field is given twice" for
+ * the names.  Returns PV_OK or PV_E_INPUT with |why|; |out| is zeroed on
+ * failure.
+ */
+enum pv_err identity_from_fields(const char *const *names,
+    const char *const *values, const size_t *lens, size_t n,
+    const char *source, struct identity *out, struct pv_why *why);
+
+/*
+ * identity_field_known: is |name| an identity field?  *required (may be
+ * NULL) says whether a record must give it.
+ */
+bool identity_field_known(const char *name, bool *required);
+
+/*
  * identity_load_file reads and validates the file |path|; messages start
  * with |path|.  Returns what identity_parse returns, or PV_E_NOT_FOUND /
  * PV_E_IO.

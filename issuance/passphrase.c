@@ -43,23 +43,36 @@ pass_kind_env(enum pass_kind k)
 	return (unsigned)k < PASS__COUNT ? pass_kinds[k].env : "";
 }
 
-/* A passphrase file others may read or write: a warning, or refused. */
+/*
+ * A passphrase file others may read or write: a warning, or refused (then
+ * |out| is wiped).  Judged on the fstat of what was read (|st|), not on a
+ * stat of the path before: a file swapped in between is not missed.  A
+ * FIFO others may open is the same risk (they may write the passphrase,
+ * or read it first); a pipe (the shell's process substitution) is not.
+ */
 static enum pv_err
-pass_check_mode(const struct pass_chain *c, const struct pv_config *cfg,
-    const char *path, struct pv_why *why)
+pass_read_file(const struct pass_chain *c, const struct pv_config *cfg,
+    const char *path, struct pkix_pass *out, struct pv_why *why)
 {
 	struct stat st;
 	char text[PATH_MAX + 160];
+	bool fifo, named;
 	int fd;
+	enum pv_err r;
 
-	if (pkix_pass_is_fd_path(path, &fd) || stat(path, &st) != 0 ||
-	    !S_ISREG(st.st_mode) || (st.st_mode & 077) == 0)
-		return PV_OK;	/* the reader says what is wrong, if anything */
-	if (cfg != NULL && cfg->strict_passphrase_files)
+	if ((r = pkix_pass_from_file_stat(path, out, &st, why)) != PV_OK)
+		return r;
+	named = !pkix_pass_is_fd_path(path, &fd);
+	fifo = S_ISFIFO(st.st_mode) && named;
+	if (!(S_ISREG(st.st_mode) || fifo) || (st.st_mode & 077) == 0)
+		return PV_OK;
+	if (cfg != NULL && cfg->strict_passphrase_files) {
+		pkix_pass_clear(out);
 		return pv_why_set(why, PV_E_POLICY, "%s: mode %04o lets other "
 		    "users %s it ([security] strict_passphrase_files): chmod "
 		    "600 it", path, (unsigned)(st.st_mode & 07777),
 		    (st.st_mode & 022) ? "change" : "read");
+	}
 	if (c != NULL && c->note != NULL) {
 		(void)snprintf(text, sizeof(text), "%s: mode %04o lets other "
 		    "users %s this passphrase; chmod 600 it", path,
@@ -87,9 +100,7 @@ pass_from_config(const struct pass_chain *c, const struct pv_config *cfg,
 			    "not set", cfg->pass_arg);
 		return r;
 	case CONFIG_PASS_FILE:
-		if ((r = pass_check_mode(c, cfg, cfg->pass_arg, why)) != PV_OK)
-			return r;
-		return pkix_pass_from_file(cfg->pass_arg, out, why);
+		return pass_read_file(c, cfg, cfg->pass_arg, out, why);
 	case CONFIG_PASS_FD:
 		if (!buf_dec_uint(cfg->pass_arg, 65535, &fd))
 			return pv_why_set(why, PV_E_CONFIG, "[ca] passphrase: "
@@ -127,9 +138,7 @@ pass_get(const struct pass_chain *c, const struct pv_config *cfg,
 	if ((unsigned)k >= PASS__COUNT)
 		return pv_why_set(why, PV_E_INVAL, "no such passphrase kind");
 	if (c != NULL && c->src[k].file != NULL) {
-		r = pass_check_mode(c, cfg, c->src[k].file, why);
-		if (r == PV_OK)
-			r = pkix_pass_from_file(c->src[k].file, out, why);
+		r = pass_read_file(c, cfg, c->src[k].file, out, why);
 		goto out;
 	}
 	if (c != NULL && c->src[k].fd >= 0) {

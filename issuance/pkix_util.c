@@ -1667,17 +1667,28 @@ enum pv_err
 pkix_pass_from_file(const char *path, struct pkix_pass *out,
     struct pv_why *why)
 {
+	return pkix_pass_from_file_stat(path, out, NULL, why);
+}
+
+enum pv_err
+pkix_pass_from_file_stat(const char *path, struct pkix_pass *out,
+    struct stat *out_st, struct pv_why *why)
+{
 	struct pollfd pfd;
 	struct stat st;
 	int fd = -1, k, pr;
 	enum pv_err r;
 
 	pkix_pass_clear(out);
+	if (out_st != NULL)
+		memset(out_st, 0, sizeof(*out_st));
 	if (pkix_pass_is_fd_path(path, &k)) {
 		/* A pipe from the shell: read it as the descriptor it is. */
 		if (fstat(k, &st) != 0)
 			return pv_why_set(why, PV_E_INPUT, "%s: %s", path,
 			    strerror(errno));
+		if (out_st != NULL)
+			*out_st = st;
 		return pkix_pass_read_line(k, path, out, why);
 	}
 	/* Non-blocking, so that a FIFO nobody writes to cannot hang us. */
@@ -1689,6 +1700,8 @@ pkix_pass_from_file(const char *path, struct pkix_pass *out,
 		r = pv_why_set(why, PV_E_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
+	if (out_st != NULL)
+		*out_st = st;	/* what is read, for the caller's mode rule */
 	if (S_ISFIFO(st.st_mode)) {
 		pfd.fd = fd;
 		pfd.events = POLLIN;

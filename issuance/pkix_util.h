@@ -431,6 +431,12 @@ struct pkix_pass {
  */
 enum pv_err pkix_pass_from_file(const char *path, struct pkix_pass *out,
     struct pv_why *why);
+/* The same, with the fstat of the file or descriptor read in |*out_st|
+ * (when the path could be opened), so that a mode rule judges what was
+ * read rather than what a path named a moment before. */
+struct stat;
+enum pv_err pkix_pass_from_file_stat(const char *path,
+    struct pkix_pass *out, struct stat *out_st, struct pv_why *why);
 enum pv_err pkix_pass_from_fd(int fd, struct pkix_pass *out,
     struct pv_why *why);
 enum pv_err pkix_pass_from_env(const char *var, struct pkix_pass *out,

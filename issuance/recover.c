@@ -7,10 +7,12 @@
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "apdu/buf.h"
 #include "apdu/text.h"
+#include "issuance/audit.h"
 #include "issuance/escrow.h"
 #include "issuance/recover.h"
 #include "issuance/station.h"
@@ -162,6 +164,90 @@ refused:
 	}
 out:
 	EVP_PKEY_free(kra);
+	json_object_put(d);
+	return r;
+}
+
+enum pv_err
+recover_key_copy(const struct recover_copy *rc, EVP_PKEY **out,
+    struct recover_result *res, struct pv_why *why)
+{
+	struct pv_why aw = { "" }, cause = { "" };
+	json_object *d = NULL, *more = NULL;
+	char object[AUDIT_OBJECT_MAX], serial[PKIX_SERIAL_HEX_LEN];
+	enum pv_err r, ar;
+
+	*out = NULL;
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	if ((r = recover_reason_check(rc->reason, why)) != PV_OK)
+		return r;
+	if (rc->st == NULL || rc->envelope == NULL || rc->cert == NULL ||
+	    rc->kra_cert == NULL)
+		return pv_why_set(why, PV_E_INVAL, "recover_key_copy: no log, "
+		    "envelope, certificate or KRA certificate");
+	if ((d = json_object_new_object()) == NULL)
+		return pv_why_set(why, PV_E_NOMEM, "out of memory");
+	recover_jstr(d, "reason", rc->reason);
+	recover_jstr(d, "mode", "copy");
+	pkix_serial_hex(rc->cert, serial);
+	recover_jstr(d, "cert", serial);
+	(void)json_object_object_add(d, "escrow",
+	    json_object_new_int64(rc->escrow_id));
+	(void)json_object_object_add(d, "device",
+	    json_object_new_int64(rc->device_id));
+	if (rc->detail_json != NULL &&
+	    (more = json_tokener_parse(rc->detail_json)) != NULL &&
+	    json_object_is_type(more, json_type_object)) {
+		json_object_object_foreach(more, k, v)
+			(void)json_object_object_add(d, k, json_object_get(v));
+	}
+	(void)snprintf(object, sizeof(object), "escrow:%lld",
+	    (long long)rc->escrow_id);
+	if (rc->kra_key == NULL) {
+		r = pv_why_set(why, PV_E_STATE, "the key recovery agent's key "
+		    "is not open");
+		goto refused;
+	}
+	if ((r = escrow_open_key(rc->envelope, rc->envelope_len, rc->kra_cert,
+	    rc->kra_key, out, why)) != PV_OK)
+		goto refused;
+	if (EVP_PKEY_eq(X509_get0_pubkey(rc->cert), *out) != 1) {
+		ERR_clear_error();
+		r = pv_why_set(why, PV_E_VERIFY, "escrow %lld: the key is not "
+		    "the key of certificate %s", (long long)rc->escrow_id,
+		    serial);
+		goto refused;
+	}
+	if ((r = audit_append(rc->st, "escrow.recover", object,
+	    json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN),
+	    why)) != PV_OK)
+		goto out;	/* no unrecorded recovery */
+	if (res != NULL) {
+		res->escrow_id = rc->escrow_id;
+		res->device_id = rc->device_id;
+		(void)snprintf(res->cert_serial, sizeof(res->cert_serial), "%s",
+		    serial);
+	}
+	r = PV_OK;
+	goto out;
+refused:
+	recover_jstr(d, "error", pv_class_name(pv_err_class(r)));
+	recover_jstr(d, "why", why->msg[0] ? why->msg : pv_strerror(r));
+	ar = audit_append(rc->st, "escrow.recover.refused", object,
+	    json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN), &aw);
+	if (ar != PV_OK) {
+		cause = *why;
+		pv_why_clear(why);
+		(void)pv_why_set(why, r, "%s (and the refusal could not be "
+		    "written to the audit log: %s)", cause.msg, aw.msg);
+	}
+out:
+	if (r != PV_OK) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+	}
+	json_object_put(more);
 	json_object_put(d);
 	return r;
 }

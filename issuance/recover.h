@@ -15,12 +15,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "apdu/err.h"
 #include "issuance/pkix_util.h"
 
 struct station;
+struct store;
 
 #define RECOVER_REASON_MAX	200	/* bytes */
 
@@ -73,5 +75,36 @@ enum pv_err recover_reason_check(const char *reason, struct pv_why *why);
 enum pv_err recover_key_p12(struct station *st, const struct recover_req *rq,
     uint8_t **out, size_t *out_len, struct recover_result *res,
     struct pv_why *why);
+
+/*
+ * An escrowed key copied by a workflow onto the cardholder's own derived
+ * credential (derive.h): the workflow has the store, the CA and the KRA
+ * key already, and its front end checked the operator may act.
+ */
+struct recover_copy {
+	struct store *st;		/* the log (the actor is the store's) */
+	X509 *kra_cert;			/* the envelope's recipient */
+	EVP_PKEY *kra_key;
+	const uint8_t *envelope;	/* the escrow row's CMS */
+	size_t envelope_len;
+	X509 *cert;			/* the key's certificate */
+	int64_t escrow_id;
+	int64_t device_id;		/* the device it was escrowed for */
+	const char *reason;		/* recover_reason_check's rule */
+	/* more audit detail (a JSON object text, no secret): which derived
+	 * credential and target; NULL: none */
+	const char *detail_json;
+};
+
+/*
+ * recover_key_copy opens the envelope of |rc| into *out (EVP_PKEY_free),
+ * under the same rule as recover_key_p12: a reason is required, the key
+ * must be the certificate's (PV_E_VERIFY), and every attempt past the
+ * reason's check appends one audit row in its own transaction (call it
+ * outside any): "escrow.recover" (never returned unless written) or
+ * "escrow.recover.refused".  |res| (NULL allowed) as recover_key_p12.
+ */
+enum pv_err recover_key_copy(const struct recover_copy *rc, EVP_PKEY **out,
+    struct recover_result *res, struct pv_why *why);
 
 #endif /* PV_ISSUANCE_RECOVER_H */

@@ -103,9 +103,30 @@ secobj_lds(const struct secobj_entry *e, size_t n, const EVP_MD *md,
 	return PV_OK;
 }
 
+static enum pv_err
+secobj_build_int(X509 *cert, EVP_PKEY *key, const struct secobj_entry *e,
+    size_t n, bool with_cert, uint8_t **out, size_t *out_len,
+    struct pv_why *why);
+
 enum pv_err
 secobj_build(X509 *cert, EVP_PKEY *key, const struct secobj_entry *e,
     size_t n, uint8_t **out, size_t *out_len, struct pv_why *why)
+{
+	return secobj_build_int(cert, key, e, n, false, out, out_len, why);
+}
+
+enum pv_err
+secobj_build_with_cert(X509 *cert, EVP_PKEY *key,
+    const struct secobj_entry *e, size_t n, uint8_t **out, size_t *out_len,
+    struct pv_why *why)
+{
+	return secobj_build_int(cert, key, e, n, true, out, out_len, why);
+}
+
+static enum pv_err
+secobj_build_int(X509 *cert, EVP_PKEY *key, const struct secobj_entry *e,
+    size_t n, bool with_cert, uint8_t **out, size_t *out_len,
+    struct pv_why *why)
 {
 	struct buf_out lds, obj;
 	uint8_t *cms = NULL, *res = NULL;
@@ -126,7 +147,7 @@ secobj_build(X509 *cert, EVP_PKEY *key, const struct secobj_entry *e,
 	if ((r = secobj_lds(e, n, pkix_md_for_key(key), &lds, why)) != PV_OK)
 		goto out;
 	if ((r = pkix_cms_sign(cert, key, PKIX_OID_LDS_SECURITY_OBJECT, lds.p,
-	    lds.len, false, false, &cms, &cms_len, why)) != PV_OK)
+	    lds.len, false, with_cert, &cms, &cms_len, why)) != PV_OK)
 		goto out;
 	(void)tlv_open(&obj, SECOBJ_TAG_MAP, &mark);
 	for (i = 0; i < n; i++) {

@@ -63,6 +63,16 @@ enum pv_err secobj_build(X509 *cert, EVP_PKEY *key,
     struct pv_why *why);
 
 /*
+ * secobj_build_with_cert is secobj_build with the signer's certificate in
+ * the SignedData: the Derived PIV Application has no CHUID to carry it,
+ * and its Security Object's BB "SHALL include the derived PIV credential
+ * issuer's certificate" (SP 800-157r1 App. B).
+ */
+enum pv_err secobj_build_with_cert(X509 *cert, EVP_PKEY *key,
+    const struct secobj_entry *e, size_t n, uint8_t **out, size_t *out_len,
+    struct pv_why *why);
+
+/*
  * secobj_verify checks the Security Object contents |p|,|n| read from a
  * card: the mapping, the CMS signature by |signer| (the CHUID's signer),
  * and, for every container in |have|[0..n_have) (the caller fills dg = 0;

@@ -158,6 +158,27 @@ enum pv_err station_ca_create(struct station *s,
     const struct ca_init_params *p, X509 *cert, EVP_PKEY *key,
     STACK_OF(X509) *chain, struct pv_why *why);
 
+/* What station_ca_roll did. */
+struct station_roll_result {
+	bool rolled;			/* false: not yet due (if_within) */
+	bool had_one;			/* the CA had one before */
+	char serial[PKIX_SERIAL_HEX_LEN];	/* the current one's */
+	char not_after[32];		/* "2027-03-01T12:00:00Z" */
+};
+
+/*
+ * station_ca_roll replaces the CA's service certificate |kind| (only
+ * CA_SVC_OCSP, the delegated OCSP responder) with a new key and
+ * certificate from the issuing CA (ca_service_roll; the CA passphrase
+ * asked once), for |days| (0: [ca] ocsp_days), audited as ca.roll.  With |if_within| > 0 it
+ * does so only when the current one is missing or ends within that many
+ * days (|out|->rolled says whether it did).  Errors as ca_service_roll,
+ * the passphrase's, PV_E_INVAL for another kind.
+ */
+enum pv_err station_ca_roll(struct station *s, enum ca_service kind,
+    unsigned days, unsigned if_within, struct station_roll_result *out,
+    struct pv_why *why);
+
 /* What station_init found and made. */
 struct station_init_result {
 	bool home_created, config_created, master_created, store_created;

@@ -216,6 +216,95 @@ static const struct store_migration {
 	"DROP TABLE credential_numbers;"
 	"ALTER TABLE credential_numbers_5 RENAME TO credential_numbers;",
 	store_bind_credno },
+
+	/*
+	 * 6: derived credentials (SP 800-157) and their activations.  A derived
+	 * credential is a device of type 'mobile' (its certificates in
+	 * certificates, its state in devices.status) with a row in derived
+	 * linking it to the primary card it was derived from (primary_id),
+	 * the derive job that made it (one per job), the primary's PIV
+	 * Authentication certificate used then, and the re-check schedule.
+	 * An activation hands a derived credential over once: a one-time
+	 * code kept only as a keyed hash, a payload kept encrypted until it
+	 * is collected (then erased: secure_delete).  Both tables are
+	 * vouched for by the audit log.
+	 */
+	{ "CREATE TABLE derived ("
+	"  id INTEGER PRIMARY KEY,"
+	"  device_id INTEGER NOT NULL UNIQUE REFERENCES devices(id),"
+	"  primary_id INTEGER NOT NULL REFERENCES devices(id),"
+	"  person_id INTEGER NOT NULL REFERENCES people(id),"
+	"  job_id INTEGER UNIQUE REFERENCES jobs(id),"
+	"  target TEXT NOT NULL CHECK (target IN"
+	"    ('token', 'p12', 'mobileconfig', 'csr')),"
+	"  uuid BLOB NOT NULL UNIQUE CHECK (length(uuid) = 16),"
+	"  pa_serial TEXT NOT NULL,"
+	"  pa_issuer TEXT NOT NULL,"
+	"  pa_pem TEXT NOT NULL,"
+	"  primary_fascn BLOB CHECK (primary_fascn IS NULL OR"
+	"    length(primary_fascn) = 25),"
+	"  primary_uuid BLOB CHECK (primary_uuid IS NULL OR"
+	"    length(primary_uuid) = 16),"
+	"  recheck_due INTEGER NOT NULL DEFAULT 0,"
+	"  recheck_at INTEGER NOT NULL DEFAULT 0,"
+	"  recheck_result TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX derived_primary ON derived(primary_id);"
+	"CREATE INDEX derived_person ON derived(person_id);"
+	"CREATE INDEX derived_due ON derived(recheck_due)"
+	"  WHERE recheck_due > 0;"
+
+	"CREATE TABLE activations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  public_id TEXT NOT NULL UNIQUE CHECK (length(public_id) = 22),"
+	"  derived_id INTEGER NOT NULL REFERENCES derived(id),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('p12', 'mobileconfig', 'scep')),"
+	"  code_hash BLOB NOT NULL CHECK (length(code_hash) = 32),"
+	"  state TEXT NOT NULL CHECK (state IN"
+	"    ('open', 'collected', 'locked', 'expired', 'cancelled')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  max_attempts INTEGER NOT NULL CHECK (max_attempts BETWEEN 1 AND 10),"
+	"  payload BLOB,"
+	"  payload_name TEXT NOT NULL DEFAULT '',"
+	"  expires_at INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	/* SCEP finds an open activation by its code alone. */
+	"CREATE UNIQUE INDEX activations_open_code ON activations(code_hash)"
+	"  WHERE state = 'open';"
+	"CREATE INDEX activations_derived ON activations(derived_id);"
+	"CREATE INDEX activations_open ON activations(expires_at)"
+	"  WHERE state = 'open';", NULL },
+	/* 7: batch issuance (store_batch.h): a batch is one input file,
+	 * known by its digest; each row a person, linked to the issue job
+	 * that serves it (a job serves one row at most). */
+	{ "CREATE TABLE batches ("
+	"  id INTEGER PRIMARY KEY,"
+	"  digest BLOB NOT NULL UNIQUE CHECK (length(digest) = 32),"
+	"  source TEXT NOT NULL,"
+	"  format TEXT NOT NULL CHECK (format IN ('csv', 'jsonl')),"
+	"  n_rows INTEGER NOT NULL CHECK (n_rows >= 0),"
+	"  pin_mode TEXT NOT NULL CHECK (pin_mode IN ('random', 'stdin')),"
+	"  pin_mailer TEXT NOT NULL DEFAULT '',"
+	"  state TEXT NOT NULL CHECK (state IN ('running', 'done')),"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE batch_rows ("
+	"  batch_id INTEGER NOT NULL REFERENCES batches(id),"
+	"  row INTEGER NOT NULL CHECK (row > 0),"
+	"  person_id TEXT NOT NULL CHECK (length(person_id) = 10),"
+	"  state TEXT NOT NULL CHECK (state IN"
+	"    ('pending', 'running', 'done', 'failed')),"
+	"  job_id INTEGER REFERENCES jobs(id),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  detail TEXT NOT NULL DEFAULT '',"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (batch_id, row),"
+	"  UNIQUE (batch_id, person_id));"
+	"CREATE UNIQUE INDEX batch_rows_job ON batch_rows(job_id)"
+	"  WHERE job_id IS NOT NULL;"
+	"CREATE INDEX batch_rows_person ON batch_rows(person_id);", NULL },
 };
 #define STORE_N_MIGRATIONS \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -417,6 +506,18 @@ store_jhex(json_object *o, const char *key, const uint8_t *p, size_t n)
 	buf_hex(p, n, h);
 	store_jstr(o, key, h);
 	free(h);
+}
+
+json_object *
+store_jobj_parse(const char *json)
+{
+	json_object *o = json != NULL ? json_tokener_parse(json) : NULL;
+
+	if (o != NULL && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return o != NULL ? o : json_object_new_object();
 }
 
 enum pv_err
@@ -690,7 +791,10 @@ store_open(const char *path, const struct store_opts *opts,
 	}
 	sqlite3_finalize(s);
 	s = NULL;
+	/* secure_delete: what a row held (an activation's payload) is
+	 * overwritten when the row lets it go, not left in free pages. */
 	if ((r = store_exec(st, "PRAGMA foreign_keys = ON;"
+	    "PRAGMA secure_delete = ON;"
 	    "PRAGMA synchronous = FULL;"
 	    "PRAGMA trusted_schema = OFF;", "set pragmas", why)) != PV_OK)
 		goto out;
@@ -778,6 +882,11 @@ store_commit(struct store *st, struct pv_why *why)
 		st->depth--;
 		return PV_OK;
 	}
+	if (st->head_dirty && (r = store_audit_before_commit(st, why)) !=
+	    PV_OK) {
+		store_rollback(st);
+		return r;
+	}
 	r = store_exec(st, "COMMIT", "commit", why);
 	if (r != PV_OK) {
 		store_rollback(st);
@@ -797,10 +906,14 @@ store_rollback(struct store *st)
 {
 	if (st->depth <= 0)
 		return;
-	if (st->depth > 1)
+	if (st->depth > 1) {
 		(void)sqlite3_exec(st->db, "ROLLBACK TO pv; RELEASE pv", NULL,
 		    NULL, NULL);
-	else if (sqlite3_get_autocommit(st->db) == 0)
+		/* The rows of the transaction's first appender are gone: the
+		 * next row starts it again (audit_head.tx_start). */
+		if (st->tx_appended && st->tx_appended_depth >= st->depth)
+			st->tx_appended = false;
+	} else if (sqlite3_get_autocommit(st->db) == 0)
 		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->depth--;
 	if (st->depth == 0) {

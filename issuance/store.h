@@ -8,7 +8,8 @@
  * bound parameters.
  *
  * Tables: people, devices, certificates, escrow, jobs, job_steps,
- * credential_numbers, counters (CRL number), operators, audit, audit_head.
+ * credential_numbers, counters (CRL number), operators, derived,
+ * activations, audit, audit_head, batches and batch_rows (store_batch.h).
  *
  * Every call that changes state appends an audit row (audit.h) in the same
  * transaction, naming the actor given at open.  Calls are atomic on their
@@ -60,7 +61,7 @@
 #include "issuance/audit.h"
 #include "issuance/identity.h"
 
-#define STORE_SCHEMA_VERSION	5
+#define STORE_SCHEMA_VERSION	7
 
 struct store;	/* opaque */
 
@@ -124,6 +125,15 @@ struct store_person {
 	int64_t created_at;
 	int64_t updated_at;
 };
+
+/*
+ * store_person_diff writes into |out| (|cap| bytes, NUL-terminated, cut
+ * short when full) the names of the stored fields in which |a| and |b|
+ * differ ("family_name, email") and returns how many differ: 0 when
+ * store_person_put would leave the person as it is.
+ */
+unsigned store_person_diff(const struct identity *a,
+    const struct identity *b, char *out, size_t cap);
 
 /* What store_person_put does with a person whose details differ. */
 enum store_person_mode {
@@ -300,11 +310,30 @@ enum pv_err store_cert_get_serial(struct store *st, const char *serial,
     struct store_cert *out, struct pv_why *why);
 
 /*
+ * store_cert_status reads only the status of the certificate with
+ * |serial| (1-40 hex digits, any case), with its revocation time and
+ * reason (-1: none) when revoked or on hold: what an OCSP responder
+ * answers from.  PV_E_NO_RECORD for a serial the store does not know.
+ */
+enum pv_err store_cert_status(struct store *st, const char *serial,
+    enum store_cert_status *status, int64_t *revoked_at, int *reason,
+    struct pv_why *why);
+
+/*
  * store_cert_live returns the device's live (active or on-hold)
  * certificate in |slot|: at most one exists.  PV_E_NO_RECORD when none.
  */
 enum pv_err store_cert_live(struct store *st, int64_t device_id,
     uint8_t slot, struct store_cert *out, struct pv_why *why);
+
+/*
+ * store_cert_find_spki: the newest certificate of the device's |slot|
+ * (any status) whose key hashes to |spki_sha256| (the key of an escrow
+ * envelope).  PV_E_NO_RECORD when none.  Cleanup |out|.
+ */
+enum pv_err store_cert_find_spki(struct store *st, int64_t device_id,
+    uint8_t slot, const uint8_t spki_sha256[32], struct store_cert *out,
+    struct pv_why *why);
 
 /* store_cert_list_device: all certificates of a device, oldest first. */
 enum pv_err store_cert_list_device(struct store *st, int64_t device_id,
@@ -543,6 +572,207 @@ enum pv_err store_operator_set(struct store *st, const struct store_operator *o,
 
 const char *store_role_name(enum store_role r);
 bool store_role_parse(const char *s, enum store_role *out);
+
+/* ---- derived credentials (SP 800-157) ------------------------------------------- */
+
+/*
+ * A derived credential is a device of type STORE_DEV_MOBILE (its
+ * certificates, its lifecycle state) plus this row: the primary card it
+ * was derived from, the derive job that made it, the primary's PIV
+ * Authentication certificate checked then, and the re-check schedule.
+ */
+enum store_derived_target {
+	STORE_DERIVED_TOKEN,		/* "token" */
+	STORE_DERIVED_P12,		/* "p12" */
+	STORE_DERIVED_MOBILECONFIG,	/* "mobileconfig" */
+	STORE_DERIVED_CSR		/* "csr" */
+};
+
+#define STORE_DN_MAX		512
+#define STORE_RECHECK_RESULT_MAX 32
+#define STORE_PEM_MAX		(32 * 1024)
+
+struct store_derived {
+	int64_t id;
+	int64_t device_id;		/* the derived credential's device */
+	int64_t primary_id;		/* the primary card's device */
+	int64_t person_id;
+	int64_t job_id;			/* the derive job; 0: none */
+	enum store_derived_target target;
+	uint8_t uuid[16];		/* the UUID in its certificates' SAN */
+	/* the primary's PIV Authentication certificate it was derived from
+	 * (or, after the primary was reissued, its successor's) */
+	char pa_serial[STORE_CERT_SERIAL_MAX];	/* lowercase hex */
+	char pa_issuer[STORE_DN_MAX];		/* RFC 2253 */
+	char *pa_pem;			/* owned; NULL in lists without it */
+	uint8_t primary_fascn[25];	/* the card's at derivation */
+	bool has_primary_fascn;
+	uint8_t primary_uuid[16];
+	bool has_primary_uuid;
+	int64_t recheck_due;		/* next re-check; 0: none scheduled */
+	int64_t recheck_at;		/* last re-check; 0: never */
+	char recheck_result[STORE_RECHECK_RESULT_MAX];	/* "good", ... */
+	int64_t created_at;
+	int64_t updated_at;
+	/* read from the device row (not written by store_derived_*) */
+	enum store_device_status status;
+};
+
+/*
+ * store_derived_add records |d| (id, timestamps and status ignored;
+ * d->pa_pem required) and sets *out_id (may be NULL).  Audited as
+ * derived.add.  PV_E_EXISTS when the device, the job or the UUID already
+ * has a derived row; PV_E_NO_RECORD for an unknown device, primary,
+ * person or job.
+ */
+enum pv_err store_derived_add(struct store *st, const struct store_derived *d,
+    int64_t *out_id, struct pv_why *why);
+
+/* One row, PEM included; PV_E_NO_RECORD when none.  Cleanup |out|. */
+enum pv_err store_derived_get(struct store *st, int64_t id,
+    struct store_derived *out, struct pv_why *why);
+enum pv_err store_derived_find_device(struct store *st, int64_t device_id,
+    struct store_derived *out, struct pv_why *why);
+enum pv_err store_derived_find_job(struct store *st, int64_t job_id,
+    struct store_derived *out, struct pv_why *why);
+
+/*
+ * store_derived_list_primary / _person: the derived credentials of a
+ * primary card / of a person, oldest first, without PEM.  Free with
+ * store_derived_free_list.
+ */
+enum pv_err store_derived_list_primary(struct store *st, int64_t primary_id,
+    struct store_derived **out, size_t *n_out, struct pv_why *why);
+enum pv_err store_derived_list_person(struct store *st, int64_t person_id,
+    struct store_derived **out, size_t *n_out, struct pv_why *why);
+
+/*
+ * store_derived_list_due: up to |limit| derived credentials that are not
+ * terminated, whose re-check is due at |now| (recheck_due in 1..now; with
+ * |all|, every one that is not terminated), with id > |after_id|, by id,
+ * PEM included: a re-check walks them page by page.
+ */
+enum pv_err store_derived_list_due(struct store *st, int64_t now, bool all,
+    int64_t after_id, size_t limit, struct store_derived **out,
+    size_t *n_out, struct pv_why *why);
+
+/*
+ * store_derived_set_recheck records a re-check of row |id|: when it ran
+ * (|at|), what it found (|result|, at most STORE_RECHECK_RESULT_MAX - 1
+ * bytes) and the next due time (0: none).  Audited as derived.recheck
+ * with |detail_json| (NULL: {}) merged in.
+ */
+enum pv_err store_derived_set_recheck(struct store *st, int64_t id,
+    int64_t at, const char *result, int64_t due, const char *detail_json,
+    struct pv_why *why);
+
+/*
+ * store_derived_relink links row |id| to primary device |primary_id| and
+ * its PIV Authentication certificate (the primary was reissued: SP
+ * 800-157r1 §2.3 leaves derived credentials alone).  Audited as
+ * derived.relink.
+ */
+enum pv_err store_derived_relink(struct store *st, int64_t id,
+    int64_t primary_id, const char *pa_serial, const char *pa_issuer,
+    const char *pa_pem, struct pv_why *why);
+
+/* store_derived_cleanup frees d->pa_pem (safe on a zeroed struct). */
+void store_derived_cleanup(struct store_derived *d);
+void store_derived_free_list(struct store_derived *list, size_t n);
+
+const char *store_derived_target_name(enum store_derived_target t);
+bool store_derived_target_parse(const char *s,
+    enum store_derived_target *out);
+
+/* ---- activations (activation.h builds one-time hand-over on these) ------------ */
+
+enum store_act_kind {
+	STORE_ACT_P12,			/* "p12" */
+	STORE_ACT_MOBILECONFIG,		/* "mobileconfig" */
+	STORE_ACT_SCEP			/* "scep": the device sends a CSR */
+};
+
+enum store_act_state {
+	STORE_ACT_OPEN,			/* "open" */
+	STORE_ACT_COLLECTED,		/* "collected" (or redeemed by SCEP) */
+	STORE_ACT_LOCKED,		/* "locked": too many wrong codes */
+	STORE_ACT_EXPIRED,		/* "expired" */
+	STORE_ACT_CANCELLED		/* "cancelled" */
+};
+
+#define STORE_ACT_ID_LEN	22	/* base64url of 16 random bytes */
+#define STORE_ACT_NAME_MAX	64
+#define STORE_ACT_PAYLOAD_MAX	(1024 * 1024)
+
+struct store_activation {
+	int64_t id;
+	char public_id[STORE_ACT_ID_LEN + 1];
+	int64_t derived_id;
+	enum store_act_kind kind;
+	uint8_t code_hash[32];		/* keyed hash of the code */
+	enum store_act_state state;
+	unsigned attempts;		/* wrong codes so far */
+	unsigned max_attempts;		/* locks when attempts reaches it */
+	uint8_t *payload;		/* owned, encrypted; NULL: none (erased,
+					 * or not asked for) */
+	size_t payload_len;
+	char payload_name[STORE_ACT_NAME_MAX];	/* the file name offered */
+	int64_t expires_at;
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+/*
+ * store_activation_add records |a| (id, timestamps ignored; state OPEN,
+ * attempts 0) and sets *out_id (may be NULL).  Audited as
+ * activation.create with |detail_json| (NULL: {}).  PV_E_EXISTS for a
+ * public id in use or a code hash of another open activation;
+ * PV_E_NO_RECORD for an unknown derived credential.
+ */
+enum pv_err store_activation_add(struct store *st,
+    const struct store_activation *a, const char *detail_json,
+    int64_t *out_id, struct pv_why *why);
+
+/*
+ * store_activation_get / _find_code: the activation with public id
+ * |public_id| / the OPEN one whose code hash is |code_hash|, payload
+ * included when |with_payload|.  PV_E_NO_RECORD when there is none.
+ * Cleanup |out|.
+ */
+enum pv_err store_activation_get(struct store *st, const char *public_id,
+    bool with_payload, struct store_activation *out, struct pv_why *why);
+enum pv_err store_activation_find_code(struct store *st,
+    const uint8_t code_hash[32], bool with_payload,
+    struct store_activation *out, struct pv_why *why);
+
+/*
+ * store_activation_update writes a->state, a->attempts and a->payload
+ * (NULL erases it) of row a->id, audited as |action| on it with
+ * |detail_json| (NULL: {}).  A row that is not OPEN cannot change
+ * (PV_E_STATE).
+ */
+enum pv_err store_activation_update(struct store *st,
+    const struct store_activation *a, const char *action,
+    const char *detail_json, struct pv_why *why);
+
+/*
+ * store_activation_list_derived: a derived credential's activations,
+ * oldest first, without payload.  store_activation_list_overdue: the OPEN
+ * ones that expired at |now|.  Free with store_activation_free_list.
+ */
+enum pv_err store_activation_list_derived(struct store *st,
+    int64_t derived_id, struct store_activation **out, size_t *n_out,
+    struct pv_why *why);
+enum pv_err store_activation_list_overdue(struct store *st, int64_t now,
+    struct store_activation **out, size_t *n_out, struct pv_why *why);
+
+/* store_activation_cleanup wipes and frees a->payload. */
+void store_activation_cleanup(struct store_activation *a);
+void store_activation_free_list(struct store_activation *list, size_t n);
+
+const char *store_act_kind_name(enum store_act_kind k);
+bool store_act_kind_parse(const char *s, enum store_act_kind *out);
+const char *store_act_state_name(enum store_act_state s);
 
 /* ---- the audit log's storage (audit.c builds the log on these) ------------ */
 

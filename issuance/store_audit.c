@@ -4,9 +4,11 @@
  * the rows the log vouches for (audit.h explains the design; the
  * arithmetic is audit_chain.c's).  The only file of the log with SQL.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
@@ -65,6 +67,7 @@ store_audit_append_locked(struct store *st, const char *action,
 	 * the transaction (a crash after its commit) may stand. */
 	if (!st->tx_appended) {
 		st->tx_appended = true;
+		st->tx_appended_depth = st->depth;
 		head.tx_start = head.count;
 	}
 	seq = head.count + 1;
@@ -134,6 +137,73 @@ store_audit_append(struct store *st, const char *action, const char *object,
 }
 
 /*
+ * The head file's row |cur| must be in the log with its hash: another
+ * writer's newer head has its row committed before the file is written;
+ * a head the log lacks, or has with another hash, is a store put back
+ * (an older copy) and written to since.
+ */
+static enum pv_err
+store_head_file_check(void *ctx, const struct audit_head *cur,
+    struct pv_why *why)
+{
+	struct store *st = ctx;
+	sqlite3_stmt *s = NULL;
+	uint8_t hash[32];
+	bool same = false;
+	enum pv_err r;
+
+	if ((r = store_prepare(st, "SELECT hash FROM audit WHERE seq = ?1", &s,
+	    "read an audit row", why)) != PV_OK)
+		return r;
+	if (!store_bind_i64(s, 1, cur->count)) {
+		r = store_db_err(st, SQLITE_ERROR, "read an audit row", why);
+		goto out;
+	}
+	r = store_step_row(st, s, "read an audit row", "audit row", why);
+	if (r == PV_OK)
+		same = store_col_blob(s, 0, hash, 32) &&
+		    CRYPTO_memcmp(hash, cur->hash, 32) == 0;
+	else if (r == PV_E_NO_RECORD)
+		pv_why_clear(why);
+	else
+		goto out;
+	r = same ? PV_OK : pv_why_set(why, PV_E_VERIFY, "the head file %s "
+	    "records audit row %lld, which the log %s: the store was rolled "
+	    "back (an older copy put back) and written to since; the head "
+	    "file is kept as evidence, run 'pivstation audit verify'",
+	    st->head_path, (long long)cur->count, r == PV_OK ? "holds with "
+	    "another hash" : "does not hold");
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+enum pv_err
+store_audit_before_commit(struct store *st, struct pv_why *why)
+{
+	struct store_audit_head sh;
+	struct stat sb;
+	char detail[64];
+	enum pv_err r;
+
+	st->head_missing = 0;
+	if (!st->has_key || st->head_path[0] == '\0' ||
+	    lstat(st->head_path, &sb) == 0 || errno != ENOENT)
+		return PV_OK;
+	if ((r = store_audit_head(st, &sh, why)) != PV_OK)
+		return r;
+	if (sh.tx_start == 0)
+		return PV_OK;	/* the log's first transaction */
+	(void)snprintf(detail, sizeof(detail), "{\"rows_before\":%lld}",
+	    (long long)sh.tx_start);
+	if ((r = store_audit_append_locked(st, "audit.head_missing",
+	    "audit:head", detail, why)) != PV_OK)
+		return r;
+	st->head_missing = sh.tx_start;
+	return PV_OK;
+}
+
+/*
  * After a commit that added rows: the head file and the anchor follow the
  * store.  A failure is kept for store_audit_files_status: the commit
  * stands, but the command must not end as if all were well.
@@ -158,11 +228,19 @@ store_audit_files_after_commit(struct store *st)
 		memcpy(h.mac, sh.mac, 32);
 		if (st->head_path[0] != '\0')
 			r = audit_head_file_update(st->head_path, &h,
-			    st->audit_key, &why);
+			    st->audit_key, store_head_file_check, st, &why);
 		if (r == PV_OK && st->anchor_path[0] != '\0')
 			r = audit_anchor_append(st->anchor_path, &h,
 			    store_now(st), &why);
 	}
+	if (r == PV_OK && st->head_missing > 0)
+		r = pv_why_set(&why, PV_E_VERIFY, "the head file %s was missing "
+		    "and the log had %lld rows before this change: a store put "
+		    "back without its head file cannot be told from a "
+		    "rolled-back one; recorded in the log (audit.head_missing), "
+		    "the head file written again", st->head_path,
+		    (long long)st->head_missing);
+	st->head_missing = 0;
 	if (r != PV_OK && st->files_err == PV_OK) {
 		st->files_err = r;
 		(void)snprintf(st->files_why, sizeof(st->files_why), "%s",
@@ -301,6 +379,13 @@ static const struct store_bound {
 	{ "credential_numbers", "id, agency_code, system_code, number, "
 	    "job_id, allocated_at", "'credno:' || agency_code || '-' || "
 	    "system_code || '-' || printf('%06d', number)", NULL },
+	{ "derived", "id, device_id, primary_id, person_id, job_id, target, "
+	    "uuid, pa_serial, pa_issuer, pa_pem, primary_fascn, primary_uuid, "
+	    "recheck_due, recheck_at, recheck_result, created_at, updated_at",
+	    "'derived:' || id", NULL },
+	{ "activations", "id, public_id, derived_id, kind, code_hash, state, "
+	    "attempts, max_attempts, payload, payload_name, expires_at, "
+	    "created_at, updated_at", "'activation:' || public_id", NULL },
 };
 #define STORE_N_BOUND	((int)(sizeof(store_bound) / sizeof(store_bound[0])))
 
@@ -326,7 +411,7 @@ static enum pv_err
 store_digest_cols(struct audit_digest *d, bool child, sqlite3_stmt *stmt,
     int n)
 {
-	struct audit_val v[16];
+	struct audit_val v[20];
 	int i;
 
 	if (n > (int)(sizeof(v) / sizeof(v[0])))

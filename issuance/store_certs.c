@@ -255,6 +255,45 @@ store_cert_set_hold(struct store *st, const char *serial, bool hold,
 }
 
 enum pv_err
+store_cert_status(struct store *st, const char *serial_in,
+    enum store_cert_status *status, int64_t *revoked_at, int *reason,
+    struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	char serial[STORE_CERT_SERIAL_MAX], text[16];
+	enum pv_err r;
+
+	*status = STORE_CERT_ACTIVE;
+	*revoked_at = 0;
+	*reason = -1;
+	if (!cert_serial_norm(serial_in, serial))
+		return pv_why_set(why, PV_E_NO_RECORD, "certificate status: "
+		    "a serial of more than 20 bytes is none of ours");
+	if ((r = store_prepare(st, "SELECT status, revoked_at, reason FROM "
+	    "certificates WHERE serial = ?1", &s, "certificate status",
+	    why)) != PV_OK)
+		return r;
+	if (!store_bind_text(s, 1, serial)) {
+		r = store_db_err(st, SQLITE_ERROR, "certificate status", why);
+		goto out;
+	}
+	if ((r = store_step_row(st, s, "certificate status", "certificate",
+	    why)) != PV_OK)
+		goto out;
+	store_col_text(s, 0, text, sizeof(text));
+	if (strcmp(text, "revoked") == 0)
+		*status = STORE_CERT_REVOKED;
+	else if (strcmp(text, "on-hold") == 0)
+		*status = STORE_CERT_ON_HOLD;
+	*revoked_at = sqlite3_column_int64(s, 1);
+	*reason = sqlite3_column_int(s, 2);
+	r = PV_OK;
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+enum pv_err
 store_cert_get_serial(struct store *st, const char *serial_in,
     struct store_cert *out, struct pv_why *why)
 {
@@ -300,6 +339,35 @@ store_cert_live(struct store *st, int64_t device_id, uint8_t slot,
 	}
 	if ((r = store_step_row(st, s, "find live certificate",
 	    "live certificate for this slot", why)) != PV_OK)
+		goto out;
+	r = cert_from_row(s, out, true);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+enum pv_err
+store_cert_find_spki(struct store *st, int64_t device_id, uint8_t slot,
+    const uint8_t spki_sha256[32], struct store_cert *out,
+    struct pv_why *why)
+{
+	sqlite3_stmt *s = NULL;
+	enum pv_err r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = store_prepare(st, "SELECT " CERT_COLS " FROM certificates "
+	    "WHERE device_id = ?1 AND slot = ?2 AND spki_sha256 = ?3 "
+	    "ORDER BY id DESC LIMIT 1", &s, "find certificate by key",
+	    why)) != PV_OK)
+		return r;
+	if (!store_bind_i64(s, 1, device_id) || !store_bind_i64(s, 2, slot) ||
+	    !store_bind_blob(s, 3, spki_sha256, 32)) {
+		r = store_db_err(st, SQLITE_ERROR, "find certificate by key",
+		    why);
+		goto out;
+	}
+	if ((r = store_step_row(st, s, "find certificate by key",
+	    "certificate for this key", why)) != PV_OK)
 		goto out;
 	r = cert_from_row(s, out, true);
 out:

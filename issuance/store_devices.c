@@ -303,20 +303,20 @@ store_device_find_guid(struct store *st, const uint8_t guid[16],
 	    "guid = ?1", guid, 16, 0, out, "device with this GUID", why);
 }
 
-enum pv_err
-store_device_find_fascn(struct store *st, const uint8_t fascn[25],
-    struct store_device *out, struct pv_why *why)
-{
-	return device_query(st, "SELECT " DEVICE_COLS " FROM devices WHERE "
-	    "fascn = ?1", fascn, 25, 0, out, "device with this FASC-N", why);
-}
-
 static enum pv_err
 device_row(sqlite3_stmt *s, void *elem, void *arg)
 {
 	(void)arg;
 	device_from_row(s, elem);
 	return PV_OK;
+}
+
+enum pv_err
+store_device_find_fascn(struct store *st, const uint8_t fascn[25],
+    struct store_device *out, struct pv_why *why)
+{
+	return device_query(st, "SELECT " DEVICE_COLS " FROM devices WHERE "
+	    "fascn = ?1", fascn, 25, 0, out, "device with this FASC-N", why);
 }
 
 enum pv_err

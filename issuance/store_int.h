@@ -22,10 +22,13 @@ struct store {
 	int depth;			/* open store_begin() levels */
 	bool head_dirty;		/* audit rows added since the file */
 	bool tx_appended;		/* this transaction added audit rows */
+	int tx_appended_depth;		/* ... first at this store_begin level */
 	bool has_key;
 	uint8_t audit_key[32];
 	char head_path[HOME_PATH_MAX];	/* "" = no head file */
 	char anchor_path[HOME_PATH_MAX];	/* "" = no anchor */
+	int64_t head_missing;		/* rows the log had when this
+					 * transaction found no head file */
 	enum pv_err files_err;		/* a head or anchor write failed */
 	char files_why[256];
 	char actor[AUDIT_ACTOR_MAX];
@@ -99,6 +102,13 @@ void store_jhex(json_object *o, const char *key, const uint8_t *p,
     size_t n);
 
 /*
+ * store_jobj_parse: a new JSON object from |json| (a JSON object text), or
+ * an empty object when |json| is NULL or is not an object; NULL only when
+ * memory runs out.  For details a caller gives as text.
+ */
+json_object *store_jobj_parse(const char *json);
+
+/*
  * store_jrow binds row |id| of |table| (certificates, escrow, devices,
  * people) to the audit log: it appends {"table", "id", "sha256"} to the
  * "rows" array of |detail|, the digest being over the row as it is now
@@ -127,6 +137,11 @@ enum pv_err store_jrows_all(struct store *st, json_object *detail,
  * of its own: the caller holds one). */
 enum pv_err store_audit_append_locked(struct store *st, const char *action,
     const char *object, const char *detail, struct pv_why *why);
+
+/* store_audit.c: before the commit of a transaction that added rows: a
+ * head file missing under a log that had rows before is recorded in the
+ * log itself (the next head file would hide it). */
+enum pv_err store_audit_before_commit(struct store *st, struct pv_why *why);
 
 /* store_audit.c: the head file and the anchor follow a commit that added
  * rows; a failure is kept for store_audit_files_status. */

@@ -104,28 +104,33 @@ person_bind(sqlite3_stmt *s, const struct identity *id)
 }
 
 /*
- * An email address names one person (people_email): say whose it is
- * rather than let the UNIQUE index fail with SQLite's words.
+ * An email address names one person (people_email), and so does a user
+ * principal name (the account a smart card logon maps a certificate to):
+ * say whose it is rather than let the UNIQUE index fail with SQLite's
+ * words.  Both compare without case, as mail systems and directories do;
+ * the check runs inside store_person_put's write transaction, so two
+ * writers cannot both pass it.
  */
 static enum pv_err
-person_email_free(struct store *st, const struct identity *ident,
+person_name_free(struct store *st, const char *what, const char *value,
     int64_t self, struct pv_why *why)
 {
-	char other[32];
+	char other[32], sql[128];
 	sqlite3_stmt *s = NULL;
 	enum pv_err r;
 
-	if (ident->email[0] == '\0')
+	if (value[0] == '\0')
 		return PV_OK;
-	if ((r = store_prepare(st, "SELECT person_id FROM people WHERE "
-	    "email = ?1 AND id <> ?2", &s, "check email", why)) != PV_OK)
+	(void)snprintf(sql, sizeof(sql), "SELECT person_id FROM people WHERE "
+	    "%s = ?1 COLLATE NOCASE AND id <> ?2", what);
+	if ((r = store_prepare(st, sql, &s, "check unique details", why)) !=
+	    PV_OK)
 		return r;
-	if (!store_bind_text(s, 1, ident->email) ||
-	    !store_bind_i64(s, 2, self)) {
-		r = store_db_err(st, SQLITE_ERROR, "check email", why);
+	if (!store_bind_text(s, 1, value) || !store_bind_i64(s, 2, self)) {
+		r = store_db_err(st, SQLITE_ERROR, "check unique details", why);
 		goto out;
 	}
-	r = store_step_row(st, s, "check email", "person", why);
+	r = store_step_row(st, s, "check unique details", "person", why);
 	if (r == PV_E_NO_RECORD) {
 		pv_why_clear(why);
 		r = PV_OK;
@@ -134,11 +139,23 @@ person_email_free(struct store *st, const struct identity *ident,
 	if (r != PV_OK)
 		goto out;
 	store_col_text(s, 0, other, sizeof(other));
-	r = pv_why_set(why, PV_E_EXISTS, "email: %s already belongs to "
-	    "person %s in the store", ident->email, other);
+	r = pv_why_set(why, PV_E_EXISTS, "%s: %s already belongs to person %s "
+	    "in the store", what, value, other);
 out:
 	sqlite3_finalize(s);
 	return r;
+}
+
+static enum pv_err
+person_email_free(struct store *st, const struct identity *ident,
+    int64_t self, struct pv_why *why)
+{
+	enum pv_err r;
+
+	if ((r = person_name_free(st, "email", ident->email, self, why)) !=
+	    PV_OK)
+		return r;
+	return person_name_free(st, "upn", ident->upn, self, why);
 }
 
 /* The fields of a person, for messages and the audit log. */
@@ -161,15 +178,27 @@ person_field(const struct identity *id, size_t i)
 }
 
 /* Field by field: bytes after a field's NUL do not count. */
-static bool
-person_same(const struct identity *a, const struct identity *b)
+unsigned
+store_person_diff(const struct identity *a, const struct identity *b,
+    char *out, size_t cap)
 {
-	size_t i;
+	size_t i, len = 0;
+	unsigned n = 0;
+	int k;
 
-	for (i = 0; i < PERSON_N_FIELDS; i++)
-		if (strcmp(person_field(a, i), person_field(b, i)) != 0)
-			return false;
-	return true;
+	if (cap > 0)
+		out[0] = '\0';
+	for (i = 0; i < PERSON_N_FIELDS; i++) {
+		if (strcmp(person_field(a, i), person_field(b, i)) == 0)
+			continue;
+		if (len < cap) {
+			k = snprintf(out + len, cap - len, "%s%s",
+			    n > 0 ? ", " : "", person_fields[i].name);
+			len = k < 0 ? cap : len + (size_t)k;
+		}
+		n++;
+	}
+	return n;
 }
 
 /*
@@ -243,7 +272,7 @@ store_person_put(struct store *st, const struct identity *ident,
 		goto out;
 	update = r == PV_OK;
 	pv_why_clear(why);
-	if (update && person_same(&old.ident, ident)) {
+	if (update && store_person_diff(&old.ident, ident, NULL, 0) == 0) {
 		id = old.id;	/* nothing changed: no row, no audit */
 		r = PV_OK;
 		goto out;

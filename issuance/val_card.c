@@ -816,6 +816,10 @@ val_card_validate(struct val_station *vs, struct card *card,
 		    "not asked (--no-pop): the person was not asked for the "
 		    "PIN");
 out:
+	if (o->objects != NULL) {
+		*o->objects = c.obj;
+		memset(&c.obj, 0, sizeof(c.obj));
+	}
 	val_card_objects_free(&c.obj);
 	return r;
 }

@@ -123,6 +123,10 @@ struct val_card_opts {
 	size_t pin_len;
 	bool pin_pad;		/* typed on the reader's PIN pad */
 	bool card_auth;		/* also the 9E key */
+	/* NULL, or where val_card_validate leaves the objects it read (the
+	 * caller frees them with val_card_objects_free): derive builds on
+	 * the very bytes that were checked */
+	struct val_card_objects *objects;
 };
 
 /*

@@ -175,13 +175,19 @@ wf_job_create(struct wf_run *r, int64_t person_id, struct pv_why *why)
 {
 	const char *names[64];
 	size_t i;
+	enum pv_err e;
 
 	if (r->def->n_steps > sizeof(names) / sizeof(names[0]))
 		return pv_why_set(why, PV_E_INVAL, "too many steps");
 	for (i = 0; i < r->def->n_steps; i++)
 		names[i] = r->def->steps[i].name;
-	return job_create(r->st, r->def->kind, person_id, r->reader, names,
+	e = job_create(r->st, r->def->kind, person_id, r->reader, names,
 	    r->def->n_steps, &r->job, why);
+	if (e == PV_OK && r->hooks != NULL && r->hooks->created != NULL &&
+	    (e = r->hooks->created(r->hooks->ctx, r->st, &r->job.row, why)) !=
+	    PV_OK)
+		job_cleanup(&r->job);	/* the step's rollback undoes the row */
+	return e;
 }
 
 bool

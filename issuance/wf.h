@@ -99,12 +99,23 @@ struct wf_ask {
 typedef enum pv_err wf_ask_fn(void *ctx, const struct wf_ask *q,
     struct pkix_pass *answer, struct pv_why *why);
 
+/*
+ * wf_created_fn is called by wf_job_create once the new job's row exists,
+ * inside the transaction of the step creating it, with that step's store
+ * |st|: a front end links the job to a record of its own (a batch row)
+ * atomically with its creation.  An error undoes the creation (the step
+ * fails with it, nothing written).
+ */
+typedef enum pv_err wf_created_fn(void *ctx, struct store *st,
+    const struct store_job *job, struct pv_why *why);
+
 /* How a front end follows and steers a run (all may be NULL). */
 struct wf_hooks {
 	wf_event_fn *event;
 	wf_ask_fn *ask;
 	void *ctx;
 	const atomic_bool *cancel;	/* set: stop before the next step */
+	wf_created_fn *created;		/* a new job, in its transaction */
 };
 
 /* The runner's state for one run of one job. */

@@ -50,22 +50,32 @@ wf_profile_cfg(const struct wf_issue_params *p, struct profile_cfg *pc,
 }
 
 enum pv_err
-wf_issue_check(const struct wf_issue_params *p, struct pv_why *why)
+wf_issue_check_person(const struct pv_config *cfg,
+    const struct identity *ident, struct pv_why *why)
 {
 	static const char dummy_uuid[] = "00000000-0000-4000-8000-000000000000";
-	struct profile_cfg pc;
 	struct profile_subject tmp;
-	unsigned k, s;
-	enum pv_err r;
+	unsigned k;
 
-	if ((r = wf_profile_cfg(p, &pc, why)) != PV_OK)
-		return r;
 	/* The subjects the certificates will have, with a stand-in UUID: a
 	 * name they cannot carry is refused before any job starts. */
 	for (k = 0; k < 2; k++)
-		if (profile_subject_build(p->cfg, p->ident, dummy_uuid, k == 1,
-		    &tmp, why) != PV_OK)
+		if (profile_subject_build(cfg, ident, dummy_uuid, k == 1, &tmp,
+		    why) != PV_OK)
 			return PV_E_INPUT;
+	return PV_OK;
+}
+
+enum pv_err
+wf_issue_check(const struct wf_issue_params *p, struct pv_why *why)
+{
+	struct profile_cfg pc;
+	unsigned s;
+	enum pv_err r;
+
+	if ((r = wf_profile_cfg(p, &pc, why)) != PV_OK ||
+	    (r = wf_issue_check_person(p->cfg, p->ident, why)) != PV_OK)
+		return r;
 	for (s = 0; s < CONFIG_N_SLOTS; s++) {
 		enum pkix_alg a = pkix_alg_from_piv(
 		    (unsigned)p->cfg->slot_alg[s]);
@@ -590,6 +600,17 @@ wf_find_job(struct wf *w, struct pv_why *why)
 		r = wf_job_find(&w->run, person.id, &found, why);
 	if (r != PV_OK || !found)
 		return r;
+	/* The job goes on with the identity given now: its details must be
+	 * the person's in the store, which the register step checked and the
+	 * certificates already made carry.  An update waits for a new job
+	 * (one card, one set of details). */
+	if ((r = store_person_put(w->st, w->p->ident, STORE_PERSON_REFUSE,
+	    NULL, why)) != PV_OK) {
+		pv_why_prefix(why, "job %lld issues with the stored details%s",
+		    (long long)w->run.job.row.id, w->p->update_person ?
+		    " (--update-person: finish or cancel the job first)" : "");
+		return r;
+	}
 	return wf_load_job_facts(w, why);
 }
 

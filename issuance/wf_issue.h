@@ -33,6 +33,7 @@
 #include "apdu/fascn.h"
 #include "issuance/config.h"
 #include "issuance/identity.h"
+#include "issuance/pkix_util.h"
 #include "issuance/secret.h"
 #include "issuance/store.h"
 
@@ -43,6 +44,13 @@ struct wf_hooks;	/* issuance/wf.h */
 #define WF_ISSUE_JOB_KIND	"issue"
 
 /* ---- the issuance -------------------------------------------------------------- */
+
+/*
+ * wf_keygen_fn makes (or hands over) a new key pair of |alg| for the 9D
+ * escrow: *out for EVP_PKEY_free.  Errors as escrow_keygen.
+ */
+typedef enum pv_err wf_keygen_fn(void *ctx, enum pkix_alg alg,
+    EVP_PKEY **out, struct pv_why *why);
 
 struct wf_issue_params {
 	const struct pv_config *cfg;
@@ -64,6 +72,10 @@ struct wf_issue_params {
 					 * roots); NULL: taken as they are */
 	int64_t now;			/* 0: the store's clock */
 	const struct wf_hooks *hooks;	/* events, questions, cancel; NULL */
+	/* Where the escrow-9d step gets its key pair (a pool made ahead,
+	 * so the card does not wait for the host); NULL: made there. */
+	wf_keygen_fn *keygen;
+	void *keygen_ctx;
 };
 
 #define WF_SERIAL_MAX	STORE_SERIAL_TEXT_MAX
@@ -100,6 +112,14 @@ struct wf_issue_result {
  */
 enum pv_err wf_issue_check(const struct wf_issue_params *p,
     struct pv_why *why);
+
+/*
+ * wf_issue_check_person: the part of wf_issue_check that depends on the
+ * person: the subject templates of |cfg| expand for |ident| into names a
+ * certificate can take.  PV_E_INPUT with |why| naming the template.
+ */
+enum pv_err wf_issue_check_person(const struct pv_config *cfg,
+    const struct identity *ident, struct pv_why *why);
 
 /*
  * wf_issue_run issues (or resumes issuing) a primary credential onto the

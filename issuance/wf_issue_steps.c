@@ -744,7 +744,8 @@ wf_step_escrow_9d(struct wf_run *run, void *state, struct pv_why *why)
 		return PV_OK;
 	}
 	alg = pkix_alg_from_piv((unsigned)w->p->cfg->slot_alg[CONFIG_SLOT_9D]);
-	if ((r = escrow_keygen(alg, &km, why)) != PV_OK ||
+	if ((r = w->p->keygen != NULL ? w->p->keygen(w->p->keygen_ctx, alg,
+	    &km, why) : escrow_keygen(alg, &km, why)) != PV_OK ||
 	    (r = escrow_seal_key(km, ca_get0_kra(w->p->ca), &cms, &cms_len,
 	    why)) != PV_OK ||
 	    (r = pkix_spki_sha256(km, e.fingerprint, why)) != PV_OK ||

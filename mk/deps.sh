@@ -9,7 +9,9 @@ PKGS=(
 	opensc opensc-pkcs11 yubico-piv-tool yubikey-manager
 	libssl-dev openssl libncurses-dev libsqlite3-dev sqlite3 libcriterion-dev
 	zlib1g-dev libqrencode-dev libinih-dev libjson-c-dev libcurl4-openssl-dev
+	libmicrohttpd-dev wrk
 	tmux valgrind cppcheck iproute2 util-linux procps psmisc jq xxd python3
+	libnss3-tools gnutls-bin openjdk-17-jre-headless
 )
 
 missing=()

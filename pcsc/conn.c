@@ -232,6 +232,13 @@ pcsc_card_fail(struct pcsc_card *k, const char *call, LONG rc)
 	}
 	if (rc == SCARD_W_REMOVED_CARD || rc == SCARD_E_NO_SMARTCARD)
 		return PV_E_NO_CARD;
+	/* pcsc-lite reports an exchange the reader could not complete (a
+	 * card pulled mid-APDU) as SCARD_E_NOT_TRANSACTED: a transport
+	 * failure, not a misuse of transactions
+	 * (firmware-notes/vpcd-empty-response.md). */
+	if (rc == SCARD_E_NOT_TRANSACTED &&
+	    strcmp(call, "SCardEndTransaction") != 0)
+		r = PV_E_TRANSPORT;
 	if (r == PV_E_TRANSPORT && pcsc_card_gone(k))
 		return PV_E_NO_CARD;	/* say why the exchange failed */
 	return r;

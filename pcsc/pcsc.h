@@ -104,8 +104,9 @@ enum pv_err pcsc_readers_list(struct pcsc_ctx *c, struct pcsc_reader **out,
 
 /*
  * pcsc_reader_pick chooses among |r| (|n|) by |spec|: NULL or "" = the
- * only reader, or else the only one holding a card; "N" = index N; any
- * other text = the one reader whose name contains it (case-insensitive).
+ * only reader, or else the only one holding a card; "N" = index N; a
+ * reader's whole name = that reader; any other text = the one reader
+ * whose name contains it (case-insensitive).
  * serial:/guid: specs need a card probe: see pcsc_session_open.  Returns
  * the index in *out, or PV_E_NO_READER / PV_E_INPUT (ambiguous) with |why|.
  */

@@ -216,6 +216,13 @@ pcsc_reader_pick(const struct pcsc_reader *r, size_t n, const char *spec,
 			return PV_OK;
 		}
 	}
+	/* A reader's whole name is that reader, even when it is also a
+	 * part of another's name. */
+	for (i = 0; i < n; i++)
+		if (strcmp(r[i].name, spec) == 0) {
+			*out = i;
+			return PV_OK;
+		}
 	for (i = 0; i < n; i++)
 		if (pcsc_name_contains(r[i].name, spec)) {
 			found++;

@@ -2,8 +2,10 @@
  * latency.h: card timing models for `pivstation-vcard --latency`.
  *
  * A model turns what a command did (struct vc_cost) into the time a real
- * token would take, which the vcard then sleeps before answering, so
- * benchmarks measure the middleware and not this machine's CPU.
+ * token would take to answer; the vcard answers when that time has passed
+ * since the command came (its own computing counts toward it, so 8 vcards
+ * generating RSA keys on a 2-core machine still answer in the model's
+ * time), so benchmarks measure the middleware and not this machine's CPU.
  *
  *   none       no delay (default)
  *   yubikey5   published YubiKey 5 figures over USB (DESIGN.md "Card

@@ -22,12 +22,18 @@
 #define RX_CHUNK	65536
 
 static uint64_t
-now_ms(void)
+now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t
+now_ms(void)
+{
+	return now_us() / 1000u;
 }
 
 /* Sleeps |us| microseconds, in slices, giving up early on a stop. */
@@ -187,7 +193,7 @@ serve(struct vc_server *s, int fd, struct vc_frame_dec *dec,
 			enum vc_msg_kind kind;
 			enum vc_action act;
 			struct vc_cost cost;
-			uint64_t us;
+			uint64_t us, t0, spent;
 
 			off += vc_frame_feed(dec, rx + off, (size_t)n - off);
 			if (!dec->done)
@@ -195,6 +201,7 @@ serve(struct vc_server *s, int fd, struct vc_frame_dec *dec,
 			buf_out_cleanup(&reply);
 			if (!buf_out_alloc(&reply, 600, 65540))
 				goto out;
+			t0 = now_us();
 			act = vc_vpcd_message(s->card, dec->msg, dec->need,
 			    &reply, &kind, &cost);
 			if (!buf_out_ok(&reply))
@@ -225,9 +232,14 @@ serve(struct vc_server *s, int fd, struct vc_frame_dec *dec,
 				goto out;
 			}
 			s->stats.bytes_out += reply.len >= 2 ? reply.len - 2 : 0;
+			/* The model is the time the token takes to answer:
+			 * what this process spent computing (an RSA key
+			 * generation, on a machine shared with other cards)
+			 * is part of it, not added to it. */
 			us = vc_latency_us(&s->lat, &cost);
 			s->stats.latency_us += us;
-			sleep_us(us, stop);
+			spent = now_us() - t0;
+			sleep_us(us > spent ? us - spent : 0, stop);
 send:
 			if (reply.len > 0 && !write_all(fd, reply.p, reply.len))
 				goto out;

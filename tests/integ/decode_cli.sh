@@ -3,18 +3,15 @@
 # names the commands, explains the status words, reassembles the 61XX
 # answer, and never shows the PIN (123456) in any form, text or --json.
 # It reads a file and talks to no card, so it needs no pcsc sandbox.
-set -euo pipefail
-B=${PV_BIN:?PV_BIN: the build directory}
-R=${PV_ROOT:?PV_ROOT: the repository root}
-CONV=$R/examples/conversation-yubikey-status.txt
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --none
+set -e
+CONV=$PV_ROOT/examples/conversation-yubikey-status.txt
 
-"$B/pivstation" decode "$CONV" >"$T/out.txt"
-"$B/pivstation" decode --json "$CONV" >"$T/out.json"
-"$B/pivstation" decode - <"$CONV" >"$T/stdin.txt"
-cmp -s "$T/out.txt" "$T/stdin.txt" || fail "stdin and file input differ"
+"$P" decode "$CONV" >"$TL_TMP/out.txt"
+"$P" decode --json "$CONV" >"$TL_TMP/out.json"
+"$P" decode - <"$CONV" >"$TL_TMP/stdin.txt"
+cmp -s "$TL_TMP/out.txt" "$TL_TMP/stdin.txt" || tl_fail "stdin and file input differ"
 
 for want in "SELECT" "GET VERSION" "GET SERIAL" "VERIFY" "GET DATA" "GET RESPONSE" \
     "firmware version 5.4.3" "serial number 15328984" \
@@ -25,25 +22,25 @@ for want in "SELECT" "GET VERSION" "GET SERIAL" "VERIFY" "GET DATA" "GET RESPONS
     "FASC-N (25): d4e739da739ced39ce739d836858210842108421c84210c3eb" \
     "expiration date (8): \"20300101\"" "S9999F9999F999999F0F1F0000000000300001E" \
     "application property template"; do
-	grep -qF -- "$want" "$T/out.txt" || fail "text output lacks: $want"
+	grep -qF -- "$want" "$TL_TMP/out.txt" || tl_fail "text output lacks: $want"
 done
-[ "$(grep -c '^#[0-9]' "$T/out.txt")" -eq 9 ] || fail "expected 9 exchanges"
+[ "$(grep -c '^#[0-9]' "$TL_TMP/out.txt")" -eq 9 ] || tl_fail "expected 9 exchanges"
 
 # The PIN, in every spelling a decoder could print it.
-for f in "$T/out.txt" "$T/out.json"; do
+for f in "$TL_TMP/out.txt" "$TL_TMP/out.json"; do
 	norm=$(tr -d ' :\n' <"$f" | tr 'A-F' 'a-f')
 	for pin in 313233343536 123456; do
-		if grep -q "$pin" <<<"$norm"; then fail "$f shows the PIN ($pin)"; fi
+		if grep -q "$pin" <<<"$norm"; then tl_fail "$f shows the PIN ($pin)"; fi
 	done
 	if grep -qiE '31[^0-9a-f]{0,3}32[^0-9a-f]{0,3}33[^0-9a-f]{0,3}34' "$f"; then
-		fail "$f shows PIN digits"
+		tl_fail "$f shows PIN digits"
 	fi
 done
 # The input does contain it: the check above can fail.
-grep -q "31 32 33 34 35 36" "$CONV" || fail "the example no longer holds a PIN to redact"
+grep -q "31 32 33 34 35 36" "$CONV" || tl_fail "the example no longer holds a PIN to redact"
 
 # --json is one valid document with the same exchanges.
-python3 - "$T/out.json" <<'PY'
+python3 - "$TL_TMP/out.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 x = d["exchanges"]
@@ -59,21 +56,21 @@ assert x[8]["sw"] == "6a82" and "not found" in x[8]["sw_text"]
 PY
 
 # Bad input is refused with the line named, exit code 6 (input).
-printf '> 00 a4 04 00\n< 9\n' >"$T/bad.txt"
+printf '> 00 a4 04 00\n< 9\n' >"$TL_TMP/bad.txt"
 set +e
-"$B/pivstation" decode "$T/bad.txt" >/dev/null 2>"$T/err.txt"; rc=$?
+"$P" decode "$TL_TMP/bad.txt" >/dev/null 2>"$TL_TMP/err.txt"; rc=$?
 set -e
-[ $rc -eq 6 ] || fail "bad input: exit $rc, want 6"
-grep -q "line 2: odd number of hex digits" "$T/err.txt" || fail "error does not name the line: $(cat "$T/err.txt")"
+[ $rc -eq 6 ] || tl_fail "bad input: exit $rc, want 6"
+grep -q "line 2: odd number of hex digits" "$TL_TMP/err.txt" || tl_fail "error does not name the line: $(cat "$TL_TMP/err.txt")"
 
 # The JSON Lines trace form decodes to the same explanation.
-printf '%s\n' '{"seq":1,"cmd":"00a404000","rsp":"9000"}' >"$T/bad.jsonl"
-set +e; "$B/pivstation" decode "$T/bad.jsonl" >/dev/null 2>&1; rc=$?; set -e
-[ $rc -eq 6 ] || fail "odd hex in a JSON trace accepted (exit $rc)"
+printf '%s\n' '{"seq":1,"cmd":"00a404000","rsp":"9000"}' >"$TL_TMP/bad.jsonl"
+set +e; "$P" decode "$TL_TMP/bad.jsonl" >/dev/null 2>&1; rc=$?; set -e
+[ $rc -eq 6 ] || tl_fail "odd hex in a JSON trace accepted (exit $rc)"
 printf '%s\n' '{"seq":1,"t":"2025-01-01T00:00:00.000001Z","reader":"Virtual PCD 00 00","cmd":"0020008008313233343536ffff","rsp":"9000","us":9100}' \
-    '{"seq":2,"cmd":"00fd000000","rsp":"0504039000"}' >"$T/trace.jsonl"
-"$B/pivstation" decode "$T/trace.jsonl" >"$T/trace.txt"
-grep -qF "firmware version 5.4.3" "$T/trace.txt" || fail "JSON Lines trace not decoded"
-grep -qF "[8 bytes redacted]" "$T/trace.txt" || fail "JSON Lines VERIFY not redacted"
-! grep -q "3132" "$T/trace.txt" || fail "JSON Lines decode shows the PIN"
+    '{"seq":2,"cmd":"00fd000000","rsp":"0504039000"}' >"$TL_TMP/trace.jsonl"
+"$P" decode "$TL_TMP/trace.jsonl" >"$TL_TMP/trace.txt"
+grep -qF "firmware version 5.4.3" "$TL_TMP/trace.txt" || tl_fail "JSON Lines trace not decoded"
+grep -qF "[8 bytes redacted]" "$TL_TMP/trace.txt" || tl_fail "JSON Lines VERIFY not redacted"
+! grep -q "3132" "$TL_TMP/trace.txt" || tl_fail "JSON Lines decode shows the PIN"
 echo "decode_cli: ok"

@@ -7,13 +7,9 @@
 # device, keeps the escrow envelopes and is audited; `pivstation ca crl`
 # lists the revoked serials; the same identity is then issued onto a
 # fresh usb-key: exactly one active certificate per slot, audit intact.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" --card 0:usb-key --card 1:usb-key \
-		-- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-. "$ROOT/tests/sweep/issue_lib.sh"
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --card 0:usb-key --card 1:usb-key
+. "$PV_ROOT/tests/sweep/issue_lib.sh"
 
 iss_setup
 check "station home template and CA" test -s "$ISS_DIR/kra-plain.key" || { tl_done; exit 1; }
@@ -65,6 +61,8 @@ check "job cancel --reason" sh -c "'$P' job cancel '$JOB' --home '$H' --json \
 check_out "cancel --json: all live certificates revoked, device terminated" \
 	"^$n_live true $(paste -sd, "$D/live.txt")\$" \
 	jq -r '"\(.n_revoked) \(.device_terminated) \(.revoked | sort | join(","))"' "$D/cancel.json"
+check_out "cancel --json: the job, its state and its device" "^$JOB cancelled $DEV\$" \
+	jq -r '"\(.job) \(.state) \(.device_id)"' "$D/cancel.json"
 check_out "store: the job cancelled with the reason" '^cancelled\|.*card lost in transit' \
 	iss_sql "$H" "SELECT state || '|' || detail FROM jobs WHERE id = $JOB"
 check_out "store: the device terminated" '^terminated$' \

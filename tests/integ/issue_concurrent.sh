@@ -9,22 +9,14 @@
 # job running with another token, exit 3), and leaves nothing behind (no
 # job, no device left "issuing").  Repeated three times with a new person,
 # on the cards still blank: four, three, then two runs at once.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" \
-		--card 0:usb-key --card-args 0 '--latency apdu=10' \
-		--card 1:usb-key --card-args 1 '--latency apdu=10' \
-		--card 2:usb-key --card-args 2 '--latency apdu=10' \
-		--card 3:usb-key --card-args 3 '--latency apdu=10' \
-		-- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; cd "$TL_TMP" || exit 1
-unset PIVSTATION_HOME PIVSTATION_CA_PASSPHRASE PIVSTATION_KRA_PASSPHRASE
-export PIVSTATION_OPERATOR=integ
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox \
+	--card 0:usb-key --card-args 0 '--latency apdu=10' \
+	--card 1:usb-key --card-args 1 '--latency apdu=10' \
+	--card 2:usb-key --card-args 2 '--latency apdu=10' \
+	--card 3:usb-key --card-args 3 '--latency apdu=10'
+tl_station
 
-P=$PV_BIN/pivstation
-H=$TL_TMP/home
 ID=$PV_ROOT/examples/identity.json
 sql() { sqlite3 "$H/store.db" "$@"; }
 # rdr SLOT: the reader name of that slot
@@ -33,11 +25,6 @@ writes() {
 	vcardctl stats "$1" | jq '[.ins | to_entries[] | select(.key | IN("db","47","24","2c","fe","ff","fb"))
 		| .value] | add // 0'
 }
-
-printf 'concurrent ca passphrase\n' >pass
-chmod 600 pass
-check "pivstation init" "$P" init --home "$H" --admin integ
-check "ca init" "$P" ca init --home "$H" --passphrase-file pass --kra-passphrase-file pass
 
 blank="0 1 2 3"
 for round in 1 2 3; do
@@ -48,7 +35,7 @@ for round in 1 2 3; do
 	for s in $blank; do w0[$s]=$(writes "$s"); done
 	for s in $blank; do
 		(echo 11223344 | exec "$P" issue --home "$H" -r "$(rdr "$s")" \
-			--identity id$round.json --pin-stdin --passphrase-file pass \
+			--identity id$round.json --pin-stdin --passphrase-file "$TL_PASS" \
 			>out$round.$s 2>err$round.$s; echo $? >rc$round.$s) &
 		pids[$s]=$!
 	done

@@ -35,18 +35,14 @@
 #                       instead of the usb-key
 #
 # Counts APDUs and checks states only; the times printed are information.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	J=${PV_SWEEP_JOBS:-1}
-	args=()
-	for ((i = 0; i < J; i++)); do
-		args+=(--card "$i:${PV_SWEEP_PROFILE:-usb-key}" --card-args "$i" -v)
-	done
-	exec "$ROOT/tests/sandbox/run" "${args[@]}" -- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-. "$ROOT/tests/sweep/issue_lib.sh"
+. "$(dirname "$0")/../sandbox/testlib.sh"
 J=${PV_SWEEP_JOBS:-1}
+args=()
+for ((i = 0; i < J; i++)); do
+	args+=(--card "$i:${PV_SWEEP_PROFILE:-usb-key}" --card-args "$i" -v)
+done
+tl_sandbox "${args[@]}"
+. "$PV_ROOT/tests/sweep/issue_lib.sh"
 export ISS_PROFILE=${PV_SWEEP_PROFILE:-usb-key}
 t_start=$(date +%s)
 

@@ -12,31 +12,19 @@
 #  - card 2: pulled just after the pad set the PIN; the run that resumes
 #    asks for that PIN on the pad: a wrong one is refused (a try spent),
 #    the right one finishes the job.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" --pinpad --card 0:usb-key --card 1:usb-key \
-		--card 2:usb-key -- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; cd "$TL_TMP" || exit 1
-unset PIVSTATION_HOME PIVSTATION_CA_PASSPHRASE PIVSTATION_KRA_PASSPHRASE
-export PIVSTATION_OPERATOR=integ
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --pinpad --card 0:usb-key --card 1:usb-key --card 2:usb-key
+tl_station
 
-P=$PV_BIN/pivstation
-H=$TL_TMP/home
 ID=$PV_ROOT/examples/identity.json
 Y() { local s=$1; shift; yubico-piv-tool -r "$(vcardctl reader "$s")" "$@"; }
 # pad_issue SLOT LOG [ARGS...]: issue with --pin-pad, nothing on stdin
 pad_issue() {
 	local s=$1 log=$2; shift 2
 	"$P" issue --home "$H" -r "$s" --identity "$ID" --pin-pad \
-		--passphrase-file pass "$@" </dev/null >"$log" 2>&1
+		--passphrase-file "$TL_PASS" "$@" </dev/null >"$log" 2>&1
 }
 jobs_state() { sqlite3 "$H/store.db" "select group_concat(state, ' ') from jobs order by id"; }
-
-printf 'pin pad ca passphrase\n' >pass; chmod 600 pass
-check "pivstation init" "$P" init --home "$H" --admin integ
-check "ca init" "$P" ca init --home "$H" --passphrase-file pass --kra-passphrase-file pass
 
 # ---- card 0: the PIN typed on the pad ------------------------------------------------
 PIN0=24681357

@@ -29,21 +29,14 @@
 #    issued, the person updated and the old values in the audit log (and,
 #    the identity saying the background investigation is pending, 9A and
 #    9E carry the PIV interim indicator TRUE).
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" --card 0:usb-key --card 1:piv-card --card 2:usb-key \
-		--card 3:usb-key \
-		-- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; cd "$TL_TMP" || exit 1
-unset PIVSTATION_HOME PIVSTATION_CA_PASSPHRASE PIVSTATION_KRA_PASSPHRASE
-export PIVSTATION_OPERATOR=integ
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --card 0:usb-key --card 1:piv-card --card 2:usb-key --card 3:usb-key
+# the piv-card cannot import a 9D key: let it be made on the card
+tl_station --set escrow.policy=optional
 
-P=$PV_BIN/pivstation
-H=$TL_TMP/home
 PIN=11223344
 ID=$PV_ROOT/examples/identity.json
+MOD=$(tl_opensc_module) || exit 1
 Y0() { yubico-piv-tool -r "$PV_READER_0" "$@"; }
 rows() {
 	sqlite3 "$H/store.db" "select (select count(*) from people), (select count(*) from devices),
@@ -58,7 +51,7 @@ writes() {
 issue() {
 	local r=$1; shift
 	echo "${ISSUE_PIN:-$PIN}" | "$P" issue --home "$H" -r "$r" --pin-stdin \
-		--passphrase-file pass "$@"
+		--passphrase-file "$TL_PASS" "$@"
 }
 # refused DESC EXIT PATTERN READER ARGS...: exit code, message, no store change
 refused() {
@@ -71,11 +64,6 @@ refused() {
 	check "$desc: the store is as it was" test "$(rows)" = "$before"
 }
 
-printf 'refusals ca passphrase\n' >pass
-check "pivstation init" "$P" init --home "$H" --admin integ
-check "ca init" "$P" ca init --home "$H" --passphrase-file pass --kra-passphrase-file pass
-# the piv-card cannot import a 9D key: let it be made on the card
-sed -i 's/^policy = required$/policy = optional/' "$H/pivstation.conf"
 
 # ---- input ----------------------------------------------------------------------
 jq '.email = "alice-at-example"' "$ID" >bad-email.json
@@ -98,10 +86,10 @@ refused "code point above U+10FFFF" 6 'above.json: middle_name: not UTF-8 at byt
 	0 --identity above.json
 # A name the subject template cannot carry: refused before any job too
 # (DC is an IA5String: the name went in as invalid bytes before)
-sed -i 's/^subject = .*/subject = DC=gov, DC={given_name}, CN={full_name}/' "$H/pivstation.conf"
+check "subject template with DC" tl_conf "$H" subject 'DC=gov, DC={given_name}, CN={full_name}'
 jq '.given_name = "Zo\u00eb"' "$ID" >zoe.json
 refused "DC not ASCII" 6 'subject: DC.*only ASCII' 0 --identity zoe.json
-sed -i 's/^subject = .*/subject = C=US, O=Example Agency, OU=People, CN={full_name}/' "$H/pivstation.conf"
+check "subject template as it was" tl_conf "$H" subject 'C=US, O=Example Agency, OU=People, CN={full_name}'
 ISSUE_PIN=12345 refused "a 5-digit PIN" 6 'PIN: 5 characters' 0 --identity "$ID"
 ISSUE_PIN=12ab5678 refused "a PIN with letters" 6 'PIN' 0 --identity "$ID"
 # weak PINs ([pin] refuse): the message names the rule, not the PIN
@@ -114,7 +102,7 @@ done
 check_fails_out "no reader: usage" 'required' "$P" issue --home "$H" --identity "$ID" --pin-stdin
 # vpcd readers have no PIN pad (tests/integ/issue_pinpad.sh has readers that do)
 before=$(rows)
-"$P" issue --home "$H" -r 0 --identity "$ID" --pin-pad --passphrase-file pass </dev/null \
+"$P" issue --home "$H" -r 0 --identity "$ID" --pin-pad --passphrase-file "$TL_PASS" </dev/null \
 	>out.txt 2>err.txt; rc=$?
 check "--pin-pad on a reader without a pad: bad input, exit 6 (got $rc)" test "$rc" = 6
 check_out "--pin-pad on a reader without a pad: message" \
@@ -125,9 +113,8 @@ check "nothing was written to either card" test "$(writes 0)$(writes 1)" = 00
 # ---- card state ----------------------------------------------------------------------
 # piv-card whose PIN is not the factory one: the one VERIFY of the default
 # PIN fails, nothing is written
-check "piv-card: PIN changed by another tool" pkcs11-tool --module \
-	/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so --slot-index 1 --login --pin 123456 \
-	--change-pin --new-pin 87654321
+check "piv-card: PIN changed by another tool" pkcs11-tool --module "$MOD" \
+	--slot-index 1 --login --pin 123456 --change-pin --new-pin 87654321
 refused "piv-card with a PIN that is not the default" 5 'not the factory default.*nothing was written' \
 	1 --identity "$ID"
 # usb-key whose PIN is blocked

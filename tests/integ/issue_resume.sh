@@ -22,18 +22,12 @@
 # running.  The card comes back in its saved state, without the 9A key the
 # store certified; the same command completes, revoking that certificate
 # and issuing another for a new key.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" \
-		--card 0:usb-key --card-args 0 '-v --latency apdu=250' \
-		--card 1:usb-key --card-args 1 '-v --latency apdu=100' \
-		-- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-. "$ROOT/tests/sweep/issue_lib.sh"
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --card 0:usb-key --card-args 0 '-v --latency apdu=250' \
+	--card 1:usb-key --card-args 1 '-v --latency apdu=100'
+. "$PV_ROOT/tests/sweep/issue_lib.sh"
 
 iss_setup
-[ -n "${ISS_KEEP:-}" ] && trap - EXIT && echo "# ISS_DIR=$ISS_DIR" >&2
 check "station home template and CA" test -s "$ISS_DIR/kra-plain.key" || { tl_done; exit 1; }
 
 # step_state HOME STEP: the state of the running issue job's step.

@@ -14,19 +14,12 @@
 # gives the private key of the 9D certificate; the management key is no
 # longer the factory default; the --trace of the issuance shows neither the
 # PIN nor the 9D private key.  APDUs are counted, not timed.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" --card 0:usb-key -- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; cd "$TL_TMP" || exit 1
-unset PIVSTATION_HOME PIVSTATION_CA_PASSPHRASE PIVSTATION_KRA_PASSPHRASE
-export PIVSTATION_OPERATOR=integ
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --card 0:usb-key
+tl_station
 
-P=$PV_BIN/pivstation
-H=$TL_TMP/home
 PIN=24681357
-MOD=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
+MOD=$(tl_opensc_module) || exit 1
 Y() { yubico-piv-tool -r "$PV_READER_0" "$@"; }
 P11() { pkcs11-tool --module "$MOD" --slot-index 0 "$@"; }
 bin2hex() { xxd -p | tr -d '\n'; }
@@ -47,14 +40,9 @@ tlv_list() {
 }
 tlv_hex() { tlv_list "$1" | awk -v t="$2" '$1 == t { print $3; exit }'; }
 
-printf 'issue ca passphrase\n' >pass
-check "pivstation init" "$P" init --home "$H" --admin integ
-check "ca init (passphrase file)" "$P" ca init --home "$H" --passphrase-file pass \
-	--kra-passphrase-file pass
-
 # ---- the issuance --------------------------------------------------------------
 echo "$PIN" | "$P" issue --home "$H" -r 0 --identity "$PV_ROOT/examples/identity.json" \
-	--pin-stdin --passphrase-file pass --json --trace trace.txt >events.jsonl 2>issue.err
+	--pin-stdin --passphrase-file "$TL_PASS" --json --trace trace.txt >events.jsonl 2>issue.err
 rc=$?
 check "issue exits 0" test $rc = 0 || cat issue.err >&2
 check_out "the result line says ok" '^true$' jq -s '.[-1].event == "result" and .[-1].ok' events.jsonl
@@ -159,17 +147,17 @@ check_out "one current 9D envelope and one PUK envelope" '^1\|1$' sqlite3 "$H/st
 	"select sum(kind = '9d-key' and current = 1), sum(kind = 'puk' and current = 1) from escrow"
 sqlite3 "$H/store.db" "select hex(cms) from escrow where kind = '9d-key' and current = 1" |
 	xxd -r -p >env.der
-openssl pkey -in "$H/ca/kra.key" -passin file:pass -out kra-plain.key
+openssl pkey -in "$H/ca/kra.key" -passin "file:$TL_PASS" -out kra-plain.key
 check "openssl cms -decrypt opens the 9D envelope with the KRA key" openssl cms -decrypt \
 	-inform DER -in env.der -recip "$H/ca/kra.crt" -inkey kra-plain.key -out key.p8
 openssl pkey -inform DER -in key.p8 -pubout -out escrowed.pub 2>/dev/null
 check "the escrowed key is the 9D certificate's" cmp escrowed.pub p03.pem
 # Recovered by the person, as a help desk would: a PKCS#12 openssl opens,
 # with the card's 9D certificate and its key; audited with the reason.
-printf 'recovered p12 passphrase\n' >p12pass; chmod 600 p12pass
+tl_secret_file p12pass 'recovered p12 passphrase'
 check "escrow recover --person with a reason" "$P" escrow recover --home "$H" \
 	--person alice.example@example.gov --reason "lost laptop, mail archive" \
-	--passphrase-file pass --p12-passphrase-file p12pass --out recovered.p12
+	--passphrase-file "$TL_PASS" --p12-passphrase-file p12pass --out recovered.p12
 openssl pkcs12 -in recovered.p12 -passin file:p12pass -nocerts -nodes 2>/dev/null |
 	openssl pkey -pubout >recovered.pub
 check "the recovered key is the 9D certificate's" cmp recovered.pub p03.pem

@@ -6,28 +6,17 @@
 # and no longer the factory one; yubico-piv-tool shows the four
 # certificates, CHUID and CCC; the person's PIN verifies; a second run
 # says "already issued" (the same-card check works by that serial).
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" --card 0:usb-key --card-args 0 '--firmware 4.3.5' \
-		-- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; cd "$TL_TMP" || exit 1
-unset PIVSTATION_HOME PIVSTATION_CA_PASSPHRASE PIVSTATION_KRA_PASSPHRASE
-export PIVSTATION_OPERATOR=integ
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --card 0:usb-key --card-args 0 '--firmware 4.3.5'
+tl_station
 
-P=$PV_BIN/pivstation
-H=$TL_TMP/home
 PIN=13572468
 ID=$PV_ROOT/examples/identity.json
 Y() { yubico-piv-tool -r "$PV_READER_0" "$@"; }
 
-printf 'yk4 ca passphrase\n' >pass
-check "pivstation init" "$P" init --home "$H" --admin integ
-check "ca init" "$P" ca init --home "$H" --passphrase-file pass --kra-passphrase-file pass
 ysn=$(Y -a status 2>/dev/null | sed -nE 's/^Serial Number:[[:space:]]+([0-9]+)$/\1/p')
 check "yubico-piv-tool reads a serial (OTP applet)" test -n "$ysn"
-echo "$PIN" | "$P" issue --home "$H" -r 0 --identity "$ID" --pin-stdin --passphrase-file pass \
+echo "$PIN" | "$P" issue --home "$H" -r 0 --identity "$ID" --pin-stdin --passphrase-file "$TL_PASS" \
 	--json >out.jsonl 2>err.txt; rc=$?
 check "issue onto firmware 4.3.5: exit 0 (got $rc)" test $rc = 0 || tail -5 err.txt >&2
 check_out "the result: that serial, 3DES management key changed" "^$ysn 3DES true\$" \
@@ -42,7 +31,7 @@ for s in 9a 9c 9d 9e; do
 done
 check_out "yubico-piv-tool status: CHUID and CCC" '^CCC:' echo "$st"
 check "the person's PIN verifies" Y -a verify-pin -P "$PIN"
-echo "$PIN" | "$P" issue --home "$H" -r 0 --identity "$ID" --pin-stdin --passphrase-file pass \
+echo "$PIN" | "$P" issue --home "$H" -r 0 --identity "$ID" --pin-stdin --passphrase-file "$TL_PASS" \
 	>again.txt 2>&1; rc=$?
 check "the same command again: exit 0 (got $rc)" test $rc = 0 || cat again.txt >&2
 check_out "... already issued, nothing to do" 'already issued .*nothing to do' cat again.txt

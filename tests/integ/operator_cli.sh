@@ -4,12 +4,9 @@
 # characters, is refused before anything is written; a role that does not
 # allow an action is refused by name; the audit log records the operator,
 # or the account ("uid N (name)") when none is named.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; cd "$TL_TMP" || exit 1
-unset PIVSTATION_HOME PIVSTATION_OPERATOR PIVSTATION_KRA_PASSPHRASE
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --none
 export PIVSTATION_CA_PASSPHRASE="operator ca passphrase"
-P=$PV_BIN/pivstation
 H=$TL_TMP/home
 rows() { sqlite3 "$H/store.db" 'SELECT count(*) FROM audit'; }
 as() { local who=$1; shift; PIVSTATION_OPERATOR=$who "$P" "$@" --home "$H"; }

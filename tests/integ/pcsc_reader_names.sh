@@ -5,15 +5,9 @@
 # the terminal raw: `readers`, `readers --watch`, `diag` (text), error
 # messages, `issue` progress lines (a job's reader named in a refusal); the JSON forms stay valid UTF-8 JSON and keep the text as it
 # is (controls as JSON escapes, bytes that are not UTF-8 as "\xHH").  One sanitiser (apdu/text.h) does it for all of them.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 EVIL=$'Evil\e]0;owned\a\e[2J\x9b31m\xe2\x80\xaeRdr\xc0\xaf'
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" --reader-name 0 "$EVIL" \
-		--card 0:usb-key --card 1:usb-key -- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; cd "$TL_TMP" || exit 1
-P=$PV_BIN/pivstation
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --reader-name 0 "$EVIL" --card 0:usb-key --card 1:usb-key
 SAFE='Evil\x1b]0;owned\x07\x1b[2J\x9b31m\u{202E}Rdr\xc0\xaf'
 
 # raw_free FILE: valid UTF-8 with no character a terminal acts on (C0 but
@@ -71,19 +65,15 @@ check "readers --watch: no raw control bytes" raw_free w.txt
 # issue: a job left running on card 1 (pulled once its PIN is set), then
 # the same person on card 0: the inspect step's refusal names the job's
 # reader and this one, in the progress line and the error line.
-H=$TL_TMP/home
-export PIVSTATION_OPERATOR=integ
-printf 'names ca passphrase\n' >pass; chmod 600 pass
-check "pivstation init" "$P" init --home "$H" --admin integ
-check "ca init" "$P" ca init --home "$H" --passphrase-file pass --kra-passphrase-file pass
+tl_station
 check "card 1 restarted with the fault" vcardctl restart 1 --fault remove-after=17:300
 echo 11223344 | "$P" issue --home "$H" -r 1 --identity "$PV_ROOT/examples/identity.json" \
-	--pin-stdin --passphrase-file pass >i1.txt 2>&1
+	--pin-stdin --passphrase-file "$TL_PASS" >i1.txt 2>&1
 check_out "issue on card 1: pulled, the job kept" 'job [0-9]+ is kept' cat i1.txt
 check "issue: no raw control bytes (card pulled)" raw_free i1.txt
 check "card 1 is back" vcardctl ready 1
 echo 11223344 | "$P" issue --home "$H" -r 0 --identity "$PV_ROOT/examples/identity.json" \
-	--pin-stdin --passphrase-file pass >i0.txt 2>&1
+	--pin-stdin --passphrase-file "$TL_PASS" >i0.txt 2>&1
 check_out "issue on card 0: the inspect step names the job's reader, escaped" \
 	'^issue: \[ 0/[0-9]+\] inspect +failed .*serial [0-9]+ \(in Evil\\x1b\]0;owned' cat i0.txt
 check "issue: no raw control bytes (refusal)" raw_free i0.txt

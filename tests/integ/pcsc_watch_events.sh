@@ -12,26 +12,21 @@
 # 200 ms of pcsc_scan's (a client that polled, or missed a wake-up, would
 # not).  The time from the stop/start itself is printed, not checked: it is
 # pcscd's polling plus process start-up, not ours.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-export PV_BIN=${PV_BIN:-$PWD/build}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec tests/sandbox/run --card 0:usb-key --card 1:piv-card -- bash "$0" "$@"
-fi
-PV=$PV_BIN/pivstation
-T=$(mktemp -d)
-fail() { echo "FAIL: $*" >&2; [ -n "${W:-}" ] && kill "$W" 2>/dev/null; exit 1; }
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --card 0:usb-key --card 1:piv-card
+set -e
 now() { echo "$EPOCHREALTIME"; }
 
 # The reference observer: pcsc_scan, each output line stamped on arrival.
 stdbuf -oL pcsc_scan -n 2>&1 | while IFS= read -r l; do
-	printf '%s %s\n' "$EPOCHREALTIME" "$l"; done > "$T/scan.txt" &
-"$PV" readers --watch --json > "$T/w.jsonl" 2> "$T/w.err" &
+	printf '%s %s\n' "$EPOCHREALTIME" "$l"; done > "$TL_TMP/scan.txt" &
+"$P" readers --watch --json > "$TL_TMP/w.jsonl" 2> "$TL_TMP/w.err" &
 W=$!
+tl_on_exit 'kill "$W" 2>/dev/null'
 # The initial snapshot: both readers with their cards.
-for i in $(seq 100); do [ "$(wc -l < "$T/w.jsonl")" -ge 2 ] && break; sleep 0.05; done
-[ "$(jq -s '[.[] | select(.initial and .event == "reader-added" and .card)] | length' "$T/w.jsonl")" -ge 2 ] ||
-    fail "initial snapshot: $(cat "$T/w.jsonl")"
+for i in $(seq 100); do [ "$(wc -l < "$TL_TMP/w.jsonl")" -ge 2 ] && break; sleep 0.05; done
+[ "$(jq -s '[.[] | select(.initial and .event == "reader-added" and .card)] | length' "$TL_TMP/w.jsonl")" -ge 2 ] ||
+    tl_fail "initial snapshot: $(cat "$TL_TMP/w.jsonl")"
 
 # wait_event KIND READER AFTER: the unix time of the first such event
 # stamped at or after AFTER (5 s at most).
@@ -40,7 +35,7 @@ wait_event() {
 	for i in $(seq 250); do
 		t=$(jq -r --arg k "$1" --arg r "$2" --argjson a "$3" \
 		    'select(.event == $k and .name == $r and .unix >= $a) | .unix' \
-		    "$T/w.jsonl" | head -1)
+		    "$TL_TMP/w.jsonl" | head -1)
 		[ -n "$t" ] && { echo "$t"; return 0; }
 		sleep 0.02
 	done
@@ -55,38 +50,38 @@ scan_event() {
 		    { t = $1; line = substr($0, length($1) + 2) }
 		    line ~ /^ Reader [0-9]+: / { sub(/^ Reader [0-9]+: /, "", line); cur = line; next }
 		    line ~ /Card state: / && index(line, k) && cur == r && t + 0 >= a + 0 { print t; exit }' \
-		    "$T/scan.txt")
+		    "$TL_TMP/scan.txt")
 		[ -n "$t" ] && { echo "$t"; return 0; }
 		sleep 0.02
 	done
 	return 1
 }
 
-check() {	# check LABEL T_ACTION T_SCAN T_EVENT
+check_lag() {	# check_lag LABEL T_ACTION T_SCAN T_EVENT
 	local abs rel
 	abs=$(echo "($4 - $2) * 1000" | bc -l); rel=$(echo "($4 - $3) * 1000" | bc -l)
 	printf '%s: %.0f ms after the action, %+.0f ms after pcsc_scan saw it\n' "$1" "$abs" "$rel"
-	[ "$(echo "$rel <= 200" | bc -l)" = 1 ] || fail "$1: event $rel ms after pcsc_scan saw it"
+	[ "$(echo "$rel <= 200" | bc -l)" = 1 ] || tl_fail "$1: event $rel ms after pcsc_scan saw it"
 }
 
-for i in $(seq 100); do grep -q "Card state" "$T/scan.txt" && break; sleep 0.05; done
+for i in $(seq 100); do grep -q "Card state" "$TL_TMP/scan.txt" && break; sleep 0.05; done
 for slot in 0 1 0 1; do
 	R=$(vcardctl reader $slot)
 	t0=$(now); vcardctl stop $slot
-	te=$(wait_event card-removed "$R" "$t0") || fail "no card-removed for $R"
-	ts=$(scan_event card-removed "$R" "$t0") || fail "pcsc_scan saw no removal for $R"
-	check "stop slot $slot" "$t0" "$ts" "$te"
+	te=$(wait_event card-removed "$R" "$t0") || tl_fail "no card-removed for $R"
+	ts=$(scan_event card-removed "$R" "$t0") || tl_fail "pcsc_scan saw no removal for $R"
+	check_lag "stop slot $slot" "$t0" "$ts" "$te"
 	t0=$(now); vcardctl start $slot
-	te=$(wait_event card-inserted "$R" "$t0") || fail "no card-inserted for $R"
-	ts=$(scan_event card-inserted "$R" "$t0") || fail "pcsc_scan saw no insertion for $R"
-	check "start slot $slot" "$t0" "$ts" "$te"
+	te=$(wait_event card-inserted "$R" "$t0") || tl_fail "no card-inserted for $R"
+	ts=$(scan_event card-inserted "$R" "$t0") || tl_fail "pcsc_scan saw no insertion for $R"
+	check_lag "start slot $slot" "$t0" "$ts" "$te"
 	# The inserted event carries the card's ATR.
 	jq -r --arg r "$R" 'select(.event == "card-inserted" and .name == $r) | .atr' \
-	    "$T/w.jsonl" | tail -1 | grep -q '^3B ' || fail "card-inserted without ATR"
+	    "$TL_TMP/w.jsonl" | tail -1 | grep -q '^3B ' || tl_fail "card-inserted without ATR"
 done
 kill -INT "$W"; rc=0; wait "$W" || rc=$?
-[ "$rc" -eq 130 ] || fail "readers --watch exit $rc after SIGINT, expected 130"
+[ "$rc" -eq 130 ] || tl_fail "readers --watch exit $rc after SIGINT, expected 130"
 # Nothing but the events we caused: 2 initial + 8.
-n=$(wc -l < "$T/w.jsonl")
-[ "$n" -eq 10 ] || fail "$n event lines, expected 10: $(cat "$T/w.jsonl")"
+n=$(wc -l < "$TL_TMP/w.jsonl")
+[ "$n" -eq 10 ] || tl_fail "$n event lines, expected 10: $(cat "$TL_TMP/w.jsonl")"
 echo "pcsc_watch_events: all checks passed"

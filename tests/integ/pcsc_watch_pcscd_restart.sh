@@ -3,22 +3,18 @@
 # `pivstation readers --watch` runs: the watcher reports the service lost,
 # then the readers and the card again, and keeps reporting card events,
 # without being restarted.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-export PV_BIN=${PV_BIN:-$PWD/build}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec tests/sandbox/run --card 0:usb-key -- bash "$0" "$@"
-fi
-PV=$PV_BIN/pivstation
-T=$(mktemp -d)
-fail() { echo "FAIL: $*" >&2; cat "$T/w.txt" >&2; kill "$W" 2>/dev/null; exit 1; }
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --card 0:usb-key
+set -e
+fail() { cat "$TL_TMP/w.txt" >&2; tl_fail "$@"; }	# what the watcher said, too
 R=$(vcardctl reader 0)
 
-"$PV" readers --watch > "$T/w.txt" 2> "$T/w.err" &
+"$P" readers --watch > "$TL_TMP/w.txt" 2> "$TL_TMP/w.err" &
 W=$!
+tl_on_exit 'kill "$W" 2>/dev/null'
 wait_line() {	# wait_line REGEX [COUNT]
 	for i in $(seq 300); do
-		[ "$(grep -cE "$1" "$T/w.txt" || true)" -ge "${2:-1}" ] && return 0
+		[ "$(grep -cE "$1" "$TL_TMP/w.txt" || true)" -ge "${2:-1}" ] && return 0
 		sleep 0.05
 	done
 	fail "no line matching '$1' (x${2:-1})"
@@ -42,12 +38,12 @@ vcardctl start 0
 wait_line "card-inserted +\"$R\"" 3
 kill -TERM "$W"; rc=0; wait "$W" || rc=$?
 [ "$rc" -eq 130 ] || fail "exit $rc after SIGTERM, expected 130"
-cat "$T/w.txt"
+cat "$TL_TMP/w.txt"
 
 # Started while pcscd is down: it says so, then finds the readers.
 vcardctl pcscd-stop
-: > "$T/w.txt"
-"$PV" readers --watch > "$T/w.txt" 2> "$T/w.err" &
+: > "$TL_TMP/w.txt"
+"$P" readers --watch > "$TL_TMP/w.txt" 2> "$TL_TMP/w.err" &
 W=$!
 wait_line "service-lost"
 vcardctl pcscd-start
@@ -55,5 +51,5 @@ wait_line "service-back"
 wait_line "card-inserted +\"$R\": card ATR 3B FD"
 kill -INT "$W"; rc=0; wait "$W" || rc=$?
 [ "$rc" -eq 130 ] || fail "exit $rc after SIGINT, expected 130"
-cat "$T/w.txt"
+cat "$TL_TMP/w.txt"
 echo "pcsc_watch_pcscd_restart: all checks passed"

@@ -9,11 +9,9 @@
 # unsupported.txt lists the case with a reason.  The same cases go through
 # `openssl verify` in the same run, with plain CRL checking and with
 # -extended_crl -use_deltas; its figures are printed beside ours.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir
-P=$PV_BIN/pivstation
-D=$ROOT/tests/data/pkits
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --none
+D=$PV_ROOT/tests/data/pkits
 AT=2011-04-15T00:00:00Z
 AT_EPOCH=1302825600
 OUT=$TL_TMP/out

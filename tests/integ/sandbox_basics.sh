@@ -3,10 +3,9 @@
 # several cards and readers, per-card and global vcard options, teardown (no
 # process, directory or mount left, Ctrl-C included), two sandboxes at once,
 # and a system pcscd running next to it.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-. "$ROOT/tests/sandbox/testlib.sh"
-RUN=$ROOT/tests/sandbox/run
-tl_workdir
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --none
+RUN=$PV_ROOT/tests/sandbox/run
 
 check_out "CMD's exit status comes back" '^7$' bash -c "'$RUN' -- sh -c 'exit 7'; echo \$?"
 check_out "a setup failure is 125 and says why" 'vcard in slot 0 exited' \
@@ -96,7 +95,7 @@ if ! [ -S /run/pcscd/pcscd.comm ]; then
 	mkdir -p "$TL_TMP/sysconf" /run/pcscd
 	pcscd --foreground --config "$TL_TMP/sysconf" >"$TL_TMP/syspcscd.log" 2>&1 &
 	sys_pcscd=$!
-	trap 'kill $sys_pcscd 2>/dev/null; rm -rf "$TL_TMP"' EXIT
+	tl_on_exit 'kill $sys_pcscd 2>/dev/null'	# also when a check fails
 	for _ in $(seq 100); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.05; done
 fi
 lst=$("$RUN" --card 0:usb-key -- vcardctl list 2>&1)

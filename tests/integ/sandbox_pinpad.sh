@@ -10,28 +10,25 @@
 #    the pad answers by itself, hostile structures refused;
 #  - the pad's log shows every operation and never a digit;
 #  - without --pinpad the reader still has no PIN pad.
-set -uo pipefail
-cd "$(dirname "$0")/../.." || exit 125
-export PV_BIN=${PV_BIN:-$PWD/build}
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --none
 if [ -z "${PV_SANDBOX_DIR:-}" ]; then
 	rc=0
-	tests/sandbox/run --pinpad --card 0:usb-key --card 1:piv-card -- \
-	    bash "$0" pinpad || rc=1
-	tests/sandbox/run --card 0:usb-key -- bash "$0" plain || rc=1
+	"$PV_ROOT/tests/sandbox/run" --pinpad --card 0:usb-key --card 1:piv-card -- \
+	    bash "$TL_SELF" pinpad || rc=1
+	"$PV_ROOT/tests/sandbox/run" --card 0:usb-key -- bash "$TL_SELF" plain || rc=1
 	exit $rc
 fi
-. "$PV_ROOT/tests/sandbox/testlib.sh"
-PV=$PV_BIN/pivstation
-P11=(pkcs11-tool --module /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so)
-tl_workdir
+MOD=$(tl_opensc_module) || exit 1
+P11=(pkcs11-tool --module "$MOD")
 
 if [ "${1:-}" = plain ]; then
-	"$PV" diag -r 0 --json >"$TL_TMP/plain.json" 2>"$TL_TMP/plain.err"
+	"$P" diag -r 0 --json >"$TL_TMP/plain.json" 2>"$TL_TMP/plain.err"
 	check_out "plain vpcd reader: pin pad false" '^false$' \
 	    jq -r .reader.pin_pad "$TL_TMP/plain.json"
 	check_out "plain vpcd reader: no part 10 features" '^0$' \
 	    jq -r '.reader.part10_features | length' "$TL_TMP/plain.json"
-	"$PV" diag -r 0 --pin-pad --json >"$TL_TMP/plainpad.json" 2>/dev/null
+	"$P" diag -r 0 --pin-pad --json >"$TL_TMP/plainpad.json" 2>/dev/null
 	check_out "plain vpcd reader: diag --pin-pad says there is no pad" \
 	    '^the reader has no PIN pad$' jq -r .piv.pin.verify_result "$TL_TMP/plainpad.json"
 	tl_done; exit
@@ -49,7 +46,7 @@ logged() {	# logged SLOT PATTERN: the pad's last log line matches
 }
 
 # ---- diag -----------------------------------------------------------------
-"$PV" diag -r 0 --json >"$TL_TMP/d0.json" 2>"$TL_TMP/d0.err" ||
+"$P" diag -r 0 --json >"$TL_TMP/d0.json" 2>"$TL_TMP/d0.err" ||
 	tl_log "diag failed: $(cat "$TL_TMP/d0.err")"
 J=$TL_TMP/d0.json
 check_out "diag: pin pad true" '^true$' jq -r .reader.pin_pad "$J"
@@ -65,7 +62,7 @@ check_out "diag: feature names" \
 check_out "diag: TLV properties (2x16 LCD, PIN 4..8)" '^528 4 8$' \
     jq -r '.reader.properties | "\(.wLcdLayout) \(.bMinPINSize) \(.bMaxPINSize)"' "$J"
 check_out "diag on slot 1 (second slot of the entry): pin pad true" '^true$' \
-    sh -c "'$PV' diag -r 1 --json | jq -r .reader.pin_pad"
+    sh -c "'$P' diag -r 1 --json | jq -r .reader.pin_pad"
 
 # ---- OpenSC drives the pad --------------------------------------------------
 check_out "factory PIN tries" '^3$' tries
@@ -98,22 +95,22 @@ check_out "tries back to 3 after the good PIN (fresh after a reset)" '^3$' tries
 
 # pivstation diag --pin-pad: VERIFY on the pad, result reported
 vcardctl pinpad 0 123456
-"$PV" diag -r 0 --pin-pad --json >"$TL_TMP/dpad.json" 2>"$TL_TMP/dpad.err"
+"$P" diag -r 0 --pin-pad --json >"$TL_TMP/dpad.json" 2>"$TL_TMP/dpad.err"
 check_out "diag --pin-pad: PIN accepted, 3 tries" '^PIN accepted 3$' \
     jq -r '"\(.piv.pin.verify_result) \(.piv.pin.tries_left)"' "$TL_TMP/dpad.json"
 check_out "diag --pin-pad: the cardholder was asked" 'types the PIN on the reader' \
     cat "$TL_TMP/dpad.err"
 check "pad log: diag's VERIFY, 9000" logged 0 '^VERIFY slot=0 sw=9000 digits=6 '
 vcardctl pinpad 0 654321
-"$PV" diag -r 0 --pin-pad --json >"$TL_TMP/dpad2.json" 2>/dev/null
+"$P" diag -r 0 --pin-pad --json >"$TL_TMP/dpad2.json" 2>/dev/null
 check_out "diag --pin-pad, wrong PIN typed: reported with the tries left" '^wrong PIN 2$' \
     jq -r '"\(.piv.pin.verify_result) \(.piv.pin.tries_left)"' "$TL_TMP/dpad2.json"
 vcardctl pinpad 0 cancel
-"$PV" diag -r 0 --pin-pad --json >"$TL_TMP/dpad3.json" 2>/dev/null
+"$P" diag -r 0 --pin-pad --json >"$TL_TMP/dpad3.json" 2>/dev/null
 check_out "diag --pin-pad, Cancel: reported" '^cancelled on the pad$' \
     jq -r .piv.pin.verify_result "$TL_TMP/dpad3.json"
 vcardctl pinpad 0 123456
-check "... and the right PIN again" "$PV" diag -r 0 --pin-pad
+check "... and the right PIN again" "$P" diag -r 0 --pin-pad
 
 # The second slot of the entry (plain PIV card; PKCS#11 index 1).
 vcardctl pinpad 1 123456

@@ -12,20 +12,12 @@
 # for another key (pop.9a), expired 9A certificate (cert.expiry now,
 # cert.path later), 9A certificate revoked by cancelling its job and
 # republishing the CRL (cert.revocation, with date and reason).
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	# Card 0 is a firmware 5.2 key: its per-card management key is 3DES,
-	# which yubico-piv-tool 2.2.0 can use (it has no AES keys).
-	exec "$ROOT/tests/sandbox/run" --card 0:usb-key --card-args 0 '--firmware 5.2.7' \
-		--card 1:usb-key --card 2:usb-key -- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; cd "$TL_TMP" || exit 1
-unset PIVSTATION_HOME PIVSTATION_KRA_PASSPHRASE
-export PIVSTATION_OPERATOR=integ PIVSTATION_CA_PASSPHRASE="validate ca passphrase"
+. "$(dirname "$0")/../sandbox/testlib.sh"
+# Card 0 is a firmware 5.2 key: its per-card management key is 3DES, which
+# yubico-piv-tool 2.2.0 can use (it has no AES keys).
+tl_sandbox --card 0:usb-key --card-args 0 '--firmware 5.2.7' \
+	--card 1:usb-key --card 2:usb-key
 
-P=$PV_BIN/pivstation
-H=$TL_TMP/home
 PIN=24681357
 PORT=8480
 URL=http://127.0.0.1:$PORT
@@ -33,12 +25,9 @@ bin2hex() { xxd -p | tr -d '\n'; }
 r0=$(vcardctl reader 0); r1=$(vcardctl reader 1); r2=$(vcardctl reader 2)
 
 # ---- the station: URLs on the local web server, no OCSP ----------------------------
-"$P" init --home "$H" --admin integ >/dev/null
-sed -i -e "s|^crl = .*|crl = $URL/crl/pivstation.crl|" \
-	-e "s|^ca_issuers = .*|ca_issuers = $URL/aia/pivstation-issuing.p7c|" \
-	-e 's|^ocsp = .*|ocsp =|' -e 's|^station_crl = yes|station_crl = no|' \
-	-e 's|^intermediates =$|intermediates = ca/root.crt|' "$H/pivstation.conf"
-check "ca init" "$P" ca init --home "$H" --alg p256
+tl_station --alg p256 --env --set "crl=$URL/crl/pivstation.crl" \
+	--set "ca_issuers=$URL/aia/pivstation-issuing.p7c" --set ocsp= \
+	--set station_crl=no --set intermediates=ca/root.crt
 issue() { # SLOT HOME LOG
 	echo "$PIN" | "$P" issue --home "$2" -r "$(vcardctl reader "$1")" \
 		--identity "$PV_ROOT/examples/identity.json" --pin-stdin --json >"$3" 2>&1
@@ -211,7 +200,7 @@ check "the original 9A certificate put back" Y -a import-certificate -s 9a -i or
 # ---- an expired 9A certificate: a second station issuing one-day certificates -----------------
 cp -a "$H" "$TL_TMP/h1"
 H1=$TL_TMP/h1
-sed -i 's/^certificate_days = .*/certificate_days = 1/' "$H1/pivstation.conf"
+tl_conf "$H1" certificate_days 1
 check "issue card 1 with a one-day 9A certificate" issue 1 "$H1" issue1.jsonl
 echo "$PIN" | "$P" validate --home "$H1" -r "$r1" --pin-stdin --json >v.json 2>v.err; rc=$?
 check "expiring within the margin: exit 7 (got $rc)" test $rc = 7

@@ -7,26 +7,13 @@
 # one, one signed by another key under the same CA name, one larger than
 # [revocation] crl_max_kib, and no server at all (hard-fail refuses,
 # --soft-fail accepts and says so).
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" -- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; cd "$TL_TMP" || exit 1
-unset PIVSTATION_HOME PIVSTATION_KRA_PASSPHRASE
-export PIVSTATION_OPERATOR=integ PIVSTATION_CA_PASSPHRASE="crl ca passphrase"
-P=$PV_BIN/pivstation
-H=$TL_TMP/home
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox
 PORT=8485
 URL=http://127.0.0.1:$PORT/crl/pivstation.crl
-
-conf() { # HOME
-	sed -i -e "s|^crl = .*|crl = $URL|" -e 's|^ocsp = .*|ocsp =|' \
-		-e 's|^ca_issuers = .*|ca_issuers =|' -e 's|^station_crl = yes|station_crl = no|' \
-		"$1/pivstation.conf"
-}
-"$P" init --home "$H" --admin integ >/dev/null && conf "$H"
-check "ca init" "$P" ca init --home "$H" --alg p256
+# the station: its CRL at the local server, no OCSP, no AIA, no CRL file
+CONF=(--set "crl=$URL" --set ocsp= --set ca_issuers= --set station_crl=no)
+tl_station --alg p256 --env "${CONF[@]}"
 openssl ecparam -name prime256v1 -genkey -noout -out ee.key 2>/dev/null
 openssl pkey -in ee.key -pubout -out ee.pub
 "$P" ca issue --home "$H" --slot 9a --pubkey ee.pub --fascn S9999F0001F000001F0F1F0000012345100001E \
@@ -73,8 +60,9 @@ check "expired CRL: exit 7 (got $rc)" test $rc = 7
 check_out "expired: its nextUpdate has passed" "^fail .*$URL: stale, its nextUpdate .* has passed" rev
 
 # ---- signed by another key under the same name ----------------------------------------------
-"$P" init --home other --admin integ >/dev/null && conf other
-check "another CA with the same names" "$P" ca init --home other --alg p256
+H1=$H
+tl_station --home "$TL_TMP/other" --alg p256 --env "${CONF[@]}"	# the same names
+H=$H1
 check "its CRL signed" "$P" ca crl --home other
 cp other/ca/crl.der www/crl/pivstation.crl
 v --refresh; rc=$?
@@ -87,11 +75,11 @@ for i in $(seq 1 1500); do printf '%040x %s 1\n' "$((i + 1000))" "$(date +%s)"; 
 check "a CRL of 1500 entries published" publish --revoked many.txt
 size=$(stat -c %s www/crl/pivstation.crl)
 check "it is larger than 16 KiB ($size bytes)" test "$size" -gt 16384
-sed -i 's/^crl_max_kib = .*/crl_max_kib = 16/' "$H/pivstation.conf"
+tl_conf "$H" crl_max_kib 16
 v --refresh; rc=$?
 check "CRL too large: exit 7 (got $rc)" test $rc = 7
 check_out "too large: named" "^fail .*CRL $URL: larger than \\[revocation\\] crl_max_kib" rev
-sed -i 's/^crl_max_kib = .*/crl_max_kib = 16384/' "$H/pivstation.conf"
+tl_conf "$H" crl_max_kib 16384
 v --refresh; rc=$?
 check "with the limit back: valid (exit $rc)" test $rc = 0
 

@@ -10,28 +10,16 @@
 #   replayed response (nonce mismatch, served by a small python server),
 #   and a responder that is down: hard-fail refuses, --soft-fail accepts
 #   and says so in the check.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" -- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; cd "$TL_TMP" || exit 1
-unset PIVSTATION_HOME PIVSTATION_KRA_PASSPHRASE
-export PIVSTATION_OPERATOR=integ PIVSTATION_CA_PASSPHRASE="ocsp ca passphrase"
-P=$PV_BIN/pivstation
-H=$TL_TMP/home
-
-"$P" init --home "$H" --admin integ >/dev/null
-sed -i -e 's|^crl = .*|crl =|' -e 's|^ca_issuers = .*|ca_issuers =|' \
-	-e 's|^station_crl = yes|station_crl = no|' "$H/pivstation.conf"
-check "ca init" "$P" ca init --home "$H" --alg p256
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox
+tl_station --alg p256 --env --set crl= --set ca_issuers= --set station_crl=no
 openssl pkey -in "$H/ca/issuing.key" -passin env:PIVSTATION_CA_PASSPHRASE -out issuing.key
 openssl pkey -in "$H/ca/root.key" -passin env:PIVSTATION_CA_PASSPHRASE -out root.key
 
 n=0
 ee() { # NAME PORT: a 9A certificate whose AIA OCSP URL is on PORT
 	n=$((n + 1))
-	sed -i "s|^ocsp = .*|ocsp = http://127.0.0.1:$2/|" "$H/pivstation.conf"
+	tl_conf "$H" ocsp "http://127.0.0.1:$2/"
 	openssl ecparam -name prime256v1 -genkey -noout -out "$1.key" 2>/dev/null
 	openssl pkey -in "$1.key" -pubout -out "$1.pub"
 	"$P" ca issue --home "$H" --slot 9a --pubkey "$1.pub" \
@@ -148,7 +136,7 @@ check_out "down, soft-fail: a warning that says so" \
 check_out "soft_failed is true in the JSON" '^true true$' jq -r '"\(.valid) \(.soft_failed)"' v.json
 "$P" validate --home "$H" --cert down.pem --soft-fail >text.out 2>&1
 check_out "the text verdict says soft-fail" 'VALID \(soft-fail: some status was not known' cat text.out
-sed -i 's|^failure = hard|failure = soft|' "$H/pivstation.conf"
+tl_conf "$H" failure soft
 v down.pem; rc=$?
 check "[revocation] failure = soft in the configuration: valid (exit $rc), warned" \
 	test $rc = 0 -a "$(rev | cut -d' ' -f1)" = warn

@@ -6,21 +6,11 @@
 # or the trace; a wrong PIN on the pad fails pop.pin with the tries left,
 # Cancel on the pad fails it saying so; a reader without a pad is refused
 # before anything is read.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" --pinpad --card 0:usb-key -- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; cd "$TL_TMP" || exit 1
-unset PIVSTATION_HOME PIVSTATION_KRA_PASSPHRASE
-export PIVSTATION_OPERATOR=integ PIVSTATION_CA_PASSPHRASE="pad ca passphrase"
-P=$PV_BIN/pivstation
-H=$TL_TMP/home
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --pinpad --card 0:usb-key
+tl_station --alg p256 --env --set ocsp=
 PIN=24681357
 
-"$P" init --home "$H" --admin integ >/dev/null
-sed -i -e 's|^ocsp = .*|ocsp =|' "$H/pivstation.conf"
-check "ca init" "$P" ca init --home "$H" --alg p256
 echo "$PIN" | "$P" issue --home "$H" -r 0 --identity "$PV_ROOT/examples/identity.json" \
 	--pin-stdin >issue.log 2>&1
 check "card issued (PIN from stdin)" test $? = 0

@@ -6,15 +6,11 @@
 # -v logging without command data, SIGUSR1 and exit-time --stats, a clean
 # SIGTERM exit, and reconnecting when the peer goes away.
 # Runs in a sandbox with no card only for its private network namespace.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" -- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; cd "$TL_TMP" || exit 1
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox
 
 V=$PV_BIN/pivstation-vcard
-PEER=$ROOT/tests/sandbox/fake_vpcd.py
+PEER=$PV_ROOT/tests/sandbox/fake_vpcd.py
 PORT=41000
 
 # --- the synopsis ------------------------------------------------------------

@@ -7,18 +7,13 @@
 #   slot 3 piv-card mute-after=2:800
 #   slot 4 piv-card reset-after=1
 #   slot 5 usb-key  --latency yubikey5,apdu=0.5
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" \
-		--card 0:usb-key --card-args 0 '--fault remove-after=3' \
-		--card 1:usb-key --card-args 1 '--fault remove-after=3:1500' \
-		--card 2:piv-card --card-args 2 '--fault garbage-after=2' \
-		--card 3:piv-card --card-args 3 '--fault mute-after=2:800' \
-		--card 4:piv-card --card-args 4 '--fault reset-after=1' \
-		--card 5:usb-key --card-args 5 '--latency yubikey5,apdu=0.5' \
-		-- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --card 0:usb-key --card-args 0 '--fault remove-after=3' \
+	--card 1:usb-key --card-args 1 '--fault remove-after=3:1500' \
+	--card 2:piv-card --card-args 2 '--fault garbage-after=2' \
+	--card 3:piv-card --card-args 3 '--fault mute-after=2:800' \
+	--card 4:piv-card --card-args 4 '--fault reset-after=1' \
+	--card 5:usb-key --card-args 5 '--latency yubikey5,apdu=0.5'
 
 SEL=00A4040005A000000308
 STATUS=0020008000

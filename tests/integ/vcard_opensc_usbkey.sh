@@ -2,13 +2,10 @@
 # vcard_opensc_usbkey.sh: OpenSC 0.23 (opensc-tool, piv-tool, pkcs15-tool,
 # pkcs11-tool with opensc-pkcs11.so) against the usb-key profile; the flow is
 # tests/sandbox/flow_opensc.sh.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" --card 0:usb-key -- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-. "$ROOT/tests/sandbox/flow_opensc.sh"
-tl_workdir; tl_ca; tl_admin_key; cd "$TL_TMP" || exit 1
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --card 0:usb-key
+. "$PV_ROOT/tests/sandbox/flow_opensc.sh"
+tl_ca; tl_admin_key
 
 FLOW_SLOTS="9A:11 9C:07 9D:07 9E:14"
 FLOW_GEN_REF=9E

@@ -2,26 +2,26 @@
 # vcard_persist.sh: card state survives the vcard (SIGTERM and SIGKILL),
 # pcscd restarts and whole sandboxes: same serial, keys, certificates,
 # objects, PIN and counters, read back through yubico-piv-tool and OpenSC.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-. "$ROOT/tests/sandbox/testlib.sh"
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --none
 
 if [ -z "${PV_SANDBOX_DIR:-}" ]; then
 	# Outside: two sandboxes in turn on the same two state files.
-	tl_workdir
 	export PV_PERSIST_DIR=$TL_TMP
-	"$ROOT/tests/sandbox/run" --card "0:usb-key:$TL_TMP/key.pv" \
-		--card "1:piv-card:$TL_TMP/card.pv" -- bash "$0" first || exit 1
+	"$PV_ROOT/tests/sandbox/run" --card "0:usb-key:$TL_TMP/key.pv" \
+		--card "1:piv-card:$TL_TMP/card.pv" -- bash "$TL_SELF" first || exit 1
 	check_out "the state file is private (0600)" '^600$' stat -c %a "$TL_TMP/key.pv"
 	check "no temporary file left next to it" \
 		test -z "$(find "$TL_TMP" -name '*.tmp.*')"
-	"$ROOT/tests/sandbox/run" --card "0:usb-key:$TL_TMP/key.pv" \
-		--card "1:piv-card:$TL_TMP/card.pv" -- bash "$0" second || exit 1
+	"$PV_ROOT/tests/sandbox/run" --card "0:usb-key:$TL_TMP/key.pv" \
+		--card "1:piv-card:$TL_TMP/card.pv" -- bash "$TL_SELF" second || exit 1
 	tl_done
 	exit
 fi
 
-TL_TMP=$PV_PERSIST_DIR
-cd "$TL_TMP" || exit 1
+# Inside: what both sandboxes share lives next to the state files.
+cd "$PV_PERSIST_DIR" || exit 1
+MOD=$(tl_opensc_module) || exit 1
 Y() { yubico-piv-tool -r "$PV_READER_0" "$@"; }
 serial() { Y -a status | sed -nE 's/^Serial Number:[[:space:]]+//p'; }
 card_cert() { pkcs15-tool -r 1 --read-certificate 01 2>/dev/null | openssl x509 -outform DER; }
@@ -43,9 +43,9 @@ same_piv_card() {
 	check "$1: same certificate on the piv-card" cmp <(card_cert) \
 		<(openssl x509 -in certcard.pem -outform DER)
 	echo "persist" >data
-	check "$1: the piv-card key still signs" pkcs11-tool --module \
-		/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so --slot-index 1 --login --pin 123456 \
-		--sign --mechanism ECDSA-SHA256 --signature-format openssl --id 01 -i data -o sig
+	check "$1: the piv-card key still signs" pkcs11-tool --module "$MOD" \
+		--slot-index 1 --login --pin 123456 --sign --mechanism ECDSA-SHA256 \
+		--signature-format openssl --id 01 -i data -o sig
 	check_out "$1: ... with the same key" 'Verified OK' \
 		openssl dgst -sha256 -verify pubcard.pem -signature sig data
 }

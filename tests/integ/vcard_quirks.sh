@@ -7,20 +7,15 @@
 #   slot 4 usb-key  --firmware 4.3.5 (firmware-notes/yubikey-firmware-gates.md)
 #   slot 5 piv-card factory-chuid
 #   slot 6 usb-key  discovery-builtin
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" \
-		--card 0:usb-key --card-args 0 '--quirk get-response-255' \
-		--card 1:usb-key --card-args 1 '--quirk no-extended' \
-		--card 2:piv-card --card-args 2 '--quirk select-needs-full-aid' \
-		--card 3:usb-key --card-args 3 '--quirk pin-sw-630x' \
-		--card 4:usb-key --card-args 4 '--firmware 4.3.5' \
-		--card 5:piv-card --card-args 5 '--quirk factory-chuid' \
-		--card 6:usb-key --card-args 6 '--quirk discovery-builtin' \
-		-- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; tl_ca; tl_admin_key; cd "$TL_TMP" || exit 1
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --card 0:usb-key --card-args 0 '--quirk get-response-255' \
+	--card 1:usb-key --card-args 1 '--quirk no-extended' \
+	--card 2:piv-card --card-args 2 '--quirk select-needs-full-aid' \
+	--card 3:usb-key --card-args 3 '--quirk pin-sw-630x' \
+	--card 4:usb-key --card-args 4 '--firmware 4.3.5' \
+	--card 5:piv-card --card-args 5 '--quirk factory-chuid' \
+	--card 6:usb-key --card-args 6 '--quirk discovery-builtin'
+tl_ca; tl_admin_key
 
 Y() { local s=$1; shift; yubico-piv-tool -r "$(vcardctl reader "$s")" "$@"; }
 SEL=00A4040005A000000308

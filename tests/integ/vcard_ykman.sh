@@ -14,18 +14,11 @@
 # the PIV Manager's PIN-derived key, and ykman afterwards sees an ordinary
 # key.  firmware-notes/yubikey-management-app.md, pin-puk-check-order.md,
 # ykpiv-printed-info-mgmt-key.md.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" --card 0:usb-key --card 1:piv-card \
-		--card 2:usb-key --card-args 2 '--firmware 5.7.1' \
-		--card 3:usb-key --card-args 3 '--firmware 4.3.5' -- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; cd "$TL_TMP" || exit 1
-unset PIVSTATION_HOME PIVSTATION_CA_PASSPHRASE PIVSTATION_KRA_PASSPHRASE
-export PIVSTATION_OPERATOR=integ
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --card 0:usb-key --card 1:piv-card \
+	--card 2:usb-key --card-args 2 '--firmware 5.7.1' \
+	--card 3:usb-key --card-args 3 '--firmware 4.3.5'
 
-P=$PV_BIN/pivstation
 R='Virtual PCD 00 00'
 Y() { ykman --reader "$R" "$@"; }
 YS() { ykman --reader "$(vcardctl reader "$1")" "${@:2}"; }
@@ -175,16 +168,14 @@ check_out "plain PIV card: the management SELECT answers 6A82" \
 
 # ---- pivstation issues onto tokens that ykman configured --------------------------------
 PIN=24681357
-printf 'ykman interop ca passphrase\n' >pass
-check "pivstation init" "$P" init --home home --admin integ
-check "ca init" "$P" ca init --home home --passphrase-file pass --kra-passphrase-file pass
+tl_station
 issue() {
 	local slot=$1 id=$2
 	sed -e "s/\"person_id\": \"[0-9]*\"/\"person_id\": \"$id\"/" \
 	    -e "s/alice\.example@/alice.example.$id@/g" \
 	    -e "s/EX-000001/EX-$id/" "$PV_ROOT/examples/identity.json" >"id$id.json"
-	echo "$PIN" | "$P" issue --home home -r "$slot" --identity "id$id.json" --pin-stdin \
-		--passphrase-file pass --json >"ev$id.jsonl" 2>"ev$id.err"
+	echo "$PIN" | "$P" issue --home "$H" -r "$slot" --identity "id$id.json" --pin-stdin \
+		--passphrase-file "$TL_PASS" --json >"ev$id.jsonl" 2>"ev$id.err"
 }
 
 # Slot 0, after the reset: ykman --protect with its default algorithm (3DES).

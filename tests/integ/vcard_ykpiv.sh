@@ -5,12 +5,9 @@
 # set-mgm-key (weak keys refused) and back, test-signature, test-decipher
 # (RSA and ECDH), attest,
 # read-object/write-object, pin-retries, and reset after blocking PIN and PUK.
-ROOT=${PV_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ -z "${PV_SANDBOX_DIR:-}" ]; then
-	exec "$ROOT/tests/sandbox/run" --card 0:usb-key -- bash "$0" "$@"
-fi
-. "$ROOT/tests/sandbox/testlib.sh"
-tl_workdir; tl_ca; cd "$TL_TMP" || exit 1
+. "$(dirname "$0")/../sandbox/testlib.sh"
+tl_sandbox --card 0:usb-key
+tl_ca
 
 Y() { yubico-piv-tool -r "$PV_READER_0" "$@"; }
 der() { openssl x509 -in "$1" -outform DER; }

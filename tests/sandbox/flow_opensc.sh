@@ -1,6 +1,6 @@
 # tests/sandbox/flow_opensc.sh: the OpenSC 0.23 client flow, shared by
 # tests/integ/vcard_opensc_*.sh.  Source it inside a sandbox with one card in
-# slot 0, after testlib.sh, with:
+# slot 0, after testlib.sh's tl_sandbox, with:
 #   FLOW_SLOTS   "9A:11 9C:07 9D:07 9E:14" (key reference:algorithm id)
 #   FLOW_GEN_REF a reference for the plain `piv-tool -G` run
 # It runs: opensc-tool -a -n, piv-tool admin authentication and key
@@ -9,7 +9,7 @@
 # RSA decrypt (PKCS#1 v1.5 and OAEP), and pkcs11-tool --test.
 # Known tool defects it steps around: firmware-notes/client-opensc-0.23.md.
 
-MOD=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
+MOD=$(tl_opensc_module) || exit 1
 P11() { pkcs11-tool --module "$MOD" --slot-index 0 "$@"; }
 
 # PKCS#15 IDs of the PIV slots (OpenSC pkcs15-piv.c).

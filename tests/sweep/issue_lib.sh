@@ -1,14 +1,15 @@
 # shellcheck shell=bash disable=SC2034
 # tests/sweep/issue_lib.sh: helpers for the tests that interrupt
 # `pivstation issue` (tests/integ/issue_fault_sweep.sh, issue_resume.sh,
-# tests/sweep/issue_sweep_all.sh).  Source it inside tests/sandbox/run after
-# testlib.sh.  It is not a test itself (mk/check.sh runs tests/integ/ only).
+# issue_cancel.sh).  Source it after testlib.sh's tl_sandbox.  It is not a
+# test itself (mk/check.sh runs tests/integ/ only).
 #
-#   iss_setup                 a station home template (init, ca init), the
-#                             identity, PIN, passphrase and plain KRA key in
-#                             $ISS_DIR; ISS_PROFILE=piv-card (a card that
-#                             cannot import: [escrow] policy = optional, 9D
-#                             made on the card) or usb-key (default)
+#   iss_setup                 a station home template (tl_station: init,
+#                             ca init), the identity, PIN and plain KRA key
+#                             in $ISS_DIR (under $TL_TMP); ISS_PROFILE=piv-card
+#                             (a card that cannot import: [escrow] policy =
+#                             optional, 9D made on the card) or usb-key
+#                             (default)
 #   iss_home NAME             a fresh copy of the template: prints its path
 #   iss_fresh_card SLOT ARG.. the vcard of SLOT again as a factory-fresh card
 #                             (state file removed), with vcard options -v ARG..
@@ -25,24 +26,18 @@
 # Exit codes of pivstation (cli/main.c): 3 = reader or card gone.
 
 ISS_PIN=24681357
-ISS_PASS="issue fault passphrase"
-P=${PV_BIN:?PV_BIN: the build directory}/pivstation
 
 iss_setup() {
-	ISS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pv-issue.XXXXXX")
-	# shellcheck disable=SC2064
-	trap "rm -rf '$ISS_DIR'" EXIT
-	export PIVSTATION_OPERATOR=integ PIVSTATION_CA_PASSPHRASE=$ISS_PASS
-	unset PIVSTATION_HOME PIVSTATION_KRA_PASSPHRASE
-	printf '%s\n' "$ISS_PASS" >"$ISS_DIR/pass"
-	cp "$PV_ROOT/examples/identity.json" "$ISS_DIR/identity.json"
-	"$P" init --home "$ISS_DIR/template" --admin integ >/dev/null || return 1
-	"$P" ca init --home "$ISS_DIR/template" --alg p256 >/dev/null || return 1
+	local policy=()
+	ISS_DIR=$TL_TMP/issue
+	mkdir -p "$ISS_DIR" || return 1
 	if [ "${ISS_PROFILE:-usb-key}" = piv-card ]; then
-		sed -i 's/^policy = required$/policy = optional/' "$ISS_DIR/template/pivstation.conf"
-		grep -q '^policy = optional$' "$ISS_DIR/template/pivstation.conf" || return 1
+		policy=(--set escrow.policy=optional)
 	fi
-	openssl pkey -in "$ISS_DIR/template/ca/kra.key" -passin "file:$ISS_DIR/pass" \
+	tl_station --home "$ISS_DIR/template" --alg p256 --env \
+		--pass "issue fault passphrase" ${policy[@]+"${policy[@]}"}
+	cp "$PV_ROOT/examples/identity.json" "$ISS_DIR/identity.json"
+	openssl pkey -in "$ISS_DIR/template/ca/kra.key" -passin "file:$TL_PASS" \
 		-out "$ISS_DIR/kra-plain.key" || return 1
 	ISS_N_HOMES=0
 }

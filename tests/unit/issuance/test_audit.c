@@ -294,6 +294,89 @@ Test(audit, rollback_of_the_whole_store_is_seen)
 	cr_assert_eq(rep.first_bad, 11);
 }
 
+/*
+ * An older store put back (a backup restored) and then worked with: the
+ * head file, newer than the store, must not be overwritten by the heads
+ * of the fork, else a few changes later verify says intact.  The first
+ * change after the rollback fails (committed, but the command says why)
+ * and the head file keeps its evidence.
+ */
+Test(audit, rollback_then_written_to_keeps_the_head_file)
+{
+	struct audit_report rep;
+	struct pv_why why = { "" };
+	int i;
+
+	fill();
+	store_close(st);
+	st = NULL;
+	copy_file(fx_path(dir, "store.db"), fx_path(dir, "old.db"));
+	st = fx_open(dir);
+	cr_assert_eq(audit_append(st, "later", "x", NULL, NULL), PV_OK);
+	cr_assert_eq(audit_append(st, "later", "y", NULL, NULL), PV_OK);
+	store_close(st);
+	st = NULL;
+	copy_file(fx_path(dir, "old.db"), fx_path(dir, "store.db"));
+	(void)remove(fx_path(dir, "store.db-wal"));
+	(void)remove(fx_path(dir, "store.db-shm"));
+	st = fx_open(dir);
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(audit_append(st, "cover", "a new row", NULL,
+		    NULL), PV_OK, "the rows themselves are committed");
+	cr_assert_eq(store_audit_files_status(st, &why), PV_E_VERIFY);
+	cr_assert(strstr(why.msg, "rolled back") != NULL, "%s", why.msg);
+	pv_why_clear(&why);
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_E_VERIFY,
+	    "the head file still tells");
+	cr_assert(strstr(why.msg, "audit row 12") != NULL, "%s", why.msg);
+}
+
+/* Keeps the detail of the last audit.head_missing row. */
+static enum pv_err
+last_missing(void *ctx, const struct audit_row *row)
+{
+	if (strcmp(row->action, "audit.head_missing") == 0)
+		(void)snprintf(ctx, 256, "%s", row->detail);
+	return PV_OK;
+}
+
+/*
+ * An older store put back with the head file deleted, then written to:
+ * the new head file would make the log look whole.  The change that finds
+ * the head file missing under a log that had rows records that in the log
+ * itself and fails; the first change of a new log does not.
+ */
+Test(audit, head_file_missing_then_written_to_is_recorded)
+{
+	struct audit_report rep;
+	struct pv_why why = { "" };
+	char detail[256] = "";
+
+	fill();
+	store_close(st);
+	st = NULL;
+	copy_file(fx_path(dir, "store.db"), fx_path(dir, "old.db"));
+	st = fx_open(dir);
+	cr_assert_eq(audit_append(st, "later", "x", NULL, NULL), PV_OK);
+	store_close(st);
+	st = NULL;
+	copy_file(fx_path(dir, "old.db"), fx_path(dir, "store.db"));
+	(void)remove(fx_path(dir, "store.db-wal"));
+	(void)remove(fx_path(dir, "store.db-shm"));
+	cr_assert_eq(remove(fx_path(dir, "audit.head")), 0);
+	st = fx_open(dir);
+	cr_assert_eq(store_audit_files_status(st, NULL), PV_OK);
+	cr_assert_eq(audit_append(st, "cover", "a new row", NULL, NULL),
+	    PV_OK, "the row itself is committed");
+	cr_assert_eq(store_audit_files_status(st, &why), PV_E_VERIFY);
+	cr_assert(strstr(why.msg, "was missing and the log had 10 rows") !=
+	    NULL, "%s", why.msg);
+	cr_assert_eq(audit_foreach(st, 0, last_missing, detail, NULL), PV_OK);
+	cr_assert_str_eq(detail, "{\"rows_before\":10}");
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
+	cr_assert_eq(rep.rows, 12);
+}
+
 Test(audit, head_file_may_lag_but_not_lie)
 {
 	struct audit_report rep;
@@ -357,6 +440,30 @@ Test(audit, head_file_older_than_the_last_transaction_is_refused)
 	copy_file(fx_path(dir, "head.old"), fx_path(dir, "audit.head"));
 	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
 	cr_assert_eq(rep.file_lag, 2);
+}
+
+/*
+ * A savepoint that appended the transaction's first row and was rolled
+ * back: the transaction's start is still where it began, so a head file
+ * that missed only this transaction is a lag, not a rollback.
+ */
+Test(audit, rolled_back_savepoint_keeps_the_transaction_start)
+{
+	struct audit_report rep;
+	struct pv_why why = { "" };
+
+	fill();
+	copy_file(fx_path(dir, "audit.head"), fx_path(dir, "head.old"));
+	cr_assert_eq(store_begin(st, NULL), PV_OK);
+	cr_assert_eq(store_begin(st, NULL), PV_OK);
+	cr_assert_eq(audit_append(st, "inner", "rolled back", NULL, NULL),
+	    PV_OK);
+	store_rollback(st);
+	cr_assert_eq(audit_append(st, "outer", "kept", NULL, NULL), PV_OK);
+	cr_assert_eq(store_commit(st, NULL), PV_OK);
+	copy_file(fx_path(dir, "head.old"), fx_path(dir, "audit.head"));
+	cr_assert_eq(audit_verify(st, &rep, &why), PV_OK, "%s", why.msg);
+	cr_assert_eq(rep.file_lag, 1);
 }
 
 /* Several writers: the head file never goes back to an older head. */
@@ -441,6 +548,65 @@ Test(audit, anchor_catches_a_rollback_of_store_and_head_file)
 	cr_assert_eq(audit_verify(st, &rep, &why), PV_E_VERIFY);
 	cr_assert(strstr(why.msg, "rolled back") != NULL &&
 	    strstr(why.msg, "anchor") != NULL, "%s", why.msg);
+}
+
+/*
+ * A store and head file put back, then written to before anyone verifies:
+ * the anchor gets a new last line that agrees with the rolled-back log.
+ * Every line of the anchor is history the log must still hold, not only
+ * the last one.
+ */
+Test(audit, anchor_catches_a_rollback_written_to_afterwards)
+{
+	struct store_opts o;
+	struct store *a = NULL;
+	struct audit_report rep;
+	struct pv_why why = { "" };
+	char head[256], anchor[256];
+	int i, more;
+
+	(void)snprintf(head, sizeof(head), "%s/audit.head", dir);
+	(void)snprintf(anchor, sizeof(anchor), "%s/anchor.log", dir);
+	memset(&o, 0, sizeof(o));
+	o.audit_key = fx_key();
+	o.head_path = head;
+	o.anchor_path = anchor;
+	o.actor = "tester";
+	store_close(st);
+	cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &a, &why), PV_OK,
+	    "%s", why.msg);
+	st = a;
+	fill();
+	store_close(st);
+	st = NULL;
+	copy_file(fx_path(dir, "store.db"), fx_path(dir, "store.old"));
+	copy_file(fx_path(dir, "audit.head"), fx_path(dir, "head.old"));
+	cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &a, &why), PV_OK);
+	cr_assert_eq(audit_append(a, "later", "recovered a key", NULL, NULL),
+	    PV_OK);
+	cr_assert_eq(audit_append(a, "later", "and another", NULL, NULL),
+	    PV_OK);
+	store_close(a);
+	/* One more row than was rolled back, and exactly as many. */
+	for (more = 1; more <= 3; more++) {
+		copy_file(fx_path(dir, "store.old"), fx_path(dir, "store.db"));
+		copy_file(fx_path(dir, "head.old"), fx_path(dir, "audit.head"));
+		(void)remove(fx_path(dir, "store.db-wal"));
+		(void)remove(fx_path(dir, "store.db-shm"));
+		cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &st,
+		    &why), PV_OK);
+		for (i = 0; i < more; i++)
+			cr_assert_eq(audit_append(st, "cover", "a new row",
+			    NULL, NULL), PV_OK);
+		pv_why_clear(&why);
+		cr_assert_eq(audit_verify(st, &rep, &why), PV_E_VERIFY,
+		    "%d rows after the rollback", more);
+		cr_assert(strstr(why.msg, "anchor") != NULL, "%s", why.msg);
+		store_close(st);
+		st = NULL;
+	}
+	cr_assert_eq(store_open(fx_path(dir, "store.db"), &o, &st, &why),
+	    PV_OK);
 }
 
 Test(audit, another_stations_key_is_refused)

@@ -279,6 +279,66 @@ ParameterizedTestParameters(config, bad_files)
 		    "policy: expected 'record' or 'refuse', got 'warn'" },
 		{ "[store]\nbusy_timeout_ms = 600001\n", "test.conf:2: [store] "
 		    "busy_timeout_ms: expected a whole number from 0 to 600000" },
+		{ "[derive]\ntargets = token, phone\n", "test.conf:2: [derive] "
+		    "targets: expected token, p12, mobileconfig or csr, got "
+		    "'phone'" },
+		{ "[derive]\nsignature_targets = p12, csr\n", "test.conf:2: "
+		    "[derive] signature_targets: csr cannot get a signature "
+		    "key" },
+		{ "[derive]\ncertificate_days = 1200\n", "test.conf:2: [derive] "
+		    "certificate_days: expected a whole number from 1 to 1096" },
+		{ "[derive]\nhistory_keys = 21\n", "test.conf:2: [derive] "
+		    "history_keys: expected a whole number from 0 to 20" },
+		{ "[derive]\nactivation_code_length = 5\n", "test.conf:2: "
+		    "[derive] activation_code_length: expected a whole number "
+		    "from 6 to 16" },
+		{ "[derive]\nactivation_code_alphabet = emoji\n", "test.conf:2: "
+		    "[derive] activation_code_alphabet: expected alphanumeric, "
+		    "uppercase or digits, got 'emoji'" },
+		{ "[derive]\nactivation_attempts = 11\n", "test.conf:2: "
+		    "[derive] activation_attempts: expected a whole number from "
+		    "1 to 10" },
+		{ "[derive]\np12 = rc2\n", "test.conf:2: [derive] p12: expected "
+		    "'modern' or 'legacy', got 'rc2'" },
+		{ "[derive]\nauth_policy_software = 1.2.x\n", "test.conf:2: "
+		    "[derive] auth_policy_software: '1.2.x' is not a dotted OID" },
+		{ "[ca]\nocsp_algorithm = rsa1024\n", "test.conf:2: [ca] "
+		    "ocsp_algorithm: expected rsa2048, rsa3072, rsa4096, eccp256 "
+		    "or eccp384, got 'rsa1024'" },
+		{ "[ca]\nocsp_days = 1096\n", "test.conf:2: [ca] ocsp_days: "
+		    "expected a whole number from 1 to 1095" },
+		{ "[ca]\nissuing_days = 100\ncontent_signer_days = 100\n"
+		    "kra_days = 100\nocsp_days = 101\n", "test.conf:5: [ca] "
+		    "ocsp_days: 101 outlives issuing_days 100" },
+		{ "[serve]\nurl = http://a.example\n", "test.conf:2: [serve] url: "
+		    "expected https://HOST or https://HOST:PORT (no path)" },
+		{ "[serve]\nurl = https://a.example/a\n", "test.conf:2: [serve] "
+		    "url: expected https://HOST" },
+		{ "[serve]\nurl = https://a.example:0\n", "test.conf:2: [serve] "
+		    "url: expected https://HOST" },
+		{ "[serve]\nurl = https://[::1\n", "test.conf:2: [serve] "
+		    "url: expected https://HOST" },
+		{ "[serve]\nlisten = localhost:8443\n", "test.conf:2: [serve] "
+		    "listen: expected ADDRESS:PORT (an IPv4 address, or an IPv6 "
+		    "one in brackets, and a port 1-65535), got 'localhost:8443'" },
+		{ "[serve]\nlisten = 0.0.0.0:65536\n", "test.conf:2: [serve] "
+		    "listen: expected ADDRESS:PORT" },
+		{ "[serve]\nlisten = ::1:443\n", "test.conf:2: [serve] "
+		    "listen: expected ADDRESS:PORT" },
+		{ "[serve]\nlisten =\n", "test.conf:2: [serve] listen: expected "
+		    "ADDRESS:PORT (an IPv4 address, or an IPv6 one in brackets, "
+		    "and a port 1-65535), got ''" },
+		{ "[serve]\nlisten_http = 127.0.0.1:08080\n", "test.conf:2: "
+		    "[serve] listen_http: expected ADDRESS:PORT (an IPv4 address, "
+		    "or an IPv6 one in brackets, and a port 1-65535) or nothing" },
+		{ "[serve]\ntls_certificate = /etc/x.pem\n", "test.conf:2: "
+		    "[serve] tls_certificate and tls_key: give both or neither" },
+		{ "[serve]\nthreads = 0\n", "test.conf:2: [serve] threads: "
+		    "expected a whole number from 1 to 64" },
+		{ "[serve]\nmax_body_kib = 2048\n", "test.conf:2: [serve] "
+		    "max_body_kib: expected a whole number from 1 to 1024" },
+		{ "[serve]\nocsp_validity_minutes = 0\n", "test.conf:2: [serve] "
+		    "ocsp_validity_minutes: expected a whole number from 1" },
 	};
 
 	return cr_make_param_array(struct bad_conf, cases,
@@ -294,6 +354,67 @@ ParameterizedTest(struct bad_conf *bc, config, bad_files)
 	    "accepted: %s", bc->text);
 	cr_assert(strncmp(why.msg, bc->want, strlen(bc->want)) == 0,
 	    "for %s\n got: %s\nwant: %s", bc->text, why.msg, bc->want);
+}
+
+Test(config, derive_section)
+{
+	struct pv_config c;
+	struct pv_why why = { "" };
+
+	cr_assert_eq(parse("", &c, &why), PV_OK, "%s", why.msg);
+	cr_assert_eq(c.derive_targets, CONFIG_DERIVE_ALL);
+	cr_assert_eq(c.derive_sign_targets, CONFIG_DERIVE_TOKEN |
+	    CONFIG_DERIVE_P12 | CONFIG_DERIVE_MOBILECONFIG);
+	cr_assert_str_eq(c.derive_policy[CONFIG_DP_AUTH_HW].oid[0],
+	    "2.16.840.1.101.3.2.1.48.110");
+	cr_assert_str_eq(c.derive_policy[CONFIG_DP_AUTH_SW].oid[0],
+	    "2.16.840.1.101.3.2.1.48.109");
+	cr_assert_str_eq(c.derive_policy[CONFIG_DP_KM_SW].oid[0],
+	    "2.16.840.1.101.3.2.1.48.8");
+	cr_assert_eq(c.derive_recheck_days, 7);
+	cr_assert_eq(c.derive_code_len, 8);
+	cr_assert_eq(c.derive_p12, CONFIG_P12_MODERN);
+	/* The production set gives the production OIDs; an override wins. */
+	cr_assert_eq(parse("[policy]\nset = production\n[derive]\n"
+	    "targets = p12, csr\nsignature_targets =\n"
+	    "software_key_management_policies = 1.2.3.4, 2.16.840.1.101.3.2.1."
+	    "3.6\np12 = legacy\nactivation_code_alphabet = digits\n", &c,
+	    &why), PV_OK, "%s", why.msg);
+	cr_assert_str_eq(c.derive_policy[CONFIG_DP_AUTH_HW].oid[0],
+	    "2.16.840.1.101.3.2.1.3.41");
+	cr_assert_str_eq(c.derive_policy[CONFIG_DP_SIGN_SW].oid[0],
+	    "2.16.840.1.101.3.2.1.3.6");
+	cr_assert_eq(c.derive_policy[CONFIG_DP_KM_SW].n, 2);
+	cr_assert_str_eq(c.derive_policy[CONFIG_DP_KM_SW].oid[0], "1.2.3.4");
+	cr_assert_eq(c.derive_targets, CONFIG_DERIVE_P12 | CONFIG_DERIVE_CSR);
+	cr_assert_eq(c.derive_sign_targets, 0);
+	cr_assert_eq(c.derive_p12, CONFIG_P12_LEGACY);
+	cr_assert_eq(c.derive_code_alphabet, CONFIG_CODE_DIGITS);
+	cr_assert_str_eq(config_derive_target_name(CONFIG_DERIVE_MOBILECONFIG),
+	    "mobileconfig");
+}
+
+Test(config, serve_values)
+{
+	struct pv_config c;
+	struct pv_why why = { "" };
+
+	cr_assert_eq(parse("[serve]\nurl = https://[2001:db8::1]:8443\n"
+	    "listen = [::]:443\nlisten_http =\nthreads = 2\n"
+	    "tls_certificate = /etc/pivstation/tls.pem\n"
+	    "tls_key = /etc/pivstation/tls.key\n", &c, &why), PV_OK, "%s",
+	    why.msg);
+	cr_assert_str_eq(c.serve_url, "https://[2001:db8::1]:8443");
+	cr_assert_str_eq(c.serve_listen, "[::]:443");
+	cr_assert_str_eq(c.serve_listen_http, "");
+	cr_assert_eq(c.serve_threads, 2);
+	cr_assert_str_eq(c.serve_tls_key, "/etc/pivstation/tls.key");
+	cr_assert_eq(parse("[serve]\nurl = https://pki.example.gov\n"
+	    "listen = 192.0.2.1:8443\n", &c, &why), PV_OK, "%s", why.msg);
+	cr_assert_str_eq(c.serve_listen_http, "0.0.0.0:8080", "the default");
+	cr_assert_eq(c.serve_max_body_kib, 64);
+	cr_assert_eq(c.ca_ocsp_alg, CONFIG_ALG_ECCP256);
+	cr_assert_eq(c.ca_ocsp_days, 90);
 }
 
 Test(config, long_line_and_nul_byte)

@@ -412,3 +412,86 @@ Test(escrow, recovery_reason_rules)
 	big[RECOVER_REASON_MAX] = '\0';
 	cr_assert_eq(recover_reason_check(big, NULL), PV_OK);
 }
+
+static enum pv_err
+last_recover_row(void *ctx, const struct audit_row *row)
+{
+	if (strncmp(row->action, "escrow.recover", 14) == 0)
+		snprintf(ctx, 400, "%s %s", row->action, row->detail);
+	return PV_OK;
+}
+
+Test(escrow, copy_for_a_derived_credential_is_audited)
+{
+	EVP_PKEY *kra_key = NULL, *k = tca_key(PKIX_ALG_P256), *got = NULL;
+	EVP_PKEY *other = tca_key(PKIX_ALG_P256);
+	struct ca *ca = tca_new(PKIX_ALG_P256, PKIX_ALG_RSA2048, &kra_key);
+	char *dir = tca_tmpdir(), path[4200], last[400] = "";
+	struct profile_subject s;
+	struct profile_card card;
+	struct profile_cfg cfg;
+	struct recover_copy rc;
+	struct recover_result res;
+	struct store *st = NULL;
+	struct pv_why why = { "" };
+	X509 *cert = NULL, *foreign = NULL;
+	uint8_t *env = NULL;
+	size_t env_len = 0;
+
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	cr_assert_eq(store_open(path, NULL, &st, &why), PV_OK, "%s", why.msg);
+	profile_cfg_defaults(&cfg);
+	tca_subject(&s);
+	tca_card(&card);
+	card.expiry = time(NULL) + 86400 * 365;
+	cr_assert_eq(profile_issue(ca, k, 0x9d, &s, &card, &cfg, time(NULL),
+	    &cert, NULL, NULL), PV_OK);
+	cr_assert_eq(profile_issue(ca, other, 0x9d, &s, &card, &cfg,
+	    time(NULL), &foreign, NULL, NULL), PV_OK);
+	cr_assert_eq(escrow_seal_key(k, ca_get0_kra(ca), &env, &env_len, NULL),
+	    PV_OK);
+	memset(&rc, 0, sizeof(rc));
+	rc.st = st;
+	rc.kra_cert = ca_get0_kra(ca);
+	rc.kra_key = kra_key;
+	rc.envelope = env;
+	rc.envelope_len = env_len;
+	rc.cert = cert;
+	rc.escrow_id = 7;
+	rc.device_id = 3;
+	rc.reason = "derived credential for the cardholder";
+	rc.detail_json = "{\"derived\":11,\"target\":\"p12\"}";
+	cr_assert_eq(recover_key_copy(&rc, &got, &res, &why), PV_OK, "%s",
+	    why.msg);
+	cr_assert_eq(EVP_PKEY_eq(got, k), 1);
+	cr_assert_eq(res.escrow_id, 7);
+	cr_assert_eq(audit_foreach(st, 0, last_recover_row, last, NULL), PV_OK);
+	cr_assert(strstr(last, "escrow.recover {") == last, "%s", last);
+	cr_assert(strstr(last, "\"derived\":11") != NULL, "%s", last);
+	cr_assert(strstr(last, "\"reason\":\"derived credential") != NULL,
+	    "%s", last);
+	EVP_PKEY_free(got);
+	got = NULL;
+	/* an envelope that is not the certificate's key: refused, audited */
+	rc.cert = foreign;
+	pv_why_clear(&why);
+	cr_assert_eq(recover_key_copy(&rc, &got, NULL, &why), PV_E_VERIFY);
+	cr_assert_null(got);
+	cr_assert_eq(audit_foreach(st, 0, last_recover_row, last, NULL), PV_OK);
+	cr_assert(strstr(last, "escrow.recover.refused") == last, "%s", last);
+	/* no reason: refused before anything */
+	rc.cert = cert;
+	rc.reason = "";
+	cr_assert_eq(recover_key_copy(&rc, &got, NULL, NULL), PV_E_INPUT);
+	cr_assert_null(got);
+	cr_assert_eq(audit_verify(st, NULL, &why), PV_OK, "%s", why.msg);
+	store_close(st);
+	X509_free(cert);
+	X509_free(foreign);
+	OPENSSL_free(env);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+	EVP_PKEY_free(kra_key);
+	ca_free(ca);
+	tca_rmtree(dir);
+}

@@ -281,3 +281,35 @@ Test(secobj, certificate_inside_the_object_is_not_the_signer)
 	ca_free(ca);
 	ca_free(other);
 }
+
+Test(secobj, with_cert_carries_the_signer_and_still_verifies)
+{
+	struct ca *ca = tca_new(PKIX_ALG_P256, PKIX_ALG_P256, NULL);
+	struct secobj_entry e[2];
+	struct pv_why why = { "" };
+	uint8_t *so = NULL;
+	size_t n = 0;
+	struct buf_cur c, v, bb;
+	const unsigned char *d;
+	CMS_ContentInfo *cms;
+	STACK_OF(X509) *certs;
+
+	entries(e);
+	cr_assert_eq(secobj_build_with_cert(ca_get0_signer(ca),
+	    ca_get0_signer_key(ca), e, 2, &so, &n, &why), PV_OK, "%s",
+	    why.msg);
+	buf_cur_init(&c, so, n);
+	cr_assert(tlv_get(&c, 0xba, &v) && tlv_get(&c, 0xbb, &bb));
+	d = bb.p;
+	cr_assert_not_null(cms = d2i_CMS_ContentInfo(NULL, &d, (long)bb.len));
+	certs = CMS_get1_certs(cms);
+	cr_assert(certs != NULL && sk_X509_num(certs) == 1,
+	    "exactly the signer's certificate");
+	cr_assert_eq(X509_cmp(sk_X509_value(certs, 0), ca_get0_signer(ca)), 0);
+	sk_X509_pop_free(certs, X509_free);
+	cr_assert_eq(secobj_verify(so, n, ca_get0_signer(ca), e, 2, NULL,
+	    &why), PV_OK, "%s", why.msg);
+	CMS_ContentInfo_free(cms);
+	OPENSSL_free(so);
+	ca_free(ca);
+}

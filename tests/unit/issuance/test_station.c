@@ -374,3 +374,62 @@ Test(passphrase, fifo_with_a_writer)
 	pthread_join(t, NULL);
 	fx_rmtree(d);
 }
+
+/*
+ * The mode rule judges what is read: a FIFO others may open (they may
+ * write the passphrase in, or read it first), and a /dev/fd/N path that
+ * is a regular file others may read, as a file would be; a pipe (process
+ * substitution) has no such readers.
+ */
+Test(passphrase, fifo_and_fd_paths_follow_the_mode_rule)
+{
+	const char *d = fx_tmpdir();
+	char fifo[512], path[64];
+	struct pass_chain c;
+	struct prompt_log log;
+	struct pv_config cfg;
+	struct pkix_pass p;
+	struct pv_why why = { "" };
+	pthread_t t;
+	int fd, fds[2];
+
+	memset(&log, 0, sizeof(log));
+	config_defaults(&cfg);
+	cfg.strict_passphrase_files = true;
+	pass_chain_init(&c);
+	c.note = fake_note;
+	c.prompt_ctx = &log;
+	(void)snprintf(fifo, sizeof(fifo), "%s/fifo", d);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	cr_assert_eq(chmod(fifo, 0622), 0);
+	c.src[PASS_CA].file = fifo;
+	cr_assert_eq(pthread_create(&t, NULL, fifo_writer, fifo), 0);
+	cr_assert_eq(pass_get(&c, &cfg, PASS_CA, false, &p, &why),
+	    PV_E_POLICY);
+	pthread_join(t, NULL);
+	cr_assert(strstr(why.msg, "mode 0622 lets other users change it") !=
+	    NULL, "%s", why.msg);
+	cr_assert_eq(p.len, 0, "wiped");
+	/* /dev/fd/N of a regular file others may read: warned. */
+	cfg.strict_passphrase_files = false;
+	write_mode(fx_path(d, "pass"), "secret words\n", 0644);
+	fd = open(fx_path(d, "pass"), O_RDONLY);
+	cr_assert(fd >= 0);
+	(void)snprintf(path, sizeof(path), "/dev/fd/%d", fd);
+	c.src[PASS_CA].file = path;
+	cr_assert_eq(pass_get(&c, &cfg, PASS_CA, false, &p, &why), PV_OK,
+	    "%s", why.msg);
+	cr_assert(strstr(log.notes, "mode 0644") != NULL, "%s", log.notes);
+	close(fd);
+	/* A pipe: no note. */
+	log.notes[0] = '\0';
+	cr_assert_eq(pipe(fds), 0);
+	cr_assert_eq(write(fds[1], "piped words\n", 12), 12);
+	(void)snprintf(path, sizeof(path), "/dev/fd/%d", fds[0]);
+	cr_assert_eq(pass_get(&c, &cfg, PASS_CA, false, &p, &why), PV_OK,
+	    "%s", why.msg);
+	cr_assert_str_eq(log.notes, "");
+	close(fds[0]);
+	close(fds[1]);
+	fx_rmtree(d);
+}

@@ -327,3 +327,86 @@ Test(wf_run, two_runs_for_one_person_never_share_a_job)
 	for (i = 0; i < 2; i++)
 		rig_card_free(&w[i].card);
 }
+
+/* ---- a resumed job and the person's details ------------------------------------- */
+
+/* Runs an issuance of |id| pulled at APDU |k|: a running job is left. */
+static void
+start_and_pull(struct rig_card *k, const struct identity *id,
+    unsigned long at)
+{
+	struct wf_issue_params p = params(st, id, "24681357");
+	struct wf_issue_result res;
+	struct pv_why why = { "" };
+	enum pv_err r;
+
+	rig_insert(k, at);
+	r = wf_issue_run(&p, &k->card, &res, &why);
+	cr_assert_eq(r, PV_E_NO_CARD, "%s: %s", pv_errname(r), why.msg);
+	cr_assert_eq(count("SELECT count(*) FROM jobs WHERE state = "
+	    "'running'"), 1);
+}
+
+/*
+ * A job cut short is resumed with the identity file given now.  One whose
+ * details differ from the person the job registered (another name, another
+ * person's e-mail address) is refused: the certificates still to be made
+ * would carry details the store never recorded, nor vetted (the e-mail of
+ * somebody else), next to certificates made with the old ones.  Nor does
+ * --update-person change a person in the middle of a card.
+ */
+Test(wf_run, resume_with_other_details_is_refused)
+{
+	struct identity victim = fx_identity("0000007001", "Victim",
+	    "victim@agency.gov");
+	struct identity id = fx_identity("0000007000", "Original",
+	    "orig@agency.gov");
+	struct identity other = id;
+	struct rig_card k;
+	struct wf_issue_params p;
+	struct wf_issue_result res;
+	struct pv_why why = { "" };
+	long long certs;
+	enum pv_err r;
+
+	cr_assert_eq(store_person_put(st, &victim, STORE_PERSON_REFUSE, NULL,
+	    &why), PV_OK, "%s", why.msg);
+	rig_card_new(&k, 7000, 0);
+	start_and_pull(&k, &id, 20);
+	certs = count("SELECT count(*) FROM certificates");
+
+	/* Another name, another person's address: refused, card untouched. */
+	strcpy(other.family_name, "Impostor");
+	strcpy(other.email, "victim@agency.gov");
+	p = params(st, &other, "24681357");
+	rig_insert(&k, 0);
+	r = wf_issue_run(&p, &k.card, &res, &why);
+	cr_assert_eq(r, PV_E_INPUT, "%s: %s", pv_errname(r), why.msg);
+	cr_assert(strstr(why.msg, "family_name") != NULL, "%s", why.msg);
+	cr_assert_eq(count("SELECT count(*) FROM certificates"), certs);
+
+	/* --update-person: not in the middle of a card either. */
+	p.update_person = true;
+	strcpy(other.email, "orig@agency.gov");
+	pv_why_clear(&why);
+	rig_insert(&k, 0);
+	r = wf_issue_run(&p, &k.card, &res, &why);
+	cr_assert_eq(r, PV_E_INPUT, "%s: %s", pv_errname(r), why.msg);
+	cr_assert(strstr(why.msg, "finish or cancel the job first)") != NULL,
+	    "%s", why.msg);
+	cr_assert_eq(count("SELECT count(*) FROM certificates"), certs);
+	cr_assert_eq(count("SELECT count(*) FROM people WHERE family_name = "
+	    "'Impostor'"), 0);
+
+	/* The details of the store: the job finishes. */
+	p = params(st, &id, "24681357");
+	pv_why_clear(&why);
+	rig_insert(&k, 0);
+	r = wf_issue_run(&p, &k.card, &res, &why);
+	cr_assert_eq(r, PV_OK, "%s: %s", pv_errname(r), why.msg);
+	cr_assert(res.resumed);
+	cr_assert_eq(count("SELECT count(*) FROM audit WHERE action = "
+	    "'person.update'"), 0);
+	cr_assert_eq(audit_verify(st, NULL, &why), PV_OK, "%s", why.msg);
+	rig_card_free(&k);
+}
