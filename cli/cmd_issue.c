@@ -491,6 +491,7 @@ cli_cmd_issue(struct cli_global *g, int argc, char **argv)
 	p.pin_pad = pin_pad;
 	p.reissue = reissue;
 	p.update_person = update_person;
+	p.home = station_home(stn)->dir;
 	memset(&hooks, 0, sizeof(hooks));
 	hooks.event = iss_progress;
 	hooks.ask = iss_ask;

@@ -384,7 +384,9 @@ card_insp_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 		f->has_chuid = true;
 		if (piv_chuid_parse(obj.p, obj.len, &ch, NULL) == PV_OK) {
 			f->chuid_ok = true;
+			f->chuid_signed = ch.signature.len != 0;
 			memcpy(f->chuid_guid, ch.guid, 16);
+			memcpy(f->chuid_fascn, ch.fascn, sizeof(f->chuid_fascn));
 		}
 	} else if (!card_soft(r, why)) {
 		goto out;
@@ -450,6 +452,7 @@ card_describe(const struct card_facts *f, const char *more, char *out,
 	if (more != NULL)
 		(void)snprintf(out + n, cap - n, "; %s", more);
 	n = strlen(out);
-	(void)snprintf(out + n, cap - n, "; %s", f->has_chuid ? "has a CHUID" :
-	    "no CHUID");
+	(void)snprintf(out + n, cap - n, "; %s", !f->has_chuid ? "no CHUID" :
+	    !f->chuid_ok ? "has a CHUID that does not parse" : f->chuid_signed ?
+	    "has a signed CHUID" : "has an unsigned CHUID");
 }

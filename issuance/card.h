@@ -169,7 +169,10 @@ struct card_facts {
 	struct piv_pin_status pin_status;
 	bool has_chuid;			/* a CHUID object is present */
 	bool chuid_ok;			/* ... and parses */
+	bool chuid_signed;		/* ... with a signature element that is
+					 * not empty (checked elsewhere) */
 	uint8_t chuid_guid[16];
+	uint8_t chuid_fascn[25];
 	bool read_certs;		/* the four containers were read */
 	unsigned certs;			/* bit (1 << n) per certificate of
 					 * 9A 9C 9D 9E (n = 0..3) */

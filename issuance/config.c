@@ -191,7 +191,8 @@ enum config_type {
 	T_ALPHABET,
 	T_P12,
 	T_HTTPS_URL,	/* https://HOST[:PORT] without a path, at off */
-	T_LISTEN	/* ADDRESS:PORT at off; empty allowed when arg = 1 */
+	T_LISTEN,	/* ADDRESS:PORT at off; empty allowed when arg = 1 */
+	T_ENUM		/* one of config_enums[arg], its index at off */
 };
 
 struct config_key {
@@ -202,6 +203,26 @@ struct config_key {
 	unsigned lo, hi;
 	int arg;
 };
+
+/*
+ * T_ENUM keys: the names a value may take, in the order of the enum the
+ * field has (the name's index is the value stored).
+ */
+enum config_enum_id {
+	CONFIG_ENUM_FACTORY_CHUID,
+	CONFIG_ENUM_ATTEST_POLICY
+};
+static const char *const config_enum_factory_chuid[] = { "overwrite",
+	"refuse", NULL };
+static const char *const config_enum_attest_policy[] = { "record",
+	"refuse", NULL };
+static const char *const *const config_enums[] = {
+	[CONFIG_ENUM_FACTORY_CHUID] = config_enum_factory_chuid,
+	[CONFIG_ENUM_ATTEST_POLICY] = config_enum_attest_policy,
+};
+_Static_assert(sizeof(enum config_factory_chuid) == sizeof(int) &&
+    sizeof(enum config_attest_policy) == sizeof(int),
+    "T_ENUM fields are stored as int");
 
 #define OFF(f) offsetof(struct pv_config, f)
 static const struct config_key config_keys[] = {
@@ -248,6 +269,12 @@ static const struct config_key config_keys[] = {
 	    0, 9, 0 },
 	{ "card", "issuer_id", T_TEXT, OFF(issuer_id), 1, CONFIG_ISSUER_ID_MAX,
 	    0 },
+	{ "card", "factory_chuid", T_ENUM, OFF(factory_chuid), 0, 0,
+	    CONFIG_ENUM_FACTORY_CHUID },
+	{ "attestation", "roots", T_PATH, OFF(attest_roots), 0,
+	    CONFIG_PATH_MAX - 1, 0 },
+	{ "attestation", "policy", T_ENUM, OFF(attest_policy), 0, 0,
+	    CONFIG_ENUM_ATTEST_POLICY },
 	{ "ca", "algorithm", T_CA_ALG, OFF(ca_alg), 0, 0, 0 },
 	{ "ca", "root_days", T_UINT, OFF(ca_root_days), 1, 10958, 0 },
 	{ "ca", "issuing_days", T_UINT, OFF(ca_issuing_days), 1, 10958, 0 },
@@ -353,8 +380,8 @@ static const struct config_key config_keys[] = {
 
 static const char *const config_sections[] = {
 	"keys", "validity", "urls", "policy", "certificates", "escrow", "pin",
-	"fascn", "card", "ca", "store", "security", "audit", "trust",
-	"validation", "revocation", "derive", "serve", "console"
+	"fascn", "card", "attestation", "ca", "store", "security", "audit",
+	"trust", "validation", "revocation", "derive", "serve", "console"
 };
 
 struct config_parse {
@@ -883,6 +910,31 @@ config_text_ok(const char *v, size_t lo, size_t hi)
 
 /* ---- one key ------------------------------------------------------------------- */
 
+/* A T_ENUM value: its index among the names of config_enums[k->arg]. */
+static bool
+config_enum(struct config_parse *p, const struct config_key *k, const char *v,
+    char *field)
+{
+	const char *const *names = config_enums[k->arg];
+	char expect[160] = "";
+	size_t n;
+	int i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			memcpy(field, &i, sizeof(i));
+			return true;
+		}
+		n = strlen(expect);
+		(void)snprintf(expect + n, sizeof(expect) - n, "%s'%s'",
+		    i == 0 ? "" : names[i + 1] == NULL ? " or " : ", ",
+		    names[i]);
+	}
+	config_fail(p, p->line, "[%s] %s: expected %s, got '%.40s'",
+	    k->section, k->key, expect, v);
+	return false;
+}
+
 static bool
 config_set(struct config_parse *p, const struct config_key *k, const char *v)
 {
@@ -1162,6 +1214,8 @@ config_set(struct config_parse *p, const struct config_key *k, const char *v)
 		config_fail(p, p->line, "[%s] %s: expected 'required' or "
 		    "'optional', got '%.40s'", k->section, k->key, v);
 		return false;
+	case T_ENUM:
+		return config_enum(p, k, v, base + k->off);
 	case T_TARGETS:
 		*(unsigned *)(void *)(base + k->off) = 0;
 		return config_list(p, k, v, config_target_item, base + k->off);
@@ -1425,6 +1479,8 @@ config_defaults(struct pv_config *out)
 	strcpy(out->organization_identifier, "0000");
 	out->person_association = 1;
 	strcpy(out->issuer_id, "PIVSTATION");
+	out->factory_chuid = CONFIG_FACTORY_CHUID_OVERWRITE;
+	out->attest_policy = CONFIG_ATTEST_RECORD;
 	out->ca_alg = CONFIG_ALG_ECCP384;
 	out->ca_root_days = 7300;
 	out->ca_issuing_days = 3650;

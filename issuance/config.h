@@ -58,6 +58,26 @@ enum config_escrow {
 	CONFIG_ESCROW_OPTIONAL	/* such a token gets an on-card, unescrowed key */
 };
 
+/*
+ * [card] factory_chuid: what issuance does with an unsigned CHUID that no
+ * job of this station wrote (a vendor's or a personalisation tool's
+ * placeholder: firmware-notes/factory-chuid.md).
+ */
+enum config_factory_chuid {
+	CONFIG_FACTORY_CHUID_OVERWRITE,	/* factory content: issue over it */
+	CONFIG_FACTORY_CHUID_REFUSE	/* not blank: refuse (--reissue) */
+};
+
+/*
+ * [attestation] policy: what issuance does with an on-card key whose
+ * attestation is missing (the token has none, no root is configured) or
+ * does not prove the key (issuance/attest.h).
+ */
+enum config_attest_policy {
+	CONFIG_ATTEST_RECORD,	/* certify it, recorded "not attested" */
+	CONFIG_ATTEST_REFUSE	/* refuse to certify it */
+};
+
 /* 9A extended key usages (bits of pv_config.eku_9a). */
 #define CONFIG_EKU_CLIENT_AUTH		0x1	/* 1.3.6.1.5.5.7.3.2 */
 #define CONFIG_EKU_SMARTCARD_LOGON	0x2	/* 1.3.6.1.4.1.311.20.2.2 */
@@ -220,6 +240,11 @@ struct pv_config {
 
 	/* [card] */
 	char issuer_id[CONFIG_ISSUER_ID_MAX + 1];	/* Printed Information */
+	enum config_factory_chuid factory_chuid;
+
+	/* [attestation] */
+	char attest_roots[CONFIG_PATH_MAX];	/* PEM file; "" none */
+	enum config_attest_policy attest_policy;
 
 	/* [ca] */
 	enum config_alg ca_alg;

@@ -235,6 +235,7 @@ enum pv_err store_device_get(struct store *st, int64_t id,
 /* The device with this serial that is not terminated. */
 enum pv_err store_device_find_serial(struct store *st, const char *serial,
     struct store_device *out, struct pv_why *why);
+/* The device (of any status) with this CHUID GUID, or FASC-N. */
 enum pv_err store_device_find_guid(struct store *st, const uint8_t guid[16],
     struct store_device *out, struct pv_why *why);
 enum pv_err store_device_find_fascn(struct store *st, const uint8_t fascn[25],

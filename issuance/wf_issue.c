@@ -146,9 +146,41 @@ wf_store_knows(struct wf *w, struct store_device *d, bool *found,
 }
 
 /*
+ * Factory content (firmware-notes/factory-chuid.md): an unsigned CHUID
+ * (empty signature element) whose GUID and FASC-N no device of the store
+ * has, ever.  This station signs every CHUID it writes, so such a CHUID
+ * was left by a vendor or a personalisation tool.  A signed CHUID, one
+ * that does not parse, or one the store knows belongs to an issuer.
+ */
+static enum pv_err
+wf_chuid_factory(struct wf *w, bool *out, struct pv_why *why)
+{
+	struct store_device d;
+	enum pv_err r;
+
+	*out = false;
+	if (!w->in.has_chuid || !w->in.chuid_ok || w->in.chuid_signed)
+		return PV_OK;
+	r = store_device_find_guid(w->st, w->in.chuid_guid, &d, why);
+	if (r == PV_E_NO_RECORD) {
+		pv_why_clear(why);
+		r = store_device_find_fascn(w->st, w->in.chuid_fascn, &d, why);
+	}
+	if (r == PV_OK)
+		return PV_OK;	/* a device of this station's */
+	if (r != PV_E_NO_RECORD)
+		return r;
+	pv_why_clear(why);
+	*out = true;
+	return PV_OK;
+}
+
+/*
  * A new job needs a blank card: no CHUID, no certificate, factory PIN,
  * PUK and management key where the token can tell, and not a device the
- * store already knows.  With --reissue the objects may be overwritten and
+ * store already knows.  An unsigned CHUID that is factory content does not
+ * count unless [card] factory_chuid = refuse.  With --reissue the objects
+ * may be overwritten and
  * the store's device is terminated (its certificates revoked), but the
  * PIN and PUK must still be the factory ones: this station cannot set
  * them without the old values.
@@ -172,8 +204,14 @@ wf_check_blank(struct wf *w, struct pv_why *why)
 		    "cannot unlock the key; nothing was written (reset the "
 		    "token's PIV application, e.g. ykman piv reset, then issue "
 		    "it)", ykp_describe(&w->ykp));
-	if (in->has_chuid)
+	if ((r = wf_chuid_factory(w, &w->factory_chuid, why)) != PV_OK)
+		return r;
+	if (in->has_chuid && !w->factory_chuid)
 		wf_add_reason(reasons, sizeof(reasons), "a CHUID");
+	else if (w->factory_chuid && w->p->cfg->factory_chuid ==
+	    CONFIG_FACTORY_CHUID_REFUSE)
+		wf_add_reason(reasons, sizeof(reasons), "an unsigned factory "
+		    "CHUID ([card] factory_chuid = refuse)");
 	for (i = 0; i < 4; i++)
 		if (in->certs & (1u << i))
 			wf_add_reason(certs, sizeof(certs), sl[i]);
@@ -360,8 +398,20 @@ wf_check_same_card(struct wf *w, struct pv_why *why)
 		    in->has_serial ? serial : "");
 	}
 	if (in->has_chuid) {
+		bool factory = false;
+		enum pv_err r;
+
 		if (in->chuid_ok && memcmp(in->chuid_guid, w->guid, 16) == 0)
 			return PV_OK;
+		/* Pulled before the chuid step: the factory CHUID is still
+		 * there, and nothing card-specific was written yet. */
+		if (!wf_step_done_at(&w->run, WF_S_CHUID)) {
+			if ((r = wf_chuid_factory(w, &factory, why)) != PV_OK)
+				return r;
+			w->factory_chuid = factory;
+			if (factory)
+				return PV_OK;
+		}
 	} else if (!wf_step_done_at(&w->run, WF_S_CHUID)) {
 		return PV_OK;	/* nothing card-specific written yet */
 	}
@@ -733,8 +783,10 @@ wf_issue_run(const struct wf_issue_params *p, struct card *card,
 		wf_emit(&w.run, -1, WF_STEP_FAILED, "%s: %s", desc, why->msg);
 		goto out;
 	}
-	wf_emit(&w.run, -1, WF_STEP_DONE, "%s%s", desc, w.run.resumed ?
-	    "; resuming the person's job" : "; blank");
+	wf_emit(&w.run, -1, WF_STEP_DONE, "%s%s%s", desc, w.run.resumed ?
+	    "; resuming the person's job" : "; blank", w.factory_chuid ?
+	    " (the CHUID is factory content: unsigned and written by no job "
+	    "of this station; the chuid step replaces it)" : "");
 
 	/* A new job's register step runs before the card is touched; the
 	 * rest needs the card UUID it allocates. */

@@ -68,6 +68,9 @@ struct wf_issue_params {
 	bool update_person;		/* a person already in the store with
 					 * other details is updated (audited
 					 * with the old values), not refused */
+	const char *home;		/* the station's home: relative paths
+					 * of the configuration ([attestation]
+					 * roots); NULL: taken as they are */
 	int64_t now;			/* 0: the store's clock */
 	const struct wf_hooks *hooks;	/* events, questions, cancel; NULL */
 	/* Where the escrow-9d step gets its key pair (a pool made ahead,

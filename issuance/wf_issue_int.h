@@ -46,7 +46,8 @@
  *               certificate issued and recorded
  *   key-9e      on-card key, certificate issued and recorded
  *   certs       the four certificates written to their containers
- *   objects     CCC, Discovery Object, Key History
+ *   objects     CCC; Discovery Object (the card's own kept when its PIN
+ *               policy is ours) and Key History, a refusal recorded
  *   secobj      Printed Information, then the Security Object last
  *   finish      device ACTIVE, job DONE
  */
@@ -114,6 +115,8 @@ struct wf {
 	/* Decisions. */
 	int64_t old_dev[2];		/* --reissue: devices to terminate */
 	size_t n_old_dev;
+	bool factory_chuid;		/* the card's CHUID is factory content
+					 * (wf_chuid_factory) */
 	bool can_import;		/* YubiKey IMPORT KEY available */
 	bool escrow_9d;			/* 9D made on the host and escrowed */
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -16,6 +17,8 @@
 #include "apdu/buf.h"
 #include "apdu/piv_obj.h"
 #include "apdu/piv_pkey.h"
+#include "apdu/piv_yk.h"
+#include "issuance/attest.h"
 #include "issuance/ca.h"
 #include "issuance/escrow.h"
 #include "issuance/secobj.h"
@@ -194,8 +197,9 @@ wf_step_chuid(struct wf_run *run, void *state, struct pv_why *why)
 		goto out;
 	card_note_identity(w->card, w->in.has_serial, w->in.serial, true,
 	    w->guid);
-	wf_note(run, WF_STEP_DONE, "signed CHUID written: FASC-N %s, expiry "
-	    "%s", w->fascn_str, date);
+	wf_note(run, WF_STEP_DONE, "signed CHUID written%s: FASC-N %s, expiry "
+	    "%s", w->factory_chuid ? " over the factory one" : "",
+	    w->fascn_str, date);
 out:
 	buf_out_cleanup(&obj);
 	return r;
@@ -444,6 +448,47 @@ wf_key_step(enum config_slot s)
 }
 
 /*
+ * The key step's result: the certificate serial and, for a key made on
+ * the token, its attestation (status, why, the token's F9 subject, the
+ * attestation certificate's SHA-256).
+ */
+static enum pv_err
+wf_certify_detail(struct wf *w, const char *serial,
+    const struct attest_result *att, struct pv_why *why)
+{
+	json_object *d = json_object_new_object();
+	char hex[65];
+	enum pv_err r = PV_E_NOMEM;
+
+	if (d == NULL || json_object_object_add(d, "serial",
+	    json_object_new_string(serial)) != 0)
+		goto out;
+	if (att != NULL) {
+		if (json_object_object_add(d, "attestation",
+		    json_object_new_string(attest_status_name(att->status))) !=
+		    0 || json_object_object_add(d, "attestation_text",
+		    json_object_new_string(att->text)) != 0)
+			goto out;
+		if (att->f9_subject[0] != '\0' && json_object_object_add(d,
+		    "attestation_ca", json_object_new_string(
+		    att->f9_subject)) != 0)
+			goto out;
+		if (att->has_cert) {
+			buf_hex(att->cert_sha256, 32, hex);
+			if (json_object_object_add(d, "attestation_sha256",
+			    json_object_new_string(hex)) != 0)
+				goto out;
+		}
+	}
+	wf_done_detail(&w->run, "%s", json_object_to_json_string_ext(d,
+	    JSON_C_TO_STRING_PLAIN));
+	r = PV_OK;
+out:
+	json_object_put(d);
+	return r == PV_OK ? r : pv_why_set(why, r, "recording the key step");
+}
+
+/*
  * wf_certify issues the certificate of slot |s| over |pub| and records
  * it, with step |step| done, in one transaction.  A live certificate the
  * slot still has (one that no longer matched the card) is revoked first,
@@ -451,7 +496,7 @@ wf_key_step(enum config_slot s)
  */
 static enum pv_err
 wf_certify(struct wf *w, enum config_slot s, EVP_PKEY *pub,
-    const char *how, struct pv_why *why)
+    const char *how, const struct attest_result *att, struct pv_why *why)
 {
 	uint8_t slot = config_slot_ref(s);
 	struct profile_card card;
@@ -504,7 +549,8 @@ wf_certify(struct wf *w, enum config_slot s, EVP_PKEY *pub,
 		r = store_cert_add(w->st, &c, NULL, why);
 	if (r != PV_OK)
 		goto out;
-	wf_done_detail(&w->run, "{\"serial\":\"%s\"}", c.serial);
+	if ((r = wf_certify_detail(w, c.serial, att, why)) != PV_OK)
+		goto out;
 	wf_note(&w->run, WF_STEP_DONE, "%s; %s certificate %s issued%s%s", how,
 	    piv_key_name(slot), c.serial, old.serial[0] ?
 	    ", replacing " : "", old.serial);
@@ -520,42 +566,130 @@ struct wf_gen_arg {
 	uint8_t slot;
 	uint8_t alg;
 	struct piv_pubkey pk;
+	/* A YubiKey-class token's attestation of the new key and its F9
+	 * certificate (DER); a refusal of either is kept in words. */
+	struct buf_out att, f9obj;
+	bool has_att, has_f9;
+	char att_why[160];
 };
 
+/* GENERATE, and on a token with the YubiKey extensions ATTEST of the
+ * slot and the F9 certificate, in the same group. */
 static enum pv_err
 wf_gen_fn(struct apdu_session *a, void *arg, struct pv_why *why)
 {
 	struct wf_gen_arg *ga = arg;
 	enum pv_err r;
 
+	ga->has_att = ga->has_f9 = false;
+	ga->att_why[0] = '\0';
+	buf_out_truncate(&ga->att, 0);
+	buf_out_truncate(&ga->f9obj, 0);
 	if ((r = card_admin_auth(&ga->w->adm, a, why)) != PV_OK)
 		return r;
-	return piv_generate(a, ga->slot, ga->alg, PIV_PINPOL_DEFAULT,
-	    PIV_TOUCH_DEFAULT, &ga->pk, why);
+	if ((r = piv_generate(a, ga->slot, ga->alg, PIV_PINPOL_DEFAULT,
+	    PIV_TOUCH_DEFAULT, &ga->pk, why)) != PV_OK)
+		return r;
+	if (!ga->w->in.yk)
+		return PV_OK;
+	r = piv_yk_attest(a, ga->slot, &ga->att, why);
+	if (r == PV_OK)
+		r = piv_get_data(a, PIV_OBJ_YK_ATTEST, &ga->f9obj, why);
+	if (r == PV_OK) {
+		ga->has_att = ga->has_f9 = true;
+		return PV_OK;
+	}
+	if (pv_err_aborts(r))
+		return r;
+	(void)snprintf(ga->att_why, sizeof(ga->att_why), "%.150s", why->msg);
+	pv_why_clear(why);
+	return PV_OK;
 }
 
-/* An on-card key: GENERATE, then the certificate over what it returned. */
+/*
+ * The attestation of the key |pub| just made in slot |s| (attest.h):
+ * PV_E_POLICY when it is missing or does not prove the key and
+ * [attestation] policy = refuse.
+ */
+static enum pv_err
+wf_attest(struct wf *w, enum config_slot s, struct wf_gen_arg *ga,
+    EVP_PKEY *pub, struct attest_result *res, struct pv_why *why)
+{
+	const struct pv_config *cfg = w->p->cfg;
+	struct piv_certobj co;
+	const uint8_t *f9 = NULL;
+	size_t f9_len = 0;
+	char roots[CONFIG_PATH_MAX * 2];
+	enum pv_err r;
+
+	roots[0] = '\0';
+	if (cfg->attest_roots[0] == '/' || w->p->home == NULL)
+		(void)snprintf(roots, sizeof(roots), "%s", cfg->attest_roots);
+	else if (cfg->attest_roots[0] != '\0')
+		(void)snprintf(roots, sizeof(roots), "%s/%s", w->p->home,
+		    cfg->attest_roots);
+	if (ga->has_f9 && piv_certobj_parse(ga->f9obj.p, ga->f9obj.len, &co,
+	    NULL) == PV_OK) {
+		f9 = co.cert.p;
+		f9_len = co.cert.len;
+	}
+	if ((r = attest_verify(roots, ga->has_att ? ga->att.p : NULL,
+	    ga->att.len, f9, f9_len, pub, w->in.has_serial ? &w->in.serial :
+	    NULL, res, why)) != PV_OK)
+		return r;
+	if (res->status == ATTEST_MISSING && roots[0] != '\0') {
+		if (!w->in.yk)
+			(void)snprintf(res->text, sizeof(res->text), "the token "
+			    "has no key attestation (no YubiKey extensions)");
+		else if (!ga->has_att)
+			(void)snprintf(res->text, sizeof(res->text), "the token "
+			    "gave no attestation: %s", ga->att_why);
+	}
+	if (res->status != ATTEST_VERIFIED &&
+	    cfg->attest_policy == CONFIG_ATTEST_REFUSE)
+		return pv_why_set(why, PV_E_POLICY, "[attestation] policy = "
+		    "refuse: the %s key made on the token is not certified: "
+		    "%s: %s", piv_key_name(config_slot_ref(s)),
+		    res->status == ATTEST_MISSING ? "no attestation" :
+		    "attestation failed", res->text);
+	return PV_OK;
+}
+
+/* An on-card key: GENERATE (and attest), then the certificate over what
+ * it returned. */
 static enum pv_err
 wf_step_oncard(struct wf *w, enum config_slot s, struct pv_why *why)
 {
 	struct wf_gen_arg ga;
+	struct attest_result att;
 	EVP_PKEY *pub = NULL;
-	char how[64];
+	char how[320];
 	enum pv_err r;
 
 	memset(&ga, 0, sizeof(ga));
 	ga.w = w;
 	ga.slot = config_slot_ref(s);
 	ga.alg = (uint8_t)w->p->cfg->slot_alg[s];
+	if (!buf_out_alloc(&ga.att, 1024, 8192) ||
+	    !buf_out_alloc(&ga.f9obj, 1024, 8192)) {
+		r = PV_E_NOMEM;
+		goto out;
+	}
 	if ((r = card_run(w->card, wf_gen_fn, &ga, why)) != PV_OK)
-		return r;
+		goto out;
 	w->made_now |= wf_slot_bit(s);
-	if ((r = piv_pubkey_to_evp(&ga.pk, &pub, why)) != PV_OK)
-		return r;
-	(void)snprintf(how, sizeof(how), "%s key generated on the card",
-	    piv_alg_name(ga.alg));
-	r = wf_certify(w, s, pub, how, why);
+	if ((r = piv_pubkey_to_evp(&ga.pk, &pub, why)) != PV_OK ||
+	    (r = wf_attest(w, s, &ga, pub, &att, why)) != PV_OK)
+		goto out;
+	(void)snprintf(how, sizeof(how), "%s key generated on the card; %s%s%s",
+	    piv_alg_name(ga.alg), att.status == ATTEST_VERIFIED ? "" :
+	    attest_status_name(att.status), att.status == ATTEST_VERIFIED ?
+	    "" : ": ", att.text);
+	r = wf_certify(w, s, pub, how, &att, why);
+out:
 	EVP_PKEY_free(pub);
+	buf_out_cleanup(&ga.att);
+	buf_out_cleanup(&ga.f9obj);
 	return r;
 }
 
@@ -718,7 +852,7 @@ wf_step_key_9d(struct wf_run *run, void *state, struct pv_why *why)
 		how = "the escrowed key is on the card already";
 	}
 	w->made_now |= wf_slot_bit(CONFIG_SLOT_9D);
-	r = wf_certify(w, CONFIG_SLOT_9D, pub, how, why);
+	r = wf_certify(w, CONFIG_SLOT_9D, pub, how, NULL, why);
 out:
 	EVP_PKEY_free(pub);
 	return r;
@@ -857,19 +991,131 @@ out:
 
 /* ---- objects, secobj, finish ---------------------------------------------------------- */
 
+/*
+ * The objects step's card work, in one group after 9B authentication.
+ * The CCC is required: a refusal fails the step.  The Discovery Object
+ * is read first: an applet may build its own and refuse PUT DATA 7E
+ * (firmware-notes/discovery-builtin.md); one that already has the PIN
+ * policy we would write (the parser holds its AID to the PIV RID) is
+ * kept.  A refused write of the
+ * Discovery Object or the Key History (optional objects) is recorded,
+ * with the card's answer, and the step goes on.
+ */
+enum wf_obj_outcome {
+	WF_OBJ_WRITTEN,
+	WF_OBJ_KEPT,		/* the card's own says what we want */
+	WF_OBJ_REFUSED		/* the card refused the write */
+};
+
+static const char *const wf_obj_outcome_name[] = { "written", "kept",
+	"refused" };
+
+struct wf_objects_arg {
+	struct wf *w;
+	const struct buf_out *ccc, *disc, *keyhist;
+	struct buf_out *card_disc;	/* the card's 7E, as read */
+	enum wf_obj_outcome disc_out, keyhist_out;
+	enum pv_err disc_err, keyhist_err;
+	char disc_why[160], keyhist_why[160];
+	char disc_policy[8];		/* the card's PIN policy, "4000" */
+};
+
+/* A refusal an optional object may get: the card said no to this write.
+ * Anything that means the card or our authentication went away is not. */
+static bool
+wf_obj_refused(enum pv_err e)
+{
+	return pv_err_class(e) == PV_CLASS_CARD && e != PV_E_SECURITY &&
+	    e != PV_E_MALFORMED && e != PV_E_CHAIN;
+}
+
+/* PUT DATA of the optional object |tag|; a refusal is noted in |out|,
+ * |err| and |msg|, and is not an error. */
+static enum pv_err
+wf_put_optional(struct apdu_session *a, uint32_t tag, const struct buf_out *o,
+    enum wf_obj_outcome *out, enum pv_err *err, char *msg, size_t cap,
+    struct pv_why *why)
+{
+	enum pv_err r;
+	size_t n;
+
+	*out = WF_OBJ_WRITTEN;
+	r = piv_put_data(a, tag, o->p, o->len, why);
+	if (r == PV_OK)
+		return PV_OK;
+	if (!wf_obj_refused(r)) {
+		pv_why_prefix(why, "writing %s", piv_obj_name(tag));
+		return r;
+	}
+	*out = WF_OBJ_REFUSED;
+	*err = r;
+	if (cap > 0) {	/* the card's words, cut to fit */
+		n = strnlen(why->msg, cap - 1);
+		memcpy(msg, why->msg, n);
+		msg[n] = '\0';
+	}
+	pv_why_clear(why);
+	return PV_OK;
+}
+
+static enum pv_err
+wf_objects_fn(struct apdu_session *a, void *arg, struct pv_why *why)
+{
+	struct wf_objects_arg *oa = arg;
+	struct piv_discovery want, have;
+	enum pv_err r;
+
+	oa->disc_out = oa->keyhist_out = WF_OBJ_WRITTEN;
+	oa->disc_policy[0] = '\0';
+	if ((r = card_admin_auth(&oa->w->adm, a, why)) != PV_OK)
+		return r;
+	if ((r = piv_put_data(a, PIV_OBJ_CCC, oa->ccc->p, oa->ccc->len,
+	    why)) != PV_OK) {
+		pv_why_prefix(why, "writing %s", piv_obj_name(PIV_OBJ_CCC));
+		return r;
+	}
+
+	/* What the card has: none (6A82), ours, or another one. */
+	buf_out_truncate(oa->card_disc, 0);
+	r = piv_get_data(a, PIV_OBJ_DISCOVERY, oa->card_disc, why);
+	if (r == PV_OK && piv_discovery_parse(oa->card_disc->p,
+	    oa->card_disc->len, &have, NULL) == PV_OK &&
+	    piv_discovery_parse(oa->disc->p, oa->disc->len, &want, NULL) ==
+	    PV_OK) {
+		(void)snprintf(oa->disc_policy, sizeof(oa->disc_policy),
+		    "%02X%02X", have.policy[0], have.policy[1]);
+		if (memcmp(have.policy, want.policy, 2) == 0)
+			oa->disc_out = WF_OBJ_KEPT;
+	} else if (r != PV_OK && !wf_obj_refused(r) &&
+	    r != PV_E_MALFORMED) {
+		pv_why_prefix(why, "reading %s", piv_obj_name(
+		    PIV_OBJ_DISCOVERY));
+		return r;
+	}
+	pv_why_clear(why);
+	if (oa->disc_out != WF_OBJ_KEPT &&
+	    (r = wf_put_optional(a, PIV_OBJ_DISCOVERY, oa->disc,
+	    &oa->disc_out, &oa->disc_err, oa->disc_why,
+	    sizeof(oa->disc_why), why)) != PV_OK)
+		return r;
+	return wf_put_optional(a, PIV_OBJ_KEY_HISTORY, oa->keyhist,
+	    &oa->keyhist_out, &oa->keyhist_err, oa->keyhist_why,
+	    sizeof(oa->keyhist_why), why);
+}
+
 enum pv_err
 wf_step_objects(struct wf_run *run, void *state, struct pv_why *why)
 {
 	struct wf *w = state;
-	struct buf_out o[3];
-	struct wf_put_arg pa;
+	struct buf_out o[4];
+	struct wf_objects_arg oa;
+	char disc[256], kh[256];
 	enum pv_err r;
 	int i;
 
 	memset(o, 0, sizeof(o));
-	memset(&pa, 0, sizeof(pa));
-	pa.w = w;
-	for (i = 0; i < 3; i++)
+	memset(&oa, 0, sizeof(oa));
+	for (i = 0; i < 4; i++)
 		if (!buf_out_alloc(&o[i], 64, 1024)) {
 			r = PV_E_NOMEM;
 			goto out;
@@ -878,15 +1124,44 @@ wf_step_objects(struct wf_run *run, void *state, struct pv_why *why)
 	    (r = wf_build_discovery(&o[1], why)) != PV_OK ||
 	    (r = wf_build_keyhist(&o[2], why)) != PV_OK)
 		goto out;
-	wf_put_add(&pa, PIV_OBJ_CCC, &o[0]);
-	wf_put_add(&pa, PIV_OBJ_DISCOVERY, &o[1]);
-	wf_put_add(&pa, PIV_OBJ_KEY_HISTORY, &o[2]);
-	if ((r = card_run(w->card, wf_put_fn, &pa, why)) != PV_OK)
+	oa.w = w;
+	oa.ccc = &o[0];
+	oa.disc = &o[1];
+	oa.keyhist = &o[2];
+	oa.card_disc = &o[3];
+	if ((r = card_run(w->card, wf_objects_fn, &oa, why)) != PV_OK)
 		goto out;
-	wf_note(run, WF_STEP_DONE, "CCC, Discovery Object and Key History "
-	    "written");
+
+	switch (oa.disc_out) {
+	case WF_OBJ_WRITTEN:
+		(void)snprintf(disc, sizeof(disc), "Discovery Object written");
+		break;
+	case WF_OBJ_KEPT:
+		(void)snprintf(disc, sizeof(disc), "the card's own Discovery "
+		    "Object kept (PIV AID, PIN policy %s)", oa.disc_policy);
+		break;
+	case WF_OBJ_REFUSED:
+		(void)snprintf(disc, sizeof(disc), "the card refused the "
+		    "Discovery Object (%s); it has %s%s", oa.disc_why,
+		    oa.disc_policy[0] != '\0' ? "its own, PIN policy " :
+		    "none", oa.disc_policy);
+		break;
+	}
+	if (oa.keyhist_out == WF_OBJ_REFUSED)
+		(void)snprintf(kh, sizeof(kh), "the card refused the Key "
+		    "History (%s)", oa.keyhist_why);
+	else
+		(void)snprintf(kh, sizeof(kh), "Key History written");
+	wf_done_detail(run, "{\"ccc\":\"written\",\"discovery\":\"%s\","
+	    "\"discovery_error\":\"%s\",\"discovery_policy\":\"%s\","
+	    "\"key_history\":\"%s\",\"key_history_error\":\"%s\"}",
+	    wf_obj_outcome_name[oa.disc_out], oa.disc_out == WF_OBJ_REFUSED ?
+	    pv_errname(oa.disc_err) : "", oa.disc_policy,
+	    wf_obj_outcome_name[oa.keyhist_out], oa.keyhist_out ==
+	    WF_OBJ_REFUSED ? pv_errname(oa.keyhist_err) : "");
+	wf_note(run, WF_STEP_DONE, "CCC written; %s; %s", disc, kh);
 out:
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		buf_out_cleanup(&o[i]);
 	return r;
 }

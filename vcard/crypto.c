@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -681,18 +682,80 @@ der_put_x509(X509 *x, struct buf_out *out)
 	return ok;
 }
 
+/*
+ * The attestation root of every pivstation-vcard usb-key, standing in for
+ * a vendor's attestation CA (Yubico's PIV Root CA): it signs each card's
+ * F9 certificate.  A test station trusts it through [attestation] roots
+ * (pivstation-vcard --attestation-root prints it).  Its key is public by
+ * design: it vouches for simulated tokens only.
+ */
+static const char vc_attest_root_key[] =
+	"-----BEGIN PRIVATE KEY-----\n"
+	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgDKFbO6PxPFOxfq48\n"
+	"pV6MU1M9NDoFdCPpKMHk35zbDp+hRANCAAQyXIQpVXx9FfOxnu2aNBTQNGhw8tJS\n"
+	"gtK8h3fjj1evk6D6osyHeY2Ts36zURkyeGO0z9vd/CbVvAIQQPtpvZrQ\n"
+	"-----END PRIVATE KEY-----\n";
+
+static const char vc_attest_root_cert[] =
+	"-----BEGIN CERTIFICATE-----\n"
+	"MIIBpTCCAUygAwIBAgIUOW2/Kwdy9EDXG7hd0tBU2K1d0PkwCgYIKoZIzj0EAwIw\n"
+	"MDEuMCwGA1UEAwwlcGl2c3RhdGlvbi12Y2FyZCBQSVYgQXR0ZXN0YXRpb24gUm9v\n"
+	"dDAgFw0yMDAxMDEwMDAwMDBaGA8yMDYwMDEwMTAwMDAwMFowMDEuMCwGA1UEAwwl\n"
+	"cGl2c3RhdGlvbi12Y2FyZCBQSVYgQXR0ZXN0YXRpb24gUm9vdDBZMBMGByqGSM49\n"
+	"AgEGCCqGSM49AwEHA0IABDJchClVfH0V87Ge7Zo0FNA0aHDy0lKC0ryHd+OPV6+T\n"
+	"oPqizId5jZOzfrNRGTJ4Y7TP2938JtW8AhBA+2m9mtCjQjBAMA8GA1UdEwEB/wQF\n"
+	"MAMBAf8wDgYDVR0PAQH/BAQDAgEGMB0GA1UdDgQWBBRjHYjsc8utlZodqPgbGXBI\n"
+	"qw07STAKBggqhkjOPQQDAgNHADBEAiAQcV4JSNQfE46X+85wTVt0O3OOzYPeGbIX\n"
+	"QJ8GXaBBNAIgBf8GtkQs1ljVAC7tr53uWkl0HR7facibm9iLYrkwlHo=\n"
+	"-----END CERTIFICATE-----\n";
+
+const char *
+vc_attest_root_pem(void)
+{
+	return vc_attest_root_cert;
+}
+
+/* The root's key and certificate, parsed. */
+static enum pv_err
+vc_attest_root(EVP_PKEY **key, X509 **cert)
+{
+	BIO *b = NULL;
+	enum pv_err r = PV_E_CRYPTO;
+
+	*key = NULL;
+	*cert = NULL;
+	if ((b = BIO_new_mem_buf(vc_attest_root_key, -1)) == NULL ||
+	    (*key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) == NULL)
+		goto out;
+	BIO_free(b);
+	if ((b = BIO_new_mem_buf(vc_attest_root_cert, -1)) == NULL ||
+	    (*cert = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL)
+		goto out;
+	r = PV_OK;
+out:
+	BIO_free(b);
+	if (r != PV_OK) {
+		EVP_PKEY_free(*key);
+		*key = NULL;
+		ERR_clear_error();
+	}
+	return r;
+}
+
 enum pv_err
 vc_attest_ca(uint32_t serial, EVP_PKEY **key, struct buf_out *cert)
 {
-	EVP_PKEY *pkey = NULL;
-	X509 *x = NULL;
+	EVP_PKEY *pkey = NULL, *root_key = NULL;
+	X509 *x = NULL, *root = NULL;
 	X509_NAME *name = NULL;
 	char cn[96];
 	enum pv_err r;
 
 	*key = NULL;
-	if ((r = vc_keygen(0x11, &pkey)) != PV_OK)
+	if ((r = vc_attest_root(&root_key, &root)) != PV_OK)
 		return r;
+	if ((r = vc_keygen(0x11, &pkey)) != PV_OK)
+		goto out;
 	r = PV_E_CRYPTO;
 	(void)snprintf(cn, sizeof(cn),
 	    "pivstation-vcard PIV Attestation %u", (unsigned)serial);
@@ -700,12 +763,17 @@ vc_attest_ca(uint32_t serial, EVP_PKEY **key, struct buf_out *cert)
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
 	    (const unsigned char *)cn, -1, -1, 0) ||
 	    !X509_set_version(x, 2) || !set_random_serial(x) ||
-	    !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
+	    !X509_set_subject_name(x, name) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(root)) ||
 	    !set_validity(x) || !X509_set_pubkey(x, pkey) ||
-	    !add_conf_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") ||
-	    !add_conf_ext(x, x, NID_key_usage, "critical,keyCertSign") ||
-	    !add_conf_ext(x, x, NID_subject_key_identifier, "hash") ||
-	    X509_sign(x, pkey, EVP_sha256()) <= 0 || !der_put_x509(x, cert))
+	    !add_conf_ext(x, root, NID_basic_constraints,
+	    "critical,CA:TRUE,pathlen:0") ||
+	    !add_conf_ext(x, root, NID_key_usage, "critical,keyCertSign") ||
+	    !add_conf_ext(x, root, NID_subject_key_identifier, "hash") ||
+	    !add_conf_ext(x, root, NID_authority_key_identifier,
+	    "keyid:always") ||
+	    X509_sign(x, root_key, EVP_sha256()) <= 0 ||
+	    !der_put_x509(x, cert))
 		goto out;
 	*key = pkey;
 	pkey = NULL;
@@ -715,7 +783,9 @@ out:
 		ERR_clear_error();
 	X509_NAME_free(name);
 	X509_free(x);
+	X509_free(root);
 	EVP_PKEY_free(pkey);
+	EVP_PKEY_free(root_key);
 	return r;
 }
 

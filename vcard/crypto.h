@@ -109,10 +109,15 @@ enum pv_err vc_pkcs8_get(const uint8_t *p, size_t len, EVP_PKEY **out);
 
 /*
  * vc_attest_ca makes the card's attestation key (P-256) and its
- * self-signed certificate (DER, appended to |cert|).
+ * certificate (DER, appended to |cert|), a CA certificate signed by the
+ * vcard attestation root.
  */
 enum pv_err vc_attest_ca(uint32_t serial, EVP_PKEY **key,
     struct buf_out *cert);
+
+/* vc_attest_root_pem: the vcard attestation root certificate, PEM;
+ * static storage. */
+const char *vc_attest_root_pem(void);
 
 /*
  * vc_attest_cert issues the attestation certificate for the key in

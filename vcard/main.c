@@ -49,6 +49,7 @@ usage(FILE *f)
 	    "usage: pivstation-vcard --port PORT --profile PROFILE --state FILE\n"
 	    "           [--serial N] [--firmware X.Y.Z] [--quirk Q]... [--fault F]...\n"
 	    "           [--latency MODEL] [--stats FILE] [--host ADDR] [-v]\n"
+	    "       pivstation-vcard --attestation-root\n"
 	    "\n"
 	    "  PROFILE  usb-key (YubiKey-5-like), piv-card (plain SP 800-73-4),\n"
 	    "           mobile (SP 800-157 derived-credential token)\n"
@@ -64,7 +65,9 @@ usage(FILE *f)
 	    "  F        remove-after=N[:MS], mute-after=N[:MS], garbage-after=N,\n"
 	    "           reset-after=N\n"
 	    "  MODEL    none (default), yubikey5, apdu=MS, or yubikey5,apdu=MS\n"
-	    "  --stats  APDU and byte counts as JSON, written on exit and SIGUSR1\n");
+	    "  --stats  APDU and byte counts as JSON, written on exit and SIGUSR1\n"
+	    "  --attestation-root  print the root (PEM) that every usb-key's F9\n"
+	    "           attestation certificate chains to\n");
 }
 
 struct save_ctx {
@@ -134,6 +137,7 @@ main(int argc, char **argv)
 		{ "stats", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "attestation-root", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vc_config cfg;
@@ -221,6 +225,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'A':
+			fputs(vc_attest_root_pem(), stdout);
 			return 0;
 		default:
 			goto bad_usage;

@@ -8,8 +8,8 @@
 #     and their jobs resume and complete when pcscd is back;
 #   - a card pulled while its keys are made and put back in another reader
 #     (slot 2) resumes its job there;
-#   - a card that is not blank (a CHUID written by yubico-piv-tool) is
-#     skipped and reported; a card the batch issued, put back, is reported
+#   - a card that is not blank (a CHUID and a 9A certificate written by
+#     yubico-piv-tool) is skipped and reported; a card the batch issued, put back, is reported
 #     as issued, not issued again.
 # The end state is each person issued exactly once (store, and every card
 # read back with pivstation diag and yubico-piv-tool).
@@ -79,9 +79,16 @@ keep 2
 
 # ---- a card not blank, and a card of this batch, put in ------------------------------
 vcardctl insert 4 "$BL_DIR/foreign.state" -v >/dev/null
+# another issuer's card: a CHUID and a 9A key with its certificate (an
+# unsigned CHUID alone is factory content, which the batch issues over)
 yubico-piv-tool -r "$(R 4)" -a set-chuid >/dev/null 2>&1
-check "a foreign card gets a CHUID (slot 4, outside the batch)" \
-	bash -c "yubico-piv-tool -r '$(R 4)' -a status | grep -q '^CHUID:'"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout foreign.key \
+	-subj /CN=foreign -days 30 -out foreign.crt 2>/dev/null
+yubico-piv-tool -r "$(R 4)" -a import-key -s 9a -i foreign.key >/dev/null 2>&1
+yubico-piv-tool -r "$(R 4)" -a import-certificate -s 9a -i foreign.crt >/dev/null 2>&1
+check "a foreign card gets a CHUID and a 9A certificate (slot 4, outside the batch)" \
+	bash -c "yubico-piv-tool -r '$(R 4)' -a status | grep -q '^CHUID:' &&
+		yubico-piv-tool -r '$(R 4)' -a status | grep -q '^Slot 9a:'"
 vcardctl stop 4 >/dev/null
 vcardctl insert 0 "$BL_DIR/foreign.state" -v >/dev/null
 check "a card that is not blank is skipped and reported" bl_wait_json a.jsonl \

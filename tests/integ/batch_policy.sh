@@ -27,9 +27,16 @@ keep() {	# keep() SLOT: pull the card of SLOT, keep it for the read-back
 }
 
 # ---- --reissue: a card not blank is issued again --------------------------------------
+# a CHUID and a 9A certificate (an unsigned CHUID alone is factory content,
+# issued over without --reissue)
 yubico-piv-tool -r "$R0" -a set-chuid >/dev/null 2>&1
-check "the card in slot 0 has a CHUID (not blank)" \
-	bash -c "yubico-piv-tool -r '$R0' -a status | grep -q '^CHUID:'"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout foreign.key \
+	-subj /CN=foreign -days 30 -out foreign.crt 2>/dev/null
+yubico-piv-tool -r "$R0" -a import-key -s 9a -i foreign.key >/dev/null 2>&1
+yubico-piv-tool -r "$R0" -a import-certificate -s 9a -i foreign.crt >/dev/null 2>&1
+check "the card in slot 0 has a CHUID and a 9A certificate (not blank)" \
+	bash -c "yubico-piv-tool -r '$R0' -a status | grep -q '^CHUID:' &&
+		yubico-piv-tool -r '$R0' -a status | grep -q '^Slot 9a:'"
 bl_people 1 re.csv 9100
 "$P" batch --home "$BL_HOME" re.csv --reissue --readers 0 --json >re.jsonl 2>re.err
 check "with --reissue the batch issues it (exit 0)" test $? = 0 || tail -5 re.err >&2

@@ -109,6 +109,8 @@ Test(config, values_and_overrides)
 	    "[escrow]\npolicy = optional\npuk = off\n"
 	    "[pin]\ndigits_only = FALSE\n"
 	    "[ca]\npassphrase = env:PV_CA_PASS\nalgorithm = rsa4096\n"
+	    "[card]\nfactory_chuid = refuse\n"
+	    "[attestation]\nroots = yubico-piv-roots.pem\npolicy = refuse\n"
 	    "[store]\nbusy_timeout_ms = 0\n", &c, &why), PV_OK, "%s", why.msg);
 	cr_assert_eq(c.slot_alg[CONFIG_SLOT_9A], CONFIG_ALG_RSA3072);
 	cr_assert_eq(c.slot_alg[CONFIG_SLOT_9D], CONFIG_ALG_ECCP384);
@@ -140,6 +142,9 @@ Test(config, values_and_overrides)
 	cr_assert_str_eq(c.pass_arg, "PV_CA_PASS");
 	cr_assert_eq(c.ca_alg, CONFIG_ALG_RSA4096);
 	cr_assert_eq(c.busy_timeout_ms, 0);
+	cr_assert_eq(c.factory_chuid, CONFIG_FACTORY_CHUID_REFUSE);
+	cr_assert_str_eq(c.attest_roots, "yubico-piv-roots.pem");
+	cr_assert_eq(c.attest_policy, CONFIG_ATTEST_REFUSE);
 }
 
 Test(config, slot_helpers)
@@ -268,6 +273,10 @@ ParameterizedTestParameters(config, bad_files)
 		    "3650 outlives root_days 100" },
 		{ "[card]\nissuer_id = ABCDEFGHIJKLMNOP\n", "test.conf:2: [card] "
 		    "issuer_id: expected 1-15 printable ASCII characters" },
+		{ "[card]\nfactory_chuid = keep\n", "test.conf:2: [card] "
+		    "factory_chuid: expected 'overwrite' or 'refuse', got 'keep'" },
+		{ "[attestation]\npolicy = warn\n", "test.conf:2: [attestation] "
+		    "policy: expected 'record' or 'refuse', got 'warn'" },
 		{ "[store]\nbusy_timeout_ms = 600001\n", "test.conf:2: [store] "
 		    "busy_timeout_ms: expected a whole number from 0 to 600000" },
 		{ "[derive]\ntargets = token, phone\n", "test.conf:2: [derive] "

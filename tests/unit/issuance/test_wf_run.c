@@ -20,98 +20,11 @@
 #include "issuance/config.h"
 #include "issuance/wf.h"
 #include "issuance/wf_issue.h"
+#include "rig_card.h"
 #include "station_fixture.h"
 #include "tests/unit/issuance/test_ca_support.h"
 #include "vcard/card.h"
 #include "vcard/state.h"
-
-/* ---- an in-process card that can be pulled ---------------------------------- */
-
-struct rig_card {
-	struct vc_state st;
-	struct vc_card *vc;
-	struct apdu_session a;
-	struct card card;
-	unsigned long n;		/* APDUs since the last insertion */
-	unsigned long pull_at;		/* 0: never */
-	bool pulled;
-	char reader[32];
-};
-
-static enum pv_err
-rig_xfer(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *rsp,
-    size_t rsp_cap, size_t *rsp_len)
-{
-	struct rig_card *k = ctx;
-	struct buf_out o;
-	enum vc_action act;
-
-	*rsp_len = 0;
-	if (k->pulled)
-		return PV_E_NO_CARD;
-	if (++k->n == k->pull_at) {
-		k->pulled = true;
-		return PV_E_NO_CARD;
-	}
-	memset(&o, 0, sizeof(o));
-	if (!buf_out_alloc(&o, 512, 65538))
-		return PV_E_NOMEM;
-	act = vc_card_apdu(k->vc, cmd, cmd_len, &o, NULL);
-	if (act != VC_ACT_REPLY || o.len > rsp_cap) {
-		buf_out_cleanup(&o);
-		return PV_E_TRANSPORT;
-	}
-	memcpy(rsp, o.p, o.len);
-	*rsp_len = o.len;
-	buf_out_cleanup(&o);
-	return PV_OK;
-}
-
-/* (Re)inserts the card: power-on, SELECT PIV; pulls it at APDU |pull_at|
- * counted from here (0: never). */
-static void
-rig_insert(struct rig_card *k, unsigned long pull_at)
-{
-	struct apdu_transport tr = { rig_xfer, k };
-	struct vc_config cfg;
-
-	if (k->vc == NULL) {
-		memset(&cfg, 0, sizeof(cfg));
-		cr_assert_eq(vc_card_new(&k->st, &cfg, NULL, NULL, &k->vc),
-		    PV_OK);
-	} else {
-		vc_card_reset(k->vc);
-	}
-	k->pulled = false;
-	k->n = 0;
-	k->pull_at = 0;
-	apdu_session_init(&k->a, &tr);
-	k->a.caps.extended = vc_card_extended(k->vc);
-	cr_assert_eq(piv_select(&k->a, NULL, 0, NULL, NULL), PV_OK);
-	k->n = 0;
-	k->pull_at = pull_at;
-	memset(&k->card, 0, sizeof(k->card));
-	k->card.apdu = &k->a;
-	k->card.reader = k->reader;
-	k->card.piv_selected = true;
-}
-
-static void
-rig_card_new(struct rig_card *k, uint32_t serial, int n)
-{
-	memset(k, 0, sizeof(*k));
-	cr_assert_eq(vc_state_factory(&k->st, VC_PROFILE_USB_KEY, serial,
-	    NULL), PV_OK);
-	(void)snprintf(k->reader, sizeof(k->reader), "In-process %d", n);
-	rig_insert(k, 0);
-}
-
-static void
-rig_card_free(struct rig_card *k)
-{
-	vc_card_free(k->vc);
-	vc_state_cleanup(&k->st);
-}
 
 /* ---- the station side -------------------------------------------------------- */
 
