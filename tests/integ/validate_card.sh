@@ -200,7 +200,7 @@ check "the original 9A certificate put back" Y -a import-certificate -s 9a -i or
 # ---- an expired 9A certificate: a second station issuing one-day certificates -----------------
 cp -a "$H" "$TL_TMP/h1"
 H1=$TL_TMP/h1
-tl_conf "$H1" certificate_days 1
+check "a station issuing one-day certificates" tl_conf "$H1" validity.certificate_days 1
 check "issue card 1 with a one-day 9A certificate" issue 1 "$H1" issue1.jsonl
 echo "$PIN" | "$P" validate --home "$H1" -r "$r1" --pin-stdin --json >v.json 2>v.err; rc=$?
 check "expiring within the margin: exit 7 (got $rc)" test $rc = 7
