@@ -180,6 +180,7 @@ chk_person(struct store *st, const struct batch_check *c,
 	struct store_job job;
 	struct store_batch_row orow;
 	struct store_batch ob;
+	int64_t own_dev = 0;
 	size_t n = 0, i;
 	enum pv_err r;
 
@@ -191,12 +192,21 @@ chk_person(struct store *st, const struct batch_check *c,
 		    "--update-people to take the row's", src, br->row,
 		    id->person_id, changed);
 	if (r == PV_OK) {
+		/* A run killed after the row's job finished and before the
+		 * row was marked done: that job's credential is the row's own
+		 * (batch_open marks the row done). */
+		if (ours != NULL && ours->job_id != 0 &&
+		    store_job_get(st, ours->job_id, &job, why) == PV_OK &&
+		    job.state == STORE_JOB_DONE)
+			own_dev = job.device_id;
+		pv_why_clear(why);
 		if ((r = store_device_list_person(st, p.id, &devs, &n, why)) !=
 		    PV_OK)
 			return r;
 		for (i = 0; i < n; i++) {
-			if (devs[i].status != STORE_DEV_ACTIVE &&
-			    devs[i].status != STORE_DEV_SUSPENDED)
+			if ((devs[i].status != STORE_DEV_ACTIVE &&
+			    devs[i].status != STORE_DEV_SUSPENDED) ||
+			    (own_dev != 0 && devs[i].id == own_dev))
 				continue;
 			chk_add(e, br->row, "%s:%u: person_id: %s already has "
 			    "a %s credential (device %lld%s%s): remove the "

@@ -25,7 +25,7 @@ check "station home and CA" test -s "$BL_DIR/kra-plain.key" || { cat setup.log >
 # 9C on the card as P-256 (fast), so the kills spread over every step.
 sed -i 's/^slot_9c = rsa2048$/slot_9c = eccp256/' "$BL_HOME/pivstation.conf"
 bl_people 9 people.csv 3000
-export BL_CARD_ARGS='-v --latency apdu=25'
+export BL_CARD_ARGS='-v --latency apdu=60'
 bl_feeder_start 9 0 1 2
 
 # Where the batch was when it died: rows done, and the next step of each
