@@ -96,7 +96,11 @@ cl_keys Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab
 cl_wait "the reader row" "^ +reader .*< Virtual PCD" 10
 cl_keys Right
 cl_wait "reader 2 chosen" "< Virtual PCD 2 00 00 > +blank" 10
-cl_keys Tab Right
+cl_keys Tab
+# the pad is preselected once the watch has read the card (slow under
+# load); only then is Right the officer's switch to the keyboard
+cl_wait "PIN entry: the pad, preselected" "< on the reader's PIN pad >" 30
+cl_keys Right
 cl_wait "PIN entry: the keyboard" "< typed here, twice >" 10
 cl_keys F8
 cl_wait "the PIN is asked" "New PIN" 10
