@@ -131,6 +131,18 @@ struct json_object *cli_json_parse_object(const char *s);
  */
 void cli_json_line(struct json_object *o);
 
+struct wf_event;	/* issuance/wf.h */
+
+/*
+ * cli_wf_event renders one workflow progress event of command |cmd|: with
+ * |json| a JSON Lines "step" record on standard output, else a line on
+ * standard error ("issue: [ 1/15] register   done        text"; |iw| and
+ * |sw| the widths of the index and the step name), the text through the
+ * sanitiser (it carries what cards and readers say).
+ */
+void cli_wf_event(const char *cmd, bool json, int iw, int sw,
+    const struct wf_event *ev);
+
 /*
  * cli_json_doc writes |o| as one indented JSON document (the large
  * reports: diag, readers, atr, validate), flushes and releases |o|.

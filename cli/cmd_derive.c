@@ -89,29 +89,8 @@ static void
 drv_progress(void *ctx, const struct wf_event *ev)
 {
 	const struct drv_ctx *c = ctx;
-	json_object *o;
 
-	if (c->json) {
-		o = json_object_new_object();
-		json_object_object_add(o, "event",
-		    json_object_new_string("step"));
-		if (ev->job_id != 0)
-			json_object_object_add(o, "job",
-			    json_object_new_int64(ev->job_id));
-		json_object_object_add(o, "step",
-		    json_object_new_string(ev->step));
-		json_object_object_add(o, "index",
-		    json_object_new_int((int)ev->index));
-		json_object_object_add(o, "count",
-		    json_object_new_int((int)ev->count));
-		json_object_object_add(o, "state", json_object_new_string(
-		    wf_step_state_name(ev->state)));
-		json_object_object_add(o, "text", cli_json_str(ev->text));
-		cli_json_line(o);
-		return;
-	}
-	fprintf(stderr, "derive: [%u/%u] %-9s %-11s %s\n", ev->index,
-	    ev->count, ev->step, wf_step_state_name(ev->state), ev->text);
+	cli_wf_event("derive", c->json, 0, 9, ev);
 }
 
 static enum pv_err

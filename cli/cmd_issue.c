@@ -99,33 +99,8 @@ static void
 iss_progress(void *ctx, const struct wf_event *ev)
 {
 	const struct iss_ctx *c = ctx;
-	json_object *o;
 
-	if (c->json) {
-		o = json_object_new_object();
-		json_object_object_add(o, "event",
-		    json_object_new_string("step"));
-		if (ev->job_id != 0)
-			json_object_object_add(o, "job",
-			    json_object_new_int64(ev->job_id));
-		json_object_object_add(o, "step",
-		    json_object_new_string(ev->step));
-		json_object_object_add(o, "index",
-		    json_object_new_int((int)ev->index));
-		json_object_object_add(o, "count",
-		    json_object_new_int((int)ev->count));
-		json_object_object_add(o, "state", json_object_new_string(
-		    wf_step_state_name(ev->state)));
-		json_object_object_add(o, "text", cli_json_str(ev->text));
-		cli_json_line(o);
-		return;
-	}
-	/* The text carries what cards and readers say (serials, reader
-	 * names): printed through the sanitiser like every such text. */
-	fprintf(stderr, "issue: [%2u/%u] %-10s %-11s ", ev->index, ev->count,
-	    ev->step, wf_step_state_name(ev->state));
-	cli_print_safe(stderr, ev->text, 0);
-	fputc('\n', stderr);
+	cli_wf_event("issue", c->json, 2, 10, ev);
 }
 
 /* Tells the person at the pad what to type (stderr, or a JSON event);

@@ -12,6 +12,7 @@
 
 #include "apdu/text.h"
 #include "cli/cli.h"
+#include "issuance/wf.h"
 
 int
 cli_exit_for(enum pv_err e)
@@ -194,4 +195,35 @@ cli_json_list_end(struct cli_json_list *l)
 {
 	printf("%s]}\n", l->n > 0 ? "\n" : "");
 	fflush(stdout);
+}
+
+void
+cli_wf_event(const char *cmd, bool json, int iw, int sw,
+    const struct wf_event *ev)
+{
+	json_object *o;
+
+	if (json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "event",
+		    json_object_new_string("step"));
+		if (ev->job_id != 0)
+			json_object_object_add(o, "job",
+			    json_object_new_int64(ev->job_id));
+		json_object_object_add(o, "step",
+		    json_object_new_string(ev->step));
+		json_object_object_add(o, "index",
+		    json_object_new_int((int)ev->index));
+		json_object_object_add(o, "count",
+		    json_object_new_int((int)ev->count));
+		json_object_object_add(o, "state", json_object_new_string(
+		    wf_step_state_name(ev->state)));
+		json_object_object_add(o, "text", cli_json_str(ev->text));
+		cli_json_line(o);
+		return;
+	}
+	fprintf(stderr, "%s: [%*u/%u] %-*s %-11s ", cmd, iw, ev->index,
+	    ev->count, sw, ev->step, wf_step_state_name(ev->state));
+	cli_print_safe(stderr, ev->text, 0);
+	fputc('\n', stderr);
 }
